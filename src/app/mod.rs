@@ -1,0 +1,1 @@
+//! Runtime: terminal guard, event loop, effect runner, signals.

@@ -1,0 +1,1 @@
+//! Support bundle: what goes in, redaction, manifest, the zip writer.

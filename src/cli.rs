@@ -1,0 +1,235 @@
+//! Command-line definitions (clap) and exit codes. No work happens here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::platform::Platform;
+
+/// Exit code: the command did what was asked (for `resume`: the MID is Up).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: failed (not a MID server, unreadable, recovery failed or timed out).
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the command line was wrong (clap uses 2 as well).
+pub const EXIT_USAGE: u8 = 2;
+
+const AFTER_HELP: &str = "\
+THE RECOVERY (KB0779816), IN ORDER:
+  1. Do NOT start the MID service: it would delete the upgrade temp folder and its logs.
+  2. Save the logs:                 midrescue collect
+  3. Re-run the upgrade and watch:  midrescue resume      (or the wizard: midrescue)
+
+PRACTISE FIRST:
+  midrescue demo                     the wizard on a built-in crashed install (safe)
+  midrescue lab list                 the training scenarios
+
+EXIT CODES: 0 done, 1 failed (not a MID server, unreadable, recovery failed), 2 usage error.";
+
+/// Rescue a ServiceNow MID Server whose auto-upgrade crashed midway.
+///
+/// Without a subcommand, opens the full-screen recovery wizard: Detect, Warn, Collect, Run,
+/// Watch, Done. Every step explains itself; nothing changes on the host until you confirm.
+#[derive(Debug, Parser)]
+#[command(name = "midrescue", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub wizard: WizardArgs,
+
+    /// Write midrescue's own diagnostic log here (default: a new file in the temp folder).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Tell what state a MID Server is in (read-only). Reports every install found when none is named.
+    #[command(
+        long_about = "Tell what state a MID Server is in after an upgrade, without changing anything.\n\n\
+Reads config.xml, the wrapper confs, the installed and target versions, the agent, wrapper and \
+upgrade logs (newest first, stopping as soon as the answer is found), the upgrade temp folder and \
+the service state, then gives a verdict (crashed_upgrade, temp_folder_lost, upgrade_in_progress, \
+healthy, stopped, not_a_mid_server) and findings with the log lines that prove them.",
+        after_help = "EXAMPLES:\n  midrescue detect\n  midrescue detect --agent-dir /opt/servicenow/mid/agent\n  midrescue detect --agent-dir 'C:\\ServiceNow\\MID Server1' --json"
+    )]
+    Detect(DetectArgs),
+
+    /// Save logs, configs (secrets redacted) and the diagnosis into a support-bundle zip.
+    #[command(
+        long_about = "Build the support bundle that ServiceNow support asks for: agent logs, wrapper logs, \
+the upgrade temp folder's glide-dist-upgrade.log, configs with every secret redacted, listings, \
+system facts, the diagnosis and a human SUMMARY.md, plus manifest.json with a sha256 per entry.\n\n\
+Read-only on the MID: files are opened, read and closed one at a time. Do this BEFORE re-running \
+the upgrade: glide-dist-upgrade.log may be the only record of why the upgrade died.",
+        after_help = "EXAMPLES:\n  midrescue collect\n  midrescue collect --out /var/tmp --since 2026-11-01\n  midrescue collect --agent-dir /opt/servicenow/mid/agent --json"
+    )]
+    Collect(CollectArgs),
+
+    /// Re-run the crashed upgrade (after collecting logs) and watch until the MID is Up.
+    #[command(
+        long_about = "The non-interactive recovery (KB0779816): refuses unless detect says crashed_upgrade, \
+collects the support bundle first, asks for confirmation, runs \
+upgrade-wrapper/bin/glide-dist-upgrade.{sh,bat} start from the upgrade temp folder (or the wrapper \
+fallback when the script says the service is not installed), then follows glide-dist-upgrade.log, \
+wrapper.log and agent0.log.0 until the MID is Up. The upgrade runs detached: if this command dies \
+or your SSH link drops, the upgrade keeps going. Never starts the MID service itself.",
+        after_help = "EXAMPLES:\n  midrescue resume --dry-run\n  midrescue resume --agent-dir /opt/servicenow/mid/agent --timeout 30m\n  SN_PASSWORD=... midrescue resume --instance-user admin --yes"
+    )]
+    Resume(ResumeArgs),
+
+    /// Practise: run the wizard on a freshly built crashed MID install (safe, nothing real touched).
+    Demo(DemoArgs),
+
+    /// Training lab: build realistic crashed MID installs and run their simulated upgrades.
+    #[command(subcommand)]
+    Lab(LabCommand),
+}
+
+/// Options of the wizard (the default command).
+#[derive(Debug, Args, Clone, Default)]
+pub struct WizardArgs {
+    /// The MID's `agent` folder, or the folder that holds it. Default: look in the usual places.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub agent_dir: Option<PathBuf>,
+
+    /// Where to write support bundles (default: a `midrescue` folder in your home or temp folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Show exactly what would run, but run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Monochrome screens (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DetectArgs {
+    /// Print one JSON object (an array when several installs were found); schema in README.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CollectArgs {
+    /// Folder for the zip (default: a `midrescue` folder in your home or temp folder, never inside
+    /// the install or an upgrade temp folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Per-file budget in MiB: larger logs keep their last N MiB and are marked truncated.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_file_mb: u64,
+
+    /// Leave out rotated logs last modified before this date (YYYY-MM-DD); current logs are always kept.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Extra redaction rules, one regex per line (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub redact_rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ResumeArgs {
+    /// Folder for the support bundle and the upgrade's captured output.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Do not ask: run the upgrade, and accept the wrapper fallback if the script asks for it.
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Print the exact command, folder and user, and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Give up watching after this long (e.g. 90s, 20m, 1h). The upgrade itself keeps running.
+    #[arg(long, value_name = "DURATION", default_value = "20m")]
+    pub timeout: String,
+
+    /// Report a stall when no log line arrived for this long.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub stall: String,
+
+    /// Also confirm Up with the instance (read-only ecc_agent query) as this user. The password
+    /// comes from MIDRESCUE_INSTANCE_PASSWORD or a prompt; it is never stored or logged.
+    #[arg(long, value_name = "USER")]
+    pub instance_user: Option<String>,
+
+    /// Instance URL for the check (default: `url` from config.xml).
+    #[arg(long, value_name = "URL")]
+    pub instance_url: Option<String>,
+
+    /// Offer to set the MID service to manual start during the recovery, restoring it after.
+    #[arg(long)]
+    pub manual_start: bool,
+
+    /// Print the outcome as one JSON object (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Which lab scenario to practise on (`midrescue lab list`).
+    #[arg(long, value_name = "NAME", default_value = "file-lock-timeout")]
+    pub scenario: String,
+
+    /// Speed factor of the simulated upgrade (2 = twice as fast).
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+
+    /// Monochrome screens (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum LabCommand {
+    /// List the scenarios with a one-line description each.
+    List,
+    /// Build a crashed MID install for a scenario in DIR (which must be empty or absent).
+    Create(LabCreateArgs),
+    /// End every process of the lab in DIR.
+    Stop {
+        /// The lab folder given to `lab create`.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct LabCreateArgs {
+    /// Scenario name (`midrescue lab list`).
+    pub scenario: String,
+    /// Folder to build the lab in (must be empty or absent).
+    pub dir: PathBuf,
+    /// Lay it out like this OS (default: the scenario's own).
+    #[arg(long)]
+    pub platform: Option<Platform>,
+    /// Speed factor of the simulated upgrade (2 = twice as fast).
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+    /// Grow the log history to about N MiB (for performance work).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub log_mb: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,88 @@
+//! Glue between the CLI and the engine: one file per subcommand. Commands print; the engine
+//! layers (`mid`, `bundle`, `follow`, `lab`, `platform`) never do.
+
+pub mod collect;
+pub mod demo;
+pub mod detect;
+pub mod lab;
+pub mod logging;
+pub mod resume;
+pub mod wizard;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command, EXIT_FAILED, LabCommand};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let mut cli = Cli::parse();
+    absolutize_paths(&mut cli);
+    let log_path = logging::init(cli.log_file.as_deref());
+    // Safety rule 3: our working directory (and so every child's default) must never be inside
+    // the MID install or the upgrade temp folder, where it would lock the folder on Windows.
+    move_cwd_to_neutral_place();
+    tracing::info!(args = ?std::env::args().collect::<Vec<_>>(), "midrescue start");
+
+    let result = match &cli.command {
+        None => wizard::run(&cli.wizard, log_path.as_deref()),
+        Some(Command::Detect(a)) => detect::run(cli.wizard.agent_dir.as_deref(), a),
+        Some(Command::Collect(a)) => collect::run(cli.wizard.agent_dir.as_deref(), a),
+        Some(Command::Resume(a)) => resume::run(cli.wizard.agent_dir.as_deref(), a),
+        Some(Command::Demo(a)) => demo::run(a, log_path.as_deref()),
+        Some(Command::Lab(l)) => lab::run(l),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("midrescue: error: {e:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// Relative paths on the command line mean "relative to where the operator stood", so resolve
+/// them before we change directory.
+fn absolutize_paths(cli: &mut Cli) {
+    fn abs(p: &mut std::path::PathBuf) {
+        if let Ok(a) = std::path::absolute(&*p) {
+            *p = a;
+        }
+    }
+    if let Some(p) = cli.wizard.agent_dir.as_mut() {
+        abs(p);
+    }
+    if let Some(p) = cli.wizard.out.as_mut() {
+        abs(p);
+    }
+    if let Some(p) = cli.log_file.as_mut() {
+        abs(p);
+    }
+    match &mut cli.command {
+        Some(Command::Collect(a)) => {
+            if let Some(p) = a.out.as_mut() {
+                abs(p);
+            }
+            if let Some(p) = a.redact_rules.as_mut() {
+                abs(p);
+            }
+        }
+        Some(Command::Resume(a)) => {
+            if let Some(p) = a.out.as_mut() {
+                abs(p);
+            }
+        }
+        Some(Command::Lab(LabCommand::Create(a))) => abs(&mut a.dir),
+        Some(Command::Lab(LabCommand::Stop { dir })) => abs(dir),
+        _ => {}
+    }
+}
+
+fn move_cwd_to_neutral_place() {
+    let tmp = std::env::temp_dir();
+    if let Err(e) = std::env::set_current_dir(&tmp) {
+        tracing::warn!("could not change directory to {}: {e}", tmp.display());
+    }
+}

@@ -1,0 +1,1 @@
+//! Following files by name without holding them open (poll, open, read, close).

@@ -1,0 +1,156 @@
+//! The `detect` report: the schema of `midrescue detect --json` (schema_version 1), also
+//! written as `diagnosis.json` into every support bundle. Documented in README "detect --json".
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::Platform;
+use crate::platform::service::{ServiceState, StartType};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Everything detect found out about one MID install.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectReport {
+    pub schema_version: u32,
+    /// Absolute path of the `agent` folder.
+    pub agent_dir: PathBuf,
+    pub platform: Platform,
+    pub mid_name: Option<String>,
+    pub instance_url: Option<String>,
+    /// Buildstamp from `package/meta/mid-core.meta.properties`.
+    pub installed_version: Option<String>,
+    /// Buildstamp of the upgrade being installed (temp folder or `package/incoming`).
+    pub target_version: Option<String>,
+    pub service: ServiceReport,
+    /// `None` when no upgrade was found.
+    pub upgrade: Option<UpgradeReport>,
+    pub lib: LibState,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub state: ServiceState,
+    pub start_type: Option<StartType>,
+    /// Whether a Distribution Upgrade process runs right now.
+    pub upgrade_process_running: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpgradeReport {
+    /// Absolute path of the upgrade temp folder, if known.
+    pub temp_dir: Option<PathBuf>,
+    pub temp_dir_source: Option<TempDirSource>,
+    /// The ``Added marker `...` to upgrade marker file.`` line, with its place.
+    pub marker_line: Option<Evidence>,
+    /// `upgrade-wrapper/bin/glide-dist-upgrade.{sh,bat}` in the temp folder.
+    pub script: Option<PathBuf>,
+    pub script_exists: bool,
+    /// Linux: whether the script has an executable bit (`None` on Windows or when missing).
+    pub script_executable: Option<bool>,
+    /// `upgrade-wrapper/conf/wrapper.conf`.
+    pub wrapper_conf: Option<PathBuf>,
+    /// `upgrade-wrapper/bin/wrapper-windows-x86-64.exe` (Windows) when present.
+    pub wrapper_exe: Option<PathBuf>,
+    /// `upgrade-wrapper/logs/glide-dist-upgrade.log`.
+    pub upgrade_log: Option<PathBuf>,
+    /// When the upgrade began (the `Stopping MID server. Bootstrapping upgrade.` line), RFC 3339.
+    pub started_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TempDirSource {
+    Marker,
+    Scan,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LibState {
+    Intact,
+    Partial,
+    Missing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// An upgrade began, the MID has not started since, the temp folder and script exist.
+    CrashedUpgrade,
+    /// As crashed, but the temp folder or script is gone: the re-run path is closed (KB0713557).
+    TempFolderLost,
+    UpgradeInProgress,
+    Healthy,
+    /// Down, but not because of an upgrade.
+    Stopped,
+    NotAMidServer,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::CrashedUpgrade => "crashed_upgrade",
+            Verdict::TempFolderLost => "temp_folder_lost",
+            Verdict::UpgradeInProgress => "upgrade_in_progress",
+            Verdict::Healthy => "healthy",
+            Verdict::Stopped => "stopped",
+            Verdict::NotAMidServer => "not_a_mid_server",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+/// Stable machine-readable finding codes (see mid-server.md §8 for the signatures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingCode {
+    FileLocked,
+    AccessDenied,
+    ApplicationExperience,
+    ScriptNotExecutable,
+    PrecheckFailed,
+    UpgradeFailed,
+    DiskSpace,
+    MachineShutdown,
+    JvmStartTimeout,
+    LibIncomplete,
+    KillmodeControlGroup,
+    ServiceAutoStart,
+    WrapperNameMismatch,
+    JreDeleteFailed,
+    ServiceNotInstalled,
+    TempFolderMissing,
+    UpgradeProcessRunning,
+    RootOwnedFiles,
+}
+
+/// One thing detect noticed, in plain words, with the lines that prove it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    /// What it means and what to do, in plain words.
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// A line in a file (line numbers are 1-based; 0 when the evidence is not a line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub file: PathBuf,
+    pub line: u64,
+    pub text: String,
+}

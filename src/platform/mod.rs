@@ -1,0 +1,41 @@
+//! The host: which OS family the MID runs on, service control, running commands.
+//!
+//! The platform is a runtime value so that the Windows command specs and parsers compile and are
+//! tested on Linux with fixture outputs.
+
+pub mod exec;
+pub mod service;
+
+use serde::{Deserialize, Serialize};
+
+/// The OS family of a MID Server host (or of a lab that imitates one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Windows,
+    Linux,
+}
+
+impl Platform {
+    /// The platform this binary was built for.
+    pub fn host() -> Self {
+        if cfg!(windows) {
+            Platform::Windows
+        } else {
+            Platform::Linux
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Windows => "windows",
+            Platform::Linux => "linux",
+        }
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,68 @@
+//! Service control: the state of the MID's OS service, as a trait with host and lab
+//! implementations. Implementations are command specs plus pure output parsers.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether the service runs. `Unknown` when the query failed or was ambiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceState {
+    Running,
+    /// Start or stop pending (Windows `START_PENDING`/`STOP_PENDING`, systemd `activating`).
+    Pending,
+    Stopped,
+    NotInstalled,
+    Unknown,
+}
+
+/// How the service starts at boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartType {
+    Auto,
+    Manual,
+    Disabled,
+}
+
+/// One query's answer about the MID service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    /// Service (unit) name, e.g. `snc_mid_prod1` or `mid`.
+    pub name: Option<String>,
+    pub display_name: Option<String>,
+    pub state: ServiceState,
+    pub start_type: Option<StartType>,
+    /// The raw output of the status commands, for the support bundle's `system.txt`.
+    #[serde(skip)]
+    pub raw: String,
+    /// Why the state is unknown, when it is.
+    #[serde(skip)]
+    pub note: Option<String>,
+}
+
+impl ServiceStatus {
+    pub fn unknown(name: Option<String>, note: impl Into<String>) -> Self {
+        ServiceStatus {
+            name,
+            display_name: None,
+            state: ServiceState::Unknown,
+            start_type: None,
+            raw: String::new(),
+            note: Some(note.into()),
+        }
+    }
+}
+
+/// Queries and (only when the operator confirmed) changes the MID service.
+///
+/// There is deliberately no `start` here: midrescue never starts the main MID service.
+pub trait ServiceControl: Send + Sync {
+    /// The service's state now. Never fails: problems become `ServiceState::Unknown` with a note.
+    fn query(&self) -> ServiceStatus;
+
+    /// Set the start type (the optional "manual during recovery" action). Errors say why.
+    fn set_start_type(&self, start: StartType) -> anyhow::Result<()>;
+
+    /// Whether a Distribution Upgrade process for this install runs right now.
+    fn upgrade_process_running(&self) -> bool;
+}

@@ -1,0 +1,1 @@
+//! Drawing a wizard `Model`: theme, widgets, one pure function per screen.

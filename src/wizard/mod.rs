@@ -1,0 +1,1 @@
+//! The wizard state machine: `Model`, `Msg`, `Effect`, a pure `update()`, the keymap.
