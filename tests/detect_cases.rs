@@ -27,7 +27,10 @@ fn legacy_windows_crash_found_from_marker() {
     assert_eq!(r.verdict, Verdict::CrashedUpgrade);
     assert_eq!(r.platform, Platform::Windows);
     assert_eq!(r.mid_name.as_deref(), Some("mid-prod-1"));
-    assert_eq!(r.instance_url.as_deref(), Some("https://acme.service-now.com/"));
+    assert_eq!(
+        r.instance_url.as_deref(),
+        Some("https://acme.service-now.com/")
+    );
     assert_eq!(r.installed_version.as_deref(), Some(OLD));
     assert_eq!(r.target_version.as_deref(), Some(NEW));
     assert_eq!(r.service.name.as_deref(), Some("snc_mid_prod1"));
@@ -37,8 +40,16 @@ fn legacy_windows_crash_found_from_marker() {
     assert_eq!(u.temp_dir_source, Some(TempDirSource::Marker));
     assert!(u.script_exists);
     assert_eq!(u.script_executable, None, "no exec bit on Windows");
-    assert!(u.script.unwrap().ends_with("upgrade-wrapper/bin/glide-dist-upgrade.bat"));
-    assert!(u.wrapper_exe.unwrap().ends_with("wrapper-windows-x86-64.exe"));
+    assert!(
+        u.script
+            .unwrap()
+            .ends_with("upgrade-wrapper/bin/glide-dist-upgrade.bat")
+    );
+    assert!(
+        u.wrapper_exe
+            .unwrap()
+            .ends_with("wrapper-windows-x86-64.exe")
+    );
     let m = u.marker_line.expect("marker");
     assert_eq!((m.file, m.line), (log, 10));
     assert!(u.started_at.unwrap().starts_with("2019-09-21T16:22:12.551"));
@@ -50,12 +61,20 @@ fn iso_linux_crash_and_parent_folder_accepted() {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder("1666596575000-0", &[]);
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
-    let r = detect_with(f.agent.parent().unwrap(), &unknown_host(Platform::Linux), &f.options()).unwrap();
+    let r = detect_with(
+        f.agent.parent().unwrap(),
+        &unknown_host(Platform::Linux),
+        &f.options(),
+    )
+    .unwrap();
     assert_eq!(r.agent_dir, f.agent);
     assert_eq!(r.verdict, Verdict::CrashedUpgrade);
     let u = r.upgrade.unwrap();
     assert_eq!(u.script_executable, Some(true));
-    assert_eq!(u.started_at.as_deref(), Some("2022-10-24T09:22:35.193+02:00"));
+    assert_eq!(
+        u.started_at.as_deref(),
+        Some("2022-10-24T09:22:35.193+02:00")
+    );
     assert_eq!(r.target_version.as_deref(), Some(NEW));
 }
 
@@ -64,7 +83,13 @@ fn marker_in_rotated_log() {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder("1528126003155-0", &[]);
     let older = f.agent_log(1, &iso_upgrade_lines(&f.marker_text(&temp)));
-    f.agent_log(0, &[iso(30, "MIDServer", "MID Server stopped"), iso(31, "Wrapper", "still down")]);
+    f.agent_log(
+        0,
+        &[
+            iso(30, "MIDServer", "MID Server stopped"),
+            iso(31, "Wrapper", "still down"),
+        ],
+    );
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::CrashedUpgrade);
     assert_eq!(r.upgrade.unwrap().marker_line.unwrap().file, older);
@@ -76,8 +101,19 @@ fn several_markers_newest_wins() {
     let first = f.temp_folder("1000-0", &[]);
     let second = f.temp_folder("2000-0", &[]);
     let mut lines = iso_upgrade_lines(&f.marker_text(&first));
-    lines.push(iso(40, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."));
-    lines.push(iso(41, "AutoUpgrade.3600", &format!("Added marker `{}` to upgrade marker file.", f.marker_text(&second))));
+    lines.push(iso(
+        40,
+        "AutoUpgrade.3600",
+        "Stopping MID server. Bootstrapping upgrade.",
+    ));
+    lines.push(iso(
+        41,
+        "AutoUpgrade.3600",
+        &format!(
+            "Added marker `{}` to upgrade marker file.",
+            f.marker_text(&second)
+        ),
+    ));
     f.agent_log(0, &lines);
     let r = run(&f);
     let u = r.upgrade.unwrap();
@@ -100,7 +136,11 @@ fn crlf_logs() {
     let u = r.upgrade.as_ref().unwrap();
     assert_eq!(u.temp_dir.as_deref(), Some(temp.as_path()));
     assert!(!u.marker_line.as_ref().unwrap().text.ends_with('\r'));
-    let jre = r.findings.iter().find(|x| x.code == FindingCode::JreDeleteFailed).expect("jre finding");
+    let jre = r
+        .findings
+        .iter()
+        .find(|x| x.code == FindingCode::JreDeleteFailed)
+        .expect("jre finding");
     assert!(jre.evidence[0].text.ends_with("jre\\bin."));
 }
 
@@ -128,11 +168,20 @@ fn huge_line_evidence_is_capped() {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder("3000-0", &[]);
     let mut lines = iso_upgrade_lines(&f.marker_text(&temp));
-    let long = format!("{} {}", "x cannot be deleted: (being used by another process)", "B".repeat(2 * 1024 * 1024));
+    let long = format!(
+        "{} {}",
+        "x cannot be deleted: (being used by another process)",
+        "B".repeat(2 * 1024 * 1024)
+    );
     lines.push(iso(45, "AutoUpgrade.3600", &long));
     f.agent_log(0, &lines);
     let r = run(&f);
-    let ev = &r.findings.iter().find(|x| x.code == FindingCode::FileLocked).unwrap().evidence[0];
+    let ev = &r
+        .findings
+        .iter()
+        .find(|x| x.code == FindingCode::FileLocked)
+        .unwrap()
+        .evidence[0];
     assert!(ev.text.len() <= 4096, "{}", ev.text.len());
     assert_eq!(ev.line, 7);
 }
@@ -146,11 +195,22 @@ fn symlink_loops_do_not_hang() {
     std::os::unix::fs::symlink(&temp, temp.join("agent/self")).unwrap();
     std::os::unix::fs::symlink(f.path("lib"), f.path("lib/lib-loop")).unwrap();
     std::fs::create_dir_all(f.root.path().join("ostmp")).unwrap();
-    std::os::unix::fs::symlink(f.root.path().join("ostmp"), f.root.path().join("ostmp/again")).unwrap();
+    std::os::unix::fs::symlink(
+        f.root.path().join("ostmp"),
+        f.root.path().join("ostmp/again"),
+    )
+    .unwrap();
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::CrashedUpgrade);
     // Without the marker, the scan must not pick the symlinked loop either.
-    f.agent_log(0, &[iso(0, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade.")]);
+    f.agent_log(
+        0,
+        &[iso(
+            0,
+            "AutoUpgrade.3600",
+            "Stopping MID server. Bootstrapping upgrade.",
+        )],
+    );
     let r = run(&f);
     assert_eq!(r.upgrade.unwrap().temp_dir.as_deref(), Some(temp.as_path()));
 }
@@ -179,18 +239,32 @@ fn partial_lib_compared_with_package() {
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
     let r = run(&f);
     assert_eq!(r.lib, LibState::Partial);
-    let ev = &r.findings.iter().find(|x| x.code == FindingCode::LibIncomplete).unwrap().evidence[0];
+    let ev = &r
+        .findings
+        .iter()
+        .find(|x| x.code == FindingCode::LibIncomplete)
+        .unwrap()
+        .evidence[0];
     assert!(ev.text.contains("new-only.jar"), "{}", ev.text);
 }
 
 #[test]
 fn missing_temp_folder_is_lost() {
     let f = MidFixture::new(Platform::Windows);
-    f.agent_log(0, &legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0"));
+    f.agent_log(
+        0,
+        &legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0"),
+    );
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::TempFolderLost);
     let u = r.upgrade.as_ref().unwrap();
-    assert_eq!(u.temp_dir.as_deref().map(|p| p.to_string_lossy().into_owned()).as_deref(), Some("C:\\WINDOWS\\TEMP\\1569035472492-0"));
+    assert_eq!(
+        u.temp_dir
+            .as_deref()
+            .map(|p| p.to_string_lossy().into_owned())
+            .as_deref(),
+        Some("C:\\WINDOWS\\TEMP\\1569035472492-0")
+    );
     assert!(!u.script_exists);
     assert!(codes(&r).contains(&FindingCode::TempFolderMissing));
 }
@@ -200,7 +274,17 @@ fn scan_finds_temp_folder_without_marker() {
     let f = MidFixture::new(Platform::Linux);
     let os = f.root.path().join("ostmp/1528126003155-0");
     f.temp_folder_at(&os, &[]);
-    f.agent_log(0, &[iso(0, "MIDServer", "Initializing MID Server"), iso(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade.")]);
+    f.agent_log(
+        0,
+        &[
+            iso(0, "MIDServer", "Initializing MID Server"),
+            iso(
+                22,
+                "AutoUpgrade.3600",
+                "Stopping MID server. Bootstrapping upgrade.",
+            ),
+        ],
+    );
     let r = run(&f);
     assert_eq!(r.verdict, Verdict::CrashedUpgrade);
     let u = r.upgrade.unwrap();
@@ -212,26 +296,63 @@ fn scan_finds_temp_folder_without_marker() {
 fn not_an_install() {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("readme.txt"), "hello").unwrap();
-    let r = detect_with(d.path(), &unknown_host(Platform::Linux), &Default::default()).unwrap();
+    let r = detect_with(
+        d.path(),
+        &unknown_host(Platform::Linux),
+        &Default::default(),
+    )
+    .unwrap();
     assert_eq!(r.verdict, Verdict::NotAMidServer);
     assert!(r.findings.is_empty());
-    assert!(detect_with(&d.path().join("nope"), &unknown_host(Platform::Linux), &Default::default()).is_err());
+    assert!(
+        detect_with(
+            &d.path().join("nope"),
+            &unknown_host(Platform::Linux),
+            &Default::default()
+        )
+        .is_err()
+    );
 }
 
 #[test]
 fn healthy_and_stopped_from_files_alone() {
     let f = MidFixture::new(Platform::Linux);
-    f.agent_log(0, &[iso(0, "MIDServer", "Initializing MID Server"), iso(1, "StartupSequencer", "Enabling monitor: FileCleanerMonitor")]);
+    f.agent_log(
+        0,
+        &[
+            iso(0, "MIDServer", "Initializing MID Server"),
+            iso(
+                1,
+                "StartupSequencer",
+                "Enabling monitor: FileCleanerMonitor",
+            ),
+        ],
+    );
     assert_eq!(run(&f).verdict, Verdict::Healthy);
     assert!(run(&f).upgrade.is_none());
-    f.agent_log(0, &[iso(0, "MIDServer", "Initializing MID Server"), iso(5, "MIDServer", "MID Server stopping")]);
+    f.agent_log(
+        0,
+        &[
+            iso(0, "MIDServer", "Initializing MID Server"),
+            iso(5, "MIDServer", "MID Server stopping"),
+        ],
+    );
     assert_eq!(run(&f).verdict, Verdict::Stopped);
     // A finished upgrade: the MID started after the marker.
     let temp = f.temp_folder("6000-0", &[]);
     let mut lines = iso_upgrade_lines(&f.marker_text(&temp));
     lines.push(iso(50, "MIDServer", "Initializing MID Server"));
     f.agent_log(0, &lines);
-    let r = detect_with(&f.agent, &host(Platform::Linux, ServiceState::Running, Some(StartType::Auto)), &f.options()).unwrap();
+    let r = detect_with(
+        &f.agent,
+        &host(
+            Platform::Linux,
+            ServiceState::Running,
+            Some(StartType::Auto),
+        ),
+        &f.options(),
+    )
+    .unwrap();
     assert_eq!(r.verdict, Verdict::Healthy);
 }
 
@@ -239,10 +360,22 @@ fn healthy_and_stopped_from_files_alone() {
 #[test]
 fn every_finding_code() {
     let log_cases: &[(&str, FindingCode)] = &[
-        ("INFO   | jvm 1    | 2019/09/21 16:30:47.500 | C:\\ServiceNow\\agent\\lib\\mid.jar cannot be deleted: C:\\ServiceNow\\agent\\lib\\mid.jar (The process cannot access the file because it is being used by another process)", FileLocked),
-        ("INFO   | jvm 1    | 2019/09/21 16:30:48.000 | SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: E:\\ServiceNow\\agent\\bin\\wrapper-windows-x86-64.exe (Access is denied)", AccessDenied),
-        ("INFO | jvm 1 | 2019/09/21 16:30:49.000 | com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: D:\\ServiceNow\\agent\\bin\\mid.bat (Access is Denied)", ApplicationExperience),
-        ("INFO   | jvm 1    | 2019/09/21 16:30:47.817 | WARNING: java.io.IOException: Unable to delete directory C:\\ServiceNow\\agent\\jre\\bin.", JreDeleteFailed),
+        (
+            "INFO   | jvm 1    | 2019/09/21 16:30:47.500 | C:\\ServiceNow\\agent\\lib\\mid.jar cannot be deleted: C:\\ServiceNow\\agent\\lib\\mid.jar (The process cannot access the file because it is being used by another process)",
+            FileLocked,
+        ),
+        (
+            "INFO   | jvm 1    | 2019/09/21 16:30:48.000 | SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: E:\\ServiceNow\\agent\\bin\\wrapper-windows-x86-64.exe (Access is denied)",
+            AccessDenied,
+        ),
+        (
+            "INFO | jvm 1 | 2019/09/21 16:30:49.000 | com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: D:\\ServiceNow\\agent\\bin\\mid.bat (Access is Denied)",
+            ApplicationExperience,
+        ),
+        (
+            "INFO   | jvm 1    | 2019/09/21 16:30:47.817 | WARNING: java.io.IOException: Unable to delete directory C:\\ServiceNow\\agent\\jre\\bin.",
+            JreDeleteFailed,
+        ),
     ];
     use FindingCode::*;
     for (line, code) in log_cases {
@@ -250,17 +383,33 @@ fn every_finding_code() {
         let temp = f.temp_folder("1569035472492-0", &[line]);
         f.agent_log(0, &legacy_upgrade_lines(&f.marker_text(&temp)));
         let r = run(&f);
-        let found = r.findings.iter().find(|x| x.code == *code).unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
+        let found = r
+            .findings
+            .iter()
+            .find(|x| x.code == *code)
+            .unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
         assert_eq!(found.evidence[0].line, 1);
         assert!(found.evidence[0].file.ends_with("glide-dist-upgrade.log"));
         assert!(!found.message.is_empty());
     }
     let agent_cases: &[(&str, FindingCode)] = &[
-        ("Gobbling stderr: /bin/sh -c bin/glide-dist-upgrade.sh start Gobbled: /bin/sh: bin/glide-dist-upgrade.sh: Permission denied", ScriptNotExecutable),
+        (
+            "Gobbling stderr: /bin/sh -c bin/glide-dist-upgrade.sh start Gobbled: /bin/sh: bin/glide-dist-upgrade.sh: Permission denied",
+            ScriptNotExecutable,
+        ),
         ("SEVERE *** ERROR *** Upgrade failed.", UpgradeFailed),
-        ("SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Unable to download updates from install server", PrecheckFailed),
-        ("SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Service snc_mid_kingston1 does not exist", WrapperNameMismatch),
-        ("SEVERE Not enough free disk space. The system reports 1048576 bytes free", DiskSpace),
+        (
+            "SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Unable to download updates from install server",
+            PrecheckFailed,
+        ),
+        (
+            "SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Service snc_mid_kingston1 does not exist",
+            WrapperNameMismatch,
+        ),
+        (
+            "SEVERE Not enough free disk space. The system reports 1048576 bytes free",
+            DiskSpace,
+        ),
     ];
     for (msg, code) in agent_cases {
         let f = MidFixture::new(Platform::Linux);
@@ -269,12 +418,25 @@ fn every_finding_code() {
         lines.push(legacy(30, "AutoUpgrade.3600", msg));
         let log = f.agent_log(0, &lines);
         let r = run(&f);
-        let found = r.findings.iter().find(|x| x.code == *code).unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
-        assert_eq!((&found.evidence[0].file, found.evidence[0].line), (&log, 14));
+        let found = r
+            .findings
+            .iter()
+            .find(|x| x.code == *code)
+            .unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
+        assert_eq!(
+            (&found.evidence[0].file, found.evidence[0].line),
+            (&log, 14)
+        );
     }
     let wrapper_cases: &[(&str, FindingCode)] = &[
-        ("2019/09/21 16:35:17 | Machine is shutting down.", MachineShutdown),
-        ("2019/09/21 16:37:34 | Startup failed: Timed out waiting for a signal from the JVM.", JvmStartTimeout),
+        (
+            "2019/09/21 16:35:17 | Machine is shutting down.",
+            MachineShutdown,
+        ),
+        (
+            "2019/09/21 16:37:34 | Startup failed: Timed out waiting for a signal from the JVM.",
+            JvmStartTimeout,
+        ),
     ];
     for (line, code) in wrapper_cases {
         let f = MidFixture::new(Platform::Windows);
@@ -283,8 +445,16 @@ fn every_finding_code() {
         // An old occurrence before the upgrade must not count; the new one must.
         f.write("logs/wrapper.log", &format!("2019/09/20 10:00:00 | Machine is shutting down.\n2019/09/20 10:00:01 | Startup failed: Timed out waiting for a signal from the JVM.\n2019/09/21 16:35:00 | Launching a JVM...\n{line}\n"));
         let r = run(&f);
-        let found = r.findings.iter().find(|x| x.code == *code).unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
-        assert_eq!(found.evidence.len(), 1, "old lines before the upgrade are ignored");
+        let found = r
+            .findings
+            .iter()
+            .find(|x| x.code == *code)
+            .unwrap_or_else(|| panic!("{code:?} in {:?}", codes(&r)));
+        assert_eq!(
+            found.evidence.len(),
+            1,
+            "old lines before the upgrade are ignored"
+        );
         assert_eq!(found.evidence[0].line, 4);
     }
 
@@ -292,34 +462,69 @@ fn every_finding_code() {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder("1528126003155-0", &[]);
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
-    set_executable(&temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"), false);
-    write_file(&f.root.path().join("sysroot/etc/systemd/system/mid.service"), b"[Service]\nExecStart=/x/agent/bin/mid.sh start sysd\nKillMode=control-group\n");
-    let h = host(Platform::Linux, ServiceState::Stopped, Some(StartType::Auto));
+    set_executable(
+        &temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
+        false,
+    );
+    write_file(
+        &f.root.path().join("sysroot/etc/systemd/system/mid.service"),
+        b"[Service]\nExecStart=/x/agent/bin/mid.sh start sysd\nKillMode=control-group\n",
+    );
+    let h = host(
+        Platform::Linux,
+        ServiceState::Stopped,
+        Some(StartType::Auto),
+    );
     let r = detect_with(&f.agent, &h, &f.options()).unwrap();
     let c = codes(&r);
     assert!(c.contains(&ScriptNotExecutable), "{c:?}");
     assert!(c.contains(&ServiceAutoStart), "{c:?}");
-    let km = r.findings.iter().find(|x| x.code == KillmodeControlGroup).expect("killmode");
+    let km = r
+        .findings
+        .iter()
+        .find(|x| x.code == KillmodeControlGroup)
+        .expect("killmode");
     assert_eq!(km.evidence[0].line, 3);
 
     let f = MidFixture::new(Platform::Windows);
     let temp = f.temp_folder("1569035472492-0", &[]);
     f.agent_log(0, &legacy_upgrade_lines(&f.marker_text(&temp)));
-    let r = detect_with(&f.agent, &host(Platform::Windows, ServiceState::NotInstalled, None), &f.options()).unwrap();
-    let w = r.findings.iter().find(|x| x.code == WrapperNameMismatch).expect("mismatch");
+    let r = detect_with(
+        &f.agent,
+        &host(Platform::Windows, ServiceState::NotInstalled, None),
+        &f.options(),
+    )
+    .unwrap();
+    let w = r
+        .findings
+        .iter()
+        .find(|x| x.code == WrapperNameMismatch)
+        .expect("mismatch");
     assert_eq!(w.evidence[0].line, 1);
     assert!(w.evidence[0].file.ends_with("conf/wrapper-override.conf"));
 
     let f = MidFixture::new(Platform::Linux);
-    let r = detect_with(&f.agent, &host(Platform::Linux, ServiceState::NotInstalled, None), &f.options()).unwrap();
+    let r = detect_with(
+        &f.agent,
+        &host(Platform::Linux, ServiceState::NotInstalled, None),
+        &f.options(),
+    )
+    .unwrap();
     assert!(codes(&r).contains(&ServiceNotInstalled));
 
     let f = MidFixture::new(Platform::Linux);
-    let temp = f.temp_folder("1528126003155-0", &["The ServiceNow Platform Distribution Upgrade (mid-prod-1) service is not installed."]);
+    let temp = f.temp_folder(
+        "1528126003155-0",
+        &["The ServiceNow Platform Distribution Upgrade (mid-prod-1) service is not installed."],
+    );
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
     let h = midrescue::host::Host {
         platform: Platform::Linux,
-        service: Box::new(FixedService { state: ServiceState::Stopped, start_type: None, upgrade_running: true }),
+        service: Box::new(FixedService {
+            state: ServiceState::Stopped,
+            start_type: None,
+            upgrade_running: true,
+        }),
         lab_root: None,
     };
     let r = detect_with(&f.agent, &h, &f.options()).unwrap();

@@ -24,7 +24,11 @@ impl MidFixture {
     pub fn new(platform: Platform) -> Self {
         let root = tempfile::tempdir().expect("tempdir");
         let agent = root.path().join("mid").join("agent");
-        let f = MidFixture { root, agent, platform };
+        let f = MidFixture {
+            root,
+            agent,
+            platform,
+        };
         f.write(
             "config.xml",
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<parameters>\n    \
@@ -34,7 +38,10 @@ impl MidFixture {
              <parameter value=\"mid-prod-1\" name=\"name\"/>\n    \
              <parameter name=\"mid_sys_id\" value=\"0123456789abcdef0123456789abcdef\"/>\n</parameters>\n",
         );
-        f.write("conf/wrapper.conf", "wrapper.name=snc_mid\nwrapper.displayname=ServiceNow MID Server\n");
+        f.write(
+            "conf/wrapper.conf",
+            "wrapper.name=snc_mid\nwrapper.displayname=ServiceNow MID Server\n",
+        );
         f.write(
             "conf/wrapper-override.conf",
             "wrapper.name=snc_mid_prod1\nwrapper.displayname=ServiceNow MID Server_prod1\n",
@@ -48,10 +55,20 @@ impl MidFixture {
                 // Not executable: detect on a test host must not run it.
                 f.write("bin/mid.sh", "#!/bin/sh\n");
                 f.write("bin/wrapper-linux-x86-64", "\x7fELF");
-                f.write("bin/mid.shconf_override", "APP_NAME=mid\nAPP_LONG_NAME=ServiceNow MID Server\nRUN_AS_USER=midserver\n");
+                f.write(
+                    "bin/mid.shconf_override",
+                    "APP_NAME=mid\nAPP_LONG_NAME=ServiceNow MID Server\nRUN_AS_USER=midserver\n",
+                );
             }
         }
-        for j in ["mid.jar", "commons-io.jar", "glide-util.jar", "log4j.jar", "snc-ssl.jar", "wrapper.jar"] {
+        for j in [
+            "mid.jar",
+            "commons-io.jar",
+            "glide-util.jar",
+            "log4j.jar",
+            "snc-ssl.jar",
+            "wrapper.jar",
+        ] {
             f.write(&format!("lib/{j}"), "PK");
         }
         f.write(
@@ -112,7 +129,10 @@ impl MidFixture {
 
     /// A Rome+ temp folder `agent/work/upgrade_temp/<name>`.
     pub fn temp_folder(&self, name: &str, upgrade_log: &[&str]) -> PathBuf {
-        self.temp_folder_at(&self.path(&format!("work/upgrade_temp/{name}")), upgrade_log)
+        self.temp_folder_at(
+            &self.path(&format!("work/upgrade_temp/{name}")),
+            upgrade_log,
+        )
     }
 
     /// The marker path as the MID would write it for this platform.
@@ -159,15 +179,45 @@ pub fn iso(m: u32, thread: &str, msg: &str) -> String {
 pub fn legacy_upgrade_lines(marker: &str) -> Vec<String> {
     vec![
         legacy(0, "MIDServer", "MID Server started"),
-        legacy(1, "StartupSequencer", "Successfully connected to instance: https://acme.service-now.com/"),
-        legacy(20, "AutoUpgrade.3600", "Checking to see if MID server needs to upgrade."),
+        legacy(
+            1,
+            "StartupSequencer",
+            "Successfully connected to instance: https://acme.service-now.com/",
+        ),
+        legacy(
+            20,
+            "AutoUpgrade.3600",
+            "Checking to see if MID server needs to upgrade.",
+        ),
         legacy(20, "AutoUpgrade.3600", "Current packages:"),
-        legacy(20, "AutoUpgrade.3600", &format!("Installed: [mid-core.{OLD}.universal.universal.zip]")),
-        legacy(20, "AutoUpgrade.3600", &format!("Assigned: [mid-upgrade.{NEW}.universal.universal.zip, mid-core.{NEW}.universal.universal.zip, mid-jre.{NEW}.windows.x86-64.zip]")),
+        legacy(
+            20,
+            "AutoUpgrade.3600",
+            &format!("Installed: [mid-core.{OLD}.universal.universal.zip]"),
+        ),
+        legacy(
+            20,
+            "AutoUpgrade.3600",
+            &format!(
+                "Assigned: [mid-upgrade.{NEW}.universal.universal.zip, mid-core.{NEW}.universal.universal.zip, mid-jre.{NEW}.windows.x86-64.zip]"
+            ),
+        ),
         legacy(21, "AutoUpgrade.3600", "Setting mid status to Upgrading"),
-        legacy(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."),
-        legacy(22, "AutoUpgrade.3600", "Gobbling stderr: cmd.exe /C bin\\glide-dist-upgrade.bat start Gobbled: "),
-        legacy(22, "AutoUpgrade.3600", &format!("Added marker `{marker}` to upgrade marker file.")),
+        legacy(
+            22,
+            "AutoUpgrade.3600",
+            "Stopping MID server. Bootstrapping upgrade.",
+        ),
+        legacy(
+            22,
+            "AutoUpgrade.3600",
+            "Gobbling stderr: cmd.exe /C bin\\glide-dist-upgrade.bat start Gobbled: ",
+        ),
+        legacy(
+            22,
+            "AutoUpgrade.3600",
+            &format!("Added marker `{marker}` to upgrade marker file."),
+        ),
         legacy(23, "WrapperListener_stop_runner", "Stopping MID server"),
         legacy(23, "MIDServer", "MID Server stopping"),
         legacy(23, "MIDServer", "MID Server stopped"),
@@ -178,10 +228,26 @@ pub fn legacy_upgrade_lines(marker: &str) -> Vec<String> {
 pub fn iso_upgrade_lines(marker: &str) -> Vec<String> {
     vec![
         iso(0, "MIDServer", "Initializing MID Server"),
-        iso(20, "AutoUpgrade.3600", &format!("Assigned: [mid-core.{NEW}.universal.universal.zip]")),
-        iso(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."),
-        iso(22, "AutoUpgrade.3600", "Gobbling stderr: /bin/sh -c bin/glide-dist-upgrade.sh start Gobbled: "),
-        iso(22, "AutoUpgrade.3600", &format!("Added marker `{marker}` to upgrade marker file.")),
+        iso(
+            20,
+            "AutoUpgrade.3600",
+            &format!("Assigned: [mid-core.{NEW}.universal.universal.zip]"),
+        ),
+        iso(
+            22,
+            "AutoUpgrade.3600",
+            "Stopping MID server. Bootstrapping upgrade.",
+        ),
+        iso(
+            22,
+            "AutoUpgrade.3600",
+            "Gobbling stderr: /bin/sh -c bin/glide-dist-upgrade.sh start Gobbled: ",
+        ),
+        iso(
+            22,
+            "AutoUpgrade.3600",
+            &format!("Added marker `{marker}` to upgrade marker file."),
+        ),
         iso(29, "MIDServer", "MID Server stopping"),
     ]
 }
@@ -215,7 +281,11 @@ impl ServiceControl for FixedService {
 pub fn host(platform: Platform, state: ServiceState, start_type: Option<StartType>) -> Host {
     Host {
         platform,
-        service: Box::new(FixedService { state, start_type, upgrade_running: false }),
+        service: Box::new(FixedService {
+            state,
+            start_type,
+            upgrade_running: false,
+        }),
         lab_root: None,
     }
 }
