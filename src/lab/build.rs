@@ -11,7 +11,6 @@ use sha2::Digest;
 
 use super::files::{self, Identity};
 use super::history::{self, AgentLog, UpgradeStory};
-use super::lines::{info, severe};
 use super::scenario::{Crash, Era, Scenario, Stage};
 use super::state;
 use super::upgrade::{Clock, Fault, Launch, Outcome, Upgrade};
@@ -199,7 +198,12 @@ impl<'a> Lab<'a> {
         let mut log = AgentLog::open(&logs, self.iso(), limit)?;
         let wrapper_log = logs.join("wrapper.log");
         let from = self.now - chrono::Duration::days(3);
-        let lph = (log_mb * 1024 * 1024 / 110 / 72).max(60);
+        // Chatter lines an hour so that about `log_mb` MiB of history fill three days.
+        let avg = (0..5u64)
+            .map(|i| super::lines::agent(self.now, self.iso(), &history::chatter(i)).len() as u64)
+            .sum::<u64>()
+            / 5;
+        let lph = (log_mb * 1024 * 1024 / avg.max(1) / 72).max(60);
         let installed_old = files::package_names(self.platform, old);
         let assigned = files::package_names(self.platform, new);
 
@@ -211,7 +215,17 @@ impl<'a> Lab<'a> {
             Stage::InProgress => self.now - chrono::Duration::seconds(3),
             Stage::Crashed | Stage::TempLost => self.now - chrono::Duration::minutes(35),
         };
-        fill(&mut log, from, upgrade_at - chrono::Duration::seconds(90), lph, &installed_old)?;
+        // A planned restart a day later (starts and stops belong to a believable history).
+        let restart = from + chrono::Duration::days(1);
+        fill(&mut log, from, restart, lph, &installed_old)?;
+        log.lines(restart, &history::stop_lines())?;
+        history::append_wrapper(&wrapper_log, restart + chrono::Duration::seconds(2), &["<-- Wrapper Stopped"]);
+        let back = restart + chrono::Duration::minutes(2);
+        history::append_wrapper(&wrapper_log, back, &history::wrapper_start(self.windows()));
+        log.lines(back + chrono::Duration::seconds(8), &history::start_lines(self.iso(), &self.agent, self.url))?;
+        let resume = back + chrono::Duration::seconds(10);
+        let until = (upgrade_at - chrono::Duration::seconds(90)).max(resume);
+        fill(&mut log, resume, until, lph, &installed_old)?;
 
         // The upgrade hand-over, up to the MID stopping (§4.4).
         let temp = self.temp_dir(upgrade_at);
@@ -264,7 +278,7 @@ impl<'a> Lab<'a> {
             }
         }
         if self.sc.stage == Stage::TempLost {
-            self.someone_started_the_service(&mut log, &wrapper_log, &temp, upgrade_at + chrono::Duration::minutes(20))?;
+            self.someone_started_the_service(&wrapper_log, &temp, upgrade_at + chrono::Duration::minutes(20))?;
         }
         log.finish()?;
         Ok(Some(temp))
@@ -287,35 +301,30 @@ impl<'a> Lab<'a> {
         Ok(up.run())
     }
 
-    /// KB0792621: the MID service was started on the broken install; it cleaned the temp
-    /// folder away and then died.
+    /// KB0792621: the host rebooted. The boot wiped the OS temp folder (the upgrade's) and
+    /// started the MID service, whose JVM cannot load from the half-deleted lib folder: the
+    /// agent log gets no line, `wrapper.log` shows the wrapper giving up.
     fn someone_started_the_service(
         &self,
-        log: &mut AgentLog,
         wrapper_log: &Path,
         temp: &Path,
         at: DateTime<Local>,
     ) -> anyhow::Result<()> {
-        history::append_wrapper(wrapper_log, at, &history::wrapper_start(self.windows()));
-        let mut lines = history::start_lines(self.iso(), &self.agent, self.url);
-        lines.truncate(3);
-        lines.push(info(
-            "MIDServer",
-            "UpgradeCleaner:58",
-            format!("Deleting upgrade temp folder {}", temp.display()),
-        ));
-        lines.push(severe(
-            "MIDServer",
-            "Main:311",
-            "Unexpected exception, terminating the MID server java.lang.NoClassDefFoundError: org/apache/commons/io/FileUtils",
-        ));
-        lines.push(info("MIDServer", "MIDServerState:171", "MID Server stopped"));
-        log.lines(at + chrono::Duration::seconds(20), &lines)?;
-        history::append_wrapper(
-            wrapper_log,
-            at + chrono::Duration::seconds(24),
-            &["JVM exited unexpectedly.", "<-- Wrapper Stopped"],
-        );
+        let mut msgs = history::wrapper_start(self.windows());
+        msgs.pop();
+        for _ in 0..5 {
+            msgs.extend([
+                "Launching a JVM...",
+                "Error: Could not find or load main class org.tanukisoftware.wrapper.WrapperStartStopApp",
+                "JVM exited while loading the application.",
+            ]);
+        }
+        msgs.extend([
+            "There were 5 failed launches in a row, each lasting less than 300 seconds.  Giving up.",
+            "  There may be a configuration problem: please check the logs.",
+            "<-- Wrapper Stopped",
+        ]);
+        history::append_wrapper(wrapper_log, at, &msgs);
         std::fs::remove_dir_all(temp).with_context(|| format!("removing {}", temp.display()))
     }
 

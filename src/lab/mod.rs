@@ -11,7 +11,7 @@ mod build;
 mod files;
 mod history;
 pub mod instance;
-mod lines;
+pub(crate) mod lines;
 pub mod mid_process;
 pub mod scenario;
 pub mod service;

@@ -58,7 +58,8 @@ impl Era {
 pub enum Stage {
     /// The Distribution Upgrade died; nobody touched anything since.
     Crashed,
-    /// Crashed, then someone started the MID service, which deleted the temp folder (KB0792621).
+    /// Crashed, then the host rebooted: the OS temp folder was wiped and the boot started the
+    /// MID service, whose JVM could not even load (KB0792621's warning about reboots).
     TempLost,
     /// The Distribution Upgrade runs right now (`lab create` starts the simulator).
     InProgress,
@@ -217,14 +218,14 @@ static SCENARIOS: [Scenario; 10] = [
     ),
     row(
         "temp-folder-lost",
-        "Linux: someone started the MID service after the crash; it deleted the temp folder.",
+        "Linux, pre-Rome: a reboot wiped the temp folder and auto-started the broken MID service.",
         Platform::Linux,
-        Era::RomeIsoLog,
+        Era::PreRome,
         Stage::TempLost,
-        Locked("lib/commons-io.jar"),
+        Locked("lib/xercesImpl.jar"),
         Rerun::Succeeds,
         Verdict::TempFolderLost,
-        &[F::TempFolderMissing],
+        &[F::TempFolderMissing, F::LibIncomplete],
     ),
     row(
         "upgrade-in-progress",

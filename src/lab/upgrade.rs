@@ -272,7 +272,7 @@ impl Upgrade<'_> {
             return Err(Stop::Failed);
         }
         let _ = std::fs::remove_file(self.agent.join(rel));
-        self.pause(0.15)
+        self.pause(0.25)
     }
 
     fn copy(&mut self, rel: &str) -> Step {
@@ -296,7 +296,7 @@ impl Upgrade<'_> {
             self.record("copyFile", Level::Severe, &msg);
             return Err(Stop::Failed);
         }
-        self.pause(0.25)
+        self.pause(0.35)
     }
 
     /// After replacing files the upgrade appends its log to `wrapper.log` (§4.3).
