@@ -166,6 +166,7 @@ fn main() {
     let opts = DetectOptions {
         os_temp_dirs: Vec::new(),
         systemd_root: None,
+        passwd_file: None,
     };
     let lib = time(|| {
         let host = Host {
