@@ -38,12 +38,12 @@ pub fn update_info<T>(root: &Path, f: impl FnOnce(&mut LabInfo) -> T) -> anyhow:
         .write(true)
         .open(&lock_path)
         .with_context(|| format!("opening {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("locking {}", lock_path.display()))?;
+    // fs4 rather than std's `File::lock` (stable only since 1.89, above our MSRV).
+    fs4::FileExt::lock(&lock).with_context(|| format!("locking {}", lock_path.display()))?;
     let mut info = super::read_lab_info(root)?;
     let out = f(&mut info);
     let res = write_info(root, &info);
-    let _ = lock.unlock();
+    let _ = fs4::FileExt::unlock(&lock);
     res.map(|()| out)
 }
 
