@@ -84,7 +84,7 @@ impl RuleSet {
         let specs: Vec<(&str, String)> = vec![
             (
                 "authorization_header",
-                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|digest|negotiate|ntlm|token|hmac|sn_hmac)\s+)?([^\s"',;][^\r\n"']*)"#.to_string(),
+                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|negotiate|ntlm|token|hmac|sn_hmac)\s+([^\s"',;]+)|([^\s"',;][^\r\n]*))"#.to_string(),
             ),
             (
                 "x_sn_apikey_header",
@@ -461,7 +461,8 @@ mod tests {
     #[test]
     fn masks_headers_userinfo_and_pairs() {
         let (o, c) = red(
-            "GET / Authorization: Basic dXNlcjpzM2NyZXQ=\n\
+            "GET / Authorization: Basic dXNlcjpzM2NyZXQ= status=401\n\
+             Authorization: Digest username=\"u\", response=\"abc123\"\n\
              x-sn-apikey: now_ABC123\n\
              proxy https://bob:p@ss@proxy.example.com:8080/x ok\n\
              -Djavax.net.ssl.trustStorePassword=hunter2 -Xmx1g\n\
@@ -469,7 +470,8 @@ mod tests {
              {\"client_secret\": \"abc\\\"def\", \"name\": \"keep\"}\n\
              url?user=a&password=xyz&x=1\n",
         );
-        for s in ["dXNlcjpzM2NyZXQ", "now_ABC123", "bob", "p@ss", "hunter2", "Sup3r", "abc", "xyz"] {
+        assert!(o.contains("Basic ***REDACTED*** status=401"), "{o}");
+        for s in ["dXNlcjpzM2NyZXQ", "abc123", "now_ABC123", "bob", "p@ss", "hunter2", "Sup3r", "abc", "xyz"] {
             assert!(!o.contains(s), "{s} leaked in {o}");
         }
         assert!(o.contains("proxy.example.com:8080/x ok"));

@@ -137,6 +137,17 @@ pub struct SummaryInput<'a> {
     pub redactions: &'a Counts,
 }
 
+impl SummaryInput<'_> {
+    /// A source path as its path inside the zip when it was bundled, else as is.
+    fn shown_path(&self, p: &Path) -> String {
+        let src = p.display().to_string();
+        self.entries
+            .iter()
+            .find(|e| e.source.as_deref() == Some(src.as_str()))
+            .map_or(src, |e| e.zip_path.clone())
+    }
+}
+
 /// Most timeline lines shown.
 const TIMELINE_MAX: usize = 80;
 
@@ -179,10 +190,11 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
     for f in &r.findings {
         let _ = writeln!(s, "- **{:?}** `{:?}`: {}", f.severity, f.code, f.message);
         for e in &f.evidence {
+            // Double backticks with spaces: a redaction mask never swallows the delimiter.
             let _ = writeln!(
                 s,
-                "  - `{}:{}`: `{}`",
-                e.file.display(),
+                "  - `{}:{}`: `` {} ``",
+                i.shown_path(&e.file),
                 e.line,
                 md_escape_inline(e.text.trim_end())
             );
@@ -198,7 +210,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
         if let Some(m) = &u.marker_line {
             tl.push(timeline::Line {
                 when: timeline::parse_time(&m.text),
-                file: m.file.display().to_string(),
+                file: i.shown_path(&m.file),
                 line: m.line,
                 text: m.text.clone(),
             });
@@ -206,7 +218,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
     }
     tl.extend(i.timeline.iter().cloned());
     tl.sort_by(|a, b| a.when.cmp(&b.when).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
-    tl.dedup_by(|a, b| a.text == b.text && a.when == b.when);
+    tl.dedup_by(|a, b| a.file == b.file && a.line == b.line);
     let undated = tl.iter().filter(|l| l.when.is_none()).count();
     let dated: Vec<_> = tl.iter().filter(|l| l.when.is_some()).collect();
     if dated.is_empty() {
