@@ -187,6 +187,23 @@ fn main() {
             .unwrap();
         assert!(String::from_utf8_lossy(&out.stdout).contains("crashed_upgrade"));
     });
+    // Same install, but no failure line in wrapper.log: no evidence there to number, so the
+    // forward newline count over the 500 MB (for 1-based line numbers) is not needed.
+    write_log(
+        &agent.join("logs/wrapper.log"),
+        &wrapper_block(),
+        500 * MB,
+        "2019/09/21 16:28:20 | <-- Wrapper Stopped\n",
+    );
+    let no_wrapper_evidence = time(|| {
+        let host = Host {
+            platform: Platform::Windows,
+            service: Box::new(UnknownService::new(None, "bench")),
+            lab_root: None,
+        };
+        let r = detect_with(&agent, &host, &opts).unwrap();
+        assert_eq!(r.verdict, Verdict::CrashedUpgrade);
+    });
     println!(
         "detect bench: 10 x 10 MB agent logs + 500 MB wrapper.log, median of {RUNS} warm runs"
     );
@@ -198,5 +215,9 @@ fn main() {
     println!(
         "  midrescue detect --json (process)   {process:>12.3?}   {:>8.1}x faster than grep",
         grep.as_secs_f64() / process.as_secs_f64()
+    );
+    println!(
+        "  detect, no evidence in wrapper.log  {no_wrapper_evidence:>12.3?}   {:>8.1}x faster than grep",
+        grep.as_secs_f64() / no_wrapper_evidence.as_secs_f64()
     );
 }

@@ -105,6 +105,9 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
     // Logs, newest first.
     let logs = agent_dir.join("logs");
     let agent = logscan::scan_agent_logs(&logs);
+    for (f, e) in &agent.errors {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
     let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
 
     // The temp folder: marker first, else scan.
@@ -152,6 +155,13 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         None,
         logscan::WRAPPER_BUDGET,
     );
+
+    for (f, e) in wrapper.errors.iter().chain(&upgrade_scan.errors) {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
+    if wrapper.budget_exhausted {
+        tracing::info!("wrapper logs: stopped after {} bytes", wrapper.bytes_read);
+    }
 
     // Targets and lib.
     let target_version = temp_dir
