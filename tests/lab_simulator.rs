@@ -412,3 +412,39 @@ fn the_runner_command_of_a_non_executable_script_is_refused_like_the_real_one() 
         "the upgrade never ran"
     );
 }
+
+#[test]
+fn a_running_upgrade_is_seen_through_a_symlink_and_ends_with_lab_stop() {
+    let l = Lab::new("antivirus-access-denied", 1.0);
+    let link_dir = tempfile::tempdir().unwrap();
+    let link = link_dir.path().join("via-link");
+    std::os::unix::fs::symlink(l.root(), &link).unwrap();
+    let spec = lab::simulator_command(&link, SimTarget::Script).unwrap();
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .current_dir(link_dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let svc = lab::service_control(l.root()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || svc.upgrade_process_running()));
+    assert!(
+        lab::service_control(&link)
+            .unwrap()
+            .upgrade_process_running()
+    );
+    assert_eq!(ecc_status(&l).0, "Upgrading");
+    let report = lab::stop(l.root()).unwrap();
+    assert!(
+        report.ended.iter().any(|(role, _)| role == "simulate"),
+        "{report:?}"
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "an interrupted upgrade is no success"
+    );
+    assert!(!svc.upgrade_process_running());
+    assert_eq!(svc.query().state, ServiceState::Stopped);
+}
