@@ -448,3 +448,22 @@ fn a_running_upgrade_is_seen_through_a_symlink_and_ends_with_lab_stop() {
     assert!(!svc.upgrade_process_running());
     assert_eq!(svc.query().state, ServiceState::Stopped);
 }
+
+#[test]
+fn the_upgrade_survives_its_reader_going_away() {
+    let l = Lab::new("service-not-installed", SPEED);
+    let spec = lab::simulator_command(l.root(), SimTarget::WrapperExe).unwrap();
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The UI quits: both pipes close before the console lines are written.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_upgraded(&l);
+}
