@@ -84,8 +84,15 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     match std::fs::read(format!("/proc/{pid}/cmdline")) {
         Ok(raw) => {
             let needle = root.to_string_lossy();
-            raw.split(|b| *b == 0)
-                .any(|arg| String::from_utf8_lossy(arg) == needle)
+            let canonical = std::fs::canonicalize(root).ok();
+            raw.split(|b| *b == 0).any(|arg| {
+                let arg = String::from_utf8_lossy(arg);
+                // The same folder may have been named through a symlink.
+                arg == needle
+                    || (arg.starts_with('/')
+                        && canonical.is_some()
+                        && std::fs::canonicalize(arg.as_ref()).ok() == canonical)
+            })
         }
         Err(_) => true,
     }
