@@ -14,7 +14,14 @@ fn top_level_help_names_every_subcommand_and_the_recovery_order() {
     let out = midrescue(&["--help"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for word in ["detect", "collect", "resume", "demo", "lab", "Do NOT start the MID service"] {
+    for word in [
+        "detect",
+        "collect",
+        "resume",
+        "demo",
+        "lab",
+        "Do NOT start the MID service",
+    ] {
         assert!(text.contains(word), "help lacks {word:?}:\n{text}");
     }
 }

@@ -104,9 +104,16 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
 
     // Logs, newest first.
     let logs = agent_dir.join("logs");
-    let agent = logscan::scan_agent_logs(&logs);
+    let mut agent = logscan::scan_agent_logs(&logs);
     for (f, e) in &agent.errors {
         tracing::warn!("cannot read {}: {e}", f.display());
+    }
+    // KB0792621: someone started the service on a half-upgraded install. The start line hides
+    // the upgrade, but the version it was heading for is still not the installed one.
+    let started_mid_upgrade = started_on_unfinished_upgrade(&agent, installed_version.as_deref());
+    if started_mid_upgrade {
+        agent.marker = agent.marker_before_start.clone();
+        agent.assigned = agent.assigned_before_start.clone();
     }
     let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
 
@@ -263,6 +270,9 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         bootstrapping: bootstrapping.as_ref().map(Hit::evidence),
         last_start: last_start.as_ref().map(Hit::evidence),
         last_stop: last_stop.as_ref().map(Hit::evidence),
+        started_mid_upgrade: started_mid_upgrade
+            .then(|| last_start.as_ref().map(Hit::evidence))
+            .flatten(),
         temp_dir: temp_dir.clone(),
         temp_dir_exists: temp_exists,
         script: files.as_ref().map(|f| f.script.clone()),
@@ -399,4 +409,20 @@ fn resolve_line_numbers(hits: &mut [(Option<FindingCode>, Hit)]) {
             Err(e) => tracing::warn!("line numbers of {}: {e}", f.display()),
         }
     }
+}
+
+/// Whether the newest MID start came after an upgrade marker whose target version never got
+/// installed (the service was started on a half-upgraded install, KB0792621).
+fn started_on_unfinished_upgrade(agent: &logscan::AgentLogFacts, installed: Option<&str>) -> bool {
+    if agent.marker.is_some()
+        || agent.bootstrapping.is_some()
+        || agent.marker_before_start.is_none()
+    {
+        return false;
+    }
+    let target = agent
+        .assigned_before_start
+        .as_ref()
+        .and_then(|a| versions::assigned_core_version(&a.text));
+    matches!((target, installed), (Some(t), Some(i)) if t != i)
 }

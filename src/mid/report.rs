@@ -133,6 +133,8 @@ pub enum FindingCode {
     JreDeleteFailed,
     ServiceNotInstalled,
     TempFolderMissing,
+    /// The service was started on a half-upgraded install (KB0792621).
+    ServiceStartedMidUpgrade,
     UpgradeProcessRunning,
     RootOwnedFiles,
 }
