@@ -193,7 +193,7 @@ pub fn render_text(r: &DetectReport) -> String {
                 "not running"
             }
         );
-        let _ = writeln!(s, "  agent/lib          {:?}", r.lib);
+        let _ = writeln!(s, "  agent/lib          {}", r.lib);
         if let Some(u) = &r.upgrade {
             let p = |o: &Option<std::path::PathBuf>| {
                 o.as_ref()
