@@ -200,12 +200,12 @@ impl Tracked {
         let size = meta.len();
         let mut file = File::open(&self.path)?;
         let head = read_head(&mut file, size)?;
-        if let Some(seen) = &self.seen {
-            if !heads_agree(&seen.head, &head) {
-                self.splitter.finish(lines);
-                events.push(FollowEvent::Replaced);
-                self.restart_at_zero();
-            }
+        if let Some(seen) = &self.seen
+            && !heads_agree(&seen.head, &head)
+        {
+            self.splitter.finish(lines);
+            events.push(FollowEvent::Replaced);
+            self.restart_at_zero();
         }
         let end = size.min(self.offset.saturating_add(cfg.read_budget_bytes));
         if end > self.offset {
@@ -319,10 +319,10 @@ fn rotated_names(path: &Path) -> Vec<PathBuf> {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
         return out;
     };
-    if let Some((stem, n)) = name.rsplit_once('.') {
-        if let Ok(n) = n.parse::<u32>() {
-            out.push(path.with_file_name(format!("{stem}.{}", n + 1)));
-        }
+    if let Some((stem, n)) = name.rsplit_once('.')
+        && let Ok(n) = n.parse::<u32>()
+    {
+        out.push(path.with_file_name(format!("{stem}.{}", n + 1)));
     }
     out.push(path.with_file_name(format!("{name}.1")));
     out
