@@ -240,10 +240,10 @@ fn fifty_megabyte_line_is_cut_and_memory_stays_bounded() {
 fn fds_into(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in fs::read_dir("/proc/self/fd").unwrap().flatten() {
-        if let Ok(target) = fs::read_link(e.path()) {
-            if target.starts_with(dir) {
-                out.push(target.display().to_string());
-            }
+        if let Ok(target) = fs::read_link(e.path())
+            && target.starts_with(dir)
+        {
+            out.push(target.display().to_string());
         }
     }
     out
