@@ -1,0 +1,1 @@
+//! Read-only instance check (ecc_agent Table API).
