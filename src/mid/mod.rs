@@ -2,4 +2,5 @@
 //! and marker, versions, failure signatures, and the diagnosis. Reads files; never spawns,
 //! draws or writes.
 
+pub mod milestones;
 pub mod report;
