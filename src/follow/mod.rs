@@ -103,8 +103,20 @@ impl Follower {
 
     /// Follow `path` under the name `label` (shown as the source of its lines).
     pub fn add(&mut self, label: impl Into<String>, path: impl Into<PathBuf>) {
+        let start = self.config.start;
+        self.add_starting(label, path, start);
+    }
+
+    /// Like [`Follower::add`], with its own start position (e.g. our own output file from its
+    /// beginning, the MID's logs from their end).
+    pub fn add_starting(
+        &mut self,
+        label: impl Into<String>,
+        path: impl Into<PathBuf>,
+        start: StartAt,
+    ) {
         self.files
-            .push(Tracked::new(label.into(), path.into(), &self.config));
+            .push(Tracked::new(label.into(), path.into(), start, &self.config));
     }
 
     /// The followed (label, path) pairs.

@@ -38,6 +38,7 @@ pub(super) struct Tracked {
     pub label: String,
     pub path: PathBuf,
     phase: Phase,
+    start: StartAt,
     offset: u64,
     seen: Option<Seen>,
     splitter: LineSplitter,
@@ -45,11 +46,12 @@ pub(super) struct Tracked {
 }
 
 impl Tracked {
-    pub fn new(label: String, path: PathBuf, cfg: &FollowConfig) -> Self {
+    pub fn new(label: String, path: PathBuf, start: StartAt, cfg: &FollowConfig) -> Self {
         Tracked {
             label,
             path,
             phase: Phase::New,
+            start,
             offset: 0,
             seen: None,
             splitter: LineSplitter::new(cfg.max_line_bytes),
@@ -83,7 +85,7 @@ impl Tracked {
         }
         let id = FileId::of(&meta);
         match self.phase {
-            Phase::New => self.attach(&meta, cfg, events),
+            Phase::New => self.attach(&meta, events),
             Phase::Waiting | Phase::Gone => {
                 events.push(FollowEvent::Appeared);
                 self.restart_at_zero();
@@ -115,9 +117,9 @@ impl Tracked {
         self.splitter.finish(lines);
     }
 
-    fn attach(&mut self, meta: &Metadata, cfg: &FollowConfig, events: &mut Vec<FollowEvent>) {
+    fn attach(&mut self, meta: &Metadata, events: &mut Vec<FollowEvent>) {
         let size = meta.len();
-        let start = match cfg.start {
+        let start = match self.start {
             StartAt::Beginning => 0,
             StartAt::End { context_bytes } => size.saturating_sub(context_bytes),
         };
