@@ -23,7 +23,7 @@ use crate::platform::privilege;
 use crate::platform::runner::{self, PlanInputs, RunKind, RunPlan};
 use crate::platform::service::{ServiceControl, StartType};
 
-pub use probes::{parse_duration, parse_meta_buildstamp, sanitize};
+pub use probes::{parse_duration, sanitize};
 
 /// The operator: questions and progress lines. The CLI talks to a terminal; tests script it.
 pub trait Operator {
@@ -669,25 +669,65 @@ pub struct Detected {
     pub lab_root: Option<PathBuf>,
 }
 
-/// Detection (the `mid` layer).
+/// Detection (the `mid` layer): the one install named, or the only one found.
 fn detect_install(agent_dir: Option<&Path>) -> anyhow::Result<Detected> {
-    let _ = agent_dir;
-    anyhow::bail!("detection is not part of this build yet")
+    let installs = crate::mid::locate::find_installs(
+        agent_dir,
+        crate::platform::Platform::host(),
+        &crate::platform::exec::SystemExec::default(),
+    )?;
+    let dir = match installs.as_slice() {
+        [] => anyhow::bail!(
+            "no MID Server install found in the usual places; name it with --agent-dir DIR"
+        ),
+        [one] => one.clone(),
+        many => anyhow::bail!(
+            "{} MID Server installs found ({}); choose one with --agent-dir DIR",
+            many.len(),
+            many.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let host = crate::host::Host::for_install(&dir);
+    let report = crate::mid::detect::detect(&dir, &host)?;
+    Ok(Detected {
+        report,
+        service: host.service,
+        lab_root: host.lab_root,
+    })
 }
 
 /// The support bundle (the `bundle` layer): returns the zip's path.
-fn collect_bundle(found: &Detected, out_dir: &Path) -> anyhow::Result<PathBuf> {
-    let _ = (found, out_dir);
-    anyhow::bail!("the support bundle is not part of this build yet")
-}
-
-/// Default output folder: `midrescue` in the home folder, else in the temp folder.
-fn default_out_dir() -> PathBuf {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("midrescue")
+fn collect_bundle(
+    found: &Detected,
+    out_dir: &Path,
+    op: &mut dyn Operator,
+) -> anyhow::Result<PathBuf> {
+    let opts = crate::bundle::CollectOptions::new(&found.report.agent_dir, out_dir);
+    let mut facts = crate::bundle::facts::SystemFacts::this_host();
+    facts.service = Some(found.service.query());
+    let mut last_said = Instant::now();
+    let summary = crate::bundle::collect(&opts, &found.report, &facts, &mut |p| {
+        if let crate::bundle::Progress::File {
+            files_done,
+            files_total,
+            ..
+        } = p
+            && last_said.elapsed() >= Duration::from_secs(2)
+        {
+            last_said = Instant::now();
+            op.say(&format!("   {files_done}/{files_total} files"));
+        }
+    })?;
+    if !summary.skipped.is_empty() {
+        op.say(&format!(
+            "   {} file(s) not collected (listed in the bundle's manifest)",
+            summary.skipped.len()
+        ));
+    }
+    Ok(summary.path)
 }
 
 pub fn run(agent_dir: Option<&Path>, args: &ResumeArgs) -> anyhow::Result<u8> {
@@ -721,7 +761,10 @@ fn run_with(
         return Ok(r);
     }
     op.say("Do NOT start the MID service yourself: it would delete the upgrade temp folder (KB0779816).");
-    let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(crate::bundle::default_out_dir);
     if args.dry_run {
         let mut r = ResumeResult::new("dry_run", Some(report.verdict));
         match make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script) {
@@ -741,7 +784,7 @@ fn run_with(
     let instance = instance_target(args, report)?;
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
-    let bundle = match collect_bundle(&found, &out_dir) {
+    let bundle = match collect_bundle(&found, &out_dir, op) {
         Ok(p) => {
             op.say(&format!("Bundle: {}", p.display()));
             p

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::mid::report::FindingCode;
+use crate::mid::signatures;
 
 /// Where a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -460,66 +461,57 @@ fn is_mid_started(line: &str) -> bool {
         || line.contains("MID Server starting")
 }
 
-/// Failure signatures that end the watch (mid-server.md §4.5, §8). Lock retries are not here:
-/// the upgrade retries them. `SEVERE` alone is fatal only in the upgrade's own output, since a
-/// running MID logs unrelated SEVERE lines in agent0.log.0.
+/// Failure signatures that end the watch (mid-server.md §4.5, §8, through the shared table in
+/// `mid::signatures`). Lock retries and slow JVM starts are not fatal: the upgrade and the wrapper
+/// retry them. Where a line came from matters: a running MID logs unrelated `SEVERE` and
+/// "Access is denied" lines (e.g. from discovery) in agent0.log.0, so those count only in the
+/// upgrade's own output and log.
 fn fatal(source: Source, line: &str, lower: &str) -> Option<(FindingCode, String)> {
-    if line.contains("UpgradeException") {
-        let code = if lower.contains("mid.bat") && lower.contains("access is denied") {
-            FindingCode::ApplicationExperience
-        } else if lower.contains("access is denied") {
-            FindingCode::AccessDenied
-        } else {
-            FindingCode::UpgradeFailed
+    use FindingCode::*;
+    let upgrade_output = matches!(source, Source::UpgradeLog | Source::Output);
+    if let Some(code) = signatures::classify(line) {
+        let fatal_here = match code {
+            FileLocked | JreDeleteFailed | JvmStartTimeout | ServiceNotInstalled => false,
+            UpgradeFailed | PrecheckFailed | WrapperNameMismatch | DiskSpace => true,
+            MachineShutdown => source == Source::WrapperLog || upgrade_output,
+            AccessDenied | ApplicationExperience => {
+                upgrade_output || line.contains("UpgradeException")
+            }
+            _ => upgrade_output,
         };
-        return Some((
-            code,
-            "the upgrade failed again (UpgradeException)".to_string(),
-        ));
+        if fatal_here {
+            let (_, meaning) = signatures::describe(code);
+            return Some((code, first_sentence(meaning)));
+        }
     }
-    if lower.contains("upgrade failed") || lower.contains("aborting mid server upgrade") {
-        let code = if lower.contains("pre-upgrade check") {
-            FindingCode::PrecheckFailed
-        } else {
-            FindingCode::UpgradeFailed
-        };
-        return Some((code, "the upgrade reported failure".to_string()));
-    }
-    if matches!(source, Source::Output)
-        && lower.contains("glide-dist-upgrade")
-        && lower.contains("permission denied")
-    {
+    if upgrade_output && (line.contains("UpgradeException") || is_severe(line)) {
         return Some((
-            FindingCode::ScriptNotExecutable,
-            "the upgrade script may not be executed (KB0690910)".to_string(),
-        ));
-    }
-    if matches!(source, Source::UpgradeLog | Source::Output)
-        && (line.starts_with("SEVERE")
-            || line.contains("| SEVERE")
-            || line.contains(" SEVERE:")
-            || line.contains("SEVERE: "))
-    {
-        return Some((
-            FindingCode::UpgradeFailed,
+            UpgradeFailed,
             "the upgrade logged a SEVERE error".to_string(),
         ));
     }
-    if source == Source::WrapperLog {
-        if line.contains("Machine is shutting down") {
-            return Some((
-                FindingCode::MachineShutdown,
-                "the host is shutting down".to_string(),
-            ));
-        }
-        if lower.contains("was launched, but failed to start") {
-            return Some((
-                FindingCode::JvmStartTimeout,
-                "the MID service failed to start".to_string(),
-            ));
-        }
+    if source == Source::WrapperLog && lower.contains("was launched, but failed to start") {
+        return Some((
+            JvmStartTimeout,
+            "the MID service was launched but failed to start".to_string(),
+        ));
     }
     None
+}
+
+fn is_severe(line: &str) -> bool {
+    line.starts_with("SEVERE")
+        || line.contains("| SEVERE")
+        || line.contains("SEVERE:")
+        || line.contains(" SEVERE ")
+}
+
+fn first_sentence(text: &str) -> String {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match t.find(". ") {
+        Some(i) => t[..=i].to_string(),
+        None => t,
+    }
 }
 
 #[cfg(test)]

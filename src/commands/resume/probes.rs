@@ -1,7 +1,6 @@
 //! Looking at the install during the watch (service state, temp folder, installed version), and
 //! the small parsers `resume` needs.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::mid::milestones::Probe;
@@ -18,34 +17,11 @@ pub fn local(report: &DetectReport, service: &dyn ServiceControl) -> Vec<Probe> 
     {
         out.push(Probe::TempFolderGone);
     }
-    if let Some(v) = installed_version(&report.agent_dir) {
+    // Re-read each round: the upgrade rewrites it.
+    if let Some(v) = crate::mid::versions::installed_version(&report.agent_dir) {
         out.push(Probe::InstalledVersion(v));
     }
     out
-}
-
-/// The buildstamp in `package/meta/mid-core.meta.properties` (re-read each time: the upgrade
-/// rewrites it).
-pub fn installed_version(agent_dir: &Path) -> Option<String> {
-    let path = agent_dir
-        .join("package")
-        .join("meta")
-        .join("mid-core.meta.properties");
-    let bytes = std::fs::read(path).ok()?;
-    parse_meta_buildstamp(&String::from_utf8_lossy(&bytes))
-}
-
-/// `package.filename=mid-core.<buildstamp>.universal.universal.zip` → `<buildstamp>`
-/// (buildstamps contain no dots).
-pub fn parse_meta_buildstamp(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| l.strip_prefix("package.filename"))
-        .map(|rest| rest.trim_start().trim_start_matches(['=', ':']).trim())
-        .and_then(|file| file.split('.').nth(1))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
 }
 
 /// `90`, `90s`, `20m`, `1h`, `1h30m` → a duration.
@@ -105,16 +81,6 @@ mod tests {
         assert!(parse_duration("20x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("").is_err());
-    }
-
-    #[test]
-    fn meta_buildstamp() {
-        let text = "#Thu, 02 Jan 2020 17:48:12 -0800\r\npackage.filename=mid-core.orlando-12-11-2019__patch0-01-02-2020_01-02-2020_1701.universal.universal.zip\r\n";
-        assert_eq!(
-            parse_meta_buildstamp(text).as_deref(),
-            Some("orlando-12-11-2019__patch0-01-02-2020_01-02-2020_1701")
-        );
-        assert_eq!(parse_meta_buildstamp("nothing=here"), None);
     }
 
     #[test]
