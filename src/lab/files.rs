@@ -125,8 +125,14 @@ pub fn write_build(
 ) -> anyhow::Result<()> {
     for dir in ["bin", "lib", "jre"] {
         for rel in build_files(platform, dir) {
-            let exec = rel.ends_with(".sh") || rel.starts_with("jre/bin/") || rel == "bin/wrapper-linux-x86-64";
-            write(&agent_like.join(&rel), &build_content(&rel, version, jre), exec)?;
+            let exec = rel.ends_with(".sh")
+                || rel.starts_with("jre/bin/")
+                || rel == "bin/wrapper-linux-x86-64";
+            write(
+                &agent_like.join(&rel),
+                &build_content(&rel, version, jre),
+                exec,
+            )?;
         }
     }
     Ok(())
@@ -198,10 +204,11 @@ pub fn write_package_zip(path: &Path, name: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("README.txt", opts)?;
     zip.write_all(format!("midrescue training-lab stand-in for {name}\n").as_bytes())?;
     zip.finish()?;
@@ -310,7 +317,11 @@ pub fn shconf_override(name: &str) -> String {
 
 /// `upgrade-wrapper/conf/wrapper.conf` of the Distribution Upgrade.
 pub fn upgrade_wrapper_conf(platform: Platform, agent: &Path, name: &str) -> String {
-    let sep = if platform == Platform::Windows { "\\" } else { "/" };
+    let sep = if platform == Platform::Windows {
+        "\\"
+    } else {
+        "/"
+    };
     format!(
         "#encoding=UTF-8\n\
          # ServiceNow Platform Distribution Upgrade\n\

@@ -286,7 +286,10 @@ mod tests {
     fn every_scenario_has_a_training_text_and_unique_name() {
         let mut names: Vec<_> = scenarios().iter().map(|s| s.name).collect();
         for n in &names {
-            assert!(training_text(n).starts_with("# "), "{n} has no training text");
+            assert!(
+                training_text(n).starts_with("# "),
+                "{n} has no training text"
+            );
         }
         names.sort();
         names.dedup();

@@ -51,7 +51,8 @@ impl ServiceControl for LabService {
         };
         let raw = format!(
             "lab service {name} ({display}): {state:?}; mid.pid={}; start type {:?}; lab {}",
-            pid.map(|p| p.to_string()).unwrap_or_else(|| "absent".into()),
+            pid.map(|p| p.to_string())
+                .unwrap_or_else(|| "absent".into()),
             info.start_type,
             self.root.display()
         );

@@ -55,19 +55,27 @@ pub fn command_spec(exe: &Path, root: &Path, target: SimTarget) -> CommandSpec {
 
 /// `midrescue lab simulate`: returns the process exit code.
 pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Result<u8> {
-    let info = super::read_lab_info(root).with_context(|| format!("{} is no lab", root.display()))?;
+    let info =
+        super::read_lab_info(root).with_context(|| format!("{} is no lab", root.display()))?;
     let sc = super::scenario(&info.scenario).context("the lab names an unknown scenario")?;
     let name = info.mid_name.clone();
     if target == SimTarget::Script && args.first().map(String::as_str) != Some("start") {
         println!("Usage: glide-dist-upgrade {{ console | start | stop | restart | status }}");
         return Ok(1);
     }
-    if target == SimTarget::Script && info.platform == Platform::Windows && sc.rerun == Rerun::WrapperOnly {
+    if target == SimTarget::Script
+        && info.platform == Platform::Windows
+        && sc.rerun == Rerun::WrapperOnly
+    {
         // KB0779816: the one line that sends the operator to the wrapper fallback.
         println!("The ServiceNow Platform Distribution Upgrade ({name}) service is not installed.");
         return Ok(1);
     }
-    let Some(temp) = info.temp_dir.clone().filter(|t| t.join("upgrade-wrapper").is_dir()) else {
+    let Some(temp) = info
+        .temp_dir
+        .clone()
+        .filter(|t| t.join("upgrade-wrapper").is_dir())
+    else {
         eprintln!("No upgrade temp folder in this lab: there is nothing to upgrade.");
         return Ok(1);
     };
@@ -94,7 +102,11 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         Some(e) => e.clone(),
         None => std::env::current_exe()?,
     };
-    if info.instance.is_some() && !info.instance_pid.is_some_and(|p| state::is_lab_process(p, root)) {
+    if info.instance.is_some()
+        && !info
+            .instance_pid
+            .is_some_and(|p| state::is_lab_process(p, root))
+    {
         let _ = state::spawn_lab_process(&exe, root, "instance", &[]);
     }
     let fault = match (sc.rerun, sc.crash) {
@@ -140,14 +152,17 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
                 println!("ServiceNow MID Server_{name} started.");
                 0
             } else {
-                eprintln!("The ServiceNow MID Server_{name} service was launched, but failed to start.");
+                eprintln!(
+                    "The ServiceNow MID Server_{name} service was launched, but failed to start."
+                );
                 1
             }
         }
         Outcome::Failed => {
             eprintln!(
                 "The Distribution Upgrade failed: see {}",
-                temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log").display()
+                temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log")
+                    .display()
             );
             1
         }

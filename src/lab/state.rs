@@ -56,8 +56,7 @@ pub fn pid_alive(pid: u32) -> bool {
         };
         // SAFETY: kill with signal 0 only checks that the process exists.
         let rc = unsafe { libc::kill(p, 0) };
-        let exists =
-            rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
         if !exists {
             return false;
         }
@@ -123,7 +122,12 @@ pub fn neutral_dir(root: &Path) -> PathBuf {
 
 /// Start `exe lab <role> --lab <root>` detached: own process group, no terminal, cwd outside the
 /// lab, its diagnostics in the lab's private folder. Returns its pid.
-pub fn spawn_lab_process(exe: &Path, root: &Path, role: &str, extra: &[&str]) -> anyhow::Result<u32> {
+pub fn spawn_lab_process(
+    exe: &Path,
+    root: &Path,
+    role: &str,
+    extra: &[&str],
+) -> anyhow::Result<u32> {
     use std::process::{Command, Stdio};
     let log = internal_dir(root).join(format!("{role}.log"));
     let mut cmd = Command::new(exe);

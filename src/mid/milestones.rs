@@ -133,7 +133,7 @@ pub struct WatchConfig {
     pub require_instance: bool,
 }
 
-const CONTEXT_LINES: usize = 20;
+const CONTEXT_LINES: usize = 12;
 
 /// One watch. Feed it lines, probes and ticks; read events and the outcome.
 #[derive(Debug)]
@@ -223,15 +223,10 @@ impl Watch {
         }
 
         if let Some((code, reason)) = fatal(source, line, &lower) {
+            // The proving line first, then the lines before it, oldest first.
             let mut evidence = vec![format!("[{}] {line}", source.tag())];
-            evidence.extend(
-                self.recent
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .take(CONTEXT_LINES - 1)
-                    .cloned(),
-            );
+            let before = self.recent.len().saturating_sub(1);
+            evidence.extend(self.recent.iter().take(before).cloned());
             return self.finish(
                 Outcome::Failed {
                     reason,
@@ -257,7 +252,9 @@ impl Watch {
                 } else if is_file_work(&lower) {
                     self.reach(Milestone::FilesReplacing, &mut ev);
                 }
-                if is_service_start(&lower) {
+                // The upgrade's own wrapper also "launches a JVM": only the service's console
+                // answer ("ServiceNow MID Server ... started.") counts here.
+                if source == Source::Output && is_service_console_start(&lower) {
                     self.reach(Milestone::ServiceStarted, &mut ev);
                 }
             }
@@ -451,7 +448,12 @@ fn is_file_work(lower: &str) -> bool {
 fn is_service_start(lower: &str) -> bool {
     lower.contains("--> wrapper started as")
         || lower.contains("launching a jvm")
-        || lower.contains("starting servicenow mid server")
+        || is_service_console_start(lower)
+}
+
+/// `mid.sh start` / `start.bat` console lines (mid-server.md §2).
+fn is_service_console_start(lower: &str) -> bool {
+    lower.contains("starting servicenow mid server")
         || (lower.contains("servicenow mid server") && lower.trim_end().ends_with(" started."))
 }
 
@@ -485,10 +487,20 @@ fn fatal(source: Source, line: &str, lower: &str) -> Option<(FindingCode, String
         }
     }
     if upgrade_output && (line.contains("UpgradeException") || is_severe(line)) {
-        return Some((
-            UpgradeFailed,
-            "the upgrade logged a SEVERE error".to_string(),
-        ));
+        // The line may carry a known cause (e.g. a lock) that alone would only be retried.
+        return Some(match signatures::classify(line) {
+            Some(code) if code != UpgradeFailed => (
+                code,
+                format!(
+                    "the upgrade stopped with an error: {}",
+                    first_sentence(signatures::describe(code).1)
+                ),
+            ),
+            _ => (
+                UpgradeFailed,
+                "the upgrade stopped with a SEVERE error".to_string(),
+            ),
+        });
     }
     if source == Source::WrapperLog && lower.contains("was launched, but failed to start") {
         return Some((
@@ -623,6 +635,7 @@ mod tests {
         };
         assert_eq!(*code, Some(FindingCode::AccessDenied));
         assert!(evidence[0].contains("Access is denied"));
+        assert_eq!(evidence.len(), 2);
         assert!(evidence[1].contains("UpgradeMain copy"));
         assert!(
             w.feed(Source::AgentLog, "MID Server started", s(3))
@@ -666,6 +679,30 @@ mod tests {
             panic!()
         };
         assert_eq!(evidence, &vec!["[output] something went wrong".to_string()]);
+    }
+
+    #[test]
+    fn upgrade_jvm_launch_is_not_the_service_and_lock_exceptions_keep_their_cause() {
+        let mut w = Watch::new(cfg());
+        w.feed(
+            Source::UpgradeLog,
+            "STATUS | wrapper  | 2026/11/22 05:08:28.599 | Launching a JVM...",
+            s(1),
+        );
+        assert!(!w.has(Milestone::ServiceStarted));
+        w.feed(
+            Source::UpgradeLog,
+            "INFO   | jvm 1    | 2026/11/22 05:08:31.133 | SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.nio.file.FileSystemException: x/lib/mid.jar: The process cannot access the file because it is being used by another process.",
+            s(2),
+        );
+        let Some(Outcome::Failed { code, reason, .. }) = w.outcome() else {
+            panic!()
+        };
+        assert_eq!(*code, Some(FindingCode::FileLocked));
+        assert!(
+            reason.starts_with("the upgrade stopped with an error: "),
+            "{reason}"
+        );
     }
 
     #[test]
