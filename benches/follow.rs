@@ -33,9 +33,9 @@ fn writer(files: Vec<PathBuf>, n: u64, sent: Sent) -> std::thread::JoinHandle<()
             std::thread::sleep(Duration::from_millis(13 + (i * 37) % 61));
             let path = &files[(i % 3) as usize];
             let mut f = OpenOptions::new().append(true).open(path).expect("open");
-            let t = Instant::now();
+            // Recorded before the write, so a reader never sees a line it has no time for.
+            sent.lock().expect("lock").insert(i, Instant::now());
             writeln!(f, "seq {i}").expect("write");
-            sent.lock().expect("lock").insert(i, t);
         }
     })
 }
@@ -78,7 +78,8 @@ fn ours_latency(dir: &Path, n: u64) -> Vec<Duration> {
         let w = writer(files.clone(), n, sent.clone());
         let mut lat = Vec::new();
         while (lat.len() as u64) < n {
-            let Some(b) = h.batches.recv().await else {
+            let Ok(Some(b)) = tokio::time::timeout(Duration::from_secs(5), h.batches.recv()).await
+            else {
                 break;
             };
             let now = Instant::now();
@@ -114,10 +115,16 @@ fn tail_latency(dir: &Path, n: u64, inotify: bool) -> Vec<Duration> {
     let sent: Sent = Arc::default();
     let w = writer(files, n, sent.clone());
     let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send((line, Instant::now())).is_err() {
+                return;
+            }
+        }
+    });
     let mut lat = Vec::new();
-    for line in BufReader::new(out).lines() {
-        let Ok(line) = line else { break };
-        let now = Instant::now();
+    while let Ok((line, now)) = rx.recv_timeout(Duration::from_secs(5)) {
         if let Some(i) = seq_of(&line)
             && let Some(t) = sent.lock().expect("lock").get(&i)
         {

@@ -209,8 +209,14 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     let plan = match make_plan(rec.report, rec.lab_root, &rec.out_dir, RunKind::Script) {
         Ok(p) => p,
         Err(e) => {
+            result.next_step = Some(match &e {
+                runner::PlanError::ScriptNotExecutable(_) => {
+                    "Make the script executable as the reason says, then run `midrescue resume` again."
+                        .to_string()
+                }
+                _ => NEXT_MANUAL.to_string(),
+            });
             result.reason = Some(e.to_string());
-            result.next_step = Some(NEXT_MANUAL.to_string());
             return result;
         }
     };
@@ -781,6 +787,16 @@ fn run_with(
         return Ok(r);
     }
 
+    // Root first: no point in collecting and asking if the run cannot happen as this user.
+    if let Ok(plan) = make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script)
+        && let Some(why) = &plan.needs_root
+        && !privilege::is_root()
+    {
+        let mut r = ResumeResult::new("refused", Some(report.verdict));
+        r.reason = Some(format!("the upgrade must run as root: {why}"));
+        r.next_step = Some("Run it again with sudo: `sudo midrescue resume ...`".to_string());
+        return Ok(r);
+    }
     let instance = instance_target(args, report)?;
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
