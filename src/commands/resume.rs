@@ -231,10 +231,12 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     }
     describe_plan(&plan, op);
     if !rec.yes && !op.confirm("Re-run the upgrade now?") {
+        tracing::info!("operator declined the re-run");
         result.outcome = "declined".to_string();
         result.reason = Some("the operator declined; nothing was run".to_string());
         return result;
     }
+    tracing::info!(yes = rec.yes, command = %plan.spec.display(), "re-run confirmed");
 
     let restore = manual_start(rec, op);
     let mut run = RunState::new(rec);
@@ -275,6 +277,8 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
         }
     }
     if rec.lab_root.is_none()
+        // Only a run as root can have left files owned by root.
+        && privilege::is_root()
         && let Some(found) = privilege::find_root_owned(&rec.report.agent_dir, 200_000)
     {
         op.say(&format!(
@@ -315,7 +319,10 @@ fn manual_start(rec: &Recovery, op: &mut dyn Operator) -> Option<StartType> {
     }
     match rec.service.set_start_type(StartType::Manual) {
         Ok(()) => {
-            op.say("MID service set to manual start for the recovery.");
+            tracing::info!("MID service start type set to manual (was {previous:?})");
+            op.say(&format!(
+                "MID service set to manual start for the recovery. If this command is interrupted, set it back to {previous:?} yourself."
+            ));
             Some(previous)
         }
         Err(e) => {
@@ -384,6 +391,7 @@ impl RunState {
         let mut said_not_installed = false;
         let mut exited = false;
         let mut next_probe = Instant::now();
+        let mut probe_round: u64 = 0;
         let mut next_instance = Instant::now();
         loop {
             let now = self.began.elapsed();
@@ -472,7 +480,10 @@ impl RunState {
                         Err(e) => tracing::warn!("waiting for the upgrade process: {e}"),
                     }
                 }
-                for p in probes::local(rec.report, rec.service) {
+                // A service query may spawn `systemctl`/`sc.exe`: every third round is enough.
+                probe_round += 1;
+                let service = (probe_round % 3 == 1).then_some(rec.service);
+                for p in probes::local(rec.report, service) {
                     let events = self.watch.probe(p, now);
                     if let Some(o) = self.report(events, op) {
                         return o;

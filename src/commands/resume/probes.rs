@@ -7,11 +7,15 @@ use crate::mid::milestones::Probe;
 use crate::mid::report::DetectReport;
 use crate::platform::service::{ServiceControl, ServiceState};
 
-/// The probes of one round: service running, temp folder gone, installed version.
-pub fn local(report: &DetectReport, service: &dyn ServiceControl) -> Vec<Probe> {
-    let mut out = vec![Probe::ServiceRunning(
-        service.query().state == ServiceState::Running,
-    )];
+/// The probes of one round: service running (when `service` is given), temp folder gone,
+/// installed version.
+pub fn local(report: &DetectReport, service: Option<&dyn ServiceControl>) -> Vec<Probe> {
+    let mut out = Vec::new();
+    if let Some(service) = service {
+        out.push(Probe::ServiceRunning(
+            service.query().state == ServiceState::Running,
+        ));
+    }
     if let Some(temp) = report.upgrade.as_ref().and_then(|u| u.temp_dir.as_ref())
         && !temp.exists()
     {
