@@ -394,27 +394,8 @@ impl RunState {
         let mut probe_round: u64 = 0;
         let mut next_instance = Instant::now();
         loop {
-            let now = self.began.elapsed();
-            for batch in self.follower.poll() {
-                let source = source_of(&batch.source);
-                for ev in &batch.events {
-                    if let Some(text) = describe_follow_event(&batch.source, ev) {
-                        op.say(&text);
-                    }
-                }
-                for line in &batch.lines {
-                    if source == Source::Output && line.starts_with("# midrescue ") {
-                        continue;
-                    }
-                    op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
-                    if source == Source::Output && runner::says_service_not_installed(line) {
-                        said_not_installed = true;
-                    }
-                    let events = self.watch.feed(source, line, now);
-                    if let Some(o) = self.report(events, op) {
-                        return o;
-                    }
-                }
+            if let Some(o) = self.drain(op, &mut said_not_installed) {
+                return o;
             }
             if Instant::now() >= next_probe {
                 next_probe = Instant::now() + Duration::from_secs(1);
@@ -423,21 +404,8 @@ impl RunState {
                         Ok(Some(exit)) => {
                             exited = true;
                             // Read what it printed last before judging its exit.
-                            for batch in self.follower.poll() {
-                                let source = source_of(&batch.source);
-                                for line in &batch.lines {
-                                    if source == Source::Output && line.starts_with("# midrescue ")
-                                    {
-                                        continue;
-                                    }
-                                    op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
-                                    said_not_installed |= source == Source::Output
-                                        && runner::says_service_not_installed(line);
-                                    let events = self.watch.feed(source, line, now);
-                                    if let Some(o) = self.report(events, op) {
-                                        return o;
-                                    }
-                                }
+                            if let Some(o) = self.drain(op, &mut said_not_installed) {
+                                return o;
                             }
                             if said_not_installed && !result.fallback_used {
                                 match self.fallback(rec, op, result) {
@@ -448,19 +416,11 @@ impl RunState {
                                         continue;
                                     }
                                     Ok(None) => {
-                                        return Outcome::Failed {
-                                            reason: "the script said the upgrade service is not installed, and the wrapper fallback was not run".to_string(),
-                                            code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
-                                            evidence: Vec::new(),
-                                        };
+                                        return not_installed(
+                                            "the script said the upgrade service is not installed, and the wrapper fallback was not run".to_string(),
+                                        );
                                     }
-                                    Err(reason) => {
-                                        return Outcome::Failed {
-                                            reason,
-                                            code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
-                                            evidence: Vec::new(),
-                                        };
-                                    }
+                                    Err(reason) => return not_installed(reason),
                                 }
                             }
                             op.say(&format!(
@@ -469,6 +429,7 @@ impl RunState {
                                     .map(|c| format!("exit code {c}"))
                                     .unwrap_or_else(|| "killed by a signal".into())
                             ));
+                            let now = self.began.elapsed();
                             let events = self
                                 .watch
                                 .probe(Probe::ProcessExited { code: exit.code }, now);
@@ -483,35 +444,17 @@ impl RunState {
                 // A service query may spawn `systemctl`/`sc.exe`: every third round is enough.
                 probe_round += 1;
                 let service = (probe_round % 3 == 1).then_some(rec.service);
-                for p in probes::local(rec.report, service) {
-                    let events = self.watch.probe(p, now);
-                    if let Some(o) = self.report(events, op) {
-                        return o;
-                    }
-                }
-                if let Some((url, name, creds)) = &rec.instance
+                let mut found = probes::local(rec.report, service);
+                // Ask the instance only when it is the last thing Up waits for.
+                if let Some(target) = &rec.instance
                     && Instant::now() >= next_instance
                     && self.watch.missing_for_up().len() == 1
                 {
                     next_instance = Instant::now() + Duration::from_secs(10);
-                    let since = chrono::Utc::now()
-                        - chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
-                    let probe = match instance::fetch(url, name, creds, Duration::from_secs(15)) {
-                        Ok(Some(r)) => {
-                            let (up, detail) =
-                                instance::judge(&r, rec.report.target_version.as_deref(), since);
-                            Probe::Instance { up, detail }
-                        }
-                        Ok(None) => Probe::Instance {
-                            up: false,
-                            detail: format!("the instance has no MID Server named {name:?}"),
-                        },
-                        Err(e) => Probe::Instance {
-                            up: false,
-                            detail: format!("{e:#}"),
-                        },
-                    };
-                    let events = self.watch.probe(probe, now);
+                    found.push(self.instance_probe(target, rec.report));
+                }
+                for p in found {
+                    let events = self.watch.probe(p, self.began.elapsed());
                     if let Some(o) = self.report(events, op) {
                         return o;
                     }
@@ -522,6 +465,57 @@ impl RunState {
                 return o;
             }
             std::thread::sleep(rec.poll);
+        }
+    }
+
+    /// Poll the followed files once: stream their lines and feed them to the watch.
+    fn drain(&mut self, op: &mut dyn Operator, said_not_installed: &mut bool) -> Option<Outcome> {
+        let now = self.began.elapsed();
+        for batch in self.follower.poll() {
+            let source = source_of(&batch.source);
+            for ev in &batch.events {
+                if let Some(text) = describe_follow_event(&batch.source, ev) {
+                    op.say(&text);
+                }
+            }
+            for line in &batch.lines {
+                if source == Source::Output && line.starts_with("# midrescue ") {
+                    continue;
+                }
+                op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
+                *said_not_installed |=
+                    source == Source::Output && runner::says_service_not_installed(line);
+                let events = self.watch.feed(source, line, now);
+                if let Some(o) = self.report(events, op) {
+                    return Some(o);
+                }
+            }
+        }
+        None
+    }
+
+    /// One read-only question to the instance, as a probe.
+    fn instance_probe(
+        &self,
+        target: &(String, String, Credentials),
+        report: &DetectReport,
+    ) -> Probe {
+        let (url, name, creds) = target;
+        let since = chrono::Utc::now()
+            - chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
+        match instance::fetch(url, name, creds, Duration::from_secs(15)) {
+            Ok(Some(r)) => {
+                let (up, detail) = instance::judge(&r, report.target_version.as_deref(), since);
+                Probe::Instance { up, detail }
+            }
+            Ok(None) => Probe::Instance {
+                up: false,
+                detail: format!("the instance has no MID Server named {name:?}"),
+            },
+            Err(e) => Probe::Instance {
+                up: false,
+                detail: format!("{e:#}"),
+            },
         }
     }
 
@@ -597,6 +591,14 @@ impl RunState {
             }
         }
         done
+    }
+}
+
+fn not_installed(reason: String) -> Outcome {
+    Outcome::Failed {
+        reason,
+        code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
+        evidence: Vec::new(),
     }
 }
 
