@@ -23,7 +23,7 @@ use crate::platform::privilege;
 use crate::platform::runner::{self, PlanInputs, RunKind, RunPlan};
 use crate::platform::service::{ServiceControl, StartType};
 
-pub use probes::{parse_duration, sanitize};
+pub use probes::{parse_duration, parse_meta_buildstamp, sanitize};
 
 /// The operator: questions and progress lines. The CLI talks to a terminal; tests script it.
 pub trait Operator {

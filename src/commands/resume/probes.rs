@@ -28,6 +28,12 @@ pub fn local(report: &DetectReport, service: Option<&dyn ServiceControl>) -> Vec
     out
 }
 
+/// The buildstamp of a `mid-core.meta.properties` text (`package.filename=mid-core.<stamp>...`).
+pub fn parse_meta_buildstamp(text: &str) -> Option<String> {
+    use crate::mid::versions;
+    versions::meta_package_filename(text).and_then(|f| versions::core_buildstamp(&f))
+}
+
 /// `90`, `90s`, `20m`, `1h`, `1h30m` → a duration.
 pub fn parse_duration(s: &str) -> anyhow::Result<Duration> {
     let s = s.trim();
@@ -85,6 +91,16 @@ mod tests {
         assert!(parse_duration("20x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn meta_buildstamp() {
+        let text = "#Thu, 02 Jan 2020 17:48:12 -0800\r\npackage.filename=mid-core.orlando-12-11-2019__patch0-01-02-2020_01-02-2020_1701.universal.universal.zip\r\n";
+        assert_eq!(
+            parse_meta_buildstamp(text).as_deref(),
+            Some("orlando-12-11-2019__patch0-01-02-2020_01-02-2020_1701")
+        );
+        assert_eq!(parse_meta_buildstamp("nothing=here"), None);
     }
 
     #[test]
