@@ -181,6 +181,19 @@ fn dry_run_prints_command_folder_and_user_and_runs_nothing() {
     let info = lab::read_lab_info(l.root()).unwrap();
     assert_eq!(info.reruns, 0);
     assert_ne!(info.installed_version, info.target_version);
+
+    // A Windows-layout lab runs the simulator, and still shows what a real host would run.
+    let l = Lab::new("antivirus-access-denied", SPEED);
+    let o = Command::new(bin())
+        .arg("--log-file")
+        .arg(out.path().join("m2.log"))
+        .args(["resume", "--dry-run", "--agent-dir"])
+        .arg(l.agent())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("real host:  cmd.exe /C "), "{text}");
+    assert!(text.contains("glide-dist-upgrade.bat start"), "{text}");
 }
 
 /// Start `resume`, wait until it started the upgrade, then send `signal` to its whole process

@@ -140,6 +140,7 @@ pub fn describe_plan(plan: &RunPlan, op: &mut dyn Operator) {
         ));
     }
     if plan.simulated {
+        op.say(&format!("  real host:  {}", plan.real.display()));
         op.say("  (a training lab: the lab's simulated upgrade runs instead of the real command)");
     }
     op.say(&format!("  as user:    {}", plan.user));

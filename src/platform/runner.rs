@@ -41,6 +41,8 @@ pub struct RunPlan {
     pub kind: RunKind,
     /// What is started (for a lab: the simulator).
     pub spec: CommandSpec,
+    /// What a real host runs (equals `spec` unless `simulated`).
+    pub real: CommandSpec,
     /// The command as the KB writes it, run from `kb_folder`.
     pub kb_command: String,
     pub kb_folder: PathBuf,
@@ -279,7 +281,8 @@ fn finish_plan(
     let simulated = sim.is_some();
     RunPlan {
         kind,
-        spec: sim.unwrap_or(real),
+        spec: sim.unwrap_or_else(|| real.clone()),
+        real,
         kb_command,
         kb_folder,
         user: inp.user.clone(),
@@ -423,6 +426,7 @@ mod tests {
             )
         );
         assert!(!plan.simulated);
+        assert_eq!(plan.real, plan.spec);
         assert_eq!(
             plan.tee_path,
             out.join("upgrade-output-20261122-051500.log")
@@ -541,6 +545,7 @@ mod tests {
                 args: vec!["start".into()],
                 cwd: Some(dir.path().to_path_buf()),
             },
+            real: CommandSpec::new("unused", &[]),
             kb_command: String::new(),
             kb_folder: PathBuf::new(),
             user: "u".into(),
