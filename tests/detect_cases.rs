@@ -486,6 +486,27 @@ fn every_finding_code() {
         .expect("killmode");
     assert_eq!(km.evidence[0].line, 3);
 
+    // Root-owned files while the service runs as `midserver`: files made by a root test run
+    // are root-owned; made by another user they are not, and must not be reported.
+    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f.agent).unwrap());
+    write_file(
+        &f.root.path().join("sysroot/etc/passwd"),
+        format!(
+            "root:x:0:0::/root:/bin/sh\nmidserver:x:{}:1::/home/m:/bin/sh\n",
+            me + 1
+        )
+        .as_bytes(),
+    );
+    let r = detect_with(&f.agent, &h, &f.options()).unwrap();
+    let root = r.findings.iter().find(|x| x.code == RootOwnedFiles);
+    if me == 0 {
+        let root = root.expect("root_owned_files");
+        assert!(root.evidence[0].text.contains("midserver"));
+        assert!(root.evidence.len() <= 5);
+    } else {
+        assert!(root.is_none());
+    }
+
     let f = MidFixture::new(Platform::Windows);
     let temp = f.temp_folder("1569035472492-0", &[]);
     f.agent_log(0, &legacy_upgrade_lines(&f.marker_text(&temp)));

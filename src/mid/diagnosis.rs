@@ -38,6 +38,8 @@ pub struct Facts {
     pub wrapper_name_evidence: Option<Evidence>,
     /// Signature lines from the logs, newest first per file.
     pub hits: Vec<(FindingCode, Evidence)>,
+    /// Root-owned files in an install whose service runs as another user (Linux).
+    pub root_owned: Vec<Evidence>,
 }
 
 impl Facts {
@@ -64,6 +66,7 @@ impl Facts {
             kill_mode: None,
             wrapper_name_evidence: None,
             hits: Vec::new(),
+            root_owned: Vec::new(),
         }
     }
 }
@@ -197,6 +200,9 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
         } else {
             add(FindingCode::ServiceNotInstalled, ev);
         }
+    }
+    if !f.root_owned.is_empty() {
+        add(FindingCode::RootOwnedFiles, f.root_owned.clone());
     }
     for (code, ev) in &f.hits {
         add(*code, vec![ev.clone()]);
