@@ -303,16 +303,38 @@ pub fn wrapper_override_conf(id: &Identity<'_>) -> String {
     s
 }
 
-/// `bin/mid.shconf_override` (Linux; §2.2).
+/// `bin/mid.shconf_override` (Linux; §2.2). The lab MID "runs as" the user who built the lab
+/// (its processes do), so ownership checks see a consistent install.
 pub fn shconf_override(name: &str) -> String {
+    let user = current_user().unwrap_or_else(|| "mid".to_string());
     format!(
         "# Overrides of mid.shconf for this MID Server.\n\
          APP_NAME=mid\n\
          APP_LONG_NAME=ServiceNow_MID_Server_{name}\n\
-         RUN_AS_USER=mid\n\
-         GROUP_NAME=mid\n\
+         RUN_AS_USER={user}\n\
+         GROUP_NAME={user}\n\
          PROMPT_BEFORE_OWNERSHIP_CHANGE=false\n"
     )
+}
+
+/// The name of the user this process runs as (from `/etc/passwd`).
+fn current_user() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let mut it = l.split(':');
+            let name = it.next()?;
+            it.next()?;
+            (it.next()?.trim().parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// `upgrade-wrapper/conf/wrapper.conf` of the Distribution Upgrade.

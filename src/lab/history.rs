@@ -389,6 +389,27 @@ mod tests {
     }
 
     #[test]
+    fn live_appends_rotate_when_the_current_file_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..30 {
+            append_agent(dir.path(), true, 300, Local::now(), &[chatter(i)]);
+        }
+        let cur = std::fs::read_to_string(agent_log(dir.path(), 0)).unwrap();
+        let prev = std::fs::read_to_string(agent_log(dir.path(), 1)).unwrap();
+        assert!(
+            prev.len() > 300 && cur.len() <= 300 + 200,
+            "{} {}",
+            prev.len(),
+            cur.len()
+        );
+        assert!(prev.lines().count() > 1 && cur.ends_with('\n'));
+        // A removed logs folder is not re-created.
+        let gone = dir.path().join("gone");
+        append_agent(&gone, true, 300, Local::now(), &[chatter(0)]);
+        assert!(!gone.exists());
+    }
+
+    #[test]
     fn rotation_keeps_ten_generations() {
         let dir = tempfile::tempdir().unwrap();
         let mut log = AgentLog::open(dir.path(), false, 200).unwrap();

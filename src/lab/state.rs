@@ -38,12 +38,12 @@ pub fn update_info<T>(root: &Path, f: impl FnOnce(&mut LabInfo) -> T) -> anyhow:
         .write(true)
         .open(&lock_path)
         .with_context(|| format!("opening {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("locking {}", lock_path.display()))?;
+    // fs4 rather than std's `File::lock` (stable only since 1.89, above our MSRV).
+    fs4::FileExt::lock(&lock).with_context(|| format!("locking {}", lock_path.display()))?;
     let mut info = super::read_lab_info(root)?;
     let out = f(&mut info);
     let res = write_info(root, &info);
-    let _ = lock.unlock();
+    let _ = fs4::FileExt::unlock(&lock);
     res.map(|()| out)
 }
 
@@ -84,8 +84,15 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     match std::fs::read(format!("/proc/{pid}/cmdline")) {
         Ok(raw) => {
             let needle = root.to_string_lossy();
-            raw.split(|b| *b == 0)
-                .any(|arg| String::from_utf8_lossy(arg) == needle)
+            let canonical = std::fs::canonicalize(root).ok();
+            raw.split(|b| *b == 0).any(|arg| {
+                let arg = String::from_utf8_lossy(arg);
+                // The same folder may have been named through a symlink.
+                arg == needle
+                    || (arg.starts_with('/')
+                        && canonical.is_some()
+                        && std::fs::canonicalize(arg.as_ref()).ok() == canonical)
+            })
         }
         Err(_) => true,
     }

@@ -118,10 +118,13 @@ impl Upgrade<'_> {
     fn emit(&self, text: &str) {
         history::append(&self.log_path(), text);
         if self.echo {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
             for l in text.lines() {
                 let parts: Vec<&str> = l.splitn(4, " | ").collect();
                 if let [_, src, _, msg] = parts[..] {
-                    println!("{src} | {msg}");
+                    // A closed pipe must not stop the upgrade.
+                    let _ = writeln!(out, "{src} | {msg}");
                 }
             }
         }
