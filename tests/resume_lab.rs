@@ -263,3 +263,60 @@ fn sigkill_of_resume_leaves_the_upgrade_running_to_completion() {
 fn sighup_of_resume_leaves_the_upgrade_running_to_completion() {
     killed_mid_run_the_upgrade_still_completes(libc::SIGHUP);
 }
+
+#[test]
+fn instance_that_refuses_the_credentials_does_not_count_as_up() {
+    let l = Lab::new("file-lock-timeout", SPEED);
+    let out = tempfile::tempdir().unwrap();
+    let user = l.made.instance.as_ref().unwrap().user.clone();
+    let o = Command::new(bin())
+        .arg("--log-file")
+        .arg(out.path().join("m.log"))
+        .args([
+            "resume",
+            "--json",
+            "--yes",
+            "--timeout",
+            "8s",
+            "--instance-user",
+            &user,
+            "--agent-dir",
+        ])
+        .arg(l.agent())
+        .arg("--out")
+        .arg(out.path())
+        .env("MIDRESCUE_INSTANCE_PASSWORD", "wrong-password")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let text = progress(&o);
+    assert_eq!(j["outcome"], "timed_out", "{j:#}\n{text}");
+    assert!(
+        j["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the instance to report the MID Up"),
+        "{j:#}"
+    );
+    assert_eq!(
+        text.matches("401").count(),
+        1,
+        "the refusal is shown once:\n{text}"
+    );
+    assert!(
+        !text.contains("wrong-password"),
+        "the password never reaches the screen"
+    );
+    // Locally it did come up: the instance check is what held the verdict back.
+    let ms: Vec<&str> = j["milestones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        ms.contains(&"connected") && !ms.contains(&"instance_up"),
+        "{ms:?}"
+    );
+}

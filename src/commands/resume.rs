@@ -341,6 +341,8 @@ struct RunState {
     watch: Watch,
     began: Instant,
     tee_labels: Vec<String>,
+    /// The last warning shown, so a repeated one (e.g. the instance's answer) is shown once.
+    last_warning: Option<String>,
 }
 
 impl RunState {
@@ -369,6 +371,7 @@ impl RunState {
             watch,
             began: Instant::now(),
             tee_labels: Vec::new(),
+            last_warning: None,
         }
     }
 
@@ -566,7 +569,7 @@ impl RunState {
     }
 
     /// Print watch events; the outcome when the watch finished.
-    fn report(&self, events: Vec<WatchEvent>, op: &mut dyn Operator) -> Option<Outcome> {
+    fn report(&mut self, events: Vec<WatchEvent>, op: &mut dyn Operator) -> Option<Outcome> {
         let mut done = None;
         for ev in events {
             match ev {
@@ -582,7 +585,12 @@ impl RunState {
                         ));
                     }
                 }
-                WatchEvent::Warning(w) => op.say(&format!("--  {}", sanitize(&w))),
+                WatchEvent::Warning(w) => {
+                    if self.last_warning.as_deref() != Some(w.as_str()) {
+                        op.say(&format!("--  {}", sanitize(&w)));
+                        self.last_warning = Some(w);
+                    }
+                }
                 WatchEvent::Stalled { quiet_for } => op.say(&format!(
                     "--  no new log line for {}: the upgrade may be stuck (still waiting for: {})",
                     clock(quiet_for),
