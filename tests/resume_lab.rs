@@ -308,6 +308,8 @@ fn instance_that_refuses_the_credentials_does_not_count_as_up() {
         !text.contains("wrong-password"),
         "the password never reaches the screen"
     );
+    let log = std::fs::read_to_string(out.path().join("m.log")).unwrap();
+    assert!(!log.contains("wrong-password"), "nor midrescue's log");
     // Locally it did come up: the instance check is what held the verdict back.
     let ms: Vec<&str> = j["milestones"]
         .as_array()
