@@ -217,11 +217,21 @@ fn killed_mid_run_the_upgrade_still_completes(signal: libc::c_int) {
     let pgid = child.id() as libc::pid_t;
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
-    let started = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .any(|l| l.starts_with("Started (pid"));
-    assert!(started, "resume never started the upgrade");
+    let started = lines.by_ref().map_while(Result::ok).find_map(|l| {
+        l.strip_prefix("Started (pid ")
+            .and_then(|r| r.split(')').next())
+            .and_then(|p| p.parse::<u32>().ok())
+    });
+    let upgrade_pid = started.expect("resume never started the upgrade");
+    // The upgrade runs from a folder outside the install (a cwd inside would lock it on Windows).
+    let cwd = std::fs::read_link(format!("/proc/{upgrade_pid}/cwd"))
+        .expect("the upgrade still runs right after it started");
+    assert!(
+        !cwd.starts_with(l.root()),
+        "upgrade cwd {} is inside the lab",
+        cwd.display()
+    );
+    assert_eq!(cwd, out.path().canonicalize().unwrap());
     // SAFETY: sending a signal to the process group we created.
     assert_eq!(unsafe { libc::killpg(pgid, signal) }, 0);
     let status = child.wait().unwrap();
