@@ -287,7 +287,9 @@ fn instance_that_refuses_the_credentials_does_not_count_as_up() {
             "--json",
             "--yes",
             "--timeout",
-            "8s",
+            // Long enough for the lab MID to come up locally on a loaded 2-core CI machine, so
+            // that the instance check (and its refusal) is what holds the verdict back.
+            "25s",
             "--instance-user",
             &user,
             "--agent-dir",
