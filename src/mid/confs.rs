@@ -30,24 +30,63 @@ pub struct SystemdUnit {
 }
 
 fn read_lossy(path: &Path) -> Option<String> {
-    std::fs::read(path)
-        .ok()
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+    std::fs::read(path).ok().map(|b| {
+        // Notepad and PowerShell write a UTF-8 BOM; it is not part of the first key.
+        let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
+        String::from_utf8_lossy(b).into_owned()
+    })
+}
+
+/// The key and raw value of a `key=value` line, `None` for comments (`#`, `;`) and other lines.
+/// Shell files may prefix `export `.
+pub fn key_value(line: &str) -> Option<(&str, &str)> {
+    let line = line.trim_start_matches('\u{feff}').trim();
+    if line.starts_with('#') || line.starts_with(';') {
+        return None;
+    }
+    let (k, v) = line.split_once('=')?;
+    let k = k.trim();
+    let k = k.strip_prefix("export").map_or(k, |rest| {
+        if rest.starts_with([' ', '\t']) {
+            rest.trim()
+        } else {
+            k
+        }
+    });
+    Some((k, v))
+}
+
+/// A shell assignment's value: `"a b"`, `'a'`, or a bare word ending at a space or ` #`.
+fn shell_word(v: &str) -> &str {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(rest) = v.strip_prefix(q) {
+            return rest.split(q).next().unwrap_or(rest);
+        }
+    }
+    v.split([' ', '\t']).next().unwrap_or(v)
 }
 
 /// The value of `key` (last assignment wins) in `key=value` text; `#` starts a comment line.
 fn value_of(text: &str, key: &str) -> Option<String> {
+    value_with(text, key, |v| {
+        v.trim().trim_matches('"').trim_matches('\'').trim()
+    })
+}
+
+/// As `value_of`, for shell files (`mid.shconf_override`): `export`, quotes, trailing comments.
+fn shell_value_of(text: &str, key: &str) -> Option<String> {
+    value_with(text, key, shell_word)
+}
+
+fn value_with(text: &str, key: &str, clean: impl Fn(&str) -> &str) -> Option<String> {
     let mut found = None;
     for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        let Some((k, v)) = line.split_once('=') else {
+        let Some((k, v)) = key_value(line) else {
             continue;
         };
-        if k.trim() == key {
-            let v = v.trim().trim_matches('"').trim_matches('\'').trim();
+        if k == key {
+            let v = clean(v);
             found = (!v.is_empty()).then(|| v.to_string());
         }
     }
@@ -71,7 +110,7 @@ pub fn read_shconf(agent_dir: &Path) -> ShConf {
     let bin = agent_dir.join("bin");
     let over = read_lossy(&bin.join("mid.shconf_override")).unwrap_or_default();
     let base = read_lossy(&bin.join("mid.shconf")).unwrap_or_default();
-    let get = |k: &str| value_of(&over, k).or_else(|| value_of(&base, k));
+    let get = |k: &str| shell_value_of(&over, k).or_else(|| shell_value_of(&base, k));
     ShConf {
         app_name: get("APP_NAME"),
         app_long_name: get("APP_LONG_NAME"),

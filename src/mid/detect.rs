@@ -57,6 +57,39 @@ pub fn detect(agent_dir: &Path, host: &Host) -> anyhow::Result<DetectReport> {
 
 /// `detect` with explicit places to look.
 pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Result<DetectReport> {
+    let mut report = read_and_diagnose(dir, host, opts)?;
+    scrub(&mut report);
+    Ok(report)
+}
+
+/// Every text read from the install made fit for a screen, a JSON consumer and a bundle:
+/// secrets masked (a `user:password@` URL, a password in a log line) and control characters
+/// replaced. Paths are left as they are: they must stay usable.
+fn scrub(r: &mut DetectReport) {
+    use crate::mid::evidence::clean_text;
+    let fields = [
+        &mut r.mid_name,
+        &mut r.instance_url,
+        &mut r.installed_version,
+        &mut r.target_version,
+        &mut r.service.name,
+        &mut r.service.display_name,
+    ];
+    for s in fields.into_iter().flatten() {
+        *s = clean_text(s);
+    }
+    let marker = r.upgrade.as_mut().and_then(|u| u.marker_line.as_mut());
+    let evidence = r.findings.iter_mut().flat_map(|f| f.evidence.iter_mut());
+    for e in marker.into_iter().chain(evidence) {
+        e.text = clean_text(&e.text);
+    }
+}
+
+fn read_and_diagnose(
+    dir: &Path,
+    host: &Host,
+    opts: &DetectOptions,
+) -> anyhow::Result<DetectReport> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a folder (or cannot be read)", dir.display());
     }
@@ -125,10 +158,14 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
     let (temp_dir, temp_source, temp_exists) = match from_marker {
         Some((p, true)) => (Some(p), Some(TempDirSource::Marker), true),
         Some((p, false)) => {
-            // The marker's folder is gone; a scanned folder of the same name is the same one.
-            let scanned = tempdir::scan_temp_dirs(&agent_dir, &opts.os_temp_dirs)
-                .filter(|s| s.file_name().is_some() && s.file_name() == last_component(&p));
-            match scanned {
+            // The path does not exist here as written (e.g. `C:\WINDOWS\TEMP\<n>` read on
+            // another host): a folder of the same name in the scanned places is the same one,
+            // whichever is newest.
+            let named = p
+                .to_str()
+                .and_then(tempdir::marker_name)
+                .and_then(|n| tempdir::find_named(&agent_dir, &opts.os_temp_dirs, n));
+            match named {
                 Some(s) => (Some(s), Some(TempDirSource::Scan), true),
                 None => (Some(p), Some(TempDirSource::Marker), false),
             }
@@ -201,7 +238,7 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
             .unwrap_or_else(|| "mid".into());
         let (path, u) = confs::read_unit(root, &unit)?;
         let mode = u.kill_mode?;
-        let line = line_of(&path, "KillMode=");
+        let line = line_of(&path, "KillMode");
         Some((
             mode.clone(),
             Evidence {
@@ -219,7 +256,7 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
             agent_dir.join("conf/wrapper.conf")
         };
         Evidence {
-            line: line_of(&file, "wrapper.name="),
+            line: line_of(&file, "wrapper.name"),
             file,
             text: format!("wrapper.name={n}"),
         }
@@ -358,13 +395,6 @@ fn root_owned_evidence(agent_dir: &Path, opts: &DetectOptions) -> Vec<Evidence> 
         .collect()
 }
 
-fn last_component(p: &Path) -> Option<&std::ffi::OsStr> {
-    // A Windows path read on Unix is one component; take the text after the last separator.
-    let s = p.to_str()?;
-    let tail = s.rsplit(['\\', '/']).next()?;
-    Some(std::ffi::OsStr::new(tail))
-}
-
 fn lib_text(lib: &libstate::LibCheck) -> String {
     match (&lib.compared_with, lib.files) {
         (_, 0) => "agent/lib is empty or missing".into(),
@@ -382,15 +412,17 @@ fn lib_text(lib: &libstate::LibCheck) -> String {
     }
 }
 
-/// 1-based number of the first line starting with `prefix` (after spaces); 0 when none.
-fn line_of(path: &Path, prefix: &str) -> u64 {
+/// 1-based number of the last line assigning `key` (the assignment that wins); 0 when none.
+fn line_of(path: &Path, key: &str) -> u64 {
     let Ok(bytes) = std::fs::read(path) else {
         return 0;
     };
     String::from_utf8_lossy(&bytes)
         .lines()
-        .position(|l| l.trim_start().starts_with(prefix))
-        .map_or(0, |i| i as u64 + 1)
+        .enumerate()
+        .filter(|(_, l)| confs::key_value(l).is_some_and(|(k, _)| k == key))
+        .last()
+        .map_or(0, |(i, _)| i as u64 + 1)
 }
 
 fn resolve_line_numbers(hits: &mut [(Option<FindingCode>, Hit)]) {

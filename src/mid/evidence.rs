@@ -25,7 +25,7 @@ impl Hit {
         Evidence {
             file: self.file.clone(),
             line: self.line,
-            text: mask_secrets(&self.text),
+            text: clean_text(&self.text),
         }
     }
 }
@@ -36,19 +36,49 @@ static KEY_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     )
     .ok()
 });
-static AUTH_HEADER: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(basic|bearer)\s+[A-Za-z0-9+/=._\-]{8,}").ok());
+static AUTH_HEADER: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*(?:(?:basic|bearer|ntlm|negotiate|digest|token)\s+)?)[^\s,;]+").ok()
+});
+static AUTH_SCHEME: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(basic|bearer|ntlm|negotiate|digest)\s+[A-Za-z0-9+/=._\-]{8,}").ok()
+});
+static URL_USERINFO: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]+:[^\s/@]*@").ok());
 
-/// Mask `password=...`-like values and Authorization credentials in a line.
+/// Mask `password=...`-like values, Authorization credentials (any scheme) and the
+/// `user:password@` of URLs in a line.
 pub fn mask_secrets(text: &str) -> String {
     let mut out = text.to_string();
     if let Some(re) = KEY_VALUE.as_ref() {
         out = re.replace_all(&out, "${1}***").into_owned();
     }
     if let Some(re) = AUTH_HEADER.as_ref() {
+        out = re.replace_all(&out, "${1}***").into_owned();
+    }
+    if let Some(re) = AUTH_SCHEME.as_ref() {
         out = re.replace_all(&out, "${1} ***").into_owned();
     }
+    if let Some(re) = URL_USERINFO.as_ref() {
+        out = re.replace_all(&out, "${1}***@").into_owned();
+    }
     out
+}
+
+/// Control characters (escape sequences, BEL, backspace, C1 controls) replaced by U+FFFD so
+/// that shown or saved text cannot drive a terminal; tabs become spaces.
+pub fn strip_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+/// Text fit for a report: secrets masked, control characters replaced.
+pub fn clean_text(text: &str) -> String {
+    strip_controls(&mask_secrets(text))
 }
 
 #[cfg(test)]
@@ -70,5 +100,14 @@ mod tests {
             "Authorization: Basic ***"
         );
         assert_eq!(mask_secrets("MID Server started"), "MID Server started");
+        assert_eq!(
+            mask_secrets("Authorization: NTLM TlRMTVNTUAAB x"),
+            "Authorization: NTLM *** x"
+        );
+        assert_eq!(
+            mask_secrets("posting to https://admin:pw@acme.service-now.com/x"),
+            "posting to https://***@acme.service-now.com/x"
+        );
+        assert_eq!(clean_text("a\u{1b}[2Jb\tc"), "a\u{fffd}[2Jb c");
     }
 }

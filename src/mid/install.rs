@@ -56,24 +56,56 @@ pub fn resolve_agent_dir(dir: &Path) -> Option<PathBuf> {
 }
 
 /// The OS layout of an install from its files: `.bat` or Windows wrapper → Windows, `mid.sh` or
-/// Linux wrapper → Linux; `None` when the files do not tell.
+/// Linux wrapper → Linux; `None` when the files do not tell. A pre-Rome upgrade empties `bin`,
+/// `lib` and `jre`, so the scripts beside `bin`, the native libraries and the wrapper conf's
+/// Java command (`jre\bin\java` on Windows) are asked too.
 pub fn platform_of(agent_dir: &Path) -> Option<Platform> {
     let bin = list_names(&agent_dir.join("bin"));
-    if bin
+    let top = list_names(agent_dir);
+    let lib = list_names(&agent_dir.join("lib"));
+    let windows = bin
         .iter()
         .any(|n| n.ends_with(".bat") || n.starts_with("wrapper-windows"))
-        || agent_dir.join("start.bat").is_file()
-    {
+        || top.iter().any(|n| n.ends_with(".bat"))
+        || lib.iter().any(|n| n.ends_with(".dll"))
+        || agent_dir.join("jre/bin/java.exe").is_file();
+    if windows {
         return Some(Platform::Windows);
     }
-    if bin
+    let linux = bin
         .iter()
-        .any(|n| n == "mid.sh" || n.starts_with("wrapper-linux"))
-        || agent_dir.join("start.sh").is_file()
-    {
+        .any(|n| n == "mid.sh" || n.starts_with("mid.shconf") || n.starts_with("wrapper-linux"))
+        || top.iter().any(|n| n.ends_with(".sh"))
+        || lib.iter().any(|n| n.ends_with(".so"));
+    if linux {
         return Some(Platform::Linux);
     }
-    None
+    java_command_platform(agent_dir)
+}
+
+/// `wrapper.java.command` in the wrapper confs: a `\` path or `.exe` means Windows, a `/` path
+/// Linux.
+fn java_command_platform(agent_dir: &Path) -> Option<Platform> {
+    ["conf/wrapper-override.conf", "conf/wrapper.conf"]
+        .iter()
+        .filter_map(|f| std::fs::read(agent_dir.join(f)).ok())
+        .find_map(|bytes| {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            text.lines()
+                .filter_map(crate::mid::confs::key_value)
+                .filter(|(k, _)| *k == "wrapper.java.command")
+                .map(|(_, v)| v.trim().to_string())
+                .next_back()
+        })
+        .and_then(|cmd| {
+            if cmd.contains('\\') || cmd.to_ascii_lowercase().ends_with(".exe") {
+                Some(Platform::Windows)
+            } else if cmd.contains('/') {
+                Some(Platform::Linux)
+            } else {
+                None
+            }
+        })
 }
 
 #[cfg(test)]

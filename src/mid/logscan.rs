@@ -51,31 +51,50 @@ pub struct AgentLogFacts {
     pub errors: Vec<(PathBuf, String)>,
 }
 
-/// Rotated generations of a log family, newest first: `base` then `base.1`, `base.2`... or,
-/// for JUL agent logs, `agent0.log.0`, `.1`...
+/// Rotated generations of a log family, newest first: `base` then `base.1`, `base.2`... (JUL
+/// agent logs: `agent0.log.0`, `.1`...). Tanuki puts the roll number where `ROLLNUM` stands in
+/// `wrapper.logfile`, so `wrapper.1.log`, `wrapper.2.log`... are the same family. Symlinked
+/// files count (container setups link logs elsewhere); folders and broken links do not.
 pub fn generations(dir: &Path, base: &str) -> Vec<PathBuf> {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut v: Vec<(u64, PathBuf)> = rd
         .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let n = if name == base {
-                0
-            } else {
-                name.strip_prefix(base)?
-                    .strip_prefix('.')?
-                    .parse::<u64>()
-                    .ok()?
-                    + 1
-            };
-            Some((n, e.path()))
+            let n = generation_of(&name, base)?;
+            std::fs::metadata(e.path())
+                .ok()?
+                .is_file()
+                .then(|| (n, e.path()))
         })
         .collect();
     v.sort();
     v.into_iter().map(|(_, p)| p).collect()
+}
+
+/// 0 for `base` itself, `N + 1` for `base.N` or (when `base` is `stem.ext`) `stem.N.ext`.
+fn generation_of(name: &str, base: &str) -> Option<u64> {
+    if name == base {
+        return Some(0);
+    }
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+            .map(|n| n + 1)
+    };
+    if let Some(n) = name.strip_prefix(base).and_then(|r| r.strip_prefix('.')) {
+        return number(n);
+    }
+    let (stem, ext) = base.rsplit_once('.')?;
+    let mid = name
+        .strip_prefix(stem)?
+        .strip_prefix('.')?
+        .strip_suffix(ext)?
+        .strip_suffix('.')?;
+    number(mid)
 }
 
 fn hit_of(file: &Path, offset: u64, text: &str) -> Hit {

@@ -55,6 +55,12 @@ const SIGNATURES: &[Signature] = &[
         code: FindingCode::AccessDenied,
         all_of: &["access is denied"],
     },
+    // Java's Unix form of the same refusal: `FileNotFoundException: <file> (Permission
+    // denied)`; the shell's `glide-dist-upgrade.sh: Permission denied` is matched above.
+    Signature {
+        code: FindingCode::AccessDenied,
+        all_of: &["(permission denied)"],
+    },
     Signature {
         code: FindingCode::AccessDenied,
         all_of: &["unable to verify file permissions"],
@@ -314,6 +320,10 @@ mod tests {
             (
                 "SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Unable to download updates from install server",
                 PrecheckFailed,
+            ),
+            (
+                "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: /opt/servicenow/mid/agent/lib/mid.jar (Permission denied)",
+                AccessDenied,
             ),
             (
                 "Not enough free disk space. The system reports 1024 bytes free",

@@ -15,13 +15,25 @@ pub fn marker_path(line: &str) -> Option<&str> {
     (!p.is_empty()).then_some(p)
 }
 
+/// The last component of a marker path written on either OS (`C:\WINDOWS\TEMP\1-0\` → `1-0`).
+pub fn marker_name(raw: &str) -> Option<&str> {
+    raw.trim_end_matches(['\\', '/'])
+        .rsplit(['\\', '/'])
+        .next()
+        .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+}
+
 /// The folder a marker path names, as it exists on this host: the path as written; resolved
-/// against the install when relative; with `\` turned into `/` when a Windows-layout install is
-/// read on a Unix host and only that form exists. `exists` tells whether it was found.
+/// against the install when relative (`agent/work/...`, `../agent/work/...`, `work/...`); with
+/// `\` turned into `/` when a Windows-layout install is read on a Unix host; and, for a Rome+
+/// `...\work\upgrade_temp\<n>` written where the install had another path (a copy, a
+/// remount), `<agent>/work/upgrade_temp/<n>`. `exists` tells whether it was found.
 pub fn resolve_marker_path(raw: &str, agent_dir: &Path, platform: Platform) -> (PathBuf, bool) {
-    let mut candidates = vec![PathBuf::from(raw)];
-    if platform == Platform::Windows && cfg!(unix) && raw.contains('\\') {
-        candidates.push(PathBuf::from(raw.replace('\\', "/")));
+    let trimmed = raw.trim_end_matches(['\\', '/']);
+    let trimmed = if trimmed.is_empty() { raw } else { trimmed };
+    let mut candidates = vec![PathBuf::from(trimmed)];
+    if platform == Platform::Windows && cfg!(unix) && trimmed.contains('\\') {
+        candidates.push(PathBuf::from(trimmed.replace('\\', "/")));
     }
     let mut all = Vec::new();
     for c in candidates {
@@ -35,10 +47,34 @@ pub fn resolve_marker_path(raw: &str, agent_dir: &Path, platform: Platform) -> (
             all.push(agent_dir.join(&c));
         }
     }
+    let unified = trimmed.replace('\\', "/");
+    if let Some((_, tail)) = unified.rsplit_once("work/upgrade_temp/")
+        && !tail.is_empty()
+        && !tail.split('/').any(|c| c == "..")
+    {
+        all.push(agent_dir.join("work/upgrade_temp").join(tail));
+    }
     match all.iter().find(|p| p.is_dir()) {
         Some(p) => (p.clone(), true),
         None => (PathBuf::from(raw), false),
     }
+}
+
+/// A folder named `name` where upgrade temp folders live (`agent/work/upgrade_temp`, then the
+/// OS temp folders): the marker's folder when the path it was written with does not exist
+/// here (an OS temp of another host layout). Those holding `upgrade-wrapper` come first.
+pub fn find_named(agent_dir: &Path, os_temp_dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+    let places =
+        std::iter::once(agent_dir.join("work/upgrade_temp")).chain(os_temp_dirs.iter().cloned());
+    let found: Vec<PathBuf> = places
+        .map(|d| d.join(name))
+        .filter(|p| p.is_dir())
+        .collect();
+    found
+        .iter()
+        .find(|p| p.join("upgrade-wrapper").is_dir())
+        .or(found.first())
+        .cloned()
 }
 
 /// Where to look for upgrade temp folders: `agent/work/upgrade_temp` first (Rome+), then the OS

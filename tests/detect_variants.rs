@@ -1,0 +1,925 @@
+//! Adversarial variants of the formats in mid-server.md, each built as its own install from the
+//! real lines quoted there: collapsed LPTM padding, ISO zones and levels, every marker form
+//! (Windows OS temp, /tmp, Rome+ relative forms, paths with spaces), rotated and missing logs,
+//! config.xml / wrapper-override.conf / mid.shconf_override / meta.properties variants, and the
+//! guarantees that no secret and no control character reaches the output.
+//!
+//! Table-driven: every case runs, and the failures are listed together at the end.
+
+mod common_mid;
+
+use std::path::{Path, PathBuf};
+
+use common_mid::*;
+use midrescue::commands::detect::render_text;
+use midrescue::mid::detect::detect_with;
+use midrescue::mid::install;
+use midrescue::mid::report::{DetectReport, FindingCode, TempDirSource, Verdict};
+use midrescue::platform::Platform;
+
+type Check = Result<(), String>;
+
+fn run(f: &MidFixture) -> Result<DetectReport, String> {
+    detect_with(&f.agent, &unknown_host(f.platform), &f.options()).map_err(|e| format!("{e:#}"))
+}
+
+fn codes(r: &DetectReport) -> Vec<FindingCode> {
+    r.findings.iter().map(|f| f.code).collect()
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            return Err(format!($($arg)*));
+        }
+    };
+}
+
+fn has(r: &DetectReport, c: FindingCode) -> Check {
+    ensure!(codes(r).contains(&c), "no {c:?} in {:?}", codes(r));
+    Ok(())
+}
+
+fn verdict(r: &DetectReport, v: Verdict) -> Check {
+    ensure!(
+        r.verdict == v,
+        "verdict {:?}, want {v:?} (findings {:?}, upgrade {:?})",
+        r.verdict,
+        codes(r),
+        r.upgrade
+    );
+    Ok(())
+}
+
+fn temp_is(r: &DetectReport, want: &Path) -> Check {
+    let got = r.upgrade.as_ref().and_then(|u| u.temp_dir.clone());
+    ensure!(
+        got.as_deref() == Some(want),
+        "temp_dir {got:?}, want {want:?}"
+    );
+    Ok(())
+}
+
+/// Set a file's mtime `secs` seconds in the past (to order temp folders).
+fn age(p: &Path, secs: u64) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(secs);
+    let f = std::fs::File::options().read(true).open(p).expect("open");
+    f.set_modified(t).expect("mtime");
+}
+
+/// The crash sequence with a marker line `marker`, legacy format.
+fn crash_log(f: &MidFixture, marker: &str) {
+    f.agent_log(0, &legacy_upgrade_lines(marker));
+}
+
+fn lptm(level: &str, src: &str, padded: bool, ts: &str, msg: &str) -> String {
+    if padded {
+        format!("{level:<6} | {src:<8} | {ts} | {msg}")
+    } else {
+        format!("{level} | {src} | {ts} | {msg}")
+    }
+}
+
+// ---------------------------------------------------------------- upgrade log and wrapper.log
+
+fn lptm_collapsed_padding() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let locked = lptm(
+        "INFO",
+        "jvm 1",
+        false,
+        "2019/09/21 16:30:47.500",
+        "C:\\ServiceNow\\MID Server1\\agent\\lib\\a.jar cannot be deleted: C:\\ServiceNow\\MID Server1\\agent\\lib\\a.jar (The process cannot access the file because it is being used by another process)",
+    );
+    let denied = lptm(
+        "INFO",
+        "jvm 1",
+        false,
+        "2019/09/21 16:30:48.000",
+        "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: E:\\ServiceNow\\agent\\bin\\wrapper-windows-x86-64.exe (Access is denied)",
+    );
+    let jre = lptm(
+        "INFO",
+        "jvm 1",
+        true,
+        "2019/09/21 16:30:47.817",
+        "WARNING: java.io.IOException: Unable to delete directory C:\\ServiceNow\\agent\\jre\\bin.",
+    );
+    let temp = f.temp_folder(
+        "1569035472492-0",
+        &[
+            "***********UPGRADE MAIN LOGIN START***********",
+            &jre,
+            &locked,
+            &denied,
+        ],
+    );
+    crash_log(&f, &f.marker_text(&temp));
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    has(&r, FindingCode::FileLocked)?;
+    has(&r, FindingCode::AccessDenied)?;
+    has(&r, FindingCode::JreDeleteFailed)
+}
+
+fn application_experience_capital_denied() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder(
+        "1569035472492-0",
+        &[&lptm(
+            "INFO",
+            "jvm 1",
+            true,
+            "2019/09/21 16:30:48.000",
+            "com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: D:\\ServiceNow\\agent\\bin\\mid.bat (Access is Denied)",
+        )],
+    );
+    crash_log(&f, &f.marker_text(&temp));
+    let r = run(&f)?;
+    has(&r, FindingCode::ApplicationExperience)
+}
+
+fn wrapper_log_only_rotated() -> Check {
+    // wrapper.log missing, the reboot line in wrapper.log.1.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    f.write(
+        "logs/wrapper.log.1",
+        "2019/09/21 16:22:30 | Launching a JVM...\n2019/09/21 16:25:17 | Machine is shutting down.\n",
+    );
+    let r = run(&f)?;
+    has(&r, FindingCode::MachineShutdown)
+}
+
+fn wrapper_log_rollnum_in_name() -> Check {
+    // Tanuki puts the roll number where ROLLNUM stands: wrapper.1.log when configured so.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    f.write(
+        "logs/wrapper.1.log",
+        "2019/09/21 16:25:34 | Startup failed: Timed out waiting for a signal from the JVM.\n",
+    );
+    let r = run(&f)?;
+    has(&r, FindingCode::JvmStartTimeout)
+}
+
+fn wrapper_log_is_a_directory() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    std::fs::create_dir_all(f.path("logs/wrapper.log")).map_err(|e| e.to_string())?;
+    f.write(
+        "logs/wrapper.log.1",
+        "2019/09/21 16:25:17 | Machine is shutting down.\n",
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    has(&r, FindingCode::MachineShutdown)
+}
+
+fn wrapper_log_lptm_format() -> Check {
+    // The main wrapper.log in the wrapper's default LPTM format (STATUS | wrapper | ...).
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    f.write(
+        "logs/wrapper.log",
+        &[
+            lptm(
+                "STATUS",
+                "wrapper",
+                true,
+                "2019/09/21 16:10:00",
+                "--> Wrapper Started as Service",
+            ),
+            lptm(
+                "STATUS",
+                "wrapper",
+                true,
+                "2019/09/21 16:25:17",
+                "Machine is shutting down.",
+            ),
+            String::new(),
+        ]
+        .join("\n"),
+    );
+    let r = run(&f)?;
+    has(&r, FindingCode::MachineShutdown)
+}
+
+fn old_wrapper_failures_before_the_upgrade_are_ignored() -> Check {
+    // A reboot a month before the upgrade is not evidence for this crash.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    f.write(
+        "logs/wrapper.log",
+        &[
+            lptm(
+                "STATUS",
+                "wrapper",
+                false,
+                "2019/08/21 16:25:17",
+                "Machine is shutting down.",
+            ),
+            lptm(
+                "STATUS",
+                "wrapper",
+                false,
+                "2019/09/21 16:00:00",
+                "Launching a JVM...",
+            ),
+            String::new(),
+        ]
+        .join("\n"),
+    );
+    let r = run(&f)?;
+    ensure!(
+        !codes(&r).contains(&FindingCode::MachineShutdown),
+        "old reboot reported: {:?}",
+        codes(&r)
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- agent log formats
+
+fn iso_zone_variants() -> Check {
+    for (zone, want) in [
+        ("+0200", "+02:00"),
+        ("-0400", "-04:00"),
+        ("Z", "+00:00"),
+        ("+05:30", "+05:30"),
+        ("+0000", "+00:00"),
+    ] {
+        let f = MidFixture::new(Platform::Linux);
+        let temp = f.temp_folder("1666596575000-0", &[]);
+        let m = f.marker_text(&temp);
+        let line = |min: u32, level: &str, thread: &str, msg: &str| {
+            format!("2022-10-24T09:{min:02}:35.193{zone} {level} ({thread}) [AutoUpgrade:88] {msg}")
+        };
+        f.agent_log(
+            0,
+            &[
+                line(0, "INFO", "MIDServer", "Initializing MID Server"),
+                line(
+                    22,
+                    "INFO",
+                    "AutoUpgrade.3600",
+                    "Stopping MID server. Bootstrapping upgrade.",
+                ),
+                line(
+                    22,
+                    "WARN",
+                    "AutoUpgrade.3600",
+                    &format!("Added marker `{m}` to upgrade marker file."),
+                ),
+                line(
+                    23,
+                    "SEVERE",
+                    "AutoUpgrade.3600",
+                    "Not enough free disk space. The system reports 1048576 bytes free",
+                ),
+            ],
+        );
+        let r = run(&f)?;
+        verdict(&r, Verdict::CrashedUpgrade).map_err(|e| format!("{zone}: {e}"))?;
+        has(&r, FindingCode::DiskSpace).map_err(|e| format!("{zone}: {e}"))?;
+        let started = r.upgrade.as_ref().and_then(|u| u.started_at.clone());
+        ensure!(
+            started.as_deref().is_some_and(|s| s.ends_with(want)),
+            "{zone}: started_at {started:?}"
+        );
+    }
+    Ok(())
+}
+
+fn marker_only_in_rotated_log_with_empty_current() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    f.agent_log(1, &legacy_upgrade_lines(&f.marker_text(&temp)));
+    f.write("logs/agent0.log.0", "");
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)
+}
+
+fn only_agent_log_1_present() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1666596575000-0", &[]);
+    f.agent_log(1, &iso_upgrade_lines(&f.marker_text(&temp)));
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)
+}
+
+fn agent_log_0_is_a_directory() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1666596575000-0", &[]);
+    std::fs::create_dir_all(f.path("logs/agent0.log.0")).map_err(|e| e.to_string())?;
+    f.agent_log(1, &iso_upgrade_lines(&f.marker_text(&temp)));
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)
+}
+
+fn agent_log_symlinked_file() -> Check {
+    // Container setups link the logs elsewhere.
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1666596575000-0", &[]);
+    let real = f.root.path().join("varlog/agent0.log.0");
+    let mut text = iso_upgrade_lines(&f.marker_text(&temp)).join("\n");
+    text.push('\n');
+    write_file(&real, text.as_bytes());
+    std::fs::create_dir_all(f.path("logs")).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(&real, f.path("logs/agent0.log.0")).map_err(|e| e.to_string())?;
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)
+}
+
+fn gobbled_permission_denied() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder_at(&f.root.path().join("ostmp/1528126003155-0"), &[]);
+    f.agent_log(
+        0,
+        &[
+            legacy(0, "MIDServer", "MID Server started"),
+            legacy(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."),
+            legacy(
+                22,
+                "AutoUpgrade.3600",
+                "Gobbling stderr: /bin/sh -c bin/glide-dist-upgrade.sh start Gobbled: /bin/sh: bin/glide-dist-upgrade.sh: Permission denied",
+            ),
+            legacy(22, "AutoUpgrade.3600", "Added marker `/tmp/1528126003155-0` to upgrade marker file."),
+            legacy(22, "AutoUpgrade.3600", "SEVERE *** ERROR *** Upgrade failed."),
+        ],
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)?;
+    has(&r, FindingCode::ScriptNotExecutable)?;
+    has(&r, FindingCode::UpgradeFailed)
+}
+
+fn plain_permission_denied_is_access_denied() -> Check {
+    // The Linux form of "Access is denied" (service user cannot replace a file).
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder(
+        "1666596575000-0",
+        &[&lptm(
+            "INFO",
+            "jvm 1",
+            true,
+            "2022/10/24 09:23:01.000",
+            "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: /opt/servicenow/mid/agent/lib/mid.jar (Permission denied)",
+        )],
+    );
+    f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+    let r = run(&f)?;
+    has(&r, FindingCode::AccessDenied)
+}
+
+fn precheck_wrong_service_name() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    f.agent_log(
+        0,
+        &[
+            "10/22/18 17:50:13 (100) MIDServer MID Server started".into(),
+            "10/22/18 17:56:13 (898) AutoUpgrade.3600 SEVERE *** ERROR *** Aborting MID Server upgrade due to pre-upgrade check failure: Service snc_mid_kingston1 does not exist".into(),
+            "10/22/18 17:56:14 (001) AutoUpgrade.3600 Setting mid status to Upgrade Failed".into(),
+        ],
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::Healthy)?;
+    has(&r, FindingCode::WrapperNameMismatch)?;
+    has(&r, FindingCode::UpgradeFailed)
+}
+
+// ---------------------------------------------------------------- marker forms
+
+fn windows_os_temp_marker_on_linux_host() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder_at(&f.root.path().join("ostmp/1569035472492-0"), &[]);
+    crash_log(&f, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)
+}
+
+fn marker_folder_is_not_the_newest_scanned() -> Check {
+    // Another (newer) leftover temp folder must not hide the marker's own.
+    let f = MidFixture::new(Platform::Windows);
+    let mine = f.temp_folder_at(&f.root.path().join("ostmp/1569035472492-0"), &[]);
+    let other = f.temp_folder_at(&f.root.path().join("ostmp/1569999999999-0"), &[]);
+    age(&mine, 3600);
+    age(&other, 10);
+    crash_log(&f, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &mine)
+}
+
+fn rome_marker_windows_absolute_with_spaces() -> Check {
+    // Written on the Windows host as C:\ServiceNow\MID Server1\agent\work\upgrade_temp\<n>;
+    // read here from a copy of that install.
+    let f = MidFixture::new(Platform::Windows);
+    let mine = f.temp_folder("1700000000001", &[]);
+    let other = f.temp_folder("1700000000999", &[]);
+    age(&mine, 3600);
+    age(&other, 10);
+    crash_log(
+        &f,
+        "C:\\ServiceNow\\MID Server1\\agent\\work\\upgrade_temp\\1700000000001",
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &mine)
+}
+
+fn rome_marker_relative_forms() -> Check {
+    for (platform, raw) in [
+        (Platform::Linux, "agent/work/upgrade_temp/1700000000001"),
+        (Platform::Linux, "../agent/work/upgrade_temp/1700000000001"),
+        (Platform::Linux, "work/upgrade_temp/1700000000001"),
+        (
+            Platform::Windows,
+            "..\\agent\\work\\upgrade_temp\\1700000000001",
+        ),
+        (
+            Platform::Windows,
+            "agent\\work\\upgrade_temp\\1700000000001",
+        ),
+        (Platform::Windows, "work\\upgrade_temp\\1700000000001\\"),
+    ] {
+        let f = MidFixture::new(platform);
+        let mine = f.temp_folder("1700000000001", &[]);
+        let other = f.temp_folder("1700000000999", &[]);
+        age(&mine, 3600);
+        age(&other, 10);
+        crash_log(&f, raw);
+        let r = run(&f)?;
+        verdict(&r, Verdict::CrashedUpgrade).map_err(|e| format!("{raw}: {e}"))?;
+        let got = r.upgrade.as_ref().and_then(|u| u.temp_dir.clone());
+        ensure!(
+            got.as_ref()
+                .and_then(|g| g.canonicalize().ok())
+                .is_some_and(|g| g == mine.canonicalize().unwrap_or_default()),
+            "{raw}: temp_dir {got:?}"
+        );
+        ensure!(
+            r.upgrade.as_ref().and_then(|u| u.temp_dir_source) == Some(TempDirSource::Marker)
+                || r.upgrade.as_ref().and_then(|u| u.temp_dir_source) == Some(TempDirSource::Scan),
+            "{raw}: source"
+        );
+    }
+    Ok(())
+}
+
+fn marker_folder_gone_is_lost_even_with_other_leftovers() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    f.temp_folder_at(&f.root.path().join("ostmp/1569999999999-0"), &[]);
+    crash_log(&f, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    let r = run(&f)?;
+    verdict(&r, Verdict::TempFolderLost)
+}
+
+fn added_service_line_is_not_a_marker() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    f.agent_log(
+        0,
+        &[
+            legacy(0, "MIDServer", "MID Server started"),
+            legacy(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."),
+            legacy(
+                22,
+                "AutoUpgrade.3600",
+                "INFO: Added service `snc-platform-dist-upgrade-midserver-prod-full` to upgrade marker file.",
+            ),
+        ],
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)?;
+    ensure!(
+        r.upgrade.as_ref().and_then(|u| u.temp_dir_source) == Some(TempDirSource::Scan),
+        "source"
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- config files
+
+fn config_xml_variants() -> Check {
+    let variants: &[(&str, &[u8])] = &[
+        (
+            "bom+crlf",
+            b"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<parameters>\r\n<parameter name=\"url\" value=\"https://acme.service-now.com/\"/>\r\n<parameter name=\"name\" value=\"mid-prod-1\"/>\r\n</parameters>\r\n",
+        ),
+        (
+            "single quotes, order, whitespace",
+            b"<?xml version='1.0'?>\n<parameters>\n\t<parameter\n\t\tvalue = 'mid-prod-1'\n\t\tname = 'name' />\n<parameter value='https://acme.service-now.com/' name='url'></parameter>\n</parameters>",
+        ),
+        (
+            "comments and commented params",
+            b"<?xml version=\"1.0\"?>\n<!-- <parameter name=\"name\" value=\"OLD\"/> -->\n<parameters>\n<!-- proxy\n<parameter name=\"mid.proxy.password\" value=\"CANARY-commented\"/>\n-->\n<parameter name=\"url\" value=\" https://acme.service-now.com/ \"/>\n<parameter name=\"name\" value=\"mid-prod-1\"/>\n</parameters>",
+        ),
+        (
+            "missing name attr, cyberark, encrypt",
+            b"<parameters><parameter value=\"orphan\"/><parameter name=\"mid.instance.password\" encrypt=\"true\" value=\"CANARY-plain\"/><parameter name=\"mid.proxy.password\" secure=\"true\" value=\"cyberark: id=CANARY-id, type=CANARY-type\"/><parameter name=\"url\" value=\"https://acme.service-now.com/\"/><parameter name=\"name\" value=\"mid-prod-1\"/></parameters>",
+        ),
+        (
+            "unescaped ampersand later in the file",
+            b"<parameters><parameter name=\"url\" value=\"https://acme.service-now.com/\"/><parameter name=\"name\" value=\"mid-prod-1\"/><parameter name=\"mid.instance.password\" value=\"CANARY-a&b\"/></parameters>",
+        ),
+    ];
+    for (what, xml) in variants {
+        let f = MidFixture::new(Platform::Windows);
+        f.write_bytes("config.xml", xml);
+        let r = run(&f)?;
+        ensure!(
+            r.mid_name.as_deref() == Some("mid-prod-1"),
+            "{what}: name {:?}",
+            r.mid_name
+        );
+        ensure!(
+            r.instance_url.as_deref() == Some("https://acme.service-now.com/"),
+            "{what}: url {:?}",
+            r.instance_url
+        );
+        no_canary(&r).map_err(|e| format!("{what}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn wrapper_override_variants() -> Check {
+    let variants: &[(&str, &str)] = &[
+        (
+            "bom+crlf+spaces",
+            "\u{feff}# overrides\r\nwrapper.name = snc_mid_prod1 \r\nwrapper.displayname = ServiceNow MID Server_prod1\r\n",
+        ),
+        (
+            "include and duplicates",
+            "#include ../conf/other.conf\n#wrapper.name=commented\nwrapper.name=snc_mid\nwrapper.ntservice.password=CANARY-pw\nwrapper.name=snc_mid_prod1\nwrapper.displayname=ServiceNow MID Server_prod1\n",
+        ),
+        (
+            "tabs",
+            "\twrapper.name\t=\tsnc_mid_prod1\nwrapper.displayname=ServiceNow MID Server_prod1\n",
+        ),
+    ];
+    for (what, text) in variants {
+        let f = MidFixture::new(Platform::Windows);
+        f.write("conf/wrapper-override.conf", text);
+        let names = midrescue::mid::confs::read_wrapper_names(&f.agent);
+        ensure!(
+            names.name.as_deref() == Some("snc_mid_prod1"),
+            "{what}: name {:?}",
+            names.name
+        );
+        ensure!(
+            names.display_name.as_deref() == Some("ServiceNow MID Server_prod1"),
+            "{what}: display {:?}",
+            names.display_name
+        );
+        let r = run(&f)?;
+        no_canary(&r).map_err(|e| format!("{what}: {e}"))?;
+    }
+    Ok(())
+}
+
+fn shconf_export_and_quotes_find_the_unit() -> Check {
+    for over in [
+        "export APP_NAME=\"midserver\"\n",
+        "APP_NAME='midserver'   # set by installer\n",
+        "APP_NAME=\"midserver\"\r\nRUN_AS_USER=midserver\r\n",
+    ] {
+        let f = MidFixture::new(Platform::Linux);
+        let temp = f.temp_folder("1666596575000-0", &[]);
+        f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+        f.write("bin/mid.shconf_override", over);
+        write_file(
+            &f.root.path().join("sysroot/etc/systemd/system/midserver.service"),
+            b"[Unit]\nDescription=ServiceNow MID Server\n[Service]\nExecStart=/opt/servicenow/mid/agent/bin/mid.sh start sysd\nKillMode = control-group\n",
+        );
+        write_file(
+            &f.root.path().join("sysroot/etc/systemd/system/mid.service"),
+            b"[Service]\nKillMode=process\n",
+        );
+        let r = run(&f)?;
+        has(&r, FindingCode::KillmodeControlGroup).map_err(|e| format!("{over:?}: {e}"))?;
+        let f_ev = r
+            .findings
+            .iter()
+            .find(|x| x.code == FindingCode::KillmodeControlGroup)
+            .and_then(|x| x.evidence.first().cloned());
+        ensure!(
+            f_ev.as_ref().is_some_and(|e| e.line == 5),
+            "{over:?}: evidence line {f_ev:?}"
+        );
+    }
+    Ok(())
+}
+
+fn meta_properties_variants() -> Check {
+    let stamp = format!("mid-core.{OLD}.universal.universal.zip");
+    let variants = [
+        format!("#Thu, 02 Jan 2020 17:48:12 -0800\r\npackage.filename={stamp}\r\n"),
+        format!("\u{feff}# generated\npackage.filename = {stamp}\n"),
+        format!("#Thu Jan 02 17\\:48\\:12 PST 2020\npackage.filename:{stamp}\n"),
+        format!("! comment\n   package.filename    {stamp}\n"),
+        format!("package.checksum=abc\npackage.filename=\\\n    {stamp}\n"),
+    ];
+    for text in variants {
+        let f = MidFixture::new(Platform::Windows);
+        f.write("package/meta/mid-core.meta.properties", &text);
+        let r = run(&f)?;
+        ensure!(
+            r.installed_version.as_deref() == Some(OLD),
+            "{text:?}: {:?}",
+            r.installed_version
+        );
+    }
+    Ok(())
+}
+
+fn incoming_package_names() -> Check {
+    // Temp folder gone; target from package/incoming among mid-upgrade, mid-jre, precheck,
+    // a partial download and the installed core.
+    let f = MidFixture::new(Platform::Windows);
+    crash_log(&f, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    // Without the log's Assigned line, so the target must come from incoming.
+    let lines: Vec<String> = legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0")
+        .into_iter()
+        .filter(|l| !l.contains("Assigned:"))
+        .collect();
+    f.agent_log(0, &lines);
+    for n in [
+        format!("mid-core.{OLD}.universal.universal.zip"),
+        format!("mid-upgrade.{NEW}.universal.universal.zip"),
+        format!("mid-jre.{NEW}.windows.x86-64.zip"),
+        format!("mid-upgrade.mid.{NEW}.preUpgradeCheck.zip"),
+        format!("mid-core.{NEW}.universal.universal.zip"),
+    ] {
+        f.write(&format!("package/incoming/{n}"), "PK");
+    }
+    let partial = f.write(
+        "package/incoming/mid-core.zurich-01-01-2027__patch0-01-01-2027_01-01-2027_0000.universal.universal.zip.part",
+        "PK",
+    );
+    age(
+        &f.path(&format!(
+            "package/incoming/mid-core.{NEW}.universal.universal.zip"
+        )),
+        600,
+    );
+    let _ = partial;
+    let r = run(&f)?;
+    verdict(&r, Verdict::TempFolderLost)?;
+    ensure!(
+        r.target_version.as_deref() == Some(NEW),
+        "target {:?}",
+        r.target_version
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- install shapes
+
+fn install_root_with_spaces_and_symlinked_agent() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1700000000001", &[]);
+    crash_log(
+        &f,
+        "C:\\ServiceNow\\MID Server1\\agent\\work\\upgrade_temp\\1700000000001",
+    );
+    // The same install reached through "MID Server1/agent" (a link) and its root.
+    let root = f.root.path().join("MID Server1");
+    std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+    std::os::unix::fs::symlink(&f.agent, root.join("agent")).map_err(|e| e.to_string())?;
+    for dir in [root.clone(), root.join("agent"), root.join("agent/")] {
+        let r = detect_with(&dir, &unknown_host(Platform::Windows), &f.options())
+            .map_err(|e| format!("{e:#}"))?;
+        verdict(&r, Verdict::CrashedUpgrade).map_err(|e| format!("{}: {e}", dir.display()))?;
+        ensure!(
+            r.upgrade
+                .as_ref()
+                .and_then(|u| u.temp_dir.as_ref())
+                .and_then(|t| t.canonicalize().ok())
+                == temp.canonicalize().ok(),
+            "{}: temp {:?}",
+            dir.display(),
+            r.upgrade
+        );
+        ensure!(r.agent_dir.is_absolute(), "agent_dir relative");
+    }
+    Ok(())
+}
+
+fn windows_layout_after_bin_was_emptied() -> Check {
+    // Pre-Rome upgrades delete bin, lib and jre: the layout must still read as Windows.
+    let f = MidFixture::new(Platform::Windows);
+    std::fs::remove_dir_all(f.path("bin")).map_err(|e| e.to_string())?;
+    f.write(
+        "conf/wrapper.conf",
+        "wrapper.java.command=jre\\bin\\java\r\nwrapper.name=snc_mid\r\n",
+    );
+    ensure!(
+        install::platform_of(&f.agent) == Some(Platform::Windows),
+        "platform {:?}",
+        install::platform_of(&f.agent)
+    );
+    let g = MidFixture::new(Platform::Windows);
+    std::fs::remove_dir_all(g.path("bin")).map_err(|e| e.to_string())?;
+    g.write("start.bat", "bin\\mid.bat start\r\n");
+    ensure!(
+        install::platform_of(&g.agent) == Some(Platform::Windows),
+        "start.bat: {:?}",
+        install::platform_of(&g.agent)
+    );
+    Ok(())
+}
+
+fn very_long_temp_path() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let deep: PathBuf = (0..20).fold(f.root.path().join("deep"), |p, i| {
+        p.join(format!("level-{i:02}-with a few spaces"))
+    });
+    let temp = f.temp_folder_at(&deep.join("1666596575000-0"), &[]);
+    f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)
+}
+
+// ---------------------------------------------------------------- output hygiene
+
+const CANARIES: &[&str] = &["CANARY", "Q0FOQVJZ", "hunter2"];
+
+fn no_canary(r: &DetectReport) -> Check {
+    let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
+    let text = render_text(r);
+    for c in CANARIES {
+        ensure!(!json.contains(c), "{c} in JSON: {json}");
+        ensure!(!text.contains(c), "{c} in text: {text}");
+    }
+    Ok(())
+}
+
+fn secrets_in_evidence_lines_are_masked() -> Check {
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder(
+        "1569035472492-0",
+        &[
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:40.000", "INFO: command line -Dmid.instance.password=CANARY1 -Djavax.net.ssl.keyStorePassword=\"CANARY2 x\" wrapper.ntservice.password=CANARY3 Access is denied"),
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:41.000", "SEVERE: upload failed: Authorization: Basic Q0FOQVJZOmh1bnRlcjI= Access is denied"),
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:42.000", "SEVERE: Authorization: Bearer CANARY.jwt.token, x-sn-apikey: CANARY-key; Access is denied"),
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:43.000", "SEVERE: NTLM Authorization: NTLM CANARYTlRMTVNTUAAB Upgrade failed. mid_upgrade.UpgradeException"),
+        ],
+    );
+    let mut lines = legacy_upgrade_lines(&f.marker_text(&temp));
+    lines.push(legacy(
+        24,
+        "AutoUpgrade.3600",
+        "SEVERE *** ERROR *** Upgrade failed. posting to https://admin:hunter2@acme.service-now.com/ failed",
+    ));
+    f.agent_log(0, &lines);
+    let r = run(&f)?;
+    has(&r, FindingCode::AccessDenied)?;
+    no_canary(&r)
+}
+
+fn control_characters_never_reach_the_output() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1666596575000-0", &[]);
+    let mut lines = iso_upgrade_lines(&f.marker_text(&temp));
+    lines.push(iso(
+        30,
+        "AutoUpgrade.3600",
+        "SEVERE *** ERROR *** Upgrade failed. \u{1b}]0;pwned\u{7}\u{1b}[2J\u{8}\u{9b}31m",
+    ));
+    f.agent_log(0, &lines);
+    f.write(
+        "config.xml",
+        "<parameters><parameter name=\"name\" value=\"mid&#27;[31m\"/><parameter name=\"url\" value=\"https://a&#7;.service-now.com/\"/></parameters>",
+    );
+    let r = run(&f)?;
+    has(&r, FindingCode::UpgradeFailed)?;
+    let json = serde_json::to_value(&r).map_err(|e| e.to_string())?;
+    let mut bad = Vec::new();
+    walk_strings(&json, &mut |s| {
+        if s.chars().any(|c| c.is_control() && c != '\t') {
+            bad.push(s.to_string());
+        }
+    });
+    ensure!(
+        bad.is_empty(),
+        "control characters in JSON strings: {bad:?}"
+    );
+    let text = render_text(&r);
+    ensure!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "control characters in text"
+    );
+    Ok(())
+}
+
+fn walk_strings(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
+    match v {
+        serde_json::Value::String(s) => f(s),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| walk_strings(x, f)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| walk_strings(x, f)),
+        _ => {}
+    }
+}
+
+#[test]
+fn variants_from_the_reference() {
+    let cases: &[(&str, fn() -> Check)] = &[
+        ("lptm_collapsed_padding", lptm_collapsed_padding),
+        (
+            "application_experience_capital_denied",
+            application_experience_capital_denied,
+        ),
+        ("wrapper_log_only_rotated", wrapper_log_only_rotated),
+        ("wrapper_log_rollnum_in_name", wrapper_log_rollnum_in_name),
+        ("wrapper_log_is_a_directory", wrapper_log_is_a_directory),
+        ("wrapper_log_lptm_format", wrapper_log_lptm_format),
+        (
+            "old_wrapper_failures_before_the_upgrade_are_ignored",
+            old_wrapper_failures_before_the_upgrade_are_ignored,
+        ),
+        ("iso_zone_variants", iso_zone_variants),
+        (
+            "marker_only_in_rotated_log_with_empty_current",
+            marker_only_in_rotated_log_with_empty_current,
+        ),
+        ("only_agent_log_1_present", only_agent_log_1_present),
+        ("agent_log_0_is_a_directory", agent_log_0_is_a_directory),
+        ("agent_log_symlinked_file", agent_log_symlinked_file),
+        ("gobbled_permission_denied", gobbled_permission_denied),
+        (
+            "plain_permission_denied_is_access_denied",
+            plain_permission_denied_is_access_denied,
+        ),
+        ("precheck_wrong_service_name", precheck_wrong_service_name),
+        (
+            "windows_os_temp_marker_on_linux_host",
+            windows_os_temp_marker_on_linux_host,
+        ),
+        (
+            "marker_folder_is_not_the_newest_scanned",
+            marker_folder_is_not_the_newest_scanned,
+        ),
+        (
+            "rome_marker_windows_absolute_with_spaces",
+            rome_marker_windows_absolute_with_spaces,
+        ),
+        ("rome_marker_relative_forms", rome_marker_relative_forms),
+        (
+            "marker_folder_gone_is_lost_even_with_other_leftovers",
+            marker_folder_gone_is_lost_even_with_other_leftovers,
+        ),
+        (
+            "added_service_line_is_not_a_marker",
+            added_service_line_is_not_a_marker,
+        ),
+        ("config_xml_variants", config_xml_variants),
+        ("wrapper_override_variants", wrapper_override_variants),
+        (
+            "shconf_export_and_quotes_find_the_unit",
+            shconf_export_and_quotes_find_the_unit,
+        ),
+        ("meta_properties_variants", meta_properties_variants),
+        ("incoming_package_names", incoming_package_names),
+        (
+            "install_root_with_spaces_and_symlinked_agent",
+            install_root_with_spaces_and_symlinked_agent,
+        ),
+        (
+            "windows_layout_after_bin_was_emptied",
+            windows_layout_after_bin_was_emptied,
+        ),
+        ("very_long_temp_path", very_long_temp_path),
+        (
+            "secrets_in_evidence_lines_are_masked",
+            secrets_in_evidence_lines_are_masked,
+        ),
+        (
+            "control_characters_never_reach_the_output",
+            control_characters_never_reach_the_output,
+        ),
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|(name, case)| case().err().map(|e| format!("{name}: {e}")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} variants failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
