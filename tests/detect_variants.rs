@@ -244,6 +244,42 @@ fn old_wrapper_failures_before_the_upgrade_are_ignored() -> Check {
     Ok(())
 }
 
+fn temp_folder_lost_evidence_in_dist_upgrade_log() -> Check {
+    // The temp folder is gone; agent/logs/dist-upgrade.log still holds the upgrade's lines.
+    let f = MidFixture::new(Platform::Windows);
+    crash_log(&f, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    f.write(
+        "logs/dist-upgrade.log",
+        &[
+            lptm("INFO", "jvm 1", true, "2019/09/21 16:24:47.114", "Sep 21, 2019 4:24:47 PM com.snc.dist.mid_upgrade.UpgradeMain deleteJreDirIfSourced"),
+            lptm("INFO", "jvm 1", true, "2019/09/21 16:24:48.000", "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: E:\\ServiceNow\\agent\\bin\\wrapper-windows-x86-64.exe (Access is denied)"),
+            String::new(),
+        ]
+        .join("\r\n"),
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::TempFolderLost)?;
+    has(&r, FindingCode::AccessDenied)
+}
+
+fn upgrade_log_rolled() -> Check {
+    // glide-dist-upgrade.log rolled by its wrapper: the crash is in the current file and the
+    // lock retries in `.1`; both count.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder(
+        "1569035472492-0",
+        &[&lptm("INFO", "jvm 1", true, "2019/09/21 16:31:00.000", "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: E:\\x\\agent\\bin\\wrapper-windows-x86-64.exe (Access is denied)")],
+    );
+    write_file(
+        &temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log.1"),
+        lptm("INFO", "jvm 1", true, "2019/09/21 16:30:47.500", "C:\\ServiceNow\\agent\\lib\\a.jar cannot be deleted: C:\\ServiceNow\\agent\\lib\\a.jar (The process cannot access the file because it is being used by another process)").as_bytes(),
+    );
+    crash_log(&f, &f.marker_text(&temp));
+    let r = run(&f)?;
+    has(&r, FindingCode::AccessDenied)?;
+    has(&r, FindingCode::FileLocked)
+}
+
 // ---------------------------------------------------------------- agent log formats
 
 fn iso_zone_variants() -> Check {
@@ -620,6 +656,28 @@ fn shconf_export_and_quotes_find_the_unit() -> Check {
     Ok(())
 }
 
+fn shconf_killmode_without_unit() -> Check {
+    // A copied Linux install (no unit on this host): mid.sh install would write control-group.
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1666596575000-0", &[]);
+    f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+    f.write("bin/mid.shconf", "APP_NAME=mid\nSYSTEMD_KILLMODE=process\n");
+    f.write(
+        "bin/mid.shconf_override",
+        "APP_NAME=mid\nexport SYSTEMD_KILLMODE=\"control-group\"\n",
+    );
+    let r = run(&f)?;
+    has(&r, FindingCode::KillmodeControlGroup)?;
+    let g = MidFixture::new(Platform::Linux);
+    g.write("bin/mid.shconf", "APP_NAME=mid\nSYSTEMD_KILLMODE=process\n");
+    let r = run(&g)?;
+    ensure!(
+        !codes(&r).contains(&FindingCode::KillmodeControlGroup),
+        "process reported as control-group"
+    );
+    Ok(())
+}
+
 fn meta_properties_variants() -> Check {
     let stamp = format!("mid-core.{OLD}.universal.universal.zip");
     let variants = [
@@ -851,6 +909,12 @@ fn variants_from_the_reference() {
             old_wrapper_failures_before_the_upgrade_are_ignored,
         ),
         ("iso_zone_variants", iso_zone_variants),
+        (
+            "temp_folder_lost_evidence_in_dist_upgrade_log",
+            temp_folder_lost_evidence_in_dist_upgrade_log,
+        ),
+        ("upgrade_log_rolled", upgrade_log_rolled),
+        ("shconf_killmode_without_unit", shconf_killmode_without_unit),
         (
             "marker_only_in_rotated_log_with_empty_current",
             marker_only_in_rotated_log_with_empty_current,

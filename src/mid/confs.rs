@@ -19,6 +19,9 @@ pub struct ShConf {
     pub app_name: Option<String>,
     pub app_long_name: Option<String>,
     pub run_as_user: Option<String>,
+    /// `SYSTEMD_KILLMODE` (`process` by default): the KillMode `mid.sh install` writes into
+    /// the unit it creates.
+    pub systemd_killmode: Option<String>,
 }
 
 /// What a systemd unit file says that matters to an upgrade.
@@ -115,6 +118,7 @@ pub fn read_shconf(agent_dir: &Path) -> ShConf {
         app_name: get("APP_NAME"),
         app_long_name: get("APP_LONG_NAME"),
         run_as_user: get("RUN_AS_USER"),
+        systemd_killmode: get("SYSTEMD_KILLMODE"),
     }
 }
 

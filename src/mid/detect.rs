@@ -193,14 +193,28 @@ fn read_and_diagnose(
         cutoff,
         logscan::WRAPPER_BUDGET,
     );
-    let upgrade_log = files.as_ref().and_then(|f| f.upgrade_log.clone());
-    let upgrade_scan = logscan::scan_signatures(
-        &upgrade_log.iter().cloned().collect::<Vec<_>>(),
-        None,
+    // agent/logs/dist-upgrade.log keeps the upgrade's part of the log in the install: the
+    // evidence that survives a lost temp folder.
+    let dist_upgrade = logscan::scan_signatures(
+        &logscan::generations(&logs, "dist-upgrade.log"),
+        cutoff,
         logscan::WRAPPER_BUDGET,
     );
+    let upgrade_log = files.as_ref().and_then(|f| f.upgrade_log.clone());
+    // The upgrade wrapper rolls its log like any Tanuki log (`glide-dist-upgrade.log.1`).
+    let upgrade_logs = temp_dir
+        .as_deref()
+        .filter(|_| temp_exists)
+        .map(|t| logscan::generations(&t.join("upgrade-wrapper/logs"), "glide-dist-upgrade.log"))
+        .unwrap_or_default();
+    let upgrade_scan = logscan::scan_signatures(&upgrade_logs, None, logscan::WRAPPER_BUDGET);
 
-    for (f, e) in wrapper.errors.iter().chain(&upgrade_scan.errors) {
+    for (f, e) in wrapper
+        .errors
+        .iter()
+        .chain(&dist_upgrade.errors)
+        .chain(&upgrade_scan.errors)
+    {
         tracing::warn!("cannot read {}: {e}", f.display());
     }
     if wrapper.budget_exhausted {
@@ -230,10 +244,13 @@ fn read_and_diagnose(
         text: lib_text(&lib),
     });
 
-    // Systemd unit KillMode (Linux).
-    let kill_mode = opts.systemd_root.as_ref().and_then(|root| {
-        let unit = confs::read_shconf(&agent_dir)
+    // Systemd unit KillMode (Linux): the installed unit, else what `mid.sh install` would
+    // write from `SYSTEMD_KILLMODE` in mid.shconf[_override].
+    let shconf = confs::read_shconf(&agent_dir);
+    let unit_kill_mode = opts.systemd_root.as_ref().and_then(|root| {
+        let unit = shconf
             .app_name
+            .clone()
             .or_else(|| status.name.clone())
             .unwrap_or_else(|| "mid".into());
         let (path, u) = confs::read_unit(root, &unit)?;
@@ -245,6 +262,24 @@ fn read_and_diagnose(
                 file: path,
                 line,
                 text: format!("KillMode={mode}"),
+            },
+        ))
+    });
+    let kill_mode = unit_kill_mode.or_else(|| {
+        let mode = shconf.systemd_killmode.clone()?;
+        if platform != Platform::Linux {
+            return None;
+        }
+        let file = ["bin/mid.shconf_override", "bin/mid.shconf"]
+            .iter()
+            .map(|f| agent_dir.join(f))
+            .find(|f| line_of(f, "SYSTEMD_KILLMODE") > 0)?;
+        Some((
+            mode.clone(),
+            Evidence {
+                line: line_of(&file, "SYSTEMD_KILLMODE"),
+                file,
+                text: format!("SYSTEMD_KILLMODE={mode}"),
             },
         ))
     });
@@ -279,6 +314,7 @@ fn read_and_diagnose(
         .hits
         .iter()
         .chain(&wrapper.hits)
+        .chain(&dist_upgrade.hits)
         .chain(&upgrade_scan.hits)
     {
         hits.push((Some(*c), h.clone()));
