@@ -588,6 +588,32 @@ fn config_xml_variants() -> Check {
     Ok(())
 }
 
+fn config_xml_utf16_and_truncated() -> Check {
+    let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n<parameters>\r\n<parameter name=\"url\" value=\"https://acme.service-now.com/\"/>\r\n<parameter name=\"name\" value=\"mid-prod-1\"/>\r\n<parameter name=\"mid.instance.password\" secure=\"true\" value=\"CANARY-utf16\"/>\r\n</parameters>\r\n";
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in xml.encode_utf16() {
+        utf16.extend(u.to_le_bytes());
+    }
+    let truncated = "<parameters>\n<parameter name=\"url\" value=\"https://acme.service-now.com/\"/>\n<parameter name=\"name\" value=\"mid-prod-1\"/>\n<parameter name=\"mid.instance.password\" secure=\"true\" value=\"CANARY-trunc\"/>\n<parameter na";
+    for (what, bytes) in [
+        ("utf-16", utf16),
+        ("truncated", truncated.as_bytes().to_vec()),
+    ] {
+        let f = MidFixture::new(Platform::Windows);
+        f.write_bytes("config.xml", &bytes);
+        let r = run(&f)?;
+        ensure!(
+            r.mid_name.as_deref() == Some("mid-prod-1")
+                && r.instance_url.as_deref() == Some("https://acme.service-now.com/"),
+            "{what}: {:?} {:?}",
+            r.mid_name,
+            r.instance_url
+        );
+        no_canary(&r).map_err(|e| format!("{what}: {e}"))?;
+    }
+    Ok(())
+}
+
 fn wrapper_override_variants() -> Check {
     let variants: &[(&str, &str)] = &[
         (
@@ -809,6 +835,32 @@ fn very_long_temp_path() -> Check {
     temp_is(&r, &temp)
 }
 
+fn install_path_not_unicode() -> Check {
+    use std::os::unix::ffi::OsStrExt;
+    let f = MidFixture::new(Platform::Linux);
+    let odd = f
+        .root
+        .path()
+        .join(std::ffi::OsStr::from_bytes(b"MID S\xe9rver"));
+    std::fs::rename(f.agent.parent().ok_or("parent")?, &odd).map_err(|e| e.to_string())?;
+    let agent = odd.join("agent");
+    let temp = agent.join("work/upgrade_temp/1666596575000-0");
+    // The same builder, pointed at the renamed install.
+    let moved = MidFixture {
+        root: tempfile::tempdir().map_err(|e| e.to_string())?,
+        agent: agent.clone(),
+        platform: Platform::Linux,
+    };
+    moved.temp_folder_at(&temp, &[]);
+    moved.agent_log(0, &iso_upgrade_lines(&temp.display().to_string()));
+    let r = detect_with(&agent, &unknown_host(Platform::Linux), &f.options())
+        .map_err(|e| format!("{e:#}"))?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    let json = serde_json::to_string(&r).map_err(|e| format!("JSON: {e}"))?;
+    ensure!(json.contains("MID S\u{fffd}rver"), "{json}");
+    Ok(())
+}
+
 // ---------------------------------------------------------------- output hygiene
 
 const CANARIES: &[&str] = &["CANARY", "Q0FOQVJZ", "hunter2"];
@@ -950,6 +1002,10 @@ fn variants_from_the_reference() {
             added_service_line_is_not_a_marker,
         ),
         ("config_xml_variants", config_xml_variants),
+        (
+            "config_xml_utf16_and_truncated",
+            config_xml_utf16_and_truncated,
+        ),
         ("wrapper_override_variants", wrapper_override_variants),
         (
             "shconf_export_and_quotes_find_the_unit",
@@ -966,6 +1022,7 @@ fn variants_from_the_reference() {
             windows_layout_after_bin_was_emptied,
         ),
         ("very_long_temp_path", very_long_temp_path),
+        ("install_path_not_unicode", install_path_not_unicode),
         (
             "secrets_in_evidence_lines_are_masked",
             secrets_in_evidence_lines_are_masked,

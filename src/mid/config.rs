@@ -37,17 +37,49 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Read and parse `config.xml`.
 pub fn read_config(path: &Path) -> anyhow::Result<MidConfig> {
     let bytes = std::fs::read(path)?;
-    parse_config(&String::from_utf8_lossy(&bytes))
+    parse_config(&decode(&bytes))
 }
 
-/// Parse config.xml text.
+/// config.xml bytes as text: UTF-8 (with or without BOM) or UTF-16 with a BOM (an editor's
+/// "Unicode"); invalid sequences become U+FFFD.
+fn decode(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], le: bool| {
+        let units = rest.chunks_exact(2).map(|c| {
+            if le {
+                u16::from_le_bytes([c[0], c[1]])
+            } else {
+                u16::from_be_bytes([c[0], c[1]])
+            }
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or('\u{fffd}'))
+            .collect()
+    };
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => utf16(rest, true),
+        [0xFE, 0xFF, rest @ ..] => utf16(rest, false),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Parse config.xml text. A file broken after some parameters (truncated by a crash, a stray
+/// `&`) keeps what was read before the break; one that yields nothing is an error.
 pub fn parse_config(text: &str) -> anyhow::Result<MidConfig> {
-    let mut reader = quick_xml::Reader::from_str(text);
+    let mut reader = quick_xml::Reader::from_str(text.trim_start_matches('\u{feff}'));
     let mut cfg = MidConfig::default();
     loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| anyhow::anyhow!("config.xml is not valid XML: {e}"))?;
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(e) if cfg.name.is_some() || cfg.url.is_some() => {
+                tracing::warn!(
+                    "config.xml is broken after byte {}: {e}",
+                    reader.buffer_position()
+                );
+                break;
+            }
+            Err(e) => anyhow::bail!("config.xml is not valid XML: {e}"),
+        };
         let el = match ev {
             Event::Eof => break,
             Event::Empty(e) | Event::Start(e) => e,
@@ -123,6 +155,24 @@ mod tests {
         );
         assert!(!format!("{c:?}").contains("CANARY"));
         assert!(!format!("{c:?}").contains("7cHG3x8"));
+    }
+
+    #[test]
+    fn truncated_and_utf16_files_keep_what_they_hold() {
+        let c = parse_config(
+            "<parameters><parameter name=\"name\" value=\"mid1\"/><parameter name=\"url\" value=\"https://a/\"/></parameters></oops>",
+        )
+        .unwrap();
+        assert_eq!(c.name.as_deref(), Some("mid1"));
+        let mut b = vec![0xFF, 0xFE];
+        for u in "<parameters><parameter name=\"name\" value=\"mid2\"/></parameters>".encode_utf16()
+        {
+            b.extend(u.to_le_bytes());
+        }
+        assert_eq!(
+            parse_config(&decode(&b)).unwrap().name.as_deref(),
+            Some("mid2")
+        );
     }
 
     #[test]

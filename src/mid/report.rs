@@ -10,11 +10,31 @@ use crate::platform::service::{ServiceState, StartType};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// Paths written as text even when they are not valid Unicode (a Latin-1 folder name on
+/// Linux): serde would refuse the whole report; U+FFFD stands in for the bad bytes.
+mod lossy_path {
+    use std::path::{Path, PathBuf};
+
+    use serde::Serializer;
+
+    pub fn one<S: Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&p.to_string_lossy())
+    }
+
+    pub fn opt<S: Serializer>(p: &Option<PathBuf>, s: S) -> Result<S::Ok, S::Error> {
+        match p {
+            Some(p) => s.serialize_str(&p.to_string_lossy()),
+            None => s.serialize_none(),
+        }
+    }
+}
+
 /// Everything detect found out about one MID install.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectReport {
     pub schema_version: u32,
     /// Absolute path of the `agent` folder.
+    #[serde(serialize_with = "lossy_path::one")]
     pub agent_dir: PathBuf,
     pub platform: Platform,
     pub mid_name: Option<String>,
@@ -44,20 +64,25 @@ pub struct ServiceReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpgradeReport {
     /// Absolute path of the upgrade temp folder, if known.
+    #[serde(serialize_with = "lossy_path::opt")]
     pub temp_dir: Option<PathBuf>,
     pub temp_dir_source: Option<TempDirSource>,
     /// The ``Added marker `...` to upgrade marker file.`` line, with its place.
     pub marker_line: Option<Evidence>,
     /// `upgrade-wrapper/bin/glide-dist-upgrade.{sh,bat}` in the temp folder.
+    #[serde(serialize_with = "lossy_path::opt")]
     pub script: Option<PathBuf>,
     pub script_exists: bool,
     /// Linux: whether the script has an executable bit (`None` on Windows or when missing).
     pub script_executable: Option<bool>,
     /// `upgrade-wrapper/conf/wrapper.conf`.
+    #[serde(serialize_with = "lossy_path::opt")]
     pub wrapper_conf: Option<PathBuf>,
     /// `upgrade-wrapper/bin/wrapper-windows-x86-64.exe` (Windows) when present.
+    #[serde(serialize_with = "lossy_path::opt")]
     pub wrapper_exe: Option<PathBuf>,
     /// `upgrade-wrapper/logs/glide-dist-upgrade.log`.
+    #[serde(serialize_with = "lossy_path::opt")]
     pub upgrade_log: Option<PathBuf>,
     /// When the upgrade began (the `Stopping MID server. Bootstrapping upgrade.` line), RFC 3339.
     pub started_at: Option<String>,
@@ -152,6 +177,7 @@ pub struct Finding {
 /// A line in a file (line numbers are 1-based; 0 when the evidence is not a line).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
+    #[serde(serialize_with = "lossy_path::one")]
     pub file: PathBuf,
     pub line: u64,
     pub text: String,
