@@ -935,6 +935,36 @@ fn control_characters_never_reach_the_output() -> Check {
     Ok(())
 }
 
+fn control_characters_in_install_path() -> Check {
+    let f = MidFixture::new(Platform::Linux);
+    let odd = f.root.path().join("mid\u{1b}[2J\u{7}");
+    std::fs::rename(f.agent.parent().ok_or("parent")?, &odd).map_err(|e| e.to_string())?;
+    let moved = MidFixture {
+        root: tempfile::tempdir().map_err(|e| e.to_string())?,
+        agent: odd.join("agent"),
+        platform: Platform::Linux,
+    };
+    let temp = moved.temp_folder("1666596575000-0", &[]);
+    let mut lines = iso_upgrade_lines(&temp.display().to_string());
+    lines.push(iso(
+        30,
+        "AutoUpgrade.3600",
+        "SEVERE *** ERROR *** Upgrade failed.",
+    ));
+    moved.agent_log(0, &lines);
+    let r = detect_with(&moved.agent, &unknown_host(Platform::Linux), &f.options())
+        .map_err(|e| format!("{e:#}"))?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    let text = render_text(&r);
+    ensure!(
+        !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t'),
+        "control characters in text: {text:?}"
+    );
+    Ok(())
+}
+
 fn walk_strings(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
     match v {
         serde_json::Value::String(s) => f(s),

@@ -259,7 +259,9 @@ pub fn render_text(r: &DetectReport) -> String {
         }
     }
     let _ = writeln!(s, "\nNEXT STEP\n{}", indent(&next));
-    s
+    // Paths come from the disk too (a folder name may hold an escape sequence): nothing but
+    // the line breaks written here may reach the terminal as a control character.
+    s.split('\n').map(sanitize).collect::<Vec<_>>().join("\n")
 }
 
 fn indent(t: &str) -> String {
