@@ -823,6 +823,54 @@ fn windows_layout_after_bin_was_emptied() -> Check {
     Ok(())
 }
 
+fn linux_layout_with_windows_native_libs() -> Check {
+    // mid-core is universal: its lib carries sigar-amd64-winnt.dll on Linux too.
+    let f = MidFixture::new(Platform::Linux);
+    f.write("lib/sigar-amd64-winnt.dll", "MZ");
+    f.write("lib/libsigar-amd64-linux.so", "ELF");
+    ensure!(
+        install::platform_of(&f.agent) == Some(Platform::Linux),
+        "bin intact: {:?}",
+        install::platform_of(&f.agent)
+    );
+    std::fs::remove_dir_all(f.path("bin")).map_err(|e| e.to_string())?;
+    f.write("start.sh", "#!/bin/sh\n");
+    ensure!(
+        install::platform_of(&f.agent) == Some(Platform::Linux),
+        "bin emptied: {:?}",
+        install::platform_of(&f.agent)
+    );
+    Ok(())
+}
+
+fn unreadable_config_files() -> Check {
+    // Folders where files belong: every read fails; detect still answers from the logs.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    crash_log(&f, &f.marker_text(&temp));
+    for p in [
+        "config.xml",
+        "conf/wrapper-override.conf",
+        "package/meta/mid-core.meta.properties",
+    ] {
+        std::fs::remove_file(f.path(p)).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(f.path(p)).map_err(|e| e.to_string())?;
+    }
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    ensure!(
+        r.mid_name.is_none() && r.installed_version.is_none(),
+        "{r:?}"
+    );
+    ensure!(
+        r.service.name.as_deref() == Some("snc_mid_prod1")
+            || r.service.name.as_deref() == Some("snc_mid"),
+        "service {:?}",
+        r.service.name
+    );
+    Ok(())
+}
+
 fn very_long_temp_path() -> Check {
     let f = MidFixture::new(Platform::Linux);
     let deep: PathBuf = (0..20).fold(f.root.path().join("deep"), |p, i| {
@@ -1052,6 +1100,11 @@ fn variants_from_the_reference() {
             windows_layout_after_bin_was_emptied,
         ),
         ("very_long_temp_path", very_long_temp_path),
+        (
+            "linux_layout_with_windows_native_libs",
+            linux_layout_with_windows_native_libs,
+        ),
+        ("unreadable_config_files", unreadable_config_files),
         ("install_path_not_unicode", install_path_not_unicode),
         (
             "secrets_in_evidence_lines_are_masked",

@@ -63,22 +63,34 @@ pub fn platform_of(agent_dir: &Path) -> Option<Platform> {
     let bin = list_names(&agent_dir.join("bin"));
     let top = list_names(agent_dir);
     let lib = list_names(&agent_dir.join("lib"));
-    let windows = bin
-        .iter()
-        .any(|n| n.ends_with(".bat") || n.starts_with("wrapper-windows"))
-        || top.iter().any(|n| n.ends_with(".bat"))
-        || lib.iter().any(|n| n.ends_with(".dll"))
-        || agent_dir.join("jre/bin/java.exe").is_file();
-    if windows {
-        return Some(Platform::Windows);
-    }
-    let linux = bin
-        .iter()
-        .any(|n| n == "mid.sh" || n.starts_with("mid.shconf") || n.starts_with("wrapper-linux"))
-        || top.iter().any(|n| n.ends_with(".sh"))
-        || lib.iter().any(|n| n.ends_with(".so"));
-    if linux {
-        return Some(Platform::Linux);
+    // Strongest first; the universal mid-core package carries native libraries of both OSes,
+    // so only the wrapper's own library tells in lib.
+    let tiers: [(bool, bool); 3] = [
+        (
+            bin.iter()
+                .any(|n| n.ends_with(".bat") || n.starts_with("wrapper-windows")),
+            bin.iter().any(|n| {
+                n == "mid.sh" || n.starts_with("mid.shconf") || n.starts_with("wrapper-linux")
+            }),
+        ),
+        (
+            top.iter().any(|n| n.ends_with(".bat")),
+            top.iter().any(|n| n.ends_with(".sh")),
+        ),
+        (
+            agent_dir.join("jre/bin/java.exe").is_file()
+                || lib.iter().any(|n| n.starts_with("wrapper-windows")),
+            lib.iter().any(|n| n.starts_with("libwrapper-linux")),
+        ),
+    ];
+    for (windows, linux) in tiers {
+        match (windows, linux) {
+            (true, false) => return Some(Platform::Windows),
+            (false, true) => return Some(Platform::Linux),
+            // Both: a Windows install holds no mid.sh; the .bat is the stronger sign.
+            (true, true) => return Some(Platform::Windows),
+            (false, false) => {}
+        }
     }
     java_command_platform(agent_dir)
 }
