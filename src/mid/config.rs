@@ -36,7 +36,7 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// Read and parse `config.xml`.
 pub fn read_config(path: &Path) -> anyhow::Result<MidConfig> {
-    let bytes = std::fs::read(path)?;
+    let bytes = crate::mid::smallfile::read(path)?;
     parse_config(&decode(&bytes))
 }
 

@@ -33,7 +33,7 @@ pub struct SystemdUnit {
 }
 
 fn read_lossy(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| {
+    crate::mid::smallfile::read(path).ok().map(|b| {
         // Notepad and PowerShell write a UTF-8 BOM; it is not part of the first key.
         let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
         String::from_utf8_lossy(b).into_owned()

@@ -450,7 +450,7 @@ fn lib_text(lib: &libstate::LibCheck) -> String {
 
 /// 1-based number of the last line assigning `key` (the assignment that wins); 0 when none.
 fn line_of(path: &Path, key: &str) -> u64 {
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = crate::mid::smallfile::read(path) else {
         return 0;
     };
     String::from_utf8_lossy(&bytes)

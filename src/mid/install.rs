@@ -100,7 +100,7 @@ pub fn platform_of(agent_dir: &Path) -> Option<Platform> {
 fn java_command_platform(agent_dir: &Path) -> Option<Platform> {
     ["conf/wrapper-override.conf", "conf/wrapper.conf"]
         .iter()
-        .filter_map(|f| std::fs::read(agent_dir.join(f)).ok())
+        .filter_map(|f| crate::mid::smallfile::read(&agent_dir.join(f)).ok())
         .find_map(|bytes| {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             text.lines()

@@ -17,5 +17,6 @@ pub mod ownership;
 pub mod report;
 pub mod revlines;
 pub mod signatures;
+pub mod smallfile;
 pub mod tempdir;
 pub mod versions;

@@ -120,7 +120,8 @@ fn candidates_in(parent: &Path, agent_dir: &Path) -> Vec<ScannedTemp> {
             if !meta.is_dir() {
                 return None;
             }
-            let conf = std::fs::read(uw.join("conf/wrapper.conf")).unwrap_or_default();
+            let conf =
+                crate::mid::smallfile::read(&uw.join("conf/wrapper.conf")).unwrap_or_default();
             let names_install =
                 !agent_text.is_empty() && String::from_utf8_lossy(&conf).contains(&agent_text);
             Some(ScannedTemp {

@@ -107,7 +107,7 @@ fn unescape(c: char) -> char {
 /// The installed buildstamp from `package/meta/mid-core.meta.properties`.
 pub fn installed_version(agent_dir: &Path) -> Option<String> {
     let path = agent_dir.join("package/meta/mid-core.meta.properties");
-    let text = String::from_utf8_lossy(&std::fs::read(path).ok()?).into_owned();
+    let text = String::from_utf8_lossy(&crate::mid::smallfile::read(&path).ok()?).into_owned();
     core_buildstamp(&meta_package_filename(&text)?)
 }
 
@@ -132,7 +132,7 @@ pub fn version_in_temp(temp_dir: &Path) -> Option<String> {
     {
         let name = e.file_name().to_string_lossy();
         if name == "mid-core.meta.properties" {
-            let text = std::fs::read(e.path()).ok()?;
+            let text = crate::mid::smallfile::read(e.path()).ok()?;
             if let Some(s) = meta_package_filename(&String::from_utf8_lossy(&text))
                 .and_then(|f| core_buildstamp(&f))
             {
