@@ -373,6 +373,33 @@ fn agent_log_symlinked_file() -> Check {
     verdict(&r, Verdict::CrashedUpgrade)
 }
 
+fn jul_unique_number_family() -> Check {
+    // The old MID never stopped and kept agent0.log.0.lck: the newest lines went to
+    // agent1.log.0 (JUL pattern logs/agent%u.log).
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    let old = f.agent_log(0, &[legacy(0, "MIDServer", "MID Server started")]);
+    f.write("logs/agent0.log.0.lck", "");
+    age(&old, 7200);
+    let mut text = legacy_upgrade_lines(&f.marker_text(&temp)).join("\n");
+    text.push('\n');
+    f.write("logs/agent1.log.0", &text);
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)?;
+    // Only agent1 logs: still an install.
+    let g = MidFixture::new(Platform::Windows);
+    std::fs::remove_file(g.path("config.xml")).map_err(|e| e.to_string())?;
+    std::fs::remove_dir_all(g.path("conf")).map_err(|e| e.to_string())?;
+    std::fs::remove_dir_all(g.path("bin")).map_err(|e| e.to_string())?;
+    g.write("logs/agent1.log.0", "");
+    ensure!(
+        install::install_marks(&g.agent).any(),
+        "agent1 logs not a mark"
+    );
+    Ok(())
+}
+
 fn gobbled_permission_denied() -> Check {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder_at(&f.root.path().join("ostmp/1528126003155-0"), &[]);
@@ -1052,6 +1079,7 @@ fn variants_from_the_reference() {
         ("only_agent_log_1_present", only_agent_log_1_present),
         ("agent_log_0_is_a_directory", agent_log_0_is_a_directory),
         ("agent_log_symlinked_file", agent_log_symlinked_file),
+        ("jul_unique_number_family", jul_unique_number_family),
         ("gobbled_permission_denied", gobbled_permission_denied),
         (
             "plain_permission_denied_is_access_denied",

@@ -31,7 +31,9 @@ pub fn install_marks(dir: &Path) -> InstallMarks {
         scripts: bin_names
             .iter()
             .any(|n| n == "mid.sh" || n == "mid.bat" || n.starts_with("wrapper-")),
-        agent_log: log_names.iter().any(|n| n.starts_with("agent0.log")),
+        agent_log: log_names
+            .iter()
+            .any(|n| crate::mid::logscan::family_of(n).is_some()),
     }
 }
 

@@ -97,6 +97,54 @@ fn generation_of(name: &str, base: &str) -> Option<u64> {
     number(mid)
 }
 
+/// The agent log family to read: `agent0.log` unless another unique number's family
+/// (JUL's `logs/agent%u.log`: `agent1.log.0` when `agent0.log.0.lck` is held, e.g. by an old
+/// MID process that never stopped) was written to more recently.
+pub fn agent_log_family(logs_dir: &Path) -> String {
+    let default = "agent0.log".to_string();
+    let Ok(rd) = std::fs::read_dir(logs_dir) else {
+        return default;
+    };
+    let mut best: Option<(std::time::SystemTime, String)> = None;
+    for e in rd.filter_map(Result::ok) {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(family) = family_of(&name) else {
+            continue;
+        };
+        let Some(mtime) = std::fs::metadata(e.path())
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+        else {
+            continue;
+        };
+        // Ties keep agent0.log (names sort agent0 first).
+        let better = best
+            .as_ref()
+            .is_none_or(|(t, f)| mtime > *t || (mtime == *t && family.as_str() < f.as_str()));
+        if better {
+            best = Some((mtime, family));
+        }
+    }
+    best.map_or(default, |(_, f)| f)
+}
+
+/// `agent<N>.log` for `agent<N>.log` or `agent<N>.log.<G>`.
+pub fn family_of(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("agent")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 {
+        return None;
+    }
+    let (n, tail) = rest.split_at(digits);
+    let tail = tail.strip_prefix(".log")?;
+    let ok = tail.is_empty()
+        || tail
+            .strip_prefix('.')
+            .is_some_and(|g| !g.is_empty() && g.bytes().all(|c| c.is_ascii_digit()));
+    ok.then(|| format!("agent{n}.log"))
+}
+
 fn hit_of(file: &Path, offset: u64, text: &str) -> Hit {
     let parsed = logline::parse(text);
     Hit {
@@ -156,7 +204,7 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
     let mut counts = HashMap::new();
     let mut after_bootstrap = 0usize;
     let mut look_behind: Option<usize> = None;
-    'files: for path in generations(logs_dir, "agent0.log") {
+    'files: for path in generations(logs_dir, &agent_log_family(logs_dir)) {
         let reader = match ReverseLines::open(&path) {
             Ok(r) => r,
             Err(e) => {
