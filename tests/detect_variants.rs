@@ -955,10 +955,11 @@ fn secrets_in_evidence_lines_are_masked() -> Check {
     let temp = f.temp_folder(
         "1569035472492-0",
         &[
-            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:40.000", "INFO: command line -Dmid.instance.password=CANARY1 -Djavax.net.ssl.keyStorePassword=\"CANARY2 x\" wrapper.ntservice.password=CANARY3 Access is denied"),
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:40.000", "INFO: command line -Dmid.instance.password=CANARY1 -Djavax.net.ssl.keyStorePassword=\"CANARY2 x\" wrapper.ntservice.password=CANARY3 Machine is shutting down."),
             &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:41.000", "SEVERE: upload failed: Authorization: Basic Q0FOQVJZOmh1bnRlcjI= Access is denied"),
             &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:42.000", "SEVERE: Authorization: Bearer CANARY.jwt.token, x-sn-apikey: CANARY-key; Access is denied"),
             &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:43.000", "SEVERE: NTLM Authorization: NTLM CANARYTlRMTVNTUAAB Upgrade failed. mid_upgrade.UpgradeException"),
+            &lptm("INFO", "jvm 1", true, "2019/09/21 16:30:44.000", "SEVERE: config <parameter value=\"CANARY-xml\" name=\"mid.instance.password\"/> <parameter name=\"x\" secure=\"true\" value=\"encrypted:Q0FOQVJZ\"/> Access is denied"),
         ],
     );
     let mut lines = legacy_upgrade_lines(&f.marker_text(&temp));
@@ -970,6 +971,18 @@ fn secrets_in_evidence_lines_are_masked() -> Check {
     f.agent_log(0, &lines);
     let r = run(&f)?;
     has(&r, FindingCode::AccessDenied)?;
+    // Every planted line is in the output (so the check below is not vacuous).
+    let json = serde_json::to_string(&r).map_err(|e| e.to_string())?;
+    for shown in [
+        "-Dmid.instance.password=***",
+        "Basic ***",
+        "Bearer ***",
+        "NTLM ***",
+        "value=\\\"***\\\" name=\\\"mid.instance.password",
+        "https://***@acme",
+    ] {
+        ensure!(json.contains(shown), "{shown} not in {json}");
+    }
     no_canary(&r)
 }
 

@@ -42,6 +42,12 @@ static AUTH_HEADER: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static AUTH_SCHEME: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(basic|bearer|ntlm|negotiate|digest)\s+[A-Za-z0-9+/=._\-]{8,}").ok()
 });
+/// A config.xml `<parameter>` quoted in a log line: secret by its name, its flag or its value.
+static XML_PARAM: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"(?i)(<parameter\b[^>]*?\bvalue\s*=\s*)("[^"]*"|'[^']*')([^>]*>)"#).ok()
+});
+static ENCRYPTED_VALUE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"encrypted:[A-Za-z0-9+/=]+").ok());
 static URL_USERINFO: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]+:[^\s/@]*@").ok());
 
@@ -57,6 +63,30 @@ pub fn mask_secrets(text: &str) -> String {
     }
     if let Some(re) = AUTH_SCHEME.as_ref() {
         out = re.replace_all(&out, "${1} ***").into_owned();
+    }
+    if let Some(re) = XML_PARAM.as_ref() {
+        out = re
+            .replace_all(&out, |c: &regex::Captures| {
+                let whole = c[0].to_ascii_lowercase();
+                let flagged = whole.contains("secure=\"true\"")
+                    || whole.contains("encrypt=\"true\"")
+                    || whole.contains("secure='true'")
+                    || whole.contains("encrypt='true'");
+                let name_secret = whole
+                    .split("name")
+                    .nth(1)
+                    .and_then(|r| r.split(['"', '\'']).nth(1))
+                    .is_some_and(crate::mid::config::is_secret_name);
+                if flagged || name_secret {
+                    format!("{}\"***\"{}", &c[1], &c[3])
+                } else {
+                    c[0].to_string()
+                }
+            })
+            .into_owned();
+    }
+    if let Some(re) = ENCRYPTED_VALUE.as_ref() {
+        out = re.replace_all(&out, "encrypted:***").into_owned();
     }
     if let Some(re) = URL_USERINFO.as_ref() {
         out = re.replace_all(&out, "${1}***@").into_owned();
@@ -107,6 +137,16 @@ mod tests {
         assert_eq!(
             mask_secrets("posting to https://admin:pw@acme.service-now.com/x"),
             "posting to https://***@acme.service-now.com/x"
+        );
+        assert_eq!(
+            mask_secrets(
+                r#"read <parameter name="mid.proxy.password" value="pw1"/> and <parameter secure="true" name="x" value='pw2'/> and <parameter name="name" value="mid1"/>"#
+            ),
+            r#"read <parameter name="mid.proxy.password" value="***"/> and <parameter secure="true" name="x" value="***"/> and <parameter name="name" value="mid1"/>"#
+        );
+        assert_eq!(
+            mask_secrets("value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x"),
+            "value=encrypted:*** x"
         );
         assert_eq!(clean_text("a\u{1b}[2Jb\tc"), "a\u{fffd}[2Jb c");
     }
