@@ -469,6 +469,44 @@ fn windows_os_temp_marker_on_linux_host() -> Check {
     temp_is(&r, &temp)
 }
 
+fn marker_rerooted_on_a_disk_copy() -> Check {
+    // A copy of a Windows disk: <copy>/ServiceNow/MID Server1/agent and
+    // <copy>/Windows/Temp/<n>; a copy of a Linux disk: <copy>/opt/.../agent and <copy>/tmp/<n>.
+    let f = MidFixture::new(Platform::Windows);
+    let copy = f.root.path().join("disk-c");
+    let agent = copy.join("ServiceNow/MID Server1/agent");
+    std::fs::create_dir_all(agent.parent().ok_or("parent")?).map_err(|e| e.to_string())?;
+    std::fs::rename(&f.agent, &agent).map_err(|e| e.to_string())?;
+    let moved = MidFixture {
+        root: tempfile::tempdir().map_err(|e| e.to_string())?,
+        agent: agent.clone(),
+        platform: Platform::Windows,
+    };
+    let temp = moved.temp_folder_at(&copy.join("Windows/Temp/1569035472492-0"), &[]);
+    crash_log(&moved, "C:\\WINDOWS\\TEMP\\1569035472492-0");
+    let r = detect_with(&agent, &unknown_host(Platform::Windows), &moved.options())
+        .map_err(|e| format!("{e:#}"))?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)?;
+
+    let g = MidFixture::new(Platform::Linux);
+    let copy = g.root.path().join("disk");
+    let agent = copy.join("opt/servicenow/mid/agent");
+    std::fs::create_dir_all(agent.parent().ok_or("parent")?).map_err(|e| e.to_string())?;
+    std::fs::rename(&g.agent, &agent).map_err(|e| e.to_string())?;
+    let moved = MidFixture {
+        root: tempfile::tempdir().map_err(|e| e.to_string())?,
+        agent: agent.clone(),
+        platform: Platform::Linux,
+    };
+    let temp = moved.temp_folder_at(&copy.join("tmp/1528126003155-0"), &[]);
+    moved.agent_log(0, &iso_upgrade_lines("/tmp/1528126003155-0"));
+    let r = detect_with(&agent, &unknown_host(Platform::Linux), &moved.options())
+        .map_err(|e| format!("{e:#}"))?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    temp_is(&r, &temp)
+}
+
 fn marker_folder_is_not_the_newest_scanned() -> Check {
     // Another (newer) leftover temp folder must not hide the marker's own.
     let f = MidFixture::new(Platform::Windows);

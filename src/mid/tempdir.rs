@@ -54,10 +54,52 @@ pub fn resolve_marker_path(raw: &str, agent_dir: &Path, platform: Platform) -> (
     {
         all.push(agent_dir.join("work/upgrade_temp").join(tail));
     }
-    match all.iter().find(|p| p.is_dir()) {
-        Some(p) => (p.clone(), true),
+    if let Some(p) = all.iter().find(|p| p.is_dir()) {
+        return (p.clone(), true);
+    }
+    match rerooted(&unified, agent_dir) {
+        Some(p) => (p, true),
         None => (PathBuf::from(raw), false),
     }
+}
+
+/// An absolute marker path (`C:\WINDOWS\TEMP\<n>`, `/tmp/<n>`) re-rooted under an ancestor
+/// of the install: a copy of a host's disk (an image mounted for analysis, a lab) keeps the
+/// temp folder at `<copy>/WINDOWS/TEMP/<n>` beside `<copy>/ServiceNow/.../agent`. Names match
+/// case-insensitively, as on Windows. Nearest ancestor first.
+fn rerooted(unified: &str, agent_dir: &Path) -> Option<PathBuf> {
+    let b = unified.as_bytes();
+    let rel = if b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'/' {
+        &unified[3..]
+    } else {
+        unified.strip_prefix('/')?
+    };
+    let parts: Vec<&str> = rel.split('/').filter(|c| !c.is_empty()).collect();
+    if parts.is_empty() || parts.iter().any(|c| *c == "." || *c == "..") {
+        return None;
+    }
+    agent_dir
+        .ancestors()
+        .skip(1)
+        .find_map(|a| child_path_nocase(a, &parts))
+}
+
+/// `base/<parts...>` matching each name case-insensitively; `None` unless it is a folder.
+fn child_path_nocase(base: &Path, parts: &[&str]) -> Option<PathBuf> {
+    let mut cur = base.to_path_buf();
+    for part in parts {
+        let exact = cur.join(part);
+        cur = if exact.is_dir() {
+            exact
+        } else {
+            std::fs::read_dir(&cur)
+                .ok()?
+                .filter_map(Result::ok)
+                .find(|e| e.file_name().to_string_lossy().eq_ignore_ascii_case(part))?
+                .path()
+        };
+    }
+    cur.is_dir().then_some(cur)
 }
 
 /// A folder named `name` where upgrade temp folders live (`agent/work/upgrade_temp`, then the
