@@ -280,6 +280,43 @@ fn upgrade_log_rolled() -> Check {
     has(&r, FindingCode::FileLocked)
 }
 
+fn finished_upgrade_log_appended_to_wrapper_log() -> Check {
+    // The upgrade appended glide-dist-upgrade.log (with its retried locks) to wrapper.log, then
+    // started the MID on the new version: healthy, and the old retries are not findings.
+    let f = MidFixture::new(Platform::Windows);
+    f.write(
+        "package/meta/mid-core.meta.properties",
+        &format!("package.filename=mid-core.{NEW}.universal.universal.zip\n"),
+    );
+    let mut lines = legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0");
+    lines.push(legacy(40, "MIDServer", "MID Server started"));
+    lines.push(legacy(
+        41,
+        "StartupSequencer",
+        "Successfully connected to instance: https://acme.service-now.com/",
+    ));
+    f.agent_log(0, &lines);
+    f.write(
+        "logs/wrapper.log",
+        &[
+            "***********UPGRADE MAIN LOGIN START***********".to_string(),
+            lptm("INFO", "jvm 1", true, "2019/09/21 16:39:30.500", "C:\\ServiceNow\\agent\\lib\\a.jar cannot be deleted: C:\\ServiceNow\\agent\\lib\\a.jar (The process cannot access the file because it is being used by another process)"),
+            "***********UPGRADE MAIN LOGIN END***********".to_string(),
+            "2019/09/21 16:39:50 | Launching a JVM...".to_string(),
+            String::new(),
+        ]
+        .join("\n"),
+    );
+    let r = run(&f)?;
+    verdict(&r, Verdict::Healthy)?;
+    ensure!(
+        !codes(&r).contains(&FindingCode::FileLocked),
+        "old retries reported: {:?}",
+        codes(&r)
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------- agent log formats
 
 fn iso_zone_variants() -> Check {
@@ -1117,6 +1154,10 @@ fn variants_from_the_reference() {
             old_wrapper_failures_before_the_upgrade_are_ignored,
         ),
         ("iso_zone_variants", iso_zone_variants),
+        (
+            "finished_upgrade_log_appended_to_wrapper_log",
+            finished_upgrade_log_appended_to_wrapper_log,
+        ),
         (
             "temp_folder_lost_evidence_in_dist_upgrade_log",
             temp_folder_lost_evidence_in_dist_upgrade_log,

@@ -181,13 +181,13 @@ fn read_and_diagnose(
         .map(|t| tempdir::inspect(t, platform));
 
     // Wrapper logs and the upgrade log: failure lines since the upgrade began (or the MID started).
-    let cutoff = agent
-        .bootstrapping
-        .as_ref()
-        .or(agent.marker.as_ref())
-        .or(agent.last_start.as_ref())
-        .and_then(|h| h.time)
-        .map(|t| t - chrono::Duration::minutes(2));
+    // An upgrade: from a little before it began. No upgrade since the last start: from that
+    // start exactly, so the glide-dist-upgrade.log a finished upgrade appended to wrapper.log
+    // just before starting the MID (lock retries and all) is not reported again.
+    let cutoff = match agent.bootstrapping.as_ref().or(agent.marker.as_ref()) {
+        Some(h) => h.time.map(|t| t - chrono::Duration::minutes(2)),
+        None => agent.last_start.as_ref().and_then(|h| h.time),
+    };
     let wrapper = logscan::scan_signatures(
         &logscan::generations(&logs, "wrapper.log"),
         cutoff,
