@@ -973,6 +973,35 @@ fn unreadable_config_files() -> Check {
     Ok(())
 }
 
+fn extracted_jre_lib_is_not_the_package_lib() -> Check {
+    // mid-core and mid-jre both extracted in the temp folder: agent/jre/lib holds jars too.
+    let f = MidFixture::new(Platform::Windows);
+    let temp = f.temp_folder("1569035472492-0", &[]);
+    for j in [
+        "mid.jar",
+        "commons-io.jar",
+        "glide-util.jar",
+        "log4j.jar",
+        "snc-ssl.jar",
+        "wrapper.jar",
+    ] {
+        write_file(&temp.join("agent/lib").join(j), b"PK");
+    }
+    for j in ["jrt-fs.jar", "charsets.jar"] {
+        write_file(&temp.join("agent/jre/lib").join(j), b"PK");
+    }
+    crash_log(&f, &f.marker_text(&temp));
+    let r = run(&f)?;
+    verdict(&r, Verdict::CrashedUpgrade)?;
+    ensure!(
+        r.lib == midrescue::mid::report::LibState::Intact,
+        "lib {:?}: {:?}",
+        r.lib,
+        r.findings
+    );
+    Ok(())
+}
+
 fn very_long_temp_path() -> Check {
     let f = MidFixture::new(Platform::Linux);
     let deep: PathBuf = (0..20).fold(f.root.path().join("deep"), |p, i| {
@@ -1220,6 +1249,10 @@ fn variants_from_the_reference() {
             windows_layout_after_bin_was_emptied,
         ),
         ("very_long_temp_path", very_long_temp_path),
+        (
+            "extracted_jre_lib_is_not_the_package_lib",
+            extracted_jre_lib_is_not_the_package_lib,
+        ),
         (
             "linux_layout_with_windows_native_libs",
             linux_layout_with_windows_native_libs,

@@ -30,17 +30,24 @@ fn file_names(dir: &Path) -> Option<BTreeSet<String>> {
     )
 }
 
-/// An extracted package's `agent/lib` (or `lib` holding jars) inside the upgrade temp folder.
+/// An extracted package's `agent/lib` (or `lib` holding jars) inside the upgrade temp folder:
+/// the shallowest one, never the JRE's own `lib` (`jre/lib` holds jars too, e.g. `jrt-fs.jar`)
+/// nor the upgrade wrapper's.
 pub fn package_lib(temp_dir: &Path) -> Option<PathBuf> {
     walkdir::WalkDir::new(temp_dir)
         .follow_links(false)
         .max_depth(4)
+        .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.file_name() != "upgrade-wrapper")
+        .filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            !(n == "upgrade-wrapper" || n.eq_ignore_ascii_case("jre"))
+        })
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_dir() && e.file_name() == "lib")
+        .filter(|e| file_names(e.path()).is_some_and(|n| n.iter().any(|f| f.ends_with(".jar"))))
+        .min_by_key(|e| e.depth())
         .map(|e| e.into_path())
-        .find(|p| file_names(p).is_some_and(|n| n.iter().any(|f| f.ends_with(".jar"))))
 }
 
 /// Judge `agent/lib`.
@@ -97,6 +104,12 @@ mod tests {
         let pkg = d.path().join("tmp/123/agent/lib");
         std::fs::create_dir_all(&pkg).unwrap();
         std::fs::write(pkg.join("a.jar"), "").unwrap();
+        let c = check_lib(&agent, Some(&d.path().join("tmp/123")));
+        assert_eq!(c.state, LibState::Intact);
+        // The JRE package's lib (jars too) is not the MID's lib.
+        let jre_lib = d.path().join("tmp/123/agent/jre/lib");
+        std::fs::create_dir_all(&jre_lib).unwrap();
+        std::fs::write(jre_lib.join("jrt-fs.jar"), "").unwrap();
         let c = check_lib(&agent, Some(&d.path().join("tmp/123")));
         assert_eq!(c.state, LibState::Intact);
         std::fs::write(pkg.join("b.jar"), "").unwrap();
