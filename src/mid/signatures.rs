@@ -30,6 +30,15 @@ const SIGNATURES: &[Signature] = &[
         code: FindingCode::DiskSpace,
         all_of: &["not enough free disk space"],
     },
+    // The OS's own words for a full disk during extraction or copy (Linux ENOSPC, Windows).
+    Signature {
+        code: FindingCode::DiskSpace,
+        all_of: &["no space left on device"],
+    },
+    Signature {
+        code: FindingCode::DiskSpace,
+        all_of: &["not enough space on the disk"],
+    },
     Signature {
         code: FindingCode::JreDeleteFailed,
         all_of: &["unable to delete directory", "jre"],
@@ -41,6 +50,20 @@ const SIGNATURES: &[Signature] = &[
     Signature {
         code: FindingCode::FileLocked,
         all_of: &["cannot be deleted"],
+    },
+    // Any other folder the upgrade could not delete (the JRE's is matched above).
+    Signature {
+        code: FindingCode::FileLocked,
+        all_of: &["unable to delete directory"],
+    },
+    // Linux: a running binary cannot be replaced in place (ETXTBSY, EBUSY).
+    Signature {
+        code: FindingCode::FileLocked,
+        all_of: &["text file busy"],
+    },
+    Signature {
+        code: FindingCode::FileLocked,
+        all_of: &["device or resource busy"],
     },
     Signature {
         code: FindingCode::FileLocked,
@@ -54,6 +77,11 @@ const SIGNATURES: &[Signature] = &[
     Signature {
         code: FindingCode::AccessDenied,
         all_of: &["access is denied"],
+    },
+    // java.nio's form: `java.nio.file.AccessDeniedException: <path>`.
+    Signature {
+        code: FindingCode::AccessDenied,
+        all_of: &["accessdeniedexception"],
     },
     // Java's Unix form of the same refusal: `FileNotFoundException: <file> (Permission
     // denied)`; the shell's `glide-dist-upgrade.sh: Permission denied` is matched above.
@@ -129,6 +157,9 @@ const PREFILTER: &[&[u8]] = &[
     b"xperience",
     b"exist",
     b"disk space",
+    b"space left",
+    b"enough space",
+    b"busy",
     b"irectory",
     b"another process",
     b"deleted",
@@ -323,6 +354,26 @@ mod tests {
             ),
             (
                 "SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: /opt/servicenow/mid/agent/lib/mid.jar (Permission denied)",
+                AccessDenied,
+            ),
+            (
+                "SEVERE: java.io.IOException: No space left on device",
+                DiskSpace,
+            ),
+            (
+                "java.io.IOException: There is not enough space on the disk",
+                DiskSpace,
+            ),
+            (
+                "WARNING: java.io.IOException: Unable to delete directory C:\\ServiceNow\\agent\\lib.",
+                FileLocked,
+            ),
+            (
+                "java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 (Text file busy)",
+                FileLocked,
+            ),
+            (
+                "SEVERE: java.nio.file.AccessDeniedException: C:\\ServiceNow\\agent\\lib\\mid.jar",
                 AccessDenied,
             ),
             (
