@@ -241,6 +241,17 @@ fn old_wrapper_failures_before_the_upgrade_are_ignored() -> Check {
         "old reboot reported: {:?}",
         codes(&r)
     );
+    // The same in Tanuki's PTM column set (no level column).
+    f.write(
+        "logs/wrapper.log",
+        "wrapper  | 2019/08/21 16:25:17 | Machine is shutting down.\nwrapper  | 2019/09/21 16:00:00 | Launching a JVM...\n",
+    );
+    let r = run(&f)?;
+    ensure!(
+        !codes(&r).contains(&FindingCode::MachineShutdown),
+        "PTM: old reboot reported: {:?}",
+        codes(&r)
+    );
     Ok(())
 }
 

@@ -215,25 +215,43 @@ pub fn parse_wrapper(line: &str) -> Option<LogLine<'_>> {
     })
 }
 
-/// `LEVEL | source | yyyy/MM/dd HH:mm:ss.SSS | message`, columns padded or not.
+/// `LEVEL | source | yyyy/MM/dd HH:mm:ss.SSS | message`, columns padded or not. Tanuki's
+/// other column sets (`wrapper.logfile.format`: `PTM`, `LTM`, `LPTM`) parse too: the time is
+/// whichever of the first three columns reads as one; an upper-case first column is the level.
 pub fn parse_lptm(line: &str) -> Option<LogLine<'_>> {
-    let mut parts = line.splitn(4, '|');
-    let level = parts.next()?.trim();
-    let source = parts.next()?.trim();
-    let time = parse_slash_stamp(parts.next()?)?;
-    let message = parts.next().unwrap_or("");
-    if level.is_empty() || !level.bytes().all(|c| c.is_ascii_uppercase()) {
-        return None;
+    let mut cols: Vec<&str> = Vec::with_capacity(4);
+    let mut rest = line;
+    for _ in 0..3 {
+        let (col, r) = rest.split_once('|')?;
+        cols.push(col);
+        rest = r;
+        if let Some(time) = parse_slash_stamp(col) {
+            let before = &cols[..cols.len() - 1];
+            let (level, source) = match before {
+                [l, s] => (Some(l.trim()), Some(s.trim())),
+                [one] if is_level(one.trim()) => (Some(one.trim()), None),
+                [one] => (None, Some(one.trim())),
+                _ => return None,
+            };
+            if level.is_some_and(|l| !is_level(l)) {
+                return None;
+            }
+            return Some(LogLine {
+                format: LineFormat::Lptm,
+                time,
+                offset: None,
+                level,
+                thread: source,
+                class: None,
+                message: rest.strip_prefix(' ').unwrap_or(rest),
+            });
+        }
     }
-    Some(LogLine {
-        format: LineFormat::Lptm,
-        time,
-        offset: None,
-        level: Some(level),
-        thread: Some(source),
-        class: None,
-        message: message.strip_prefix(' ').unwrap_or(message),
-    })
+    None
+}
+
+fn is_level(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_uppercase())
 }
 
 #[cfg(test)]
@@ -282,6 +300,20 @@ mod tests {
         let l = parse("ERROR | wrapperm | 2019/11/02 19:07:59 | The ServiceNow Platform Distribution Upgrade (midserver-lab) service is already started with status: START_PENDING").unwrap();
         assert_eq!(l.level, Some("ERROR"));
         assert_eq!(l.thread, Some("wrapperm"));
+    }
+
+    #[test]
+    fn other_tanuki_column_sets() {
+        let l = parse("jvm 1    | 2019/09/21 16:30:47.817 | WARNING: x").unwrap();
+        assert_eq!(
+            (l.level, l.thread, l.message),
+            (None, Some("jvm 1"), "WARNING: x")
+        );
+        let l = parse("STATUS | 2019/12/15 00:33:17 | Machine is shutting down.").unwrap();
+        assert_eq!(l.level, Some("STATUS"));
+        assert_eq!(l.time.to_string(), "2019-12-15 00:33:17");
+        assert!(parse("wrapper | not a time | x").is_none());
+        assert!(parse("Gobbled: a | b | c | d").is_none());
     }
 
     #[test]
