@@ -89,7 +89,7 @@ fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Them
             theme.warn(),
         ));
         lines.push(Line::raw(
-            " It runs in its own process, not inside midrescue, and writes its output to:",
+            " It runs in its own process and writes its output to:",
         ));
         if let Some(p) = model.run.plan.done() {
             lines.push(Line::raw(format!(
