@@ -1,10 +1,269 @@
-//! `midrescue detect`.
+//! `midrescue detect`: find the install(s), detect each, print a readable report (verdict in
+//! plain words first) or JSON (schema in README "detect --json").
 
+use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::cli::{DetectArgs, EXIT_FAILED};
+use crate::cli::{DetectArgs, EXIT_FAILED, EXIT_OK};
+use crate::host::Host;
+use crate::mid::detect::detect;
+use crate::mid::locate::find_installs;
+use crate::mid::report::{DetectReport, Severity, Verdict};
+use crate::platform::Platform;
+use crate::platform::exec::SystemExec;
+use crate::platform::service::{ServiceState, StartType};
 
-pub fn run(_agent_dir: Option<&Path>, _args: &DetectArgs) -> anyhow::Result<u8> {
-    eprintln!("midrescue detect: not built yet in this version.");
-    Ok(EXIT_FAILED)
+pub fn run(agent_dir: Option<&Path>, args: &DetectArgs) -> anyhow::Result<u8> {
+    let installs = find_installs(agent_dir, Platform::host(), &SystemExec::default())?;
+    if installs.is_empty() {
+        eprintln!(
+            "midrescue: no MID Server install found in the usual places (e.g. /opt/servicenow/mid/agent, \
+             C:\\ServiceNow\\*\\agent, services running agent\\bin\\wrapper-windows-x86-64.exe).\n\
+             Name it: midrescue detect --agent-dir DIR   (the `agent` folder or the folder holding it)"
+        );
+        return Ok(EXIT_FAILED);
+    }
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for dir in &installs {
+        let host = Host::for_install(dir);
+        match detect(dir, &host) {
+            Ok(r) => {
+                failed |= r.verdict == Verdict::NotAMidServer;
+                reports.push(r);
+            }
+            Err(e) => {
+                failed = true;
+                tracing::error!("detect {}: {e:#}", dir.display());
+                eprintln!("midrescue: cannot read {}: {e:#}", dir.display());
+            }
+        }
+    }
+    if args.json {
+        let text = if reports.len() == 1 && (agent_dir.is_some() || installs.len() == 1) {
+            serde_json::to_string_pretty(&reports[0])?
+        } else {
+            serde_json::to_string_pretty(&reports)?
+        };
+        println!("{text}");
+    } else {
+        for (i, r) in reports.iter().enumerate() {
+            if i > 0 {
+                println!("\n{}\n", "=".repeat(72));
+            }
+            print!("{}", render_text(r));
+        }
+    }
+    Ok(if failed { EXIT_FAILED } else { EXIT_OK })
+}
+
+/// Replace control characters (escape sequences in log lines) so they cannot drive the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The verdict in plain words, and the next step.
+pub fn verdict_words(r: &DetectReport) -> (&'static str, String, String) {
+    let started = r
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.started_at.clone())
+        .map(|t| format!(" (began {t})"))
+        .unwrap_or_default();
+    let script = r
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.script.as_ref())
+        .map(|s| s.display().to_string())
+        .unwrap_or_else(|| "the upgrade script".into());
+    match r.verdict {
+        Verdict::CrashedUpgrade => (
+            "CRASHED UPGRADE",
+            format!(
+                "An upgrade began{started} and the MID Server has not started since. The upgrade \
+                 temp folder and its script are still there, so the upgrade can be re-run."
+            ),
+            format!(
+                "1. Do NOT start the MID service: it would delete the temp folder this recovery needs.\n\
+                 2. Save the logs:        midrescue collect\n\
+                 3. Re-run the upgrade:   midrescue resume   (or by hand: {script} start)"
+            ),
+        ),
+        Verdict::TempFolderLost => (
+            "CRASHED UPGRADE, TEMP FOLDER LOST",
+            format!(
+                "An upgrade began{started} and the MID Server has not started since, but the upgrade \
+                 temp folder or its script is gone: the upgrade cannot be re-run from it."
+            ),
+            "1. Do NOT start the MID service.\n\
+             2. Save the logs:        midrescue collect\n\
+             3. Restore by hand (KB0713557): keep config.xml, conf/wrapper-override.conf and \
+             jre/lib/security/cacerts, rename `agent`, extract a fresh MID zip, restore those files."
+                .into(),
+        ),
+        Verdict::UpgradeInProgress => (
+            "UPGRADE IN PROGRESS",
+            "An upgrade is running right now (or has just restarted the MID).".into(),
+            "Wait a few minutes and watch the logs; do not start or stop the MID service meanwhile. \
+             Run `midrescue detect` again afterwards."
+                .into(),
+        ),
+        Verdict::Healthy => (
+            "HEALTHY",
+            "The MID Server is running and no unfinished upgrade was found.".into(),
+            "Nothing to repair. Check that it shows Up (and validated) in the instance.".into(),
+        ),
+        Verdict::Stopped => (
+            "STOPPED",
+            "The MID Server is not running, and not because of an unfinished upgrade.".into(),
+            "Look at the findings below and at logs/wrapper.log; start the service normally once \
+             the cause is fixed."
+                .into(),
+        ),
+        Verdict::NotAMidServer => (
+            "NOT A MID SERVER",
+            format!(
+                "{} is not a MID Server install: none of config.xml, conf/wrapper.conf, \
+                 bin/mid.sh, bin/mid.bat, bin/wrapper-*, logs/agent0.log.* is there.",
+                r.agent_dir.display()
+            ),
+            "Point --agent-dir at the MID's `agent` folder (or the folder that holds it).".into(),
+        ),
+    }
+}
+
+fn state_words(s: ServiceState) -> &'static str {
+    match s {
+        ServiceState::Running => "running",
+        ServiceState::Pending => "starting or stopping",
+        ServiceState::Stopped => "stopped",
+        ServiceState::NotInstalled => "not installed",
+        ServiceState::Unknown => "unknown",
+    }
+}
+
+fn start_words(s: Option<StartType>) -> &'static str {
+    match s {
+        Some(StartType::Auto) => "automatic",
+        Some(StartType::Manual) => "manual",
+        Some(StartType::Disabled) => "disabled",
+        None => "unknown",
+    }
+}
+
+/// The readable report of one install.
+pub fn render_text(r: &DetectReport) -> String {
+    let (head, what, next) = verdict_words(r);
+    let mut s = String::new();
+    let _ = writeln!(s, "{head}: {}", r.agent_dir.display());
+    let _ = writeln!(s, "{what}\n");
+    if r.verdict != Verdict::NotAMidServer {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "(unknown)".into());
+        let _ = writeln!(s, "  MID name           {}", sanitize(&opt(&r.mid_name)));
+        let _ = writeln!(
+            s,
+            "  instance           {}",
+            sanitize(&opt(&r.instance_url))
+        );
+        let _ = writeln!(s, "  platform           {}", r.platform);
+        let _ = writeln!(s, "  installed version  {}", opt(&r.installed_version));
+        let _ = writeln!(s, "  target version     {}", opt(&r.target_version));
+        let _ = writeln!(
+            s,
+            "  service            {} ({}), {}, start {}",
+            sanitize(&opt(&r.service.name)),
+            sanitize(&opt(&r.service.display_name)),
+            state_words(r.service.state),
+            start_words(r.service.start_type)
+        );
+        let _ = writeln!(
+            s,
+            "  upgrade process    {}",
+            if r.service.upgrade_process_running {
+                "running now"
+            } else {
+                "not running"
+            }
+        );
+        let _ = writeln!(s, "  agent/lib          {:?}", r.lib);
+        if let Some(u) = &r.upgrade {
+            let p = |o: &Option<std::path::PathBuf>| {
+                o.as_ref()
+                    .map_or("(none)".to_string(), |p| sanitize(&p.display().to_string()))
+            };
+            let _ = writeln!(
+                s,
+                "  temp folder        {}{}",
+                p(&u.temp_dir),
+                match u.temp_dir_source {
+                    Some(crate::mid::report::TempDirSource::Marker) => " (from the marker line)",
+                    Some(crate::mid::report::TempDirSource::Scan) => " (found by scanning)",
+                    None => "",
+                }
+            );
+            let _ = writeln!(
+                s,
+                "  upgrade script     {} ({}{})",
+                p(&u.script),
+                if u.script_exists {
+                    "present"
+                } else {
+                    "MISSING"
+                },
+                match u.script_executable {
+                    Some(false) => ", NOT executable",
+                    _ => "",
+                }
+            );
+            let _ = writeln!(s, "  upgrade log        {}", p(&u.upgrade_log));
+            if let Some(m) = &u.marker_line {
+                let _ = writeln!(
+                    s,
+                    "  marker             {}:{}\n                     {}",
+                    m.file.display(),
+                    m.line,
+                    sanitize(&m.text)
+                );
+            }
+        }
+    }
+    if !r.findings.is_empty() {
+        let _ = writeln!(s, "\nFINDINGS");
+        for f in &r.findings {
+            let sev = match f.severity {
+                Severity::Error => "ERROR",
+                Severity::Warning => "WARNING",
+                Severity::Info => "INFO",
+            };
+            let code = serde_json::to_value(f.code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let _ = writeln!(s, "\n  [{sev}] {code}\n    {}", f.message);
+            for e in &f.evidence {
+                if e.line > 0 {
+                    let _ = writeln!(s, "    at {}:{}", e.file.display(), e.line);
+                } else if !e.file.as_os_str().is_empty() {
+                    let _ = writeln!(s, "    at {}", e.file.display());
+                }
+                let _ = writeln!(s, "      {}", sanitize(&e.text));
+            }
+        }
+    }
+    let _ = writeln!(s, "\nNEXT STEP\n{}", indent(&next));
+    s
+}
+
+fn indent(t: &str) -> String {
+    t.lines()
+        .map(|l| format!("  {}\n", l.trim_start()))
+        .collect()
 }

@@ -33,7 +33,10 @@ impl CommandSpec {
 }
 
 fn quote_for_display(s: &str) -> String {
-    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '"' || c == '\'') {
+    if s.is_empty()
+        || s.chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '\'')
+    {
         format!("\"{}\"", s.replace('"', "\\\""))
     } else {
         s.to_string()
@@ -108,7 +111,11 @@ impl Exec for SystemExec {
                 let _ = child.wait();
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
-                    format!("`{}` did not finish within {:?}", spec.display(), self.timeout),
+                    format!(
+                        "`{}` did not finish within {:?}",
+                        spec.display(),
+                        self.timeout
+                    ),
                 ));
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -66,3 +66,12 @@ pub trait ServiceControl: Send + Sync {
     /// Whether a Distribution Upgrade process for this install runs right now.
     fn upgrade_process_running(&self) -> bool;
 }
+
+pub mod hostctl;
+pub mod midsh;
+pub mod processes;
+pub mod sc;
+pub mod systemd;
+pub mod unknown;
+
+pub use unknown::UnknownService;

@@ -1,0 +1,359 @@
+//! `detect`: read everything about one install and diagnose it. Read-only: files are opened,
+//! read and closed; the only processes run are the service control's status queries.
+
+use std::path::{Path, PathBuf};
+
+use crate::host::Host;
+use crate::mid::diagnosis::{self, Facts};
+use crate::mid::evidence::Hit;
+use crate::mid::report::{
+    DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
+    UpgradeReport,
+};
+use crate::mid::{config, confs, install, libstate, logscan, revlines, tempdir, versions};
+use crate::platform::Platform;
+use crate::platform::service::ServiceState;
+
+/// Where detect looks outside the install. Defaults are the host's; tests and labs narrow them.
+#[derive(Debug, Clone)]
+pub struct DetectOptions {
+    /// OS temp folders scanned for pre-Rome upgrade temp folders.
+    pub os_temp_dirs: Vec<PathBuf>,
+    /// Root under which systemd unit folders are looked for (`/` on a host).
+    pub systemd_root: Option<PathBuf>,
+}
+
+impl DetectOptions {
+    /// The places for an install on `host`: the lab's own folders for a lab, else the OS's.
+    pub fn for_host(host: &Host) -> Self {
+        match &host.lab_root {
+            Some(root) => DetectOptions {
+                os_temp_dirs: ["tmp", "var/tmp", "Windows/Temp", "WINDOWS/TEMP"]
+                    .iter()
+                    .map(|d| root.join(d))
+                    .collect(),
+                systemd_root: Some(root.clone()),
+            },
+            None => DetectOptions {
+                os_temp_dirs: tempdir::default_os_temp_dirs(host.platform),
+                systemd_root: (host.platform == Platform::Linux && cfg!(unix))
+                    .then(|| PathBuf::from("/")),
+            },
+        }
+    }
+}
+
+/// Detect the state of the install in `agent_dir` (the `agent` folder or its parent).
+pub fn detect(agent_dir: &Path, host: &Host) -> anyhow::Result<DetectReport> {
+    detect_with(agent_dir, host, &DetectOptions::for_host(host))
+}
+
+/// `detect` with explicit places to look.
+pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Result<DetectReport> {
+    if !dir.is_dir() {
+        anyhow::bail!("{} is not a folder (or cannot be read)", dir.display());
+    }
+    let dir = std::path::absolute(dir)?;
+    let platform = host.platform;
+    let Some(agent_dir) = install::resolve_agent_dir(&dir) else {
+        let (verdict, findings) = diagnosis::diagnose(&Facts::not_an_install(platform));
+        return Ok(DetectReport {
+            schema_version: SCHEMA_VERSION,
+            agent_dir: dir,
+            platform,
+            mid_name: None,
+            instance_url: None,
+            installed_version: None,
+            target_version: None,
+            service: ServiceReport {
+                name: None,
+                display_name: None,
+                state: ServiceState::Unknown,
+                start_type: None,
+                upgrade_process_running: false,
+            },
+            upgrade: None,
+            lib: crate::mid::report::LibState::Missing,
+            verdict,
+            findings,
+        });
+    };
+
+    let cfg = match config::read_config(&agent_dir.join("config.xml")) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!("config.xml: {e:#}");
+            None
+        }
+    };
+    let names = confs::read_wrapper_names(&agent_dir);
+    let installed_version = versions::installed_version(&agent_dir);
+
+    let status = host.service.query();
+    if let Some(n) = &status.note {
+        tracing::info!("service state: {n}");
+    }
+    let upgrade_process_running = host.service.upgrade_process_running();
+
+    // Logs, newest first.
+    let logs = agent_dir.join("logs");
+    let agent = logscan::scan_agent_logs(&logs);
+    let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
+
+    // The temp folder: marker first, else scan.
+    let from_marker = agent.marker.as_ref().and_then(|m| {
+        tempdir::marker_path(&m.text)
+            .map(|raw| tempdir::resolve_marker_path(raw, &agent_dir, platform))
+    });
+    let (temp_dir, temp_source, temp_exists) = match from_marker {
+        Some((p, true)) => (Some(p), Some(TempDirSource::Marker), true),
+        Some((p, false)) => {
+            // The marker's folder is gone; a scanned folder of the same name is the same one.
+            let scanned = tempdir::scan_temp_dirs(&agent_dir, &opts.os_temp_dirs)
+                .filter(|s| s.file_name().is_some() && s.file_name() == last_component(&p));
+            match scanned {
+                Some(s) => (Some(s), Some(TempDirSource::Scan), true),
+                None => (Some(p), Some(TempDirSource::Marker), false),
+            }
+        }
+        None => match tempdir::scan_temp_dirs(&agent_dir, &opts.os_temp_dirs) {
+            Some(s) => (Some(s), Some(TempDirSource::Scan), true),
+            None => (None, None, false),
+        },
+    };
+    let files = temp_dir
+        .as_deref()
+        .filter(|_| temp_exists)
+        .map(|t| tempdir::inspect(t, platform));
+
+    // Wrapper logs and the upgrade log: failure lines since the upgrade began (or the MID started).
+    let cutoff = agent
+        .bootstrapping
+        .as_ref()
+        .or(agent.marker.as_ref())
+        .or(agent.last_start.as_ref())
+        .and_then(|h| h.time)
+        .map(|t| t - chrono::Duration::minutes(2));
+    let wrapper = logscan::scan_signatures(
+        &logscan::generations(&logs, "wrapper.log"),
+        cutoff,
+        logscan::WRAPPER_BUDGET,
+    );
+    let upgrade_log = files.as_ref().and_then(|f| f.upgrade_log.clone());
+    let upgrade_scan = logscan::scan_signatures(
+        &upgrade_log.iter().cloned().collect::<Vec<_>>(),
+        None,
+        logscan::WRAPPER_BUDGET,
+    );
+
+    // Targets and lib.
+    let target_version = temp_dir
+        .as_deref()
+        .filter(|_| temp_exists)
+        .and_then(versions::version_in_temp)
+        .or_else(|| {
+            upgrade_began
+                .then(|| versions::version_in_incoming(&agent_dir, installed_version.as_deref()))
+                .flatten()
+        })
+        .or_else(|| {
+            agent
+                .assigned
+                .as_ref()
+                .and_then(|a| versions::assigned_core_version(&a.text))
+        });
+    let lib = libstate::check_lib(&agent_dir, temp_dir.as_deref().filter(|_| temp_exists));
+    let lib_evidence = (lib.state != crate::mid::report::LibState::Intact).then(|| Evidence {
+        file: agent_dir.join("lib"),
+        line: 0,
+        text: lib_text(&lib),
+    });
+
+    // Systemd unit KillMode (Linux).
+    let kill_mode = opts.systemd_root.as_ref().and_then(|root| {
+        let unit = status
+            .name
+            .clone()
+            .or_else(|| confs::read_shconf(&agent_dir).app_name)?;
+        let (path, u) = confs::read_unit(root, &unit)?;
+        let mode = u.kill_mode?;
+        let line = line_of(&path, "KillMode=");
+        Some((
+            mode.clone(),
+            Evidence {
+                file: path,
+                line,
+                text: format!("KillMode={mode}"),
+            },
+        ))
+    });
+    let wrapper_name_evidence = names.name.as_ref().map(|n| {
+        let over = agent_dir.join("conf/wrapper-override.conf");
+        let file = if over.is_file() {
+            over
+        } else {
+            agent_dir.join("conf/wrapper.conf")
+        };
+        Evidence {
+            line: line_of(&file, "wrapper.name="),
+            file,
+            text: format!("wrapper.name={n}"),
+        }
+    });
+
+    // Resolve line numbers of every kept line, one pass per file.
+    let mut hits: Vec<(Option<FindingCode>, Hit)> = Vec::new();
+    for h in [
+        &agent.marker,
+        &agent.bootstrapping,
+        &agent.last_start,
+        &agent.last_stop,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        hits.push((None, h.clone()));
+    }
+    for (c, h) in agent
+        .hits
+        .iter()
+        .chain(&wrapper.hits)
+        .chain(&upgrade_scan.hits)
+    {
+        hits.push((Some(*c), h.clone()));
+    }
+    resolve_line_numbers(&mut hits);
+    let find = |h: &Option<Hit>| {
+        h.as_ref().and_then(|h| {
+            hits.iter()
+                .find(|(c, x)| c.is_none() && x.file == h.file && x.offset == h.offset)
+                .map(|(_, x)| x.clone())
+        })
+    };
+    let marker = find(&agent.marker);
+    let bootstrapping = find(&agent.bootstrapping);
+    let last_start = find(&agent.last_start);
+    let last_stop = find(&agent.last_stop);
+
+    let facts = Facts {
+        is_install: true,
+        platform,
+        service_name: status.name.clone().or(names.name.clone()),
+        service_state: status.state,
+        start_type: status.start_type,
+        upgrade_process_running,
+        marker: marker.as_ref().map(Hit::evidence),
+        bootstrapping: bootstrapping.as_ref().map(Hit::evidence),
+        last_start: last_start.as_ref().map(Hit::evidence),
+        last_stop: last_stop.as_ref().map(Hit::evidence),
+        temp_dir: temp_dir.clone(),
+        temp_dir_exists: temp_exists,
+        script: files.as_ref().map(|f| f.script.clone()),
+        script_exists: files.as_ref().is_some_and(|f| f.script_exists),
+        script_executable: files.as_ref().and_then(|f| f.script_executable),
+        lib: lib.state,
+        lib_evidence,
+        kill_mode,
+        wrapper_name_evidence,
+        hits: hits
+            .iter()
+            .filter_map(|(c, h)| c.map(|c| (c, h.evidence())))
+            .collect(),
+    };
+    let (verdict, findings) = diagnosis::diagnose(&facts);
+
+    let upgrade = (upgrade_began || temp_dir.is_some()).then(|| UpgradeReport {
+        temp_dir: temp_dir.clone(),
+        temp_dir_source: temp_source,
+        marker_line: marker.as_ref().map(Hit::evidence),
+        script: files.as_ref().map(|f| f.script.clone()).or_else(|| {
+            temp_dir.as_ref().map(|t| {
+                let name = match platform {
+                    Platform::Windows => "glide-dist-upgrade.bat",
+                    Platform::Linux => "glide-dist-upgrade.sh",
+                };
+                t.join("upgrade-wrapper/bin").join(name)
+            })
+        }),
+        script_exists: facts.script_exists,
+        script_executable: facts.script_executable,
+        wrapper_conf: files.as_ref().and_then(|f| f.wrapper_conf.clone()),
+        wrapper_exe: files.as_ref().and_then(|f| f.wrapper_exe.clone()),
+        upgrade_log,
+        started_at: bootstrapping.or(marker).and_then(|h| h.rfc3339),
+    });
+
+    Ok(DetectReport {
+        schema_version: SCHEMA_VERSION,
+        agent_dir,
+        platform,
+        mid_name: cfg.as_ref().and_then(|c| c.name.clone()),
+        instance_url: cfg.as_ref().and_then(|c| c.url.clone()),
+        installed_version,
+        target_version,
+        service: ServiceReport {
+            name: status.name.or(names.name),
+            display_name: status.display_name.or(names.display_name),
+            state: status.state,
+            start_type: status.start_type,
+            upgrade_process_running,
+        },
+        upgrade,
+        lib: lib.state,
+        verdict,
+        findings,
+    })
+}
+
+fn last_component(p: &Path) -> Option<&std::ffi::OsStr> {
+    // A Windows path read on Unix is one component; take the text after the last separator.
+    let s = p.to_str()?;
+    let tail = s.rsplit(['\\', '/']).next()?;
+    Some(std::ffi::OsStr::new(tail))
+}
+
+fn lib_text(lib: &libstate::LibCheck) -> String {
+    match (&lib.compared_with, lib.files) {
+        (_, 0) => "agent/lib is empty or missing".into(),
+        (Some(pkg), _) => {
+            let shown: Vec<&str> = lib.missing.iter().take(5).map(String::as_str).collect();
+            format!(
+                "{} file(s) of the package lib {} are missing here: {}{}",
+                lib.missing.len(),
+                pkg.display(),
+                shown.join(", "),
+                if lib.missing.len() > 5 { ", ..." } else { "" }
+            )
+        }
+        (None, n) => format!("agent/lib holds only {n} file(s)"),
+    }
+}
+
+/// 1-based number of the first line starting with `prefix` (after spaces); 0 when none.
+fn line_of(path: &Path, prefix: &str) -> u64 {
+    let Ok(bytes) = std::fs::read(path) else {
+        return 0;
+    };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .position(|l| l.trim_start().starts_with(prefix))
+        .map_or(0, |i| i as u64 + 1)
+}
+
+fn resolve_line_numbers(hits: &mut [(Option<FindingCode>, Hit)]) {
+    let mut files: Vec<PathBuf> = hits.iter().map(|(_, h)| h.file.clone()).collect();
+    files.sort();
+    files.dedup();
+    for f in files {
+        let idx: Vec<usize> = (0..hits.len()).filter(|&i| hits[i].1.file == f).collect();
+        let offsets: Vec<u64> = idx.iter().map(|&i| hits[i].1.offset).collect();
+        match revlines::line_numbers(&f, &offsets) {
+            Ok(lines) => {
+                for (i, l) in idx.into_iter().zip(lines) {
+                    hits[i].1.line = l;
+                }
+            }
+            Err(e) => tracing::warn!("line numbers of {}: {e}", f.display()),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Searching the MID's logs newest first and stopping as soon as the answers are found.
+//!
+//! Agent logs (`agent0.log.0` newest, then `.1` ... `.9`): the last upgrade marker, the last
+//! `Bootstrapping upgrade`, the last start, the `Assigned:` package line and failure lines, all
+//! since the MID last started (the scan stops at the newest start line). Wrapper logs
+//! (`wrapper.log`, then `wrapper.log.1` ...) and the upgrade log: failure lines newer than a
+//! cutoff time.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use memchr::memmem::Finder;
+
+use crate::mid::evidence::Hit;
+use crate::mid::logline;
+use crate::mid::report::FindingCode;
+use crate::mid::revlines::ReverseLines;
+use crate::mid::signatures;
+
+/// Evidence lines kept per finding code.
+pub const MAX_HITS_PER_CODE: usize = 3;
+/// Lines to keep reading past `Bootstrapping upgrade` to find the `Assigned:` package line.
+const LINES_AFTER_BOOTSTRAP: usize = 5000;
+/// Byte budget for the wrapper logs when no cutoff time is known.
+pub const WRAPPER_BUDGET: u64 = 64 * 1024 * 1024;
+
+/// What the agent logs say.
+#[derive(Debug, Clone, Default)]
+pub struct AgentLogFacts {
+    pub marker: Option<Hit>,
+    pub bootstrapping: Option<Hit>,
+    /// The newest `MID Server started` / `Initializing MID Server` / `MID Server starting`.
+    pub last_start: Option<Hit>,
+    /// The newest `MID Server stopped`/`stopping` since the last start.
+    pub last_stop: Option<Hit>,
+    pub assigned: Option<Hit>,
+    /// The newest line with a timestamp (to tell how recent the log is).
+    pub newest_time: Option<NaiveDateTime>,
+    pub hits: Vec<(FindingCode, Hit)>,
+    pub files_read: Vec<PathBuf>,
+    pub bytes_read: u64,
+    /// Files that could not be read, with why.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Rotated generations of a log family, newest first: `base` then `base.1`, `base.2`... or,
+/// for JUL agent logs, `agent0.log.0`, `.1`...
+pub fn generations(dir: &Path, base: &str) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut v: Vec<(u64, PathBuf)> = rd
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n = if name == base {
+                0
+            } else {
+                name.strip_prefix(base)?
+                    .strip_prefix('.')?
+                    .parse::<u64>()
+                    .ok()?
+                    + 1
+            };
+            Some((n, e.path()))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, p)| p).collect()
+}
+
+fn hit_of(file: &Path, offset: u64, text: &str) -> Hit {
+    let parsed = logline::parse(text);
+    Hit {
+        file: file.to_path_buf(),
+        offset,
+        line: 0,
+        text: text.to_string(),
+        time: parsed.as_ref().map(|l| l.time),
+        rfc3339: parsed.as_ref().map(|l| l.rfc3339()),
+    }
+}
+
+/// Record a signature hit unless that code already has enough evidence.
+fn push_hit(
+    hits: &mut Vec<(FindingCode, Hit)>,
+    counts: &mut HashMap<FindingCode, usize>,
+    code: FindingCode,
+    hit: Hit,
+) {
+    let n = counts.entry(code).or_insert(0);
+    if *n < MAX_HITS_PER_CODE {
+        *n += 1;
+        hits.push((code, hit));
+    }
+}
+
+struct AgentFinders {
+    marker: Finder<'static>,
+    bootstrap: Finder<'static>,
+    started: Finder<'static>,
+    starting: Finder<'static>,
+    initializing: Finder<'static>,
+    stopped: Finder<'static>,
+    stopping: Finder<'static>,
+    assigned: Finder<'static>,
+}
+
+impl AgentFinders {
+    fn new() -> Self {
+        AgentFinders {
+            marker: Finder::new("Added marker `"),
+            bootstrap: Finder::new("Bootstrapping upgrade"),
+            started: Finder::new("MID Server started"),
+            starting: Finder::new("MID Server starting"),
+            initializing: Finder::new("Initializing MID Server"),
+            stopped: Finder::new("MID Server stopped"),
+            stopping: Finder::new("MID Server stopping"),
+            assigned: Finder::new("Assigned: ["),
+        }
+    }
+}
+
+/// Scan `logs/agent0.log*` newest first (see module docs).
+pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
+    let f = AgentFinders::new();
+    let mut facts = AgentLogFacts::default();
+    let mut counts = HashMap::new();
+    let mut after_bootstrap = 0usize;
+    'files: for path in generations(logs_dir, "agent0.log") {
+        let reader = match ReverseLines::open(&path) {
+            Ok(r) => r,
+            Err(e) => {
+                facts.errors.push((path.clone(), e.to_string()));
+                continue;
+            }
+        };
+        facts.files_read.push(path.clone());
+        let mut reader = reader;
+        while let Some(line) = reader.next() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    facts.errors.push((path.clone(), e.to_string()));
+                    break;
+                }
+            };
+            let b = line.text.as_bytes();
+            if facts.newest_time.is_none() {
+                facts.newest_time = logline::parse(&line.text).map(|l| l.time);
+            }
+            if f.started.find(b).is_some()
+                || f.initializing.find(b).is_some()
+                || f.starting.find(b).is_some()
+            {
+                facts.last_start = Some(hit_of(&path, line.offset, &line.text));
+                facts.bytes_read += reader.bytes_read();
+                break 'files;
+            }
+            if facts.marker.is_none() && f.marker.find(b).is_some() {
+                facts.marker = Some(hit_of(&path, line.offset, &line.text));
+            } else if facts.bootstrapping.is_none() && f.bootstrap.find(b).is_some() {
+                facts.bootstrapping = Some(hit_of(&path, line.offset, &line.text));
+            } else if facts.assigned.is_none() && f.assigned.find(b).is_some() {
+                facts.assigned = Some(hit_of(&path, line.offset, &line.text));
+            } else if facts.last_stop.is_none()
+                && (f.stopped.find(b).is_some() || f.stopping.find(b).is_some())
+            {
+                facts.last_stop = Some(hit_of(&path, line.offset, &line.text));
+            }
+            if let Some(code) = signatures::classify(&line.text) {
+                push_hit(
+                    &mut facts.hits,
+                    &mut counts,
+                    code,
+                    hit_of(&path, line.offset, &line.text),
+                );
+            }
+            if facts.bootstrapping.is_some() {
+                after_bootstrap += 1;
+                if facts.assigned.is_some() || after_bootstrap > LINES_AFTER_BOOTSTRAP {
+                    facts.bytes_read += reader.bytes_read();
+                    break 'files;
+                }
+            }
+        }
+        facts.bytes_read += reader.bytes_read();
+    }
+    facts
+}
+
+/// Failure lines of a wrapper-format log family or the upgrade log.
+#[derive(Debug, Clone, Default)]
+pub struct SignatureScan {
+    pub hits: Vec<(FindingCode, Hit)>,
+    pub files_read: Vec<PathBuf>,
+    pub bytes_read: u64,
+    /// Whether the byte budget ran out before the cutoff was reached.
+    pub budget_exhausted: bool,
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Scan `files` (newest first) backwards for signature lines, stopping at the first line older
+/// than `cutoff` or when `budget` bytes were read.
+pub fn scan_signatures(
+    files: &[PathBuf],
+    cutoff: Option<NaiveDateTime>,
+    budget: u64,
+) -> SignatureScan {
+    let mut scan = SignatureScan::default();
+    let mut counts = HashMap::new();
+    'files: for path in files {
+        let mut reader = match ReverseLines::open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                scan.errors.push((path.clone(), e.to_string()));
+                continue;
+            }
+        };
+        scan.files_read.push(path.clone());
+        let before = scan.bytes_read;
+        while let Some(line) = reader.next() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    scan.errors.push((path.clone(), e.to_string()));
+                    break;
+                }
+            };
+            if let Some(cut) = cutoff {
+                if logline::parse(&line.text).is_some_and(|l| l.time < cut) {
+                    scan.bytes_read = before + reader.bytes_read();
+                    break 'files;
+                }
+            }
+            if let Some(code) = signatures::classify(&line.text) {
+                push_hit(
+                    &mut scan.hits,
+                    &mut counts,
+                    code,
+                    hit_of(path, line.offset, &line.text),
+                );
+            }
+            if before + reader.bytes_read() > budget {
+                scan.budget_exhausted = true;
+                scan.bytes_read = before + reader.bytes_read();
+                break 'files;
+            }
+        }
+        scan.bytes_read = before + reader.bytes_read();
+    }
+    scan
+}

@@ -1,0 +1,280 @@
+//! The host's real service controls, built from command specs and parsers:
+//! Linux (systemd, else `mid.sh status`) and Windows (`sc.exe`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::platform::Platform;
+use crate::platform::exec::{CommandOutput, CommandSpec, Exec};
+use crate::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
+use crate::platform::service::{midsh, processes, sc, systemd};
+
+fn run(exec: &dyn Exec, spec: &CommandSpec, raw: &mut String) -> std::io::Result<CommandOutput> {
+    let out = exec.run(spec)?;
+    raw.push_str(&format!(
+        "$ {}\n{}{}\n",
+        spec.display(),
+        out.stdout,
+        out.stderr
+    ));
+    Ok(out)
+}
+
+fn check(spec: &CommandSpec, out: std::io::Result<CommandOutput>) -> anyhow::Result<()> {
+    let out = out.map_err(|e| anyhow::anyhow!("`{}` could not run: {e}", spec.display()))?;
+    if out.status == Some(0) {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "`{}` failed ({:?}): {}{}",
+            spec.display(),
+            out.status,
+            out.stdout.trim(),
+            out.stderr.trim()
+        )
+    }
+}
+
+fn upgrade_running(exec: &dyn Exec, platform: Platform) -> bool {
+    let spec = processes::list_spec(platform);
+    match exec.run(&spec) {
+        Ok(out) => {
+            let list = processes::parse_list(platform, &out.stdout);
+            let found = processes::upgrade_processes(&list);
+            if !found.is_empty() {
+                tracing::info!(?found, "upgrade process running");
+            }
+            !found.is_empty()
+        }
+        Err(e) => {
+            tracing::warn!("`{}` failed: {e}", spec.display());
+            false
+        }
+    }
+}
+
+/// systemd unit `<APP_NAME>`, falling back to `mid.sh status` when systemd does not know it.
+pub struct LinuxServiceControl {
+    pub unit: String,
+    pub display_name: Option<String>,
+    pub agent_dir: PathBuf,
+    pub exec: Arc<dyn Exec>,
+}
+
+impl ServiceControl for LinuxServiceControl {
+    fn query(&self) -> ServiceStatus {
+        let mut raw = String::new();
+        let mut note = None;
+        let spec = systemd::show_spec(&self.unit);
+        let mut not_in_systemd = false;
+        match run(self.exec.as_ref(), &spec, &mut raw) {
+            Ok(out) => {
+                let show = systemd::parse_show(&out.stdout);
+                let state = show.state();
+                if state != ServiceState::NotInstalled && state != ServiceState::Unknown {
+                    return ServiceStatus {
+                        name: Some(self.unit.clone()),
+                        display_name: self.display_name.clone(),
+                        state,
+                        start_type: show.start_type(),
+                        raw,
+                        note: None,
+                    };
+                }
+                not_in_systemd = state == ServiceState::NotInstalled;
+            }
+            Err(e) => note = Some(format!("systemctl: {e}")),
+        }
+        let mid_sh = self.agent_dir.join("bin/mid.sh");
+        if mid_sh.is_file() {
+            let spec = midsh::status_spec(&self.agent_dir);
+            match run(self.exec.as_ref(), &spec, &mut raw) {
+                Ok(out) => {
+                    let st = midsh::parse_status(&format!("{}\n{}", out.stdout, out.stderr));
+                    let state = st.state();
+                    if state != ServiceState::Unknown {
+                        return ServiceStatus {
+                            name: Some(self.unit.clone()),
+                            display_name: st.long_name.or_else(|| self.display_name.clone()),
+                            state,
+                            start_type: None,
+                            raw,
+                            note,
+                        };
+                    }
+                }
+                Err(e) => note = Some(format!("mid.sh status: {e}")),
+            }
+        }
+        ServiceStatus {
+            name: Some(self.unit.clone()),
+            display_name: self.display_name.clone(),
+            state: if not_in_systemd {
+                ServiceState::NotInstalled
+            } else {
+                ServiceState::Unknown
+            },
+            start_type: None,
+            raw,
+            note: note.or_else(|| Some("neither systemd nor mid.sh status answered".into())),
+        }
+    }
+
+    fn set_start_type(&self, start: StartType) -> anyhow::Result<()> {
+        let spec = systemd::set_start_type_spec(&self.unit, start);
+        check(&spec, self.exec.run(&spec))
+    }
+
+    fn upgrade_process_running(&self) -> bool {
+        upgrade_running(self.exec.as_ref(), Platform::Linux)
+    }
+}
+
+/// A Windows service queried with `sc.exe query` and `sc.exe qc`.
+pub struct WindowsServiceControl {
+    pub name: String,
+    pub display_name: Option<String>,
+    pub exec: Arc<dyn Exec>,
+}
+
+impl ServiceControl for WindowsServiceControl {
+    fn query(&self) -> ServiceStatus {
+        let mut raw = String::new();
+        let q = sc::query_spec(&self.name);
+        let state = match run(self.exec.as_ref(), &q, &mut raw) {
+            Ok(out) => sc::parse_query(&format!("{}\n{}", out.stdout, out.stderr)),
+            Err(e) => {
+                let mut s = ServiceStatus::unknown(Some(self.name.clone()), format!("sc.exe: {e}"));
+                s.display_name = self.display_name.clone();
+                return s;
+            }
+        };
+        let mut status = ServiceStatus {
+            name: Some(self.name.clone()),
+            display_name: self.display_name.clone(),
+            state,
+            start_type: None,
+            raw: String::new(),
+            note: None,
+        };
+        if state != ServiceState::NotInstalled {
+            let qc = sc::qc_spec(&self.name);
+            if let Ok(out) = run(self.exec.as_ref(), &qc, &mut raw) {
+                let cfg = sc::parse_qc(&out.stdout);
+                status.start_type = cfg.start_type;
+                status.display_name = cfg.display_name.or(status.display_name);
+            }
+        }
+        if state == ServiceState::Unknown {
+            status.note = Some("sc.exe gave no state (access denied?)".into());
+        }
+        status.raw = raw;
+        status
+    }
+
+    fn set_start_type(&self, start: StartType) -> anyhow::Result<()> {
+        let spec = sc::set_start_type_spec(&self.name, start);
+        check(&spec, self.exec.run(&spec))
+    }
+
+    fn upgrade_process_running(&self) -> bool {
+        upgrade_running(self.exec.as_ref(), Platform::Windows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// Answers command specs from fixture outputs.
+    struct Fixture(HashMap<String, CommandOutput>);
+
+    impl Exec for Fixture {
+        fn run(&self, spec: &CommandSpec) -> std::io::Result<CommandOutput> {
+            self.0
+                .get(&spec.display())
+                .cloned()
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, spec.display()))
+        }
+    }
+
+    fn out(s: &str) -> CommandOutput {
+        CommandOutput {
+            status: Some(0),
+            stdout: s.into(),
+            stderr: String::new(),
+        }
+    }
+
+    #[test]
+    fn windows_query_and_qc() {
+        let mut m = HashMap::new();
+        m.insert(
+            "sc.exe query snc_mid_a".to_string(),
+            out("SERVICE_NAME: snc_mid_a\r\n        STATE              : 1  STOPPED\r\n"),
+        );
+        m.insert("sc.exe qc snc_mid_a".to_string(), out("SERVICE_NAME: snc_mid_a\r\n        START_TYPE         : 2   AUTO_START\r\n        DISPLAY_NAME       : ServiceNow MID Server_a\r\n"));
+        m.insert("sc.exe query snc_mid_b".to_string(), out("[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\nThe specified service does not exist as an installed service.\r\n"));
+        let exec: Arc<dyn Exec> = Arc::new(Fixture(m));
+        let a = WindowsServiceControl {
+            name: "snc_mid_a".into(),
+            display_name: None,
+            exec: exec.clone(),
+        }
+        .query();
+        assert_eq!(
+            (a.state, a.start_type),
+            (ServiceState::Stopped, Some(StartType::Auto))
+        );
+        assert_eq!(a.display_name.as_deref(), Some("ServiceNow MID Server_a"));
+        let b = WindowsServiceControl {
+            name: "snc_mid_b".into(),
+            display_name: None,
+            exec: exec.clone(),
+        }
+        .query();
+        assert_eq!(b.state, ServiceState::NotInstalled);
+        let c = WindowsServiceControl {
+            name: "snc_mid_c".into(),
+            display_name: None,
+            exec,
+        }
+        .query();
+        assert_eq!(c.state, ServiceState::Unknown);
+        assert!(c.note.is_some());
+    }
+
+    #[test]
+    fn linux_systemd_then_mid_sh() {
+        let d = tempfile::tempdir().unwrap();
+        let mut m = HashMap::new();
+        m.insert(
+            "systemctl show mid -p ActiveState,UnitFileState,KillMode,LoadState --no-pager"
+                .to_string(),
+            out(
+                "ActiveState=inactive\nUnitFileState=enabled\nKillMode=process\nLoadState=loaded\n",
+            ),
+        );
+        let exec: Arc<dyn Exec> = Arc::new(Fixture(m));
+        let s = LinuxServiceControl {
+            unit: "mid".into(),
+            display_name: None,
+            agent_dir: d.path().into(),
+            exec: exec.clone(),
+        }
+        .query();
+        assert_eq!(
+            (s.state, s.start_type),
+            (ServiceState::Stopped, Some(StartType::Auto))
+        );
+        let s = LinuxServiceControl {
+            unit: "other".into(),
+            display_name: None,
+            agent_dir: d.path().into(),
+            exec,
+        }
+        .query();
+        assert_eq!(s.state, ServiceState::Unknown);
+    }
+}
