@@ -1,1 +1,470 @@
 //! Support bundle: what goes in, redaction, manifest, the zip writer.
+//!
+//! [`collect`] plans the sources (no file opened), checks the output folder and its free space,
+//! then compresses entries in parallel: each worker opens, streams (read, redact, hash,
+//! compress) and closes one file at a time; the calling thread appends finished entries to
+//! `<name>.zip.partial`, adds the generated documents, fsyncs and renames it to `<name>.zip`
+//! without ever overwriting, and writes the sibling `<name>.zip.sha256`.
+//! No process is spawned here: the caller gathers [`SystemFacts`].
+
+pub mod facts;
+pub mod output;
+pub mod plan;
+pub mod redact;
+pub mod source;
+pub mod summary;
+pub mod timeline;
+mod worker;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use zip::CompressionMethod;
+use zip::write::SimpleFileOptions;
+
+pub use facts::SystemFacts;
+pub use output::default_out_dir;
+pub use plan::Problem;
+pub use redact::RuleSet;
+
+use crate::mid::report::DetectReport;
+use plan::Job;
+use redact::Counts;
+use summary::Entry;
+
+/// Default per-file budget: 64 MiB (six full agent log generations fit whole).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A file from outside the install to put in the bundle (the wizard journal, the re-run's
+/// captured output). Redacted like everything else.
+#[derive(Debug, Clone)]
+pub struct ExtraFile {
+    pub source: PathBuf,
+    /// Path inside the zip, `/`-separated, e.g. `midrescue/journal.txt`.
+    pub zip_path: String,
+}
+
+/// What to collect and where to write it.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// The MID's `agent` folder.
+    pub agent_dir: PathBuf,
+    /// Output folder (see [`default_out_dir`]); created if missing.
+    pub out_dir: PathBuf,
+    /// Per-file budget: logs over it keep their end; config files over it are not collected.
+    pub max_file_bytes: u64,
+    /// Leave out rotated logs last modified (UTC date) before this day.
+    pub since: Option<chrono::NaiveDate>,
+    /// Extra redaction rules: one regex per line, `#` comments.
+    pub extra_rules_file: Option<PathBuf>,
+    pub extra_files: Vec<ExtraFile>,
+    /// DEFLATE level 1-9 (0 = stored).
+    pub level: u32,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// Set to stop early; the partial file is removed and `collect` returns an error.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl CollectOptions {
+    pub fn new(agent_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
+        CollectOptions {
+            agent_dir: agent_dir.into(),
+            out_dir: out_dir.into(),
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            since: None,
+            extra_rules_file: None,
+            extra_files: Vec::new(),
+            level: 6,
+            threads: 0,
+            cancel: None,
+        }
+    }
+}
+
+/// Progress events, in order: one `Planned`, one `File` per source file (done or failed),
+/// `Writing` (generated documents, fsync, rename), `Done`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    Planned {
+        files: u64,
+        bytes: u64,
+    },
+    File {
+        path: String,
+        files_done: u64,
+        bytes_done: u64,
+        files_total: u64,
+        bytes_total: u64,
+    },
+    Writing,
+    Done,
+}
+
+/// The result (printed by `collect`, `--json` prints it as one object).
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleSummary {
+    pub path: PathBuf,
+    pub sha256: String,
+    /// Size of the zip in bytes.
+    pub size: u64,
+    /// Entries in the zip, manifest.json included.
+    pub files: u64,
+    /// Values masked, all rules together.
+    pub redactions: u64,
+    /// Zip paths of logs of which only the end was kept.
+    pub truncated: Vec<String>,
+    /// (file, reason) for everything not collected: errors first, then policy.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// What a worker sends back.
+enum Msg {
+    Done(usize, Box<worker::Done>),
+    Failed(usize, worker::Failure),
+}
+
+/// Build the support bundle for `report`'s install. See the module docs.
+pub fn collect(
+    opts: &CollectOptions,
+    report: &DetectReport,
+    facts: &SystemFacts,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<BundleSummary> {
+    let rules = RuleSet::load(opts.extra_rules_file.as_deref())?;
+    if !opts.agent_dir.is_dir() {
+        bail!("{} is not a folder", opts.agent_dir.display());
+    }
+    let plan = plan::build(opts, report, facts);
+    let temp_paths: Vec<PathBuf> = plan.temp_dirs.iter().map(|(_, p)| p.clone()).collect();
+    output::check_out_dir(&opts.out_dir, &opts.agent_dir, &temp_paths)?;
+    std::fs::create_dir_all(&opts.out_dir)
+        .with_context(|| format!("cannot create the output folder {}", opts.out_dir.display()))?;
+    output::check_out_dir(&opts.out_dir, &opts.agent_dir, &temp_paths)?;
+
+    let budget = opts.max_file_bytes.max(1);
+    let bytes_total = plan::planned_bytes(&plan, budget);
+    let files_total = plan.jobs.len() as u64;
+    progress(Progress::Planned {
+        files: files_total,
+        bytes: bytes_total,
+    });
+    output::check_free_space(&opts.out_dir, plan::estimate_output_bytes(&plan, budget))?;
+
+    let now = chrono::Utc::now();
+    let stem = output::bundle_stem(report.mid_name.as_deref(), &facts.host, now);
+    let final_path = output::free_zip_path(&opts.out_dir, &stem);
+    let partial = output::sibling(&final_path, ".partial");
+    let file = File::create_new(&partial)
+        .with_context(|| format!("cannot create {}", partial.display()))?;
+
+    let cancel = opts.cancel.clone().unwrap_or_default();
+    let built = write_zip(
+        file,
+        opts,
+        report,
+        facts,
+        &rules,
+        plan,
+        now,
+        &cancel,
+        progress,
+        (files_total, bytes_total),
+    );
+    let built = match built {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    };
+    let sha256 = output::sha256_file(&partial)?;
+    if let Err(e) = output::persist_no_clobber(&partial, &final_path) {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    let zip_name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    output::write_new_file(
+        &output::sibling(&final_path, ".sha256"),
+        format!("{sha256}  {zip_name}\n").as_bytes(),
+    )?;
+    let size = std::fs::metadata(&final_path)?.len();
+    progress(Progress::Done);
+    Ok(BundleSummary {
+        path: final_path,
+        sha256,
+        size,
+        ..built
+    })
+}
+
+/// Compress everything into `file`; returns the summary without path, hash and size.
+#[allow(clippy::too_many_arguments)]
+fn write_zip(
+    file: File,
+    opts: &CollectOptions,
+    report: &DetectReport,
+    facts: &SystemFacts,
+    rules: &RuleSet,
+    plan: plan::Plan,
+    now: chrono::DateTime<chrono::Utc>,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+    (files_total, bytes_total): (u64, u64),
+) -> anyhow::Result<BundleSummary> {
+    let budget = opts.max_file_bytes.max(1);
+    let level = opts.level.min(9);
+    let method = if level == 0 {
+        CompressionMethod::Stored
+    } else {
+        CompressionMethod::Deflated
+    };
+    let options = SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level((level > 0).then_some(i64::from(level)))
+        .unix_permissions(0o644);
+    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
+
+    let scanner = timeline::Scanner::default();
+    let ctx = worker::Ctx {
+        rules,
+        scanner: &scanner,
+        budget,
+        options,
+        cancel,
+    };
+    let jobs: Vec<Job> = plan.jobs;
+    // Biggest first so the last file does not run alone on one core.
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size.min(budget)));
+    let queue = Mutex::new(order.into_iter());
+    let threads = if opts.threads > 0 {
+        opts.threads
+    } else {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    }
+    .clamp(1, 16)
+    .min(jobs.len().max(1));
+
+    let mut entries: Vec<Entry> = Vec::with_capacity(jobs.len() + 8);
+    let mut errors = plan.errors;
+    let mut skipped = plan.skipped;
+    let mut totals = Counts::new();
+    let mut tl: Vec<timeline::Line> = Vec::new();
+    let (mut files_done, mut bytes_done) = (0u64, 0u64);
+
+    // Bounded channel: at most `threads` finished entries wait (back-pressure bounds memory).
+    let (tx, rx) = mpsc::sync_channel::<Msg>(1);
+    let write_result: anyhow::Result<()> = std::thread::scope(|s| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (queue, jobs, ctx) = (&queue, &jobs, &ctx);
+            s.spawn(move || {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some(i) = next else { break };
+                    let msg = match worker::run(&jobs[i], ctx) {
+                        Ok(d) => Msg::Done(i, Box::new(d)),
+                        Err(f) => Msg::Failed(i, f),
+                    };
+                    if tx.send(msg).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut first_err: Option<anyhow::Error> = None;
+        for msg in rx {
+            let i = match &msg {
+                Msg::Done(i, _) | Msg::Failed(i, _) => *i,
+            };
+            let job = &jobs[i];
+            match msg {
+                Msg::Done(_, d) if first_err.is_none() => {
+                    let d = *d;
+                    if let Err(e) = zip.add_prepared_file(d.prepared) {
+                        first_err = Some(anyhow::Error::new(e).context(format!(
+                            "writing {} into the bundle",
+                            job.zip_path
+                        )));
+                        cancel.store(true, Ordering::Relaxed);
+                        continue;
+                    }
+                    for (k, v) in &d.redactions {
+                        *totals.entry(k.clone()).or_default() += v;
+                    }
+                    tl.extend(d.timeline);
+                    entries.push(Entry {
+                        zip_path: job.zip_path.clone(),
+                        source: Some(job.source.display().to_string()),
+                        source_size: Some(job.size),
+                        size: d.bundled_size,
+                        mtime: job.mtime.clone(),
+                        sha256: d.sha256,
+                        truncated: d.truncated,
+                        note: d.note,
+                        redactions: d.redactions,
+                    });
+                }
+                Msg::Done(..) => {}
+                Msg::Failed(_, worker::Failure::Error(reason)) => errors.push(Problem {
+                    file: job.source.display().to_string(),
+                    reason,
+                }),
+                Msg::Failed(_, worker::Failure::Skipped(reason)) => skipped.push(Problem {
+                    file: job.source.display().to_string(),
+                    reason,
+                }),
+                Msg::Failed(_, worker::Failure::Cancelled) => {}
+            }
+            files_done += 1;
+            bytes_done += job.size.min(budget);
+            progress(Progress::File {
+                path: job.zip_path.clone(),
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
+            });
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    });
+    write_result?;
+    if cancel.load(Ordering::Relaxed) {
+        bail!("collection cancelled; no bundle was written");
+    }
+    progress(Progress::Writing);
+
+    // Generated documents, redacted like everything else.
+    let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut generated: Vec<(String, Vec<u8>)> = Vec::new();
+    for (path, text) in plan.listings {
+        generated.push((path, text.into_bytes()));
+    }
+    generated.push((
+        "system.txt".into(),
+        summary::system_txt(facts, &opts.agent_dir, &plan.temp_dirs, &created_at).into_bytes(),
+    ));
+    generated.push((
+        "diagnosis.json".into(),
+        serde_json::to_vec_pretty(report)?,
+    ));
+    let gen_time = worker::to_zip_time(now.naive_utc()).unwrap_or_default();
+    let add_generated =
+        |zip: &mut zip::ZipWriter<BufWriter<File>>,
+         entries: &mut Vec<Entry>,
+         totals: &mut Counts,
+         path: String,
+         raw: &[u8]|
+         -> anyhow::Result<()> {
+            let mut counts = Counts::new();
+            let bytes = rules.redact_text(raw, &mut counts);
+            zip.start_file(path.as_str(), options.last_modified_time(gen_time))?;
+            zip.write_all(&bytes)?;
+            for (k, v) in &counts {
+                *totals.entry(k.clone()).or_default() += v;
+            }
+            entries.push(Entry {
+                zip_path: path,
+                source: None,
+                source_size: None,
+                size: bytes.len() as u64,
+                mtime: Some(created_at.clone()),
+                sha256: worker::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+                truncated: false,
+                note: None,
+                redactions: counts,
+            });
+            Ok(())
+        };
+    for (path, raw) in generated {
+        add_generated(&mut zip, &mut entries, &mut totals, path, &raw)?;
+    }
+    // SUMMARY.md describes the entries above, then the manifest lists everything.
+    entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
+    let summary_text = summary::summary_md(&summary::SummaryInput {
+        report,
+        host: &facts.host,
+        created_at: &created_at,
+        entries: &entries,
+        errors: &errors,
+        skipped: &skipped,
+        timeline: tl,
+        redactions: &totals,
+    });
+    add_generated(
+        &mut zip,
+        &mut entries,
+        &mut totals,
+        "SUMMARY.md".into(),
+        summary_text.as_bytes(),
+    )?;
+    entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
+    let manifest = summary::Manifest {
+        schema_version: summary::MANIFEST_SCHEMA,
+        tool: format!("midrescue {}", env!("CARGO_PKG_VERSION")),
+        created_at: created_at.clone(),
+        host: &facts.host,
+        mid_name: report.mid_name.as_deref(),
+        agent_dir: opts.agent_dir.display().to_string(),
+        options: summary::ManifestOptions {
+            max_file_bytes: budget,
+            since: opts.since.map(|d| d.to_string()),
+            compression: if level == 0 {
+                "stored".into()
+            } else {
+                format!("deflate level {level}")
+            },
+        },
+        redaction_rules: rules.rule_names(),
+        redactions: totals.clone(),
+        entries: &entries,
+        errors: &errors,
+        skipped: &skipped,
+    };
+    // The manifest is generated from already-redacted data; it is written as is so that the
+    // hashes and paths it lists stay exact.
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    zip.start_file("manifest.json", options.last_modified_time(gen_time))?;
+    zip.write_all(&manifest_bytes)?;
+
+    let buf = zip.finish().context("finishing the zip")?;
+    let file = buf
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("flushing the zip: {}", e.error()))?;
+    file.sync_all().context("syncing the zip to disk")?;
+    drop(file);
+
+    let truncated = entries
+        .iter()
+        .filter(|e| e.truncated)
+        .map(|e| e.zip_path.clone())
+        .collect();
+    let skipped_all = errors
+        .iter()
+        .chain(skipped.iter())
+        .map(|p| (p.file.clone(), p.reason.clone()))
+        .collect();
+    Ok(BundleSummary {
+        path: PathBuf::new(),
+        sha256: String::new(),
+        size: 0,
+        files: entries.len() as u64 + 1,
+        redactions: totals.values().sum(),
+        truncated,
+        skipped: skipped_all,
+    })
+}

@@ -1,0 +1,143 @@
+//! Opening MID files safely: check the file type BEFORE opening (a FIFO must never hang us, a
+//! symlink is never followed), open with the std share modes (B.4), read up to the size seen
+//! when the plan was made, close at once.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::Path;
+
+/// Why a source could not be bundled (goes to the manifest's `errors`).
+pub fn describe_io_error(e: &io::Error) -> String {
+    // Windows sharing/lock violations (ERROR_SHARING_VIOLATION 32, ERROR_LOCK_VIOLATION 33).
+    if matches!(e.raw_os_error(), Some(32) | Some(33)) && cfg!(windows) {
+        return format!("locked by another process ({e})");
+    }
+    match e.kind() {
+        io::ErrorKind::NotFound => "vanished before it could be read".to_string(),
+        io::ErrorKind::PermissionDenied => format!(
+            "permission denied: run midrescue as the MID service user or as root/Administrator ({e})"
+        ),
+        _ => format!("unreadable: {e}"),
+    }
+}
+
+/// What `symlink_metadata` says about a path, without opening it.
+pub enum Kind {
+    Regular(Metadata),
+    /// Not bundled; the reason says why.
+    Other(String),
+}
+
+/// Classify `path` without opening it (and without following a symlink).
+pub fn classify(path: &Path) -> Kind {
+    let md = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) => return Kind::Other(describe_io_error(&e)),
+    };
+    let ft = md.file_type();
+    if ft.is_file() {
+        return Kind::Regular(md);
+    }
+    if ft.is_symlink() {
+        return Kind::Other(match std::fs::metadata(path) {
+            Err(_) => match std::fs::read_link(path) {
+                Ok(t) => format!("dangling symbolic link (to {})", t.display()),
+                Err(_) => "dangling symbolic link".to_string(),
+            },
+            Ok(_) => match std::fs::read_link(path) {
+                Ok(t) => format!("symbolic link (to {}), not followed", t.display()),
+                Err(_) => "symbolic link, not followed".to_string(),
+            },
+        });
+    }
+    Kind::Other(format!("not a regular file ({})", type_name(&md)))
+}
+
+fn type_name(md: &Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let ft = md.file_type();
+        if ft.is_fifo() {
+            return "named pipe (FIFO)";
+        }
+        if ft.is_socket() {
+            return "socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "device";
+        }
+    }
+    if md.is_dir() { "directory" } else { "special file" }
+}
+
+/// Open a file that [`classify`] called regular. On Unix it is opened non-blocking and without
+/// following symlinks, then checked again on the handle, so a FIFO swapped in between the check
+/// and the open can neither block nor be read.
+pub fn open_regular(path: &Path) -> Result<File, String> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let f = opts.open(path).map_err(|e| describe_io_error(&e))?;
+    match f.metadata() {
+        Ok(m) if m.is_file() => Ok(f),
+        Ok(m) => Err(format!("not a regular file ({})", type_name(&m))),
+        Err(e) => Err(describe_io_error(&e)),
+    }
+}
+
+/// Modification time as RFC 3339 UTC (None when the platform cannot tell).
+pub fn mtime_rfc3339(md: &Metadata) -> Option<String> {
+    let t = md.modified().ok()?;
+    let dt: chrono::DateTime<chrono::Utc> = t.into();
+    Some(dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_without_opening() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("a.log");
+        std::fs::write(&f, b"x").unwrap();
+        assert!(matches!(classify(&f), Kind::Regular(_)));
+        match classify(&d.path().join("missing")) {
+            Kind::Other(r) => assert!(r.contains("vanished"), "{r}"),
+            Kind::Regular(_) => panic!(),
+        }
+        #[cfg(unix)]
+        {
+            let l = d.path().join("dangling");
+            std::os::unix::fs::symlink(d.path().join("nowhere"), &l).unwrap();
+            match classify(&l) {
+                Kind::Other(r) => assert!(r.contains("dangling"), "{r}"),
+                Kind::Regular(_) => panic!(),
+            }
+            let fifo = d.path().join("pipe");
+            let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+            match classify(&fifo) {
+                Kind::Other(r) => assert!(r.contains("FIFO"), "{r}"),
+                Kind::Regular(_) => panic!(),
+            }
+            // Even if asked to open it, a FIFO without writer neither blocks nor is accepted.
+            assert!(open_regular(&fifo).unwrap_err().contains("FIFO"));
+        }
+    }
+
+    #[test]
+    fn open_error_is_recorded_even_as_root() {
+        // A path through a regular file fails with ENOTDIR for every user, root included.
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("file");
+        std::fs::write(&f, b"x").unwrap();
+        let err = open_regular(&f.join("below")).unwrap_err();
+        assert!(err.starts_with("unreadable"), "{err}");
+    }
+}

@@ -1,0 +1,268 @@
+//! The generated documents: `manifest.json`, `system.txt` and `SUMMARY.md`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::SystemFacts;
+use super::plan::Problem;
+use super::redact::Counts;
+use super::timeline;
+use crate::mid::report::DetectReport;
+
+pub const MANIFEST_SCHEMA: u32 = 1;
+
+/// One zip entry in `manifest.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub zip_path: String,
+    /// Where it came from (`None` for generated entries).
+    pub source: Option<String>,
+    /// Source size when planned.
+    pub source_size: Option<u64>,
+    /// Bytes in the zip entry (after redaction, after truncation).
+    pub size: u64,
+    pub mtime: Option<String>,
+    /// sha256 of the bundled bytes.
+    pub sha256: String,
+    pub truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub redactions: Counts,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Serialize)]
+pub struct Manifest<'a> {
+    pub schema_version: u32,
+    pub tool: String,
+    pub created_at: String,
+    pub host: &'a str,
+    pub mid_name: Option<&'a str>,
+    pub agent_dir: String,
+    pub options: ManifestOptions,
+    pub redaction_rules: Vec<String>,
+    pub redactions: Counts,
+    pub entries: &'a [Entry],
+    pub errors: &'a [Problem],
+    pub skipped: &'a [Problem],
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManifestOptions {
+    pub max_file_bytes: u64,
+    pub since: Option<String>,
+    pub compression: String,
+}
+
+/// Free and total bytes of the volume holding `p`, as text.
+fn disk_line(label: &str, p: &Path) -> String {
+    let free = fs4::available_space(p);
+    let total = fs4::total_space(p);
+    match (free, total) {
+        (Ok(f), Ok(t)) => format!(
+            "{label}: {} ({}): {:.1} GB free of {:.1} GB\n",
+            p.display(),
+            super::output::volume_of(p),
+            f as f64 / 1e9,
+            t as f64 / 1e9
+        ),
+        (Err(e), _) | (_, Err(e)) => format!("{label}: {}: unknown ({e})\n", p.display()),
+    }
+}
+
+/// `system.txt`.
+pub fn system_txt(
+    facts: &SystemFacts,
+    agent_dir: &Path,
+    temp_dirs: &[(String, std::path::PathBuf)],
+    created_at: &str,
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "midrescue {} system facts, {created_at}\n", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(s, "OS:   {}", facts.os);
+    let _ = writeln!(s, "Host: {}\n", facts.host);
+    s.push_str("== Disk space ==\n");
+    s.push_str(&disk_line("agent folder", agent_dir));
+    for (id, d) in temp_dirs {
+        if d.exists() {
+            s.push_str(&disk_line(&format!("upgrade temp {id}"), d));
+        }
+    }
+    s.push_str(&disk_line("OS temp folder", &std::env::temp_dir()));
+    s.push_str("\n== MID service ==\n");
+    match &facts.service {
+        Some(st) => {
+            let _ = writeln!(s, "name:         {}", st.name.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "display name: {}", st.display_name.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "state:        {:?}", st.state);
+            let _ = writeln!(s, "start type:   {:?}", st.start_type);
+            if let Some(n) = &st.note {
+                let _ = writeln!(s, "note:         {n}");
+            }
+            s.push_str("\n-- raw status output --\n");
+            s.push_str(if st.raw.is_empty() { "(none)" } else { &st.raw });
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+        }
+        None => s.push_str("(not queried)\n"),
+    }
+    s.push_str("\n== Running java / wrapper processes ==\n");
+    s.push_str(if facts.processes.is_empty() {
+        "(not gathered)\n"
+    } else {
+        &facts.processes
+    });
+    if !facts.notes.is_empty() {
+        s.push_str("\n== Notes ==\n");
+        for n in &facts.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+/// Everything SUMMARY.md needs.
+pub struct SummaryInput<'a> {
+    pub report: &'a DetectReport,
+    pub host: &'a str,
+    pub created_at: &'a str,
+    pub entries: &'a [Entry],
+    pub errors: &'a [Problem],
+    pub skipped: &'a [Problem],
+    pub timeline: Vec<timeline::Line>,
+    pub redactions: &'a Counts,
+}
+
+/// Most timeline lines shown.
+const TIMELINE_MAX: usize = 80;
+
+fn md_escape_inline(s: &str) -> String {
+    s.replace('`', "'")
+}
+
+/// `SUMMARY.md`: what a support engineer reads first.
+pub fn summary_md(i: &SummaryInput<'_>) -> String {
+    let r = i.report;
+    let mut s = String::new();
+    let _ = writeln!(s, "# MID Server support bundle\n");
+    let _ = writeln!(s, "Created {} by midrescue {} on host `{}`.\n", i.created_at, env!("CARGO_PKG_VERSION"), md_escape_inline(i.host));
+    let _ = writeln!(s, "| | |\n|---|---|");
+    let _ = writeln!(s, "| **Verdict** | `{}` |", r.verdict.as_str());
+    let _ = writeln!(s, "| MID name | {} |", r.mid_name.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(s, "| Instance | {} |", r.instance_url.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(s, "| Agent folder | `{}` |", r.agent_dir.display());
+    let _ = writeln!(s, "| Platform | {} |", r.platform);
+    let _ = writeln!(s, "| Installed version | {} |", r.installed_version.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(s, "| Target version | {} |", r.target_version.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(
+        s,
+        "| Service | {} ({:?}{}) |",
+        r.service.name.as_deref().unwrap_or("unknown"),
+        r.service.state,
+        r.service.start_type.map(|t| format!(", start {t:?}")).unwrap_or_default()
+    );
+    let _ = writeln!(s, "| Lib folder | {:?} |", r.lib);
+    if let Some(u) = &r.upgrade {
+        let _ = writeln!(s, "| Upgrade temp folder | {} |", u.temp_dir.as_ref().map(|p| format!("`{}`", p.display())).unwrap_or_else(|| "not found".into()));
+        let _ = writeln!(s, "| Upgrade started | {} |", u.started_at.as_deref().unwrap_or("unknown"));
+    }
+    s.push('\n');
+
+    s.push_str("## Findings\n\n");
+    if r.findings.is_empty() {
+        s.push_str("None.\n\n");
+    }
+    for f in &r.findings {
+        let _ = writeln!(s, "- **{:?}** `{:?}`: {}", f.severity, f.code, f.message);
+        for e in &f.evidence {
+            let _ = writeln!(
+                s,
+                "  - `{}:{}`: `{}`",
+                e.file.display(),
+                e.line,
+                md_escape_inline(e.text.trim_end())
+            );
+        }
+    }
+    if !r.findings.is_empty() {
+        s.push('\n');
+    }
+
+    s.push_str("## Upgrade timeline\n\n");
+    let mut tl: Vec<timeline::Line> = Vec::new();
+    if let Some(u) = &r.upgrade {
+        if let Some(m) = &u.marker_line {
+            tl.push(timeline::Line {
+                when: timeline::parse_time(&m.text),
+                file: m.file.display().to_string(),
+                line: m.line,
+                text: m.text.clone(),
+            });
+        }
+    }
+    tl.extend(i.timeline.iter().cloned());
+    tl.sort_by(|a, b| a.when.cmp(&b.when).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    tl.dedup_by(|a, b| a.text == b.text && a.when == b.when);
+    let undated = tl.iter().filter(|l| l.when.is_none()).count();
+    let dated: Vec<_> = tl.iter().filter(|l| l.when.is_some()).collect();
+    if dated.is_empty() {
+        s.push_str("No upgrade-related log lines found.\n\n");
+    } else {
+        let skip = dated.len().saturating_sub(TIMELINE_MAX);
+        if skip > 0 {
+            let _ = writeln!(s, "(the {skip} oldest lines are left out; see the logs)\n");
+        }
+        s.push_str("Times are as logged (host local time; zones not converted).\n\n```\n");
+        for l in dated.into_iter().skip(skip) {
+            let _ = writeln!(s, "{}:{}  {}", l.file, l.line, l.text);
+        }
+        s.push_str("```\n\n");
+    }
+    if undated > 0 {
+        let _ = writeln!(s, "{undated} more matching lines carry no parsable time.\n");
+    }
+
+    s.push_str("## What is in this bundle\n\n");
+    let files = i.entries.len();
+    let bytes: u64 = i.entries.iter().map(|e| e.size).sum();
+    let _ = writeln!(s, "{files} files, {:.1} MB before compression. `manifest.json` lists each with its source, size, mtime, sha256 and redaction counts.\n", bytes as f64 / 1e6);
+    let truncated: Vec<_> = i.entries.iter().filter(|e| e.truncated).collect();
+    if !truncated.is_empty() {
+        s.push_str("Truncated (the end of the file is kept):\n\n");
+        for e in truncated {
+            let _ = writeln!(s, "- `{}`: {}", e.zip_path, e.note.as_deref().unwrap_or(""));
+        }
+        s.push('\n');
+    }
+    let total: u64 = i.redactions.values().sum();
+    let _ = writeln!(s, "Redactions: {total} values masked as `***REDACTED***`.");
+    let by_rule: BTreeMap<_, _> = i.redactions.iter().collect();
+    for (rule, n) in by_rule {
+        let _ = writeln!(s, "- {rule}: {n}");
+    }
+    s.push('\n');
+
+    s.push_str("## Not collected\n\n");
+    s.push_str("By policy, never: `keystore/`, `security/`, `jre/`, `*.jks`, `cacerts`, package zips, JVM recordings and dumps, compressed files (cannot be redacted).\n\n");
+    if i.errors.is_empty() && i.skipped.is_empty() {
+        s.push_str("Nothing else was left out.\n");
+    }
+    if !i.errors.is_empty() {
+        s.push_str("Could not be read:\n\n");
+        for p in i.errors {
+            let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
+        }
+        s.push('\n');
+    }
+    if !i.skipped.is_empty() {
+        s.push_str("Left out on purpose:\n\n");
+        for p in i.skipped {
+            let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
+        }
+    }
+    s
+}
