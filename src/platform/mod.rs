@@ -3,7 +3,11 @@
 //! The platform is a runtime value so that the Windows command specs and parsers compile and are
 //! tested on Linux with fixture outputs.
 
+pub mod detach;
 pub mod exec;
+pub mod instance;
+pub mod privilege;
+pub mod runner;
 pub mod service;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,238 @@
+//! Who we run as, whether the upgrade needs root, and root-owned leftovers after a recovery.
+//!
+//! KB0779816 says `sudo ./glide-dist-upgrade.sh start` on Linux. That is needed when the install
+//! belongs to root or the service is a systemd unit (the upgrade restarts it). In a non-root
+//! install, running as root can leave files owned by root that the MID's user then cannot
+//! replace at the next upgrade: we look for them afterwards and print the `chown` that fixes it.
+
+use std::path::{Path, PathBuf};
+
+use crate::platform::Platform;
+
+/// The account this process runs as, for display ("user" in a dry run).
+pub fn current_user() -> String {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
+    }
+    #[cfg(not(unix))]
+    {
+        std::env::var("USERNAME").unwrap_or_else(|_| "the current user".to_string())
+    }
+}
+
+/// Whether this process runs as root (always false off Unix: Windows elevation is not checked).
+pub fn is_root() -> bool {
+    #[cfg(unix)]
+    {
+        // SAFETY: geteuid has no preconditions.
+        unsafe { libc::geteuid() == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Owner of a path as (uid, gid), Unix only.
+pub fn owner(path: &Path) -> Option<(u32, u32)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.uid(), m.gid()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Why the upgrade needs root on this host, or `None` when it does not.
+pub fn root_needed(platform: Platform, agent_dir: &Path, systemd_unit: bool) -> Option<String> {
+    if platform != Platform::Linux {
+        return None;
+    }
+    if let Some((0, _)) = owner(agent_dir) {
+        return Some(format!("{} belongs to root", agent_dir.display()));
+    }
+    systemd_unit.then(|| {
+        "the MID service is a systemd unit, which only root may restart (KB0779816 uses sudo)"
+            .to_string()
+    })
+}
+
+/// Whether a systemd unit for the MID exists (the default `mid` name or a custom APP_NAME).
+pub fn systemd_unit_exists(app_name: Option<&str>) -> bool {
+    let name = app_name.unwrap_or("mid");
+    [
+        "/etc/systemd/system",
+        "/usr/lib/systemd/system",
+        "/lib/systemd/system",
+    ]
+    .iter()
+    .any(|d| Path::new(d).join(format!("{name}.service")).is_file())
+}
+
+/// Files left owned by root inside an install that belongs to another user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootOwned {
+    pub count: usize,
+    /// The first few, for the message.
+    pub examples: Vec<PathBuf>,
+    /// Whether the walk stopped at its entry limit.
+    pub incomplete: bool,
+    /// `chown -R user:group <agent>` that gives everything back to the install's owner.
+    pub fix: String,
+}
+
+/// Walk at most `max_entries` entries of `agent_dir`; `None` when the install itself belongs to
+/// root (nothing to fix) or ownership is unknown (not Unix).
+pub fn find_root_owned(agent_dir: &Path, max_entries: usize) -> Option<RootOwned> {
+    let (uid, gid) = owner(agent_dir)?;
+    if uid == 0 {
+        return None;
+    }
+    let mut count = 0;
+    let mut examples = Vec::new();
+    let mut seen = 0;
+    let mut incomplete = false;
+    for entry in walkdir::WalkDir::new(agent_dir).follow_links(false) {
+        seen += 1;
+        if seen > max_entries {
+            incomplete = true;
+            break;
+        }
+        let Ok(entry) = entry else { continue };
+        if let Some((0, _)) = symlink_owner(entry.path()) {
+            count += 1;
+            if examples.len() < 5 {
+                examples.push(entry.path().to_path_buf());
+            }
+        }
+    }
+    let user = user_name(uid).unwrap_or_else(|| uid.to_string());
+    let group = group_name(gid).unwrap_or_else(|| gid.to_string());
+    (count > 0).then(|| RootOwned {
+        count,
+        examples,
+        incomplete,
+        fix: format!("sudo chown -R {user}:{group} {}", agent_dir.display()),
+    })
+}
+
+fn symlink_owner(path: &Path) -> Option<(u32, u32)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some((m.uid(), m.gid()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Name of a uid from the password database.
+pub fn user_name(uid: u32) -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = vec![0 as libc::c_char; 4096];
+        // SAFETY: all-zero is a valid passwd (null pointers, zero ids); getpwuid_r fills it.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: the pointers are valid for the call and buf's length is passed.
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        Some(name.to_string_lossy().into_owned())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = uid;
+        None
+    }
+}
+
+/// Name of a gid from the group database.
+pub fn group_name(gid: u32) -> Option<String> {
+    #[cfg(unix)]
+    {
+        let mut buf = vec![0 as libc::c_char; 4096];
+        // SAFETY: all-zero is a valid group record; getgrgid_r fills it.
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: the pointers are valid for the call and buf's length is passed.
+        let rc =
+            unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
+        if rc != 0 || result.is_null() || grp.gr_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success gr_name points to a NUL-terminated string inside buf.
+        let name = unsafe { std::ffi::CStr::from_ptr(grp.gr_name) };
+        Some(name.to_string_lossy().into_owned())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = gid;
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_never_needs_root() {
+        assert_eq!(root_needed(Platform::Windows, Path::new("/"), true), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn root_owned_install_needs_root_and_names_resolve() {
+        // "/" belongs to root on every Linux host.
+        assert!(root_needed(Platform::Linux, Path::new("/"), false).is_some());
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+        assert!(!current_user().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn root_owned_files_in_a_non_root_install_are_found_with_the_fix() {
+        use std::os::unix::fs::chown;
+        if !is_root() {
+            eprintln!("skipped: needs root to give files away");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let agent = dir.path().join("agent");
+        std::fs::create_dir_all(agent.join("lib")).unwrap();
+        std::fs::write(agent.join("lib/new.jar"), b"x").unwrap();
+        std::fs::write(agent.join("config.xml"), b"x").unwrap();
+        for p in [
+            agent.as_path(),
+            agent.join("lib").as_path(),
+            agent.join("config.xml").as_path(),
+        ] {
+            chown(p, Some(65534), Some(65534)).unwrap();
+        }
+        let found = find_root_owned(&agent, 1000).unwrap();
+        assert_eq!(found.count, 1);
+        assert_eq!(found.examples, vec![agent.join("lib/new.jar")]);
+        assert!(found.fix.starts_with("sudo chown -R "));
+        assert!(found.fix.ends_with(&agent.display().to_string()));
+        // A root install has nothing to give back.
+        chown(&agent, Some(0), Some(0)).unwrap();
+        assert_eq!(find_root_owned(&agent, 1000), None);
+    }
+}

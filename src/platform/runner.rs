@@ -1,0 +1,578 @@
+//! Running the Distribution Upgrade (KB0779816): the plan (pure, testable for both platforms)
+//! and the detached spawn.
+//!
+//! Where it runs from: the KB says "in `<temp>/upgrade-wrapper/bin/` run `./glide-dist-upgrade.sh
+//! start`", while the MID itself runs `bin/glide-dist-upgrade.sh start` from `upgrade-wrapper`.
+//! That both work shows the script finds its own folder (the Tanuki launch scripts resolve
+//! `$0`/`%~dp0`), so we run it by its absolute path with the working directory outside the temp
+//! folder (safety rule 3: a working directory inside it would keep it from being cleaned up on
+//! Windows). The wrapper fallback gets an absolute `-c` path for the same reason. Plans keep the
+//! KB's own form for display, so the operator sees what the KB told them to type.
+//!
+//! Output: the child's stdout and stderr go straight into the tee file (no pipe to us), and the
+//! caller follows that file. So the upgrade never depends on us: our exit, a crash or SIGHUP
+//! cannot give it a SIGPIPE or a full pipe.
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::lab::{self, SimTarget};
+use crate::mid::report::UpgradeReport;
+use crate::platform::Platform;
+use crate::platform::detach::detach;
+use crate::platform::exec::CommandSpec;
+
+/// Which command of the recovery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunKind {
+    /// `glide-dist-upgrade.{sh,bat} start`.
+    Script,
+    /// `wrapper-windows-x86-64.exe -c ..\conf\wrapper.conf` (when the script says the service is
+    /// not installed).
+    WrapperFallback,
+}
+
+/// Everything about one run, decided before anything runs (and printed by `--dry-run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunPlan {
+    pub kind: RunKind,
+    /// What is started (for a lab: the simulator).
+    pub spec: CommandSpec,
+    /// The command as the KB writes it, run from `kb_folder`.
+    pub kb_command: String,
+    pub kb_folder: PathBuf,
+    /// The account it runs as.
+    pub user: String,
+    /// Why root is needed (Linux), when it is.
+    pub needs_root: Option<String>,
+    /// The child's stdout and stderr land here (beside the bundle, outside the MID tree).
+    pub tee_path: PathBuf,
+    /// What the operator should expect, in plain words.
+    pub expected: String,
+    /// True when `spec` is the lab's simulator rather than the real command.
+    pub simulated: bool,
+}
+
+/// The facts a plan needs besides the upgrade report (given, so plans stay pure).
+#[derive(Debug, Clone)]
+pub struct PlanInputs<'a> {
+    pub platform: Platform,
+    pub upgrade: &'a UpgradeReport,
+    pub lab_root: Option<&'a Path>,
+    /// Folder of the bundle; the tee file goes here and the child's working directory is here.
+    pub out_dir: &'a Path,
+    /// File-name-safe timestamp for the tee file, e.g. `20261122-051500`.
+    pub stamp: &'a str,
+    pub user: String,
+    pub needs_root: Option<String>,
+}
+
+/// Why no plan could be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanError {
+    NoTempFolder,
+    ScriptMissing(PathBuf),
+    ScriptNotExecutable(PathBuf),
+    NoFallback(String),
+    NoSimulator(PathBuf),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::NoTempFolder => write!(
+                f,
+                "the upgrade temp folder is unknown, so there is no script to re-run (manual procedure: KB0713557)"
+            ),
+            PlanError::ScriptMissing(p) => write!(
+                f,
+                "the upgrade script {} is missing (manual procedure: KB0713557)",
+                p.display()
+            ),
+            PlanError::ScriptNotExecutable(p) => write!(
+                f,
+                "{} is not executable (KB0690910): run `chmod +x {}` and, if its folder is on a noexec mount, `mount -o remount,exec <mount>`, then try again",
+                p.display(),
+                p.display()
+            ),
+            PlanError::NoFallback(why) => write!(f, "no wrapper fallback: {why}"),
+            PlanError::NoSimulator(root) => {
+                write!(f, "the lab at {} has no upgrade simulator", root.display())
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+const SCRIPT_SH: &str = "glide-dist-upgrade.sh";
+const SCRIPT_BAT: &str = "glide-dist-upgrade.bat";
+const WRAPPER_WIN: &str = "wrapper-windows-x86-64.exe";
+const WRAPPER_LINUX: &str = "wrapper-linux-x86-64";
+
+/// Join path parts with the separator of `platform` (Windows paths are built on Linux too).
+fn join(platform: Platform, base: &Path, parts: &[&str]) -> PathBuf {
+    match platform {
+        Platform::Linux => parts.iter().fold(base.to_path_buf(), |p, x| p.join(x)),
+        Platform::Windows => {
+            let mut s = base
+                .to_string_lossy()
+                .trim_end_matches(['\\', '/'])
+                .to_string();
+            for p in parts {
+                s.push('\\');
+                s.push_str(p);
+            }
+            PathBuf::from(s)
+        }
+    }
+}
+
+/// Parent folder for either separator (a Windows path seen on Linux has no `/`).
+fn parent(platform: Platform, p: &Path) -> Option<PathBuf> {
+    match platform {
+        Platform::Linux => p.parent().map(Path::to_path_buf),
+        Platform::Windows => {
+            let s = p.to_string_lossy();
+            let s = s.trim_end_matches(['\\', '/']);
+            s.rfind(['\\', '/']).map(|i| PathBuf::from(&s[..i]))
+        }
+    }
+}
+
+/// `upgrade-wrapper/bin` of the upgrade, from the report's script path or its temp folder.
+fn wrapper_bin(inp: &PlanInputs) -> Result<PathBuf, PlanError> {
+    if let Some(script) = &inp.upgrade.script
+        && let Some(bin) = parent(inp.platform, script)
+    {
+        return Ok(bin);
+    }
+    let temp = inp
+        .upgrade
+        .temp_dir
+        .as_ref()
+        .ok_or(PlanError::NoTempFolder)?;
+    Ok(join(inp.platform, temp, &["upgrade-wrapper", "bin"]))
+}
+
+fn tee_path(inp: &PlanInputs, kind: RunKind) -> PathBuf {
+    let what = match kind {
+        RunKind::Script => "upgrade-output",
+        RunKind::WrapperFallback => "upgrade-fallback-output",
+    };
+    inp.out_dir.join(format!("{what}-{}.log", inp.stamp))
+}
+
+fn simulated(inp: &PlanInputs, target: SimTarget) -> Result<Option<CommandSpec>, PlanError> {
+    let Some(root) = inp.lab_root else {
+        return Ok(None);
+    };
+    let mut spec = lab::simulator_command(root, target)
+        .ok_or_else(|| PlanError::NoSimulator(root.to_path_buf()))?;
+    if spec.cwd.is_none() {
+        spec.cwd = Some(inp.out_dir.to_path_buf());
+    }
+    Ok(Some(spec))
+}
+
+const EXPECTED: &str = "The Distribution Upgrade replaces files in agent/bin, lib and jre, then starts the MID \
+service itself (usually 10 s to a few minutes). When the MID is Up it deletes the upgrade temp folder.";
+
+/// The plan for `glide-dist-upgrade.{sh,bat} start`.
+pub fn plan_script(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
+    let bin = wrapper_bin(inp)?;
+    let name = match inp.platform {
+        Platform::Linux => SCRIPT_SH,
+        Platform::Windows => SCRIPT_BAT,
+    };
+    let script = inp
+        .upgrade
+        .script
+        .clone()
+        .unwrap_or_else(|| join(inp.platform, &bin, &[name]));
+    let sim = simulated(inp, SimTarget::Script)?;
+    if sim.is_none() {
+        if !inp.upgrade.script_exists {
+            return Err(PlanError::ScriptMissing(script));
+        }
+        if inp.upgrade.script_executable == Some(false) {
+            return Err(PlanError::ScriptNotExecutable(script));
+        }
+    }
+    let script_s = script.to_string_lossy().into_owned();
+    let (real, kb_command) = match inp.platform {
+        Platform::Linux => {
+            let sudo = if inp.needs_root.is_some() {
+                "sudo "
+            } else {
+                ""
+            };
+            (
+                CommandSpec::new(script_s, &["start"]),
+                format!("{sudo}./{SCRIPT_SH} start"),
+            )
+        }
+        Platform::Windows => (
+            CommandSpec::new("cmd.exe", &["/C", &script_s, "start"]),
+            format!("{SCRIPT_BAT} start"),
+        ),
+    };
+    Ok(finish_plan(
+        inp,
+        RunKind::Script,
+        real,
+        sim,
+        kb_command,
+        bin,
+    ))
+}
+
+/// The plan for the wrapper fallback (KB0779816: when the script only says the service is not
+/// installed). Windows as the KB documents it; Linux only when the upgrade ships a Linux wrapper.
+pub fn plan_fallback(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
+    let bin = wrapper_bin(inp)?;
+    let upgrade_wrapper = parent(inp.platform, &bin)
+        .ok_or_else(|| PlanError::NoFallback("no upgrade-wrapper folder".into()))?;
+    let conf = inp
+        .upgrade
+        .wrapper_conf
+        .clone()
+        .unwrap_or_else(|| join(inp.platform, &upgrade_wrapper, &["conf", "wrapper.conf"]));
+    let sim = simulated(inp, SimTarget::WrapperExe)?;
+    let (exe, kb_command) = match inp.platform {
+        Platform::Windows => (
+            inp.upgrade
+                .wrapper_exe
+                .clone()
+                .unwrap_or_else(|| join(inp.platform, &bin, &[WRAPPER_WIN])),
+            format!("{WRAPPER_WIN} -c ..\\conf\\wrapper.conf"),
+        ),
+        Platform::Linux => (
+            join(inp.platform, &bin, &[WRAPPER_LINUX]),
+            format!("./{WRAPPER_LINUX} -c ../conf/wrapper.conf"),
+        ),
+    };
+    if sim.is_none() && inp.platform == Platform::Linux && !exe.is_file() {
+        return Err(PlanError::NoFallback(format!(
+            "KB0779816 documents it for Windows, and {} does not exist",
+            exe.display()
+        )));
+    }
+    let real = CommandSpec::new(exe.to_string_lossy(), &["-c", &conf.to_string_lossy()]);
+    Ok(finish_plan(
+        inp,
+        RunKind::WrapperFallback,
+        real,
+        sim,
+        kb_command,
+        bin,
+    ))
+}
+
+fn finish_plan(
+    inp: &PlanInputs,
+    kind: RunKind,
+    mut real: CommandSpec,
+    sim: Option<CommandSpec>,
+    kb_command: String,
+    kb_folder: PathBuf,
+) -> RunPlan {
+    real.cwd = Some(inp.out_dir.to_path_buf());
+    let simulated = sim.is_some();
+    RunPlan {
+        kind,
+        spec: sim.unwrap_or(real),
+        kb_command,
+        kb_folder,
+        user: inp.user.clone(),
+        needs_root: inp.needs_root.clone(),
+        tee_path: tee_path(inp, kind),
+        expected: EXPECTED.to_string(),
+        simulated,
+    }
+}
+
+/// The single-line answer of a script whose temporary service is gone: "The ServiceNow Platform
+/// Distribution Upgrade (xxx) service is not installed" (mid-server.md §0). Tolerant of the
+/// newer "AI Platform" name and of case.
+pub fn says_service_not_installed(line: &str) -> bool {
+    line.to_ascii_lowercase()
+        .contains("service is not installed")
+}
+
+/// A started upgrade process. Dropping it does not stop the process.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    pub pid: u32,
+    pub tee_path: PathBuf,
+}
+
+/// How the process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Exit {
+    /// Exit code; `None` when a signal ended it.
+    pub code: Option<i32>,
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+impl Running {
+    /// The exit, once the process has ended (never blocks).
+    pub fn try_exit(&mut self) -> std::io::Result<Option<Exit>> {
+        Ok(self.child.try_wait()?.map(|s| Exit { code: s.code() }))
+    }
+}
+
+/// Start the plan detached, its output appended to `plan.tee_path` after a header line.
+pub fn spawn(plan: &RunPlan) -> anyhow::Result<Running> {
+    use anyhow::Context;
+    if let Some(dir) = plan.tee_path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut tee = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&plan.tee_path)
+        .with_context(|| format!("opening {}", plan.tee_path.display()))?;
+    writeln!(
+        tee,
+        "# midrescue {}: {} (working directory {})",
+        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        plan.spec.display(),
+        plan.spec
+            .cwd
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    )?;
+    tee.flush()?;
+    let mut cmd = Command::new(&plan.spec.program);
+    cmd.args(&plan.spec.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(tee.try_clone()?))
+        .stderr(Stdio::from(tee));
+    if let Some(dir) = &plan.spec.cwd {
+        cmd.current_dir(dir);
+    }
+    detach(&mut cmd);
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", plan.spec.display()))?;
+    let pid = child.id();
+    tracing::info!(pid, command = %plan.spec.display(), "upgrade process started");
+    Ok(Running {
+        child,
+        pid,
+        tee_path: plan.tee_path.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(temp: &str, script: &str, platform_exe: Option<&str>) -> UpgradeReport {
+        UpgradeReport {
+            temp_dir: Some(PathBuf::from(temp)),
+            temp_dir_source: None,
+            marker_line: None,
+            script: Some(PathBuf::from(script)),
+            script_exists: true,
+            script_executable: None,
+            wrapper_conf: None,
+            wrapper_exe: platform_exe.map(PathBuf::from),
+            upgrade_log: None,
+            started_at: None,
+        }
+    }
+
+    fn inputs<'a>(platform: Platform, up: &'a UpgradeReport, out: &'a Path) -> PlanInputs<'a> {
+        PlanInputs {
+            platform,
+            upgrade: up,
+            lab_root: None,
+            out_dir: out,
+            stamp: "20261122-051500",
+            user: "svc".into(),
+            needs_root: None,
+        }
+    }
+
+    #[test]
+    fn windows_script_runs_through_cmd_with_absolute_path_outside_temp() {
+        let up = report(
+            r"C:\ServiceNow\MID Server1\agent\work\upgrade_temp\1569035472492-0",
+            r"C:\ServiceNow\MID Server1\agent\work\upgrade_temp\1569035472492-0\upgrade-wrapper\bin\glide-dist-upgrade.bat",
+            None,
+        );
+        let out = Path::new(r"C:\Users\ops\midrescue");
+        let plan = plan_script(&inputs(Platform::Windows, &up, out)).unwrap();
+        assert_eq!(plan.spec.program, "cmd.exe");
+        assert_eq!(plan.spec.args[0], "/C");
+        assert!(plan.spec.args[1].ends_with(r"upgrade-wrapper\bin\glide-dist-upgrade.bat"));
+        assert_eq!(plan.spec.args[2], "start");
+        assert_eq!(plan.spec.cwd.as_deref(), Some(out));
+        assert_eq!(plan.kb_command, "glide-dist-upgrade.bat start");
+        assert_eq!(
+            plan.kb_folder,
+            PathBuf::from(
+                r"C:\ServiceNow\MID Server1\agent\work\upgrade_temp\1569035472492-0\upgrade-wrapper\bin"
+            )
+        );
+        assert!(!plan.simulated);
+        assert_eq!(
+            plan.tee_path,
+            out.join("upgrade-output-20261122-051500.log")
+        );
+    }
+
+    #[test]
+    fn windows_fallback_uses_wrapper_exe_with_absolute_conf() {
+        let temp = r"C:\WINDOWS\TEMP\1569035472492-0";
+        let up = report(
+            temp,
+            &format!(r"{temp}\upgrade-wrapper\bin\glide-dist-upgrade.bat"),
+            None,
+        );
+        let out = Path::new(r"C:\out");
+        let plan = plan_fallback(&inputs(Platform::Windows, &up, out)).unwrap();
+        assert_eq!(plan.kind, RunKind::WrapperFallback);
+        assert_eq!(
+            plan.spec.program,
+            format!(r"{temp}\upgrade-wrapper\bin\wrapper-windows-x86-64.exe")
+        );
+        assert_eq!(
+            plan.spec.args,
+            vec![
+                "-c".to_string(),
+                format!(r"{temp}\upgrade-wrapper\conf\wrapper.conf")
+            ]
+        );
+        assert_eq!(
+            plan.kb_command,
+            r"wrapper-windows-x86-64.exe -c ..\conf\wrapper.conf"
+        );
+    }
+
+    #[test]
+    fn linux_script_is_run_by_absolute_path_and_sudo_shown_when_root_needed() {
+        let up = report(
+            "/opt/servicenow/mid/agent/work/upgrade_temp/1700000000000-0",
+            "/opt/servicenow/mid/agent/work/upgrade_temp/1700000000000-0/upgrade-wrapper/bin/glide-dist-upgrade.sh",
+            None,
+        );
+        let out = Path::new("/home/ops/out");
+        let mut inp = inputs(Platform::Linux, &up, out);
+        inp.needs_root = Some("the install belongs to root".into());
+        let plan = plan_script(&inp).unwrap();
+        assert_eq!(
+            plan.spec.program,
+            up.script.as_ref().unwrap().to_string_lossy()
+        );
+        assert_eq!(plan.spec.args, vec!["start"]);
+        assert_eq!(plan.spec.cwd.as_deref(), Some(out));
+        assert_eq!(plan.kb_command, "sudo ./glide-dist-upgrade.sh start");
+    }
+
+    #[test]
+    fn missing_or_non_executable_script_is_a_clear_error() {
+        let mut up = report("/t", "/t/upgrade-wrapper/bin/glide-dist-upgrade.sh", None);
+        up.script_executable = Some(false);
+        let out = Path::new("/o");
+        let err = plan_script(&inputs(Platform::Linux, &up, out)).unwrap_err();
+        assert!(err.to_string().contains("chmod +x"));
+        up.script_exists = false;
+        assert!(matches!(
+            plan_script(&inputs(Platform::Linux, &up, out)),
+            Err(PlanError::ScriptMissing(_))
+        ));
+        up.temp_dir = None;
+        up.script = None;
+        assert_eq!(
+            plan_script(&inputs(Platform::Linux, &up, out)),
+            Err(PlanError::NoTempFolder)
+        );
+    }
+
+    #[test]
+    fn linux_fallback_needs_a_shipped_linux_wrapper() {
+        let up = report(
+            "/nonexistent/t",
+            "/nonexistent/t/upgrade-wrapper/bin/glide-dist-upgrade.sh",
+            None,
+        );
+        assert!(matches!(
+            plan_fallback(&inputs(Platform::Linux, &up, Path::new("/o"))),
+            Err(PlanError::NoFallback(_))
+        ));
+    }
+
+    #[test]
+    fn service_not_installed_answer_is_recognised() {
+        assert!(says_service_not_installed(
+            "The ServiceNow Platform Distribution Upgrade (midserver-lab) service is not installed - The specified service does not exist as an installed service. (0x424)"
+        ));
+        assert!(says_service_not_installed(
+            "wrapper  | The ServiceNow AI Platform Distribution Upgrade (x) Service is not installed."
+        ));
+        assert!(!says_service_not_installed("wrapper  | Launching a JVM..."));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn spawned_process_is_detached_and_its_output_lands_in_the_tee_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("fake-upgrade.sh");
+        fs::write(
+            &script,
+            "#!/bin/sh\necho out line\necho err line >&2\nsleep 0.3\nexit 3\n",
+        )
+        .unwrap();
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+        let out = dir.path().join("out");
+        let plan = RunPlan {
+            kind: RunKind::Script,
+            spec: CommandSpec {
+                program: script.to_string_lossy().into_owned(),
+                args: vec!["start".into()],
+                cwd: Some(dir.path().to_path_buf()),
+            },
+            kb_command: String::new(),
+            kb_folder: PathBuf::new(),
+            user: "u".into(),
+            needs_root: None,
+            tee_path: out.join("tee.log"),
+            expected: String::new(),
+            simulated: false,
+        };
+        let mut running = spawn(&plan).unwrap();
+        // SAFETY: getsid has no preconditions.
+        let (ours, theirs) = unsafe { (libc::getsid(0), libc::getsid(running.pid as libc::pid_t)) };
+        let exit = loop {
+            if let Some(e) = running.try_exit().unwrap() {
+                break e;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        assert_ne!(theirs, -1, "child still runs (it sleeps)");
+        assert_ne!(ours, theirs);
+        assert_eq!(
+            theirs, running.pid as libc::pid_t,
+            "child leads its own session"
+        );
+        assert_eq!(exit.code, Some(3));
+        let text = fs::read_to_string(out.join("tee.log")).unwrap();
+        assert!(text.starts_with("# midrescue "));
+        assert!(text.contains("out line\n"));
+        assert!(text.contains("err line\n"));
+    }
+}
