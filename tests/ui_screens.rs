@@ -16,7 +16,13 @@ use ratatui::style::Color;
 
 fn render(model: &Model, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend> {
     let mut m = model.clone();
-    update(&mut m, Msg::Resize { width: w, height: h });
+    update(
+        &mut m,
+        Msg::Resize {
+            width: w,
+            height: h,
+        },
+    );
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     t.draw(|f| ui::draw(f, &m, theme)).expect("draw");
     t

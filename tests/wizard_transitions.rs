@@ -31,13 +31,19 @@ fn start_detects_the_only_install_or_offers_a_picker_or_says_none() {
     assert!(matches!(d.effects.as_slice(), [Effect::Detect { .. }]));
 
     let mut m = Model::new(Options::default(), fixtures::t0());
-    let fx = start(&mut m, vec![PathBuf::from("/a/agent"), PathBuf::from("/b/agent")]);
+    let fx = start(
+        &mut m,
+        vec![PathBuf::from("/a/agent"), PathBuf::from("/b/agent")],
+    );
     assert!(fx.is_empty(), "nothing runs before the operator picks");
     assert!(m.picker.is_some());
     update(&mut m, Msg::Key(Key::Down));
     let fx = update(&mut m, Msg::Key(Key::Enter));
     assert!(m.picker.is_none());
-    assert!(has(&fx, |e| matches!(e, Effect::Detect { agent_dir, .. } if agent_dir == &PathBuf::from("/b/agent"))));
+    assert!(has(
+        &fx,
+        |e| matches!(e, Effect::Detect { agent_dir, .. } if agent_dir == &PathBuf::from("/b/agent"))
+    ));
     assert_eq!(journal_texts(&fx), ["picked install /b/agent"]);
 
     let mut m = Model::new(Options::default(), fixtures::t0());
@@ -139,7 +145,13 @@ fn keys_not_bound_in_a_step_do_nothing() {
     let mut d = fixtures::warn();
     d.model.dirty = false;
     let before = d.model.clone();
-    for k in [Key::Char('x'), Key::Char('c'), Key::PageUp, Key::Home, Key::Char('f')] {
+    for k in [
+        Key::Char('x'),
+        Key::Char('c'),
+        Key::PageUp,
+        Key::Home,
+        Key::Char('f'),
+    ] {
         assert!(d.key(k).is_empty());
         assert_eq!(d.model, before, "{k:?}");
     }
@@ -151,7 +163,13 @@ fn detect_legal_messages() {
     // Enter while detecting is disabled, with a reason.
     assert!(d.key(Key::Enter).is_empty());
     assert_eq!(d.model.step, Step::Detect);
-    assert!(d.model.notice.as_deref().unwrap_or("").contains("detecting"));
+    assert!(
+        d.model
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("detecting")
+    );
     let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
     let fx = d.key(Key::Enter);
     assert_eq!(d.model.step, Step::Warn);
@@ -170,7 +188,10 @@ fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
         let fx = d.key(Key::Enter);
         assert_eq!(d.model.step, Step::Done, "{v:?}");
         assert_eq!(d.model.ending, Some(Ending::NothingToRerun { verdict: v }));
-        assert!(!has(&fx, |e| matches!(e, Effect::Run { .. } | Effect::PlanRun { .. })));
+        assert!(!has(&fx, |e| matches!(
+            e,
+            Effect::Run { .. } | Effect::PlanRun { .. }
+        )));
         let fx = d.key(Key::Char('c'));
         assert!(
             has(&fx, |e| matches!(e, Effect::Collect { .. })),
@@ -238,7 +259,10 @@ fn collect_is_never_skipped_before_run() {
         run,
         result: Err("disk full".into()),
     });
-    assert!(d.key(Key::Enter).is_empty(), "a failed bundle must not open Run");
+    assert!(
+        d.key(Key::Enter).is_empty(),
+        "a failed bundle must not open Run"
+    );
     assert_eq!(d.model.step, Step::Collect);
     let fx = d.key(Key::Char('r'));
     assert!(has(&fx, |e| matches!(e, Effect::Collect { .. })));
@@ -249,7 +273,13 @@ fn collect_is_never_skipped_before_run() {
     });
     let fx = d.key(Key::Enter);
     assert_eq!(d.model.step, Step::Run);
-    assert!(has(&fx, |e| matches!(e, Effect::PlanRun { fallback: false, .. })));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
 }
 
 #[test]
@@ -262,10 +292,21 @@ fn run_focus_starts_on_cancel_and_cancel_runs_nothing() {
     assert!(journal_texts(&fx)[0].starts_with("declined to run"));
     d.key(Key::Tab);
     let fx = d.key(Key::Enter);
-    assert!(has(&fx, |e| matches!(e, Effect::Run { fallback: false, .. })));
-    assert!(journal_texts(&fx)[0].starts_with("confirmed: run `sudo ./glide-dist-upgrade.sh start`"));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Run {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(
+        journal_texts(&fx)[0].starts_with("confirmed: run `sudo ./glide-dist-upgrade.sh start`")
+    );
     // A second Enter while it starts does not run it twice.
-    assert!(!has(&d.key(Key::Enter), |e| matches!(e, Effect::Run { .. })));
+    assert!(!has(&d.key(Key::Enter), |e| matches!(
+        e,
+        Effect::Run { .. }
+    )));
 }
 
 #[test]
@@ -295,13 +336,27 @@ fn fallback_is_offered_when_the_script_needs_it() {
     let d = fixtures::run_screen(true);
     assert_eq!(d.model.step, Step::Run);
     assert!(d.model.run.fallback);
-    assert!(d.model.run.fallback_reason.as_deref().unwrap_or("").contains("not installed"));
+    assert!(
+        d.model
+            .run
+            .fallback_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("not installed")
+    );
     assert_eq!(d.model.run.focus, Focus::Cancel);
-    assert!(d.effects.iter().any(|e| matches!(e, Effect::PlanRun { fallback: true, .. })));
+    assert!(
+        d.effects
+            .iter()
+            .any(|e| matches!(e, Effect::PlanRun { fallback: true, .. }))
+    );
     let mut d = d;
     d.key(Key::Right);
     let fx = d.key(Key::Enter);
-    assert!(has(&fx, |e| matches!(e, Effect::Run { fallback: true, .. })));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Run { fallback: true, .. }
+    )));
     // The follower started by the first attempt keeps going: no second StartFollow.
     let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
     let fx = d.send(Msg::RunStarted { run, pid: None });
@@ -437,7 +492,10 @@ fn ticks_drive_probes_but_only_one_at_a_time() {
     let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(6)));
     assert!(has(&fx, |e| matches!(e, Effect::Probe { .. })));
     let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(20)));
-    assert!(!has(&fx, |e| matches!(e, Effect::Probe { .. })), "one probe in flight");
+    assert!(
+        !has(&fx, |e| matches!(e, Effect::Probe { .. })),
+        "one probe in flight"
+    );
 }
 
 #[test]
@@ -485,13 +543,20 @@ fn every_operator_action_is_journaled_with_a_time() {
         "continue to Run",
         "the MID is Up",
     ] {
-        assert!(texts.contains(&expected), "{expected} missing from {texts:?}");
+        assert!(
+            texts.contains(&expected),
+            "{expected} missing from {texts:?}"
+        );
     }
     assert!(texts.iter().any(|t| t.starts_with("confirmed: run")));
     // Times come from the ticks, in order.
     let times: Vec<_> = d.model.journal.iter().map(|j| j.at).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]));
-    assert!(d.model.journal[0].to_line().starts_with("2026-11-22T03:04:07Z [Detect]"));
+    assert!(
+        d.model.journal[0]
+            .to_line()
+            .starts_with("2026-11-22T03:04:07Z [Detect]")
+    );
 }
 
 #[test]
@@ -506,7 +571,10 @@ fn upgrade_in_progress_skips_run_and_watches() {
     let fx = d.key(Key::Enter);
     assert_eq!(d.model.step, Step::Watch);
     assert!(has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
-    assert!(!has(&fx, |e| matches!(e, Effect::Run { .. } | Effect::PlanRun { .. })));
+    assert!(!has(&fx, |e| matches!(
+        e,
+        Effect::Run { .. } | Effect::PlanRun { .. }
+    )));
 }
 
 #[test]
@@ -535,7 +603,16 @@ fn milestones_keep_their_first_time() {
 fn resize_is_accepted_at_any_time() {
     for (_, model) in fixtures::screens() {
         let mut m = model.clone();
-        assert!(update(&mut m, Msg::Resize { width: 50, height: 10 }).is_empty());
+        assert!(
+            update(
+                &mut m,
+                Msg::Resize {
+                    width: 50,
+                    height: 10
+                }
+            )
+            .is_empty()
+        );
         assert_eq!((m.width, m.height), (50, 10));
     }
 }

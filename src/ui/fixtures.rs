@@ -36,7 +36,10 @@ const TEMP: &str = "/opt/servicenow/mid/agent/work/upgrade_temp/1763779200000-0"
 
 /// A detect report as the engine would give it for `verdict`.
 pub fn report(verdict: Verdict) -> DetectReport {
-    let crashed = matches!(verdict, Verdict::CrashedUpgrade | Verdict::UpgradeInProgress);
+    let crashed = matches!(
+        verdict,
+        Verdict::CrashedUpgrade | Verdict::UpgradeInProgress
+    );
     let upgrade_log = PathBuf::from(TEMP).join("upgrade-wrapper/logs/glide-dist-upgrade.log");
     DetectReport {
         schema_version: SCHEMA_VERSION,
@@ -91,10 +94,11 @@ pub fn report(verdict: Verdict) -> DetectReport {
                     evidence: vec![Evidence {
                         file: upgrade_log,
                         line: 214,
-                        text: "agent/lib/commons-io.jar cannot be deleted: agent/lib/commons-io.jar \
+                        text:
+                            "agent/lib/commons-io.jar cannot be deleted: agent/lib/commons-io.jar \
                                (The process cannot access the file because it is being used by \
                                another process)"
-                            .into(),
+                                .into(),
                     }],
                 },
                 Finding {
@@ -203,9 +207,7 @@ pub fn plan(fallback: bool) -> PlanInfo {
         PlanInfo {
             kind: PlanKind::WrapperFallback,
             command: "wrapper-windows-x86-64.exe -c ..\\conf\\wrapper.conf".into(),
-            folder: PathBuf::from(
-                "C:\\Windows\\TEMP\\1763779200000-0\\upgrade-wrapper\\bin",
-            ),
+            folder: PathBuf::from("C:\\Windows\\TEMP\\1763779200000-0\\upgrade-wrapper\\bin"),
             user: "SYSTEM (elevated)".into(),
             needs_root: true,
             tee_path: PathBuf::from("C:\\midrescue\\run-20261122-0307.log"),
@@ -411,7 +413,10 @@ pub fn recovered(training: bool) -> Driver {
     d.model.opts = opts(training);
     d.model.why_open = training;
     let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
-    for (id, s) in [(MilestoneId::Connected, 180), (MilestoneId::VersionMatches, 181)] {
+    for (id, s) in [
+        (MilestoneId::Connected, 180),
+        (MilestoneId::VersionMatches, 181),
+    ] {
         d.send(Msg::Milestone {
             run: follow,
             event: MilestoneEvent::Reached {
@@ -473,7 +478,10 @@ pub fn screens() -> Vec<(&'static str, Model)> {
         ],
     );
     v.push(("detect-picker", picker));
-    v.push(("detect-crashed", detected(Verdict::CrashedUpgrade, false).model));
+    v.push((
+        "detect-crashed",
+        detected(Verdict::CrashedUpgrade, false).model,
+    ));
     let mut healthy = detected(Verdict::Healthy, false);
     v.push(("detect-healthy", healthy.model.clone()));
     healthy.key(Key::Enter);

@@ -114,7 +114,13 @@ fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Them
     lines.push(Line::raw(""));
     lines.push(text::buttons(focus, "Stay", "Quit", theme));
     let h = u16::try_from(lines.len() + 3).unwrap_or(12);
-    popup(frame, centered(area, 76, h), "Quit midrescue?", lines, theme);
+    popup(
+        frame,
+        centered(area, 76, h),
+        "Quit midrescue?",
+        lines,
+        theme,
+    );
 }
 
 fn confirm(

@@ -258,7 +258,10 @@ const WATCH_TABLE: &[Binding] = &[
         "Scroll the selected log one line",
     ),
     b(
-        &[(Key::PageUp, Action::PageUp), (Key::PageDown, Action::PageDown)],
+        &[
+            (Key::PageUp, Action::PageUp),
+            (Key::PageDown, Action::PageDown),
+        ],
         "PgUp/PgDn",
         "page",
         "Scroll the selected log one page",
@@ -378,13 +381,10 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
             } else {
                 matches!(model.run.plan, super::model::Job::Failed(_))
             };
-            if failed {
-                Ok(())
-            } else {
-                no("nothing failed")
-            }
+            if failed { Ok(()) } else { no("nothing failed") }
         }
-        (Step::Run, Action::Activate) | (Step::Run, Action::FocusNext)
+        (Step::Run, Action::Activate)
+        | (Step::Run, Action::FocusNext)
         | (Step::Run, Action::FocusPrev) => {
             if model.run.plan.done().is_some() {
                 Ok(())

@@ -31,7 +31,10 @@ pub enum Key {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(Key),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The clock, about once a second; also sent just before each key so journal times are exact.
     Tick(Timestamp),
     /// SIGTERM / SIGHUP: leave now (the upgrade, if any, keeps running on its own).
@@ -191,7 +194,10 @@ pub enum MilestoneEvent {
         evidence: Option<String>,
     },
     /// The MID is Up: every required signal is in.
-    Up { at: Timestamp, evidence: Vec<String> },
+    Up {
+        at: Timestamp,
+        evidence: Vec<String>,
+    },
     /// The upgrade failed again.
     Failed {
         at: Timestamp,

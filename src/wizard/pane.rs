@@ -142,7 +142,10 @@ mod tests {
         p.push_lines((0..PANE_CAPACITY + 10).map(|i| format!("line {i}")));
         assert_eq!(p.len(), PANE_CAPACITY);
         assert_eq!(p.dropped, 10);
-        assert_eq!(p.visible(1).next(), Some(format!("line {}", PANE_CAPACITY + 9).as_str()));
+        assert_eq!(
+            p.visible(1).next(),
+            Some(format!("line {}", PANE_CAPACITY + 9).as_str())
+        );
     }
 
     #[test]

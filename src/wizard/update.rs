@@ -50,7 +50,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Terminate => {
-            let j = journal(m, "terminated by a signal; the upgrade (if started) keeps running");
+            let j = journal(
+                m,
+                "terminated by a signal; the upgrade (if started) keeps running",
+            );
             m.quitting = true;
             m.dirty = true;
             vec![j, Effect::Quit]
@@ -196,7 +199,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.service = Some(service);
             if service == ServiceState::Running {
                 let now = m.now;
-                reach(m, MilestoneId::ServiceRunning, now, Some("service query: running".into()));
+                reach(
+                    m,
+                    MilestoneId::ServiceRunning,
+                    now,
+                    Some("service query: running".into()),
+                );
             }
             vec![]
         }
@@ -222,9 +230,8 @@ fn tick(m: &mut Model, now: Timestamp) -> Vec<Effect> {
     if !watching {
         return fx;
     }
-    let due = |last: Option<Timestamp>, every: i64| {
-        last.is_none_or(|t| (now - t).num_seconds() >= every)
-    };
+    let due =
+        |last: Option<Timestamp>, every: i64| last.is_none_or(|t| (now - t).num_seconds() >= every);
     if m.probe_run.is_none() && due(m.last_probe, PROBE_EVERY_SECS) {
         let run = m.new_run();
         m.probe_run = Some(run);
@@ -308,7 +315,9 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
         (Some(Overlay::Confirm { kind, focus }), Action::Activate) => {
             m.overlay = None;
             match (kind, focus) {
-                (_, Focus::Cancel) => vec![journal(m, format!("declined: {}", confirm_title(kind)))],
+                (_, Focus::Cancel) => {
+                    vec![journal(m, format!("declined: {}", confirm_title(kind)))]
+                }
                 (ConfirmKind::SetManual, Focus::Proceed) => {
                     let run = m.new_run();
                     m.start_type = Job::Running(run);
@@ -359,16 +368,18 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
         },
         (Step::Detect, Action::Next) => match m.verdict() {
             Some(Verdict::CrashedUpgrade | Verdict::UpgradeInProgress) => {
+                let j = journal(m, "continue to Warn");
                 m.step = Step::Warn;
-                vec![journal(m, "continue to Warn")]
+                vec![j]
             }
             Some(verdict) => {
-                m.step = Step::Done;
-                m.ending = Some(Ending::NothingToRerun { verdict });
-                vec![journal(
+                let j = journal(
                     m,
                     format!("nothing to re-run ({}): ended", verdict.as_str()),
-                )]
+                );
+                m.step = Step::Done;
+                m.ending = Some(Ending::NothingToRerun { verdict });
+                vec![j]
             }
             None => vec![],
         },
@@ -387,8 +398,8 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             vec![]
         }
         (Step::Warn, Action::Next) => {
-            m.step = Step::Collect;
             let mut fx = vec![journal(m, "continue to Collect")];
+            m.step = Step::Collect;
             if m.collect.job.done().is_none() && !m.collect.job.is_running() {
                 fx.push(begin_collect(m, false));
             }
@@ -405,8 +416,8 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
                 fx.extend(enter_watch(m));
                 return fx;
             }
-            m.step = Step::Run;
             let mut fx = vec![journal(m, "continue to Run")];
+            m.step = Step::Run;
             if m.run.plan.done().is_none() && !m.run.plan.is_running() {
                 let fallback = m.run.fallback;
                 fx.push(begin_plan(m, fallback));
@@ -481,7 +492,11 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
             m.ending = Some(Ending::DryRun);
             vec![journal(
                 m,
-                format!("dry run: would run `{}` in {}", plan.command, plan.folder.display()),
+                format!(
+                    "dry run: would run `{}` in {}",
+                    plan.command,
+                    plan.folder.display()
+                ),
             )]
         }
         Focus::Proceed => {
@@ -538,10 +553,9 @@ fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
             let code = code.map_or("a signal".to_string(), |c| c.to_string());
             vec![journal(m, format!("command exited with {code}"))]
         }
-        RunOutcome::NeedsFallback { line } => vec![journal(
-            m,
-            format!("the fallback also said: {line}"),
-        )],
+        RunOutcome::NeedsFallback { line } => {
+            vec![journal(m, format!("the fallback also said: {line}"))]
+        }
     }
 }
 

@@ -39,8 +39,8 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
             let bar_w = 30usize;
             let (bar, count) = match p.files_total {
                 Some(t) if t > 0 => {
-                    let filled = usize::try_from(p.files_done.min(t) * bar_w as u64 / t)
-                        .unwrap_or(bar_w);
+                    let filled =
+                        usize::try_from(p.files_done.min(t) * bar_w as u64 / t).unwrap_or(bar_w);
                     (
                         format!("[{}{}]", "█".repeat(filled), "░".repeat(bar_w - filled)),
                         format!("{} of {t} files", p.files_done),
@@ -95,7 +95,10 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
             } else {
                 v.push(Line::from(vec![
                     Span::styled(format!("{:<w$} ", "   Skipped"), theme.label()),
-                    Span::styled(format!("! {} file(s) unreadable:", b.skipped.len()), theme.warn()),
+                    Span::styled(
+                        format!("! {} file(s) unreadable:", b.skipped.len()),
+                        theme.warn(),
+                    ),
                 ]));
                 for (f, why) in b.skipped.iter().take(3) {
                     v.push(Line::styled(

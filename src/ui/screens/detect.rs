@@ -45,7 +45,10 @@ fn running<'a>(model: &Model, theme: &Theme) -> Vec<Line<'a>> {
         .unwrap_or_default();
     vec![
         Line::raw(""),
-        Line::styled(format!(" {spin} Looking at the MID install…"), theme.title()),
+        Line::styled(
+            format!(" {spin} Looking at the MID install…"),
+            theme.title(),
+        ),
         Line::raw(format!("   {dir}")),
         Line::raw(""),
         Line::raw(" Reading config.xml, the wrapper confs, versions, the logs (newest first),"),
@@ -150,7 +153,12 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<
             };
             let temp = u.temp_dir.as_ref().map_or_else(
                 || "GONE".to_string(),
-                |p| text::ellipsize_left(&p.display().to_string(), val.saturating_sub(how.len() + 3)),
+                |p| {
+                    text::ellipsize_left(
+                        &p.display().to_string(),
+                        val.saturating_sub(how.len() + 3),
+                    )
+                },
             );
             lines.push(kv(" Temp folder", format!("{temp} ({how})"), theme, w));
             let script = match (&u.script, u.script_exists) {
@@ -185,9 +193,16 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<
             Severity::Warning => ("! WARN ", theme.warn()),
             Severity::Info => ("i INFO ", theme.dim()),
         };
+        // One line per finding here; `midrescue detect` and the bundle keep the full text.
+        let first = f
+            .message
+            .split_inclusive(". ")
+            .next()
+            .unwrap_or(&f.message)
+            .trim_end();
         lines.push(Line::from(vec![
             Span::styled(format!(" {mark} "), style),
-            Span::raw(f.message.clone()),
+            Span::raw(text::ellipsize(first, width.saturating_sub(13))),
         ]));
         for e in f.evidence.iter().take(1) {
             let name = e
@@ -197,7 +212,10 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<
                 .unwrap_or_default();
             let ev = crate::wizard::sanitize::sanitize_line(&e.text);
             lines.push(Line::styled(
-                text::ellipsize(&format!("     {name}:{} {ev}", e.line), width.saturating_sub(3)),
+                text::ellipsize(
+                    &format!("     {name}:{} {ev}", e.line),
+                    width.saturating_sub(3),
+                ),
                 theme.dim(),
             ));
         }
@@ -210,7 +228,10 @@ pub fn picker(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let Some(p) = &model.picker else { return };
     let mut lines = vec![
         Line::raw(""),
-        Line::raw(format!(" {} MID Server installs were found. Which one needs rescuing?", p.installs.len())),
+        Line::raw(format!(
+            " {} MID Server installs were found. Which one needs rescuing?",
+            p.installs.len()
+        )),
         Line::raw(""),
     ];
     for (i, dir) in p.installs.iter().enumerate() {

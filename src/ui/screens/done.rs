@@ -22,25 +22,37 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     match &model.ending {
         Some(Ending::Recovered { at, evidence }) => {
             lines.push(Line::styled(
-                format!(" ✓ RECOVERED: the MID Server is Up ({} UTC).", text::clock(*at)),
+                format!(
+                    " ✓ RECOVERED: the MID Server is Up ({} UTC).",
+                    text::clock(*at)
+                ),
                 theme.ok(),
             ));
             evidence_lines(&mut lines, evidence, width, theme);
-            next(&mut lines, "Check it in the instance (MID Server > Servers: Up, Validated).");
+            next(
+                &mut lines,
+                "Check it in the instance (MID Server > Servers: Up, Validated).",
+            );
             if model.start_type.done().is_some() {
-                next(&mut lines, "Set the MID service's start type back to Automatic.");
+                next(
+                    &mut lines,
+                    "Set the MID service's start type back to Automatic.",
+                );
             }
         }
         Some(Ending::Failed {
             reason, evidence, ..
         }) => {
-            lines.push(Line::styled(
-                format!(" ✗ FAILED: {reason}"),
-                theme.error(),
-            ));
+            lines.push(Line::styled(format!(" ✗ FAILED: {reason}"), theme.error()));
             evidence_lines(&mut lines, evidence, width, theme);
-            next(&mut lines, "Do NOT start the MID service. Press c for the final bundle,");
-            next(&mut lines, "send it to ServiceNow support; last resort: KB0713557.");
+            next(
+                &mut lines,
+                "Do NOT start the MID service. Press c for the final bundle,",
+            );
+            next(
+                &mut lines,
+                "send it to ServiceNow support; last resort: KB0713557.",
+            );
         }
         Some(Ending::NothingToRerun { verdict }) => {
             let (head, sub) = verdict_words(*verdict);
@@ -53,7 +65,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(format!(" {sub}")));
             match verdict {
                 Verdict::TempFolderLost => {
-                    next(&mut lines, "Do NOT start the MID service. Manual restore (KB0713557):");
+                    next(
+                        &mut lines,
+                        "Do NOT start the MID service. Manual restore (KB0713557):",
+                    );
                     for s in [
                         "back up config.xml, wrapper-override.conf and jre/lib/security/cacerts;",
                         "rename agent to agent_old-do_not_run; extract a fresh MID ZIP;",
@@ -78,8 +93,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             }
         }
         Some(Ending::NoInstall) => {
-            lines.push(Line::styled(" ✗ No MID Server install was found.", theme.error()));
-            next(&mut lines, "Name it: midrescue --agent-dir <the MID's agent folder>");
+            lines.push(Line::styled(
+                " ✗ No MID Server install was found.",
+                theme.error(),
+            ));
+            next(
+                &mut lines,
+                "Name it: midrescue --agent-dir <the MID's agent folder>",
+            );
         }
         None => lines.push(Line::raw(" …")),
     }

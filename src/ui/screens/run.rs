@@ -46,12 +46,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 PlanKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
             };
             lines.push(Line::styled(format!(" {what}"), theme.title()));
-            lines.push(kv(
-                "   Command",
-                text::ellipsize(&plan.command, val),
-                theme,
-                w,
-            ));
+            // The whole command, wrapped if need be: the operator must see exactly what runs.
+            lines.push(kv("   Command", plan.command.clone(), theme, w));
             lines.push(kv(
                 "   In",
                 text::ellipsize_left(&plan.folder.display().to_string(), val),

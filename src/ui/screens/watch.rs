@@ -17,8 +17,7 @@ use super::panel;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let top_h = u16::try_from(model.timeline.len()).unwrap_or(7) + 2;
-    let [top, logs] =
-        Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
+    let [top, logs] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
     let [tl, sig] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
     timeline(frame, tl, model, theme);
@@ -65,6 +64,7 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         }
     };
     let service = match model.service {
+        _ if reached(model, MilestoneId::ServiceRunning) => "running",
         Some(ServiceState::Running) => "running",
         Some(ServiceState::Stopped) => "stopped (for now)",
         Some(ServiceState::Pending) => "starting",
@@ -72,7 +72,10 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         Some(ServiceState::Unknown) | None => "unknown yet",
     };
     let mut lines = vec![Line::from(vec![
-        mark(model.service == Some(ServiceState::Running)),
+        mark(
+            model.service == Some(ServiceState::Running)
+                || reached(model, MilestoneId::ServiceRunning),
+        ),
         Span::raw(format!("Service: {service}")),
     ])];
     for (id, label) in [
