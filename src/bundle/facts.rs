@@ -52,14 +52,10 @@ pub fn systemd_unit_candidates(service: &str) -> Vec<PathBuf> {
     } else {
         format!("{service}.service")
     };
-    [
-        "/etc/systemd/system",
-        "/lib/systemd/system",
-        "/usr/lib/systemd/system",
-    ]
-    .iter()
-    .map(|d| Path::new(d).join(&unit))
-    .collect()
+    ["/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"]
+        .iter()
+        .map(|d| Path::new(d).join(&unit))
+        .collect()
 }
 
 /// Java and Tanuki wrapper processes from a Linux `/proc` (pid, command line), one per line.
@@ -87,9 +83,7 @@ pub fn java_wrapper_processes(proc_root: &Path) -> std::io::Result<String> {
             .unwrap_or_default();
         let interesting = exe == "java"
             || exe.starts_with("wrapper")
-            || args
-                .iter()
-                .any(|a| a.contains("service_now.mid") || a.contains("glide-dist-upgrade"));
+            || args.iter().any(|a| a.contains("service_now.mid") || a.contains("glide-dist-upgrade"));
         if interesting {
             let mut line = args.join(" ");
             if line.len() > 4000 {
@@ -119,14 +113,8 @@ mod tests {
     fn reads_processes_from_a_proc_tree() {
         let d = tempfile::tempdir().unwrap();
         for (pid, cmd) in [
-            (
-                "42",
-                &b"/opt/mid/agent/jre/bin/java\0-Dx.password=s3\0com.service_now.mid.Main\0"[..],
-            ),
-            (
-                "7",
-                b"/opt/mid/agent/bin/wrapper-linux-x86-64\0conf/wrapper.conf\0",
-            ),
+            ("42", &b"/opt/mid/agent/jre/bin/java\0-Dx.password=s3\0com.service_now.mid.Main\0"[..]),
+            ("7", b"/opt/mid/agent/bin/wrapper-linux-x86-64\0conf/wrapper.conf\0"),
             ("9", b"bash\0"),
             ("self", b"java\0"),
         ] {
