@@ -15,7 +15,7 @@ use crate::platform::Platform;
 use crate::platform::service::ServiceState;
 
 /// Where detect looks outside the install. Defaults are the host's; tests and labs narrow them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DetectOptions {
     /// OS temp folders scanned for pre-Rome upgrade temp folders.
     pub os_temp_dirs: Vec<PathBuf>,
@@ -171,10 +171,10 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
 
     // Systemd unit KillMode (Linux).
     let kill_mode = opts.systemd_root.as_ref().and_then(|root| {
-        let unit = status
-            .name
-            .clone()
-            .or_else(|| confs::read_shconf(&agent_dir).app_name)?;
+        let unit = confs::read_shconf(&agent_dir)
+            .app_name
+            .or_else(|| status.name.clone())
+            .unwrap_or_else(|| "mid".into());
         let (path, u) = confs::read_unit(root, &unit)?;
         let mode = u.kill_mode?;
         let line = line_of(&path, "KillMode=");

@@ -185,10 +185,10 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
             )],
         );
     }
-    if let Some((mode, ev)) = &f.kill_mode {
-        if mode.eq_ignore_ascii_case("control-group") {
-            add(FindingCode::KillmodeControlGroup, vec![ev.clone()]);
-        }
+    if let Some((mode, ev)) = &f.kill_mode
+        && mode.eq_ignore_ascii_case("control-group")
+    {
+        add(FindingCode::KillmodeControlGroup, vec![ev.clone()]);
     }
     if f.service_state == ServiceState::NotInstalled {
         let ev: Vec<Evidence> = f.wrapper_name_evidence.clone().into_iter().collect();
@@ -201,7 +201,7 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
     for (code, ev) in &f.hits {
         add(*code, vec![ev.clone()]);
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     (v, findings)
 }
 
