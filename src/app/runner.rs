@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::bundle::{self, CollectOptions, ExtraFile, Progress, SystemFacts};
 use crate::host::Host;
+use crate::lab::SimTarget;
 use crate::mid::report::DetectReport;
 use crate::platform::privilege;
 use crate::platform::runner::{self, RunKind, RunPlan};
@@ -271,12 +272,22 @@ fn plan(out: &std::path::Path, state: &Mutex<State>, fallback: bool) -> Result<P
         (s.report.clone(), s.host.clone())
     };
     let report = report.ok_or("nothing detected yet")?;
-    let lab_root = host.as_ref().and_then(|h| h.lab_root.clone());
     let kind = if fallback {
         RunKind::WrapperFallback
     } else {
         RunKind::Script
     };
+    // A lab replaces the command only where it has to (Windows layouts); a Linux-layout lab
+    // runs its real glide-dist-upgrade.sh like a real host, so plan it as one.
+    let target = if fallback {
+        SimTarget::WrapperExe
+    } else {
+        SimTarget::Script
+    };
+    let lab_root = host
+        .as_ref()
+        .and_then(|h| h.lab_root.clone())
+        .filter(|root| crate::lab::simulator_command(root, target).is_some());
     let plan = crate::commands::resume::make_plan(&report, lab_root.as_deref(), out, kind)
         .map_err(|e| e.to_string())?;
     if let Some(why) = &plan.needs_root
