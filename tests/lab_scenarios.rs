@@ -23,7 +23,13 @@ fn detect_gives_each_scenario_its_intended_verdict_and_findings() {
         let missing: Vec<_> = sc
             .findings
             .iter()
-            .map(|c| serde_json::to_value(c).unwrap().as_str().unwrap().to_string())
+            .map(|c| {
+                serde_json::to_value(c)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .filter(|c| !codes.contains(c))
             .collect();
         if verdict != sc.verdict.as_str() || !missing.is_empty() {
@@ -79,7 +85,11 @@ fn every_written_line_parses_with_the_mid_parsers() {
         if let Some(temp) = l.made.temp_dir.as_ref().filter(|t| t.exists()) {
             let up = temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log");
             if up.exists() {
-                assert!(assert_lines_parse(&up, &[LineFormat::Lptm]) > 5, "{}", sc.name);
+                assert!(
+                    assert_lines_parse(&up, &[LineFormat::Lptm]) > 5,
+                    "{}",
+                    sc.name
+                );
             }
         }
     }
@@ -103,7 +113,10 @@ fn layout_follows_a_real_install() {
     ] {
         assert!(a.join(f).is_file(), "missing {f}");
     }
-    assert!(!a.join("work/mid.pid").exists(), "no pid file after a crash");
+    assert!(
+        !a.join("work/mid.pid").exists(),
+        "no pid file after a crash"
+    );
     let config = std::fs::read_to_string(a.join("config.xml")).unwrap();
     assert!(config.contains(r#"name="mid.instance.password" secure="true" value="encrypted:"#));
     let over = std::fs::read_to_string(a.join("conf/wrapper-override.conf")).unwrap();
@@ -131,7 +144,10 @@ fn layout_follows_a_real_install() {
     let log = std::fs::read_to_string(a.join("logs/agent0.log.0")).unwrap();
     assert!(log.contains(&marker));
     let jars = std::fs::read_dir(a.join("lib")).unwrap().count();
-    assert!(jars > 0 && jars < 12, "lib should be mostly gone: {jars} files");
+    assert!(
+        jars > 0 && jars < 12,
+        "lib should be mostly gone: {jars} files"
+    );
     let report = detect(a, l.root());
     assert_eq!(
         serde_json::from_value::<LibState>(report["lib"].clone()).unwrap(),
@@ -182,7 +198,11 @@ fn log_mb_grows_rotated_history_that_detect_still_reads() {
         .args(["--log-mb", "9"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = dir.path().join("lab/agent/logs");
     let mut total = 0;
     for n in 0..5 {
@@ -206,7 +226,15 @@ fn lab_list_names_every_scenario() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for sc in lab::scenarios() {
-        assert!(text.contains(sc.name) && text.contains(sc.summary), "{}", sc.name);
-        assert!(lab::training_text(sc.name).len() > 400, "{} training text", sc.name);
+        assert!(
+            text.contains(sc.name) && text.contains(sc.summary),
+            "{}",
+            sc.name
+        );
+        assert!(
+            lab::training_text(sc.name).len() > 400,
+            "{} training text",
+            sc.name
+        );
     }
 }

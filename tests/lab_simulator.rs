@@ -69,18 +69,27 @@ fn assert_upgraded(l: &Lab) {
         } else {
             l.made.target_version.clone()
         };
-        assert!(text.contains(&want), "{}: {rel} is not new: {text}", l.made.scenario.name);
+        assert!(
+            text.contains(&want),
+            "{}: {rel} is not new: {text}",
+            l.made.scenario.name
+        );
     }
     let lib_count = std::fs::read_dir(a.join("lib")).unwrap().count();
     assert!(lib_count > 25, "lib has {lib_count} files");
     let wrapper = read(&a.join("logs/wrapper.log"));
-    let begin = wrapper.rfind("UPGRADE MAIN LOGIN START").expect("upgrade log appended");
+    let begin = wrapper
+        .rfind("UPGRADE MAIN LOGIN START")
+        .expect("upgrade log appended");
     assert!(wrapper[begin..].contains("UPGRADE MAIN LOGIN END"));
     assert!(wrapper[begin..].contains("Launching a JVM..."));
     let agent_log = read(&a.join("logs/agent0.log.0"));
     let marker = agent_log.rfind("Added marker").unwrap();
     let tail = &agent_log[marker..];
-    assert!(tail.contains("MID Server started"), "no start after the upgrade");
+    assert!(
+        tail.contains("MID Server started"),
+        "no start after the upgrade"
+    );
     assert!(tail.contains("Successfully connected to instance: "));
     let pid: u32 = read(&a.join("work/mid.pid")).trim().parse().unwrap();
     assert!(alive(pid));
@@ -100,7 +109,11 @@ fn recoverable_scenarios_come_up_on_the_new_build_after_a_rerun() {
             let err = run_script(&l).unwrap_err();
             assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied, "{err}");
             let script = l.made.script.clone().unwrap();
-            let out = Command::new("chmod").arg("+x").arg(&script).output().unwrap();
+            let out = Command::new("chmod")
+                .arg("+x")
+                .arg(&script)
+                .output()
+                .unwrap();
             assert!(out.status.success());
         }
         let out = run_script(&l).unwrap();
@@ -114,7 +127,11 @@ fn recoverable_scenarios_come_up_on_the_new_build_after_a_rerun() {
         assert!(!before.contains("MID Server files upgraded."));
         assert_upgraded(&l);
         let wrapper = read(&l.agent().join("logs/wrapper.log"));
-        assert!(wrapper.contains("INFO: MID Server files upgraded."), "{}", sc.name);
+        assert!(
+            wrapper.contains("INFO: MID Server files upgraded."),
+            "{}",
+            sc.name
+        );
         // `lab stop` ends the MID as a service stop would: stop lines, no pid file.
         let pids = l.pids();
         let report = lab::stop(l.root()).unwrap();
@@ -138,7 +155,12 @@ fn rerun_fails_again_with_new_lock_lines_and_the_mid_stays_down() {
     let after = read(&upgrade_log(&temp));
     assert!(count(&after) > before + 3, "{before} -> {}", count(&after));
     assert!(after.trim_end().ends_with("<-- Wrapper Stopped"));
-    assert!(after.matches("SEVERE: com.snc.dist.mid_upgrade.UpgradeException").count() >= 2);
+    assert!(
+        after
+            .matches("SEVERE: com.snc.dist.mid_upgrade.UpgradeException")
+            .count()
+            >= 2
+    );
     let svc = lab::service_control(l.root()).unwrap();
     assert_eq!(svc.query().state, ServiceState::Stopped);
     assert!(!svc.upgrade_process_running());
@@ -164,9 +186,19 @@ fn service_not_installed_only_the_wrapper_fallback_works() {
         "The ServiceNow Platform Distribution Upgrade (lab-mid-01) service is not installed.\n"
     );
     let spec = lab::simulator_command(l.root(), SimTarget::WrapperExe).unwrap();
-    assert!(spec.args.ends_with(&["-c".to_string(), "../conf/wrapper.conf".to_string()]));
-    let out = run_spec(&spec, &l.made.temp_dir.clone().unwrap().join("upgrade-wrapper/bin"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        spec.args
+            .ends_with(&["-c".to_string(), "../conf/wrapper.conf".to_string()])
+    );
+    let out = run_spec(
+        &spec,
+        &l.made.temp_dir.clone().unwrap().join("upgrade-wrapper/bin"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("jvm 1    | "));
     assert_upgraded(&l);
 }
@@ -203,7 +235,8 @@ fn http_get(l: &Lab, auth: bool) -> (u16, String) {
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
     assert!(addr.starts_with("127.0.0.1:"), "{addr}");
     let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let cred = midrescue::lab::instance::base64(format!("{}:{}", inst.user, inst.password).as_bytes());
+    let cred =
+        midrescue::lab::instance::base64(format!("{}:{}", inst.user, inst.password).as_bytes());
     let auth = if auth {
         format!("Authorization: Basic {cred}\r\n")
     } else {
@@ -261,7 +294,10 @@ fn background_processes_end_when_the_lab_folder_is_removed() {
     };
     let made = lab::create("healthy", &root, &opts).unwrap();
     let info = lab::read_lab_info(&made.root).unwrap();
-    let pids: Vec<u32> = [info.mid_pid, info.instance_pid].into_iter().flatten().collect();
+    let pids: Vec<u32> = [info.mid_pid, info.instance_pid]
+        .into_iter()
+        .flatten()
+        .collect();
     assert_eq!(pids.len(), 2);
     assert!(pids.iter().all(|p| alive(*p)));
     // The MID heartbeats while it runs.
@@ -270,8 +306,10 @@ fn background_processes_end_when_the_lab_folder_is_removed() {
     assert!(wait_for(Duration::from_secs(5), || {
         std::fs::metadata(&log).unwrap().len() > len
     }));
-    assert!(wait_for(Duration::from_secs(5), || std::fs::remove_dir_all(&made.root).is_ok()
-        || !made.root.exists()));
+    assert!(wait_for(
+        Duration::from_secs(5),
+        || std::fs::remove_dir_all(&made.root).is_ok() || !made.root.exists()
+    ));
     assert!(
         wait_for(Duration::from_secs(5), || pids.iter().all(|p| !alive(*p))),
         "lab processes outlived their folder"
@@ -308,7 +346,11 @@ fn a_lab_writes_nothing_outside_its_folder() {
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     let root_s = root.to_string_lossy().to_string();
     cli(&["lab", "create", "pre-rome-os-temp", &root_s]);
@@ -321,9 +363,14 @@ fn a_lab_writes_nothing_outside_its_folder() {
         .current_dir(&script)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let svc = lab::service_control(&root).unwrap();
-    assert!(wait_for(Duration::from_secs(15), || svc.query().state == ServiceState::Running));
+    assert!(wait_for(Duration::from_secs(15), || svc.query().state
+        == ServiceState::Running));
     std::thread::sleep(Duration::from_millis(300));
     cli(&["lab", "stop", &root_s]);
     let after: Vec<String> = listing(parent.path())

@@ -57,7 +57,10 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     // The demo's simulated processes end with the demo; a real upgrade would run on.
     match lab::stop(&made.root) {
         Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => {
-            println!("  lab processes stopped; the lab stays in {}", made.root.display())
+            println!(
+                "  lab processes stopped; the lab stays in {}",
+                made.root.display()
+            )
         }
         Ok(_) => println!("  the lab stays in {}", made.root.display()),
         Err(e) => println!(

@@ -55,7 +55,7 @@ pub fn height(model: &Model, width: u16) -> u16 {
     u16::try_from(hints).unwrap_or(2).min(3) + 2
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, why_squeezed: bool) {
     let mut lines = vec![Line::styled(
         "─".repeat(usize::from(area.width)),
         theme.border(),
@@ -63,6 +63,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     lines.extend(hint_lines(model, area.width, theme));
     let notice = match &model.notice {
         Some(n) => Line::styled(format!(" {n}"), theme.warn()),
+        None if why_squeezed => Line::styled(
+            " The why panel covers part of this screen: w hides it (wider windows: beside).",
+            theme.dim(),
+        ),
         None => Line::styled(
             " Nothing changes unless you confirm it. midrescue never starts the MID service.",
             theme.dim(),

@@ -29,6 +29,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         text::ellipsize(&model.opts.host, 20),
         text::duration(model.elapsed_secs())
     );
+    let right = if left.chars().count() + right.chars().count() + 1 > usize::from(area.width) {
+        format!(
+            "MID {} · {} ",
+            text::ellipsize(mid, 16),
+            text::duration(model.elapsed_secs())
+        )
+    } else {
+        right
+    };
     let pad = usize::from(area.width)
         .saturating_sub(left.chars().count() + right.chars().count())
         .max(1);

@@ -40,30 +40,69 @@ pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     ])
     .areas(area);
     header::draw(frame, head, model, theme);
-    footer::draw(frame, foot, model, theme);
 
-    let (main, why_area) = split_for_why(model, body);
+    let (main, why_area) = split_for_why(model, body, theme);
+    let why_squeezed = model.why_open && why_area.is_none();
+    footer::draw(frame, foot, model, theme, why_squeezed);
     draw_step(frame, main, model, theme);
     if let Some(a) = why_area {
         why::draw(frame, a, model, theme);
+    } else if why_squeezed {
+        // No room beside or below: the why text sits over the screen until `w` hides it.
+        why::draw_popup(frame, body, model, theme);
     }
     overlay::draw(frame, area, model, theme);
 }
 
-fn split_for_why(model: &Model, body: Rect) -> (Rect, Option<Rect>) {
+/// Rows of the why panel below the screen at narrow widths, never taking rows the screen uses:
+/// the screen is drawn once off-screen to see how much of the body it fills.
+fn split_for_why(model: &Model, body: Rect, theme: &Theme) -> (Rect, Option<Rect>) {
     if !model.why_open {
         return (body, None);
     }
     if body.width >= WIDE {
         let [main, side] =
             Layout::horizontal([Constraint::Min(60), Constraint::Length(44)]).areas(body);
-        (main, Some(side))
-    } else {
-        let h = why::height(model, body.width).min(body.height / 2);
-        let [main, bottom] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(h)]).areas(body);
-        (main, Some(bottom))
+        return (main, Some(side));
     }
+    let used = rows_used(model, body, theme);
+    let free = body.height.saturating_sub(used);
+    let want = why::height(model, body.width);
+    if free < 4 {
+        return (body, None);
+    }
+    let h = want.min(free);
+    let [main, bottom] = Layout::vertical([Constraint::Min(1), Constraint::Length(h)]).areas(body);
+    (main, Some(bottom))
+}
+
+/// How many rows of `body` the step screen needs (its content plus the bottom border).
+fn rows_used(model: &Model, body: Rect, theme: &Theme) -> u16 {
+    let mut buf = ratatui::buffer::Buffer::empty(Rect {
+        x: 0,
+        y: 0,
+        width: body.width,
+        height: body.height,
+    });
+    let area = buf.area;
+    draw_step_into(&mut buf, area, model, theme);
+    let inner = |y: u16| {
+        (1..area.width.saturating_sub(1))
+            .any(|x| buf.cell((x, y)).is_some_and(|c| c.symbol() != " "))
+    };
+    // The last row is the bottom border; find the last interior row with content.
+    let last = (1..area.height.saturating_sub(1))
+        .rev()
+        .find(|y| inner(*y))
+        .unwrap_or(0);
+    last + 2
+}
+
+fn draw_step_into(buf: &mut ratatui::buffer::Buffer, area: Rect, model: &Model, theme: &Theme) {
+    let backend = ratatui::backend::TestBackend::new(area.width, area.height);
+    let Ok(mut t) = ratatui::Terminal::new(backend);
+    let _ = t.draw(|f| draw_step(f, area, model, theme));
+    buf.merge(t.backend().buffer());
 }
 
 fn draw_step(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {

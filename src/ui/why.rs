@@ -50,3 +50,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         .block(block);
     frame.render_widget(p, area);
 }
+
+/// The panel as a popup over the lower part of `body` (narrow screens without room for it).
+pub fn draw_popup(frame: &mut Frame, body: Rect, model: &Model, theme: &Theme) {
+    let h = height(model, body.width.saturating_sub(4)).min(body.height);
+    let area = Rect {
+        x: body.x + 2,
+        y: body.y + body.height.saturating_sub(h),
+        width: body.width.saturating_sub(4),
+        height: h,
+    };
+    frame.render_widget(ratatui::widgets::Clear, area);
+    draw(frame, area, model, theme);
+}

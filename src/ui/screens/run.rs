@@ -1,7 +1,7 @@
 //! Run: exactly what will run, with focus on Cancel and a deliberate move to proceed.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -15,7 +15,8 @@ use super::panel;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let width = usize::from(area.width);
-    let mut lines = vec![Line::raw("")];
+    let mut lines = vec![];
+    let mut buttons: Option<Vec<Line>> = None;
     if let Some(reason) = &model.run.fallback_reason {
         lines.push(Line::styled(
             " ! The script answered that the upgrade service is not installed:",
@@ -71,17 +72,18 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                     theme.warn(),
                 ));
             }
-            lines.push(Line::raw(""));
             let proceed = if model.opts.dry_run {
                 "Run (dry run)"
             } else {
                 "Run it"
             };
-            lines.push(text::buttons(model.run.focus, "Cancel", proceed, theme));
-            lines.push(Line::styled(
-                "   Focus starts on Cancel: Tab moves to Run, Enter presses.",
-                theme.dim(),
-            ));
+            buttons = Some(vec![
+                text::buttons(model.run.focus, "Cancel", proceed, theme),
+                Line::styled(
+                    "   Focus starts on Cancel: Tab moves to Run, Enter presses.",
+                    theme.dim(),
+                ),
+            ]);
         }
     }
     if model.run.cancelled {
@@ -101,10 +103,17 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             Span::raw(error.clone()),
         ]));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel("Run · re-run the upgrade", theme)),
-        area,
-    );
+    // The buttons keep their place at the bottom, so a long command never pushes them away.
+    let block = panel("Run · re-run the upgrade", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let button_rows = if buttons.is_some() { 3 } else { 0 };
+    let [body, foot] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(button_rows)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    if let Some(b) = buttons {
+        let mut v = vec![Line::raw("")];
+        v.extend(b);
+        frame.render_widget(Paragraph::new(v), foot);
+    }
 }

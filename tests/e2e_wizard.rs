@@ -1,0 +1,202 @@
+//! End to end: the real binary in a pseudo-terminal (portable-pty + vt100, 80x24) driving
+//! `demo` like an operator would, until the MID is Up; then `q` and the terminal is restored.
+
+#![cfg(unix)]
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+struct Screen {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+struct Session {
+    screen: Arc<Mutex<Screen>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _tmp: tempfile::TempDir,
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Session {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let pty = native_pty_system();
+        let pair = pty
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_midrescue"));
+        cmd.args(args);
+        cmd.arg("--log-file");
+        cmd.arg(tmp.path().join("midrescue.log"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("TMPDIR", tmp.path());
+        cmd.env("HOME", tmp.path());
+        cmd.env_remove("NO_COLOR");
+        cmd.cwd(tmp.path());
+        let child = pair.slave.spawn_command(cmd).expect("spawn");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(Screen {
+            parser: vt100::Parser::new(
+                std::num::NonZeroU16::new(24).unwrap(),
+                std::num::NonZeroU16::new(80).unwrap(),
+                0,
+            ),
+            raw: Vec::new(),
+        }));
+        let s2 = screen.clone();
+        // Keep the master alive as long as the reader runs.
+        std::thread::spawn(move || {
+            let _master = pair.master;
+            let mut buf = [0u8; 8192];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        let mut s = s2.lock().unwrap();
+                        s.parser.process(&buf[..n]);
+                        s.raw.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        });
+        Session {
+            screen,
+            writer,
+            child,
+            _tmp: tmp,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().unwrap().parser.screen().contents()
+    }
+
+    fn wait_for(&self, text: &str, secs: u64) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if self.contents().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("`{text}` did not appear; screen:\n{}", self.contents());
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).expect("write");
+        self.writer.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn finish(mut self) -> (String, Vec<u8>) {
+        let end = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            assert!(Instant::now() < end, "did not exit:\n{}", self.contents());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let s = self.screen.lock().unwrap();
+        (s.parser.screen().contents(), s.raw.clone())
+    }
+}
+
+const ENTER: &str = "\r";
+const TAB: &str = "\t";
+
+fn through_to_run(s: &mut Session) {
+    s.wait_for("The upgrade crashed midway", 15);
+    assert!(s.contents().contains("Step 1 of 6"));
+    // Training: the why panel is open by default; the trainee reads it, then hides it.
+    s.wait_for("Why: Detect", 5);
+    s.press("w");
+    s.press(ENTER);
+    s.wait_for("DO NOT START THE MID SERVICE", 5);
+    // Enter is refused until the warning is acknowledged.
+    s.press(ENTER);
+    s.wait_for("Not now: press a first", 5);
+    s.press("a");
+    s.press(ENTER);
+    s.wait_for("Bundle saved", 20);
+    s.press(ENTER);
+    s.wait_for("[ Run it ]", 10);
+    assert!(
+        s.contents().contains("▶ [ Cancel ]"),
+        "focus must start on Cancel"
+    );
+}
+
+#[test]
+fn demo_file_lock_timeout_reaches_up_and_restores_the_terminal() {
+    let mut s = Session::start(&["demo", "--scenario", "file-lock-timeout", "--speed", "50"]);
+    through_to_run(&mut s);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("RECOVERED: the MID Server is Up", 20);
+    assert!(s.contents().contains("What `file-lock-timeout` taught"));
+    s.press("q");
+    let (screen, raw) = s.finish();
+    // Alternate screen left (xterm 1049 reset), and the summary stays on the normal screen.
+    let left = raw.windows(8).any(|w| w == b"\x1b[?1049l");
+    assert!(left, "the alternate screen was not left");
+    assert!(screen.contains("midrescue: recovered"), "{screen}");
+}
+
+#[test]
+fn demo_service_not_installed_goes_through_the_fallback() {
+    let mut s = Session::start(&[
+        "demo",
+        "--scenario",
+        "service-not-installed",
+        "--speed",
+        "50",
+    ]);
+    through_to_run(&mut s);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for(
+        "The script answered that the upgrade service is not installed",
+        20,
+    );
+    s.wait_for("This starts the upgrade wrapper (fallback)", 10);
+    assert!(
+        s.contents().contains("▶ [ Cancel ]"),
+        "fallback focus starts on Cancel"
+    );
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("RECOVERED: the MID Server is Up", 25);
+    s.press("q");
+    let (screen, raw) = s.finish();
+    assert!(raw.windows(8).any(|w| w == b"\x1b[?1049l"));
+    assert!(screen.contains("midrescue: recovered"), "{screen}");
+}
+
+#[test]
+fn no_tty_gives_a_clear_message() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .arg("--agent-dir")
+        .arg(std::env::temp_dir())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs an interactive terminal"), "{err}");
+    assert!(err.contains("midrescue detect"), "{err}");
+    assert!(err.contains("midrescue collect"), "{err}");
+    assert!(err.contains("midrescue resume"), "{err}");
+}
