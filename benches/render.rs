@@ -62,7 +62,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("push_1000_lines_into_a_pane", |b| {
-        let lines: Vec<String> = (0..1000).map(|i| format!("\u{1b}[32mINFO\u{1b}[0m line {i}")).collect();
+        let lines: Vec<String> = (0..1000)
+            .map(|i| format!("\u{1b}[32mINFO\u{1b}[0m line {i}"))
+            .collect();
         let mut pane = midrescue::wizard::pane::LogPane::new(LogSource::AgentLog);
         b.iter(|| pane.push_lines(&lines))
     });

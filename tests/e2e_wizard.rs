@@ -200,3 +200,94 @@ fn no_tty_gives_a_clear_message() {
     assert!(err.contains("midrescue collect"), "{err}");
     assert!(err.contains("midrescue resume"), "{err}");
 }
+
+/// CPU time (utime + stime) of a process, in milliseconds.
+fn cpu_ms(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the `(comm)`: state is field 3; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    ticks * 1000 / hz
+}
+
+/// The wizard's idle CPU while watching quiet logs, against `tail -F` on the same three files
+/// over the same time. A measurement, not a check: run it on purpose.
+///
+///     cargo test --release --test e2e_wizard idle_cpu -- --ignored --nocapture
+#[test]
+#[ignore]
+fn idle_cpu_while_watching_quiet_logs() {
+    let secs = 20;
+    // A very slow simulated upgrade: after the first lines the logs stay quiet.
+    let mut s = Session::start(&[
+        "demo",
+        "--scenario",
+        "file-lock-timeout",
+        "--speed",
+        "0.002",
+    ]);
+    through_to_run(&mut s);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("Timeline", 20);
+    std::thread::sleep(Duration::from_secs(3));
+    let root = std::fs::read_dir(s._tmp.path().join("midrescue-demo"))
+        .expect("demo dir")
+        .filter_map(Result::ok)
+        .next()
+        .expect("lab")
+        .path();
+    let mut files: Vec<std::path::PathBuf> = vec![
+        root.join("agent/logs/agent0.log.0"),
+        root.join("agent/logs/wrapper.log"),
+    ];
+    for e in walk(&root.join("agent/work")) {
+        if e.ends_with("glide-dist-upgrade.log") {
+            files.push(e);
+        }
+    }
+    let tail = std::process::Command::new("tail")
+        .arg("-F")
+        .args(&files)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("tail");
+    let pid = s.child.process_id().expect("pid");
+    let (w0, t0) = (cpu_ms(pid), cpu_ms(tail.id()));
+    std::thread::sleep(Duration::from_secs(secs));
+    let (w1, t1) = (cpu_ms(pid), cpu_ms(tail.id()));
+    let mut tail = tail;
+    let _ = tail.kill();
+    let _ = tail.wait();
+    let wizard = w1 - w0;
+    let tailcpu = t1 - t0;
+    println!(
+        "idle CPU over {secs} s: midrescue wizard {wizard} ms ({:.2}% of one core), tail -F on the same {} files {tailcpu} ms",
+        wizard as f64 / (secs as f64 * 10.0),
+        files.len()
+    );
+    assert!(s.contents().contains("Step 5 of 6"), "{}", s.contents());
+    s.press("q");
+    s.press(TAB);
+    s.press(ENTER);
+    let _ = s.finish();
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.filter_map(Result::ok) {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
