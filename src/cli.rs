@@ -105,6 +105,15 @@ pub struct WizardArgs {
     /// Monochrome screens (also when NO_COLOR is set).
     #[arg(long)]
     pub no_color: bool,
+
+    /// Also confirm Up with the instance (read-only ecc_agent query) as this user. The password
+    /// comes from MIDRESCUE_INSTANCE_PASSWORD or a prompt before the screen opens.
+    #[arg(long, value_name = "USER")]
+    pub instance_user: Option<String>,
+
+    /// Instance URL for the check (default: `url` from config.xml).
+    #[arg(long, value_name = "URL", requires = "instance_user")]
+    pub instance_url: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

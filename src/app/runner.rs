@@ -12,6 +12,7 @@ use crate::bundle::{self, CollectOptions, ExtraFile, Progress, SystemFacts};
 use crate::host::Host;
 use crate::lab::SimTarget;
 use crate::mid::report::DetectReport;
+use crate::platform::instance::Credentials;
 use crate::platform::privilege;
 use crate::platform::runner::{self, RunKind, RunPlan};
 use crate::wizard::msg::{BundleInfo, CollectProgress, PlanInfo, PlanKind, RunOutcome};
@@ -27,6 +28,8 @@ pub struct RunnerConfig {
     /// Give up judging after this long (the upgrade itself keeps running).
     pub watch_timeout: Duration,
     pub stall_after: Duration,
+    /// Instance URL and credentials for the read-only Up check, when configured.
+    pub instance: Option<(String, Credentials)>,
 }
 
 /// What the engine found so far (shared by the tasks).
@@ -157,10 +160,17 @@ impl Runner {
                 }
             }
             Effect::CheckInstance { run } => {
-                let _ = self.tx.send(Msg::InstanceResult {
-                    run,
-                    result: Err("no instance check configured".into()),
-                });
+                let mut s = lock(&self.state);
+                ensure_session(&self.cfg, &self.tx, &mut s);
+                match &s.session {
+                    Some(sess) => sess.send(Cmd::Instance(run)),
+                    None => {
+                        let _ = self.tx.send(Msg::InstanceResult {
+                            run,
+                            result: Err("nothing detected yet".into()),
+                        });
+                    }
+                }
             }
         }
         Flow::Continue
@@ -194,6 +204,7 @@ fn ensure_session(cfg: &RunnerConfig, tx: &UnboundedSender<Msg>, s: &mut State) 
             tx.clone(),
             cfg.watch_timeout,
             cfg.stall_after,
+            cfg.instance.clone(),
         ));
     }
 }

@@ -14,9 +14,10 @@ use crate::follow::{FollowConfig, FollowEvent, Follower, StartAt};
 use crate::host::Host;
 use crate::mid::milestones::{Milestone, Outcome, Probe, Source, Watch, WatchConfig, WatchEvent};
 use crate::mid::report::DetectReport;
+use crate::platform::instance::{self, Credentials};
 use crate::platform::runner::{self, Running};
 use crate::platform::service::ServiceState;
-use crate::wizard::msg::{MilestoneEvent, MilestoneId, RunOutcome};
+use crate::wizard::msg::{InstanceStatus, MilestoneEvent, MilestoneId, RunOutcome};
 use crate::wizard::pane::LogSource;
 use crate::wizard::{Msg, RunId};
 
@@ -32,6 +33,8 @@ pub enum Cmd {
         running: Running,
     },
     Probe(RunId),
+    /// Ask the instance about the MID (read-only).
+    Instance(RunId),
     Stop,
 }
 
@@ -52,12 +55,13 @@ pub fn spawn(
     tx: UnboundedSender<Msg>,
     timeout: Duration,
     stall: Duration,
+    instance: Option<(String, Credentials)>,
 ) -> SessionHandle {
     let (cmd, rx) = channel();
     let spawned = std::thread::Builder::new()
         .name("midrescue-watch".into())
         .spawn(move || {
-            let mut s = Session::new(report, host, tx, timeout, stall);
+            let mut s = Session::new(report, host, tx, timeout, stall, instance);
             s.run(rx);
         });
     if let Err(e) = spawned {
@@ -92,6 +96,8 @@ struct Session {
     said_not_installed: Option<String>,
     stalled: bool,
     finished: bool,
+    instance: Option<(String, Credentials)>,
+    began_utc: chrono::DateTime<chrono::Utc>,
 }
 
 const LABELS: [(&str, LogSource); 3] = [
@@ -107,6 +113,7 @@ impl Session {
         tx: UnboundedSender<Msg>,
         timeout: Duration,
         stall: Duration,
+        instance: Option<(String, Credentials)>,
     ) -> Self {
         let mut follower = Follower::new(FollowConfig {
             poll_interval: POLL,
@@ -124,7 +131,7 @@ impl Session {
             stall_after: stall,
             timeout,
             target_version: report.target_version.clone(),
-            require_instance: false,
+            require_instance: instance.is_some(),
         });
         Session {
             report,
@@ -140,6 +147,8 @@ impl Session {
             said_not_installed: None,
             stalled: false,
             finished: false,
+            instance,
+            began_utc: chrono::Utc::now(),
         }
     }
 
@@ -212,8 +221,59 @@ impl Session {
                 }
                 self.events(ev);
             }
+            Cmd::Instance(run) => self.ask_instance(run),
             Cmd::Stop => {}
         }
+    }
+
+    fn ask_instance(&mut self, run: RunId) {
+        let Some((url, creds)) = self.instance.clone() else {
+            let _ = self.tx.send(Msg::InstanceResult {
+                run,
+                result: Err("no instance check configured".into()),
+            });
+            return;
+        };
+        let name = self.report.mid_name.clone().unwrap_or_default();
+        let (result, probe) = match instance::fetch(&url, &name, &creds, Duration::from_secs(10)) {
+            Ok(Some(rec)) => {
+                let (up, detail) =
+                    instance::judge(&rec, self.report.target_version.as_deref(), self.began_utc);
+                let status = InstanceStatus {
+                    status: rec.status.clone(),
+                    version: Some(rec.version.clone()).filter(|v| !v.is_empty()),
+                    validated: match rec.validated.as_str() {
+                        "true" => Some(true),
+                        "false" => Some(false),
+                        _ => None,
+                    },
+                };
+                (Ok(status), Probe::Instance { up, detail })
+            }
+            Ok(None) => {
+                let why = format!("the instance has no MID Server named {name:?}");
+                (
+                    Err(why.clone()),
+                    Probe::Instance {
+                        up: false,
+                        detail: why,
+                    },
+                )
+            }
+            Err(e) => {
+                let why = format!("{e:#}");
+                (
+                    Err(why.clone()),
+                    Probe::Instance {
+                        up: false,
+                        detail: why,
+                    },
+                )
+            }
+        };
+        let _ = self.tx.send(Msg::InstanceResult { run, result });
+        let ev = self.watch.probe(probe, self.began.elapsed());
+        self.events(ev);
     }
 
     fn poll(&mut self) {

@@ -53,6 +53,14 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         out,
         Theme::from_env(args.no_color),
         log_path,
+        // The lab's instance stand-in answers the read-only Up check with practice credentials.
+        made.instance.as_ref().and_then(|i| {
+            let url = i.url.clone()?;
+            Some((
+                Some(url),
+                crate::platform::instance::Credentials::new(&i.user, &i.password),
+            ))
+        }),
     );
     // The demo's simulated processes end with the demo; a real upgrade would run on.
     match lab::stop(&made.root) {

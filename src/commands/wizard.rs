@@ -42,6 +42,16 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         Platform::host(),
         &SystemExec::default(),
     )?;
+    let instance = match &args.instance_user {
+        Some(user) => Some((
+            args.instance_url.clone(),
+            crate::platform::instance::Credentials::new(
+                user,
+                crate::platform::instance::password_from_env_or_prompt(user)?,
+            ),
+        )),
+        None => None,
+    };
     let opts = Options {
         dry_run: args.dry_run,
         host: host_name(),
@@ -57,8 +67,12 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         out,
         Theme::from_env(args.no_color),
         log_path,
+        instance,
     )
 }
+
+/// The instance check: a URL given, else the install's own (`url` in config.xml).
+pub type InstanceCheck = (Option<String>, crate::platform::instance::Credentials);
 
 /// Run the wizard and print the summary; shared with `demo`.
 pub fn launch(
@@ -67,7 +81,14 @@ pub fn launch(
     out_dir: PathBuf,
     theme: Theme,
     log_path: Option<&Path>,
+    instance: Option<InstanceCheck>,
 ) -> anyhow::Result<u8> {
+    let mut opts = opts;
+    let instance = instance.and_then(|(url, creds)| {
+        let url = url.or_else(|| instance_url_of(&installs))?;
+        Some((url, creds))
+    });
+    opts.instance_check = instance.is_some();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let journal_path = out_dir.join(format!("midrescue-journal-{stamp}.txt"));
     let cfg = AppConfig {
@@ -79,6 +100,7 @@ pub fn launch(
             journal_path,
             watch_timeout: WATCH_TIMEOUT,
             stall_after: STALL_AFTER,
+            instance,
         },
         log_file: log_path.map(Path::to_path_buf),
     };
@@ -89,4 +111,11 @@ pub fn launch(
 
 pub fn host_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// `url` from config.xml of the only install (the check needs to know which instance to ask).
+fn instance_url_of(installs: &[PathBuf]) -> Option<String> {
+    let [one] = installs else { return None };
+    let host = crate::host::Host::for_install(one);
+    crate::mid::detect::detect(one, &host).ok()?.instance_url
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::mid::report::Verdict;
-use crate::platform::service::{ServiceState, StartType};
+use crate::platform::service::StartType;
 
 use super::effect::{Effect, JournalEntry};
 use super::keymap::{self, Action};
@@ -16,6 +16,8 @@ use super::{RunId, Timestamp};
 pub const PROBE_EVERY_SECS: i64 = 5;
 /// Seconds between two instance checks while watching (when configured).
 pub const INSTANCE_EVERY_SECS: i64 = 15;
+/// Seconds between two instance checks once only the instance's word is missing.
+pub const INSTANCE_SOON_SECS: i64 = 3;
 
 /// Begin: pick, detect, or say that nothing was found.
 pub fn start(m: &mut Model, installs: Vec<PathBuf>) -> Vec<Effect> {
@@ -196,16 +198,8 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             }
             m.dirty = true;
             m.probe_run = None;
+            // Shown as a signal; the timeline follows the milestone watch alone.
             m.service = Some(service);
-            if service == ServiceState::Running {
-                let now = m.now;
-                reach(
-                    m,
-                    MilestoneId::ServiceRunning,
-                    now,
-                    Some("service query: running".into()),
-                );
-            }
             vec![]
         }
         Msg::InstanceResult { run, result } => {
@@ -238,10 +232,17 @@ fn tick(m: &mut Model, now: Timestamp) -> Vec<Effect> {
         m.last_probe = Some(now);
         fx.push(Effect::Probe { run });
     }
-    if m.opts.instance_check
-        && m.instance_run.is_none()
-        && due(m.last_instance_check, INSTANCE_EVERY_SECS)
-    {
+    // Once every local signal is in, only the instance is missing: ask it more often.
+    let only_instance_left = m
+        .timeline
+        .iter()
+        .all(|r| r.id == MilestoneId::InstanceUp || r.reached_at.is_some());
+    let every = if only_instance_left {
+        INSTANCE_SOON_SECS
+    } else {
+        INSTANCE_EVERY_SECS
+    };
+    if m.opts.instance_check && m.instance_run.is_none() && due(m.last_instance_check, every) {
         let run = m.new_run();
         m.instance_run = Some(run);
         m.last_instance_check = Some(now);

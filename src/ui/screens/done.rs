@@ -147,7 +147,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 }
 
 fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {
-    for e in ev.iter().take(5) {
+    for e in ev.iter().take(9) {
         lines.push(Line::styled(
             text::ellipsize(&format!("   · {e}"), width.saturating_sub(3)),
             theme.dim(),
