@@ -338,7 +338,11 @@ fn healthy_and_stopped_from_files_alone() {
         ],
     );
     assert_eq!(run(&f).verdict, Verdict::Stopped);
-    // A finished upgrade: the MID started after the marker.
+    // A finished upgrade: the MID started after the marker, on the new version.
+    f.write(
+        "package/meta/mid-core.meta.properties",
+        &format!("package.filename=mid-core.{NEW}.universal.universal.zip\n"),
+    );
     let temp = f.temp_folder("6000-0", &[]);
     let mut lines = iso_upgrade_lines(&f.marker_text(&temp));
     lines.push(iso(50, "MIDServer", "Initializing MID Server"));
@@ -486,6 +490,27 @@ fn every_finding_code() {
         .expect("killmode");
     assert_eq!(km.evidence[0].line, 3);
 
+    // Root-owned files while the service runs as `midserver`: files made by a root test run
+    // are root-owned; made by another user they are not, and must not be reported.
+    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f.agent).unwrap());
+    write_file(
+        &f.root.path().join("sysroot/etc/passwd"),
+        format!(
+            "root:x:0:0::/root:/bin/sh\nmidserver:x:{}:1::/home/m:/bin/sh\n",
+            me + 1
+        )
+        .as_bytes(),
+    );
+    let r = detect_with(&f.agent, &h, &f.options()).unwrap();
+    let root = r.findings.iter().find(|x| x.code == RootOwnedFiles);
+    if me == 0 {
+        let root = root.expect("root_owned_files");
+        assert!(root.evidence[0].text.contains("midserver"));
+        assert!(root.evidence.len() <= 5);
+    } else {
+        assert!(root.is_none());
+    }
+
     let f = MidFixture::new(Platform::Windows);
     let temp = f.temp_folder("1569035472492-0", &[]);
     f.agent_log(0, &legacy_upgrade_lines(&f.marker_text(&temp)));
@@ -532,4 +557,49 @@ fn every_finding_code() {
     assert!(r.service.upgrade_process_running);
     assert!(codes(&r).contains(&UpgradeProcessRunning));
     assert!(codes(&r).contains(&ServiceNotInstalled));
+}
+
+/// KB0792621: the service was started on the half-upgraded install. The start line must not
+/// hide the crash: the installed version is still the old one, and the temp folder is gone.
+#[test]
+fn service_started_mid_upgrade_is_temp_folder_lost_not_stopped() {
+    for service in [ServiceState::Running, ServiceState::Stopped] {
+        let f = MidFixture::new(Platform::Windows);
+        let mut lines = legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0");
+        lines.push(legacy(40, "MIDServer", "MID Server starting"));
+        lines.push(legacy(41, "MIDServer", "MID Server started"));
+        f.agent_log(0, &lines);
+        let host = host(f.platform, service, Some(StartType::Auto));
+        let r = detect_with(&f.agent, &host, &f.options()).expect("detect");
+        assert_eq!(r.verdict, Verdict::TempFolderLost, "service {service:?}");
+        let finding = r
+            .findings
+            .iter()
+            .find(|x| x.code == FindingCode::ServiceStartedMidUpgrade)
+            .expect("service_started_mid_upgrade finding");
+        assert!(
+            finding
+                .evidence
+                .iter()
+                .any(|e| e.text.contains("MID Server started"))
+        );
+        assert!(r.upgrade.is_some_and(|u| u.marker_line.is_some()));
+    }
+}
+
+/// The same log after a successful upgrade (installed version = the assigned one) is healthy.
+#[test]
+fn start_after_a_finished_upgrade_is_not_flagged() {
+    let f = MidFixture::new(Platform::Windows);
+    f.write(
+        "package/meta/mid-core.meta.properties",
+        &format!("package.filename=mid-core.{NEW}.universal.universal.zip\n"),
+    );
+    let mut lines = legacy_upgrade_lines("C:\\WINDOWS\\TEMP\\1569035472492-0");
+    lines.push(legacy(41, "MIDServer", "MID Server started"));
+    f.agent_log(0, &lines);
+    let host = host(f.platform, ServiceState::Running, Some(StartType::Auto));
+    let r = detect_with(&f.agent, &host, &f.options()).expect("detect");
+    assert_eq!(r.verdict, Verdict::Healthy);
+    assert!(!codes(&r).contains(&FindingCode::ServiceStartedMidUpgrade));
 }

@@ -30,13 +30,15 @@ fn run_spec(spec: &CommandSpec, cwd: &Path) -> Output {
 fn run_script(l: &Lab) -> std::io::Result<Output> {
     let temp = l.made.temp_dir.clone().unwrap();
     let uw = temp.join("upgrade-wrapper");
-    match lab::simulator_command(l.root(), SimTarget::Script) {
-        Some(spec) => Ok(run_spec(&spec, &uw)),
-        None => Command::new("./glide-dist-upgrade.sh")
+    if l.made.platform == midrescue::platform::Platform::Linux {
+        // As the KB says: from its folder, `./glide-dist-upgrade.sh start`.
+        return Command::new("./glide-dist-upgrade.sh")
             .arg("start")
             .current_dir(uw.join("bin"))
-            .output(),
+            .output();
     }
+    let spec = lab::simulator_command(l.root(), SimTarget::Script).unwrap();
+    Ok(run_spec(&spec, &uw))
 }
 
 fn read(p: &Path) -> String {
@@ -279,8 +281,11 @@ fn service_control_keeps_the_start_type_in_the_lab_file() {
         lab::read_lab_info(l.root()).unwrap().start_type,
         Some(StartType::Manual)
     );
-    // A Linux layout runs its real script; only Windows layouts need a stand-in command.
-    assert!(lab::simulator_command(l.root(), SimTarget::Script).is_none());
+    // A Linux layout runs its real script; it has no wrapper-exe fallback.
+    let spec = lab::simulator_command(l.root(), SimTarget::Script).unwrap();
+    assert_eq!(PathBuf::from(&spec.program), l.made.script.clone().unwrap());
+    assert_eq!(spec.args, ["start"]);
+    assert!(lab::simulator_command(l.root(), SimTarget::WrapperExe).is_none());
 }
 
 #[test]
@@ -383,4 +388,82 @@ fn a_lab_writes_nothing_outside_its_folder() {
         std::fs::read_to_string(parent.path().join("neighbour.txt")).unwrap(),
         "untouched"
     );
+}
+
+#[test]
+fn the_runner_command_of_a_non_executable_script_is_refused_like_the_real_one() {
+    let l = Lab::new("script-not-executable", SPEED);
+    let spec = lab::simulator_command(l.root(), SimTarget::Script).unwrap();
+    let err = Command::new(&spec.program)
+        .args(&spec.args)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    let report = detect(l.agent(), l.root());
+    assert_eq!(report["upgrade"]["script_executable"], false);
+    assert!(
+        !l.made
+            .temp_dir
+            .as_ref()
+            .unwrap()
+            .join("upgrade-wrapper/logs/glide-dist-upgrade.log")
+            .exists(),
+        "the upgrade never ran"
+    );
+}
+
+#[test]
+fn a_running_upgrade_is_seen_through_a_symlink_and_ends_with_lab_stop() {
+    let l = Lab::new("antivirus-access-denied", 1.0);
+    let link_dir = tempfile::tempdir().unwrap();
+    let link = link_dir.path().join("via-link");
+    std::os::unix::fs::symlink(l.root(), &link).unwrap();
+    let spec = lab::simulator_command(&link, SimTarget::Script).unwrap();
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .current_dir(link_dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let svc = lab::service_control(l.root()).unwrap();
+    assert!(wait_for(Duration::from_secs(5), || svc.upgrade_process_running()));
+    assert!(
+        lab::service_control(&link)
+            .unwrap()
+            .upgrade_process_running()
+    );
+    assert_eq!(ecc_status(&l).0, "Upgrading");
+    let report = lab::stop(l.root()).unwrap();
+    assert!(
+        report.ended.iter().any(|(role, _)| role == "simulate"),
+        "{report:?}"
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "an interrupted upgrade is no success"
+    );
+    assert!(!svc.upgrade_process_running());
+    assert_eq!(svc.query().state, ServiceState::Stopped);
+}
+
+#[test]
+fn the_upgrade_survives_its_reader_going_away() {
+    let l = Lab::new("service-not-installed", SPEED);
+    let spec = lab::simulator_command(l.root(), SimTarget::WrapperExe).unwrap();
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .current_dir(std::env::temp_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The UI quits: both pipes close before the console lines are written.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_upgraded(&l);
 }

@@ -232,7 +232,8 @@ fn write_zip(
         .compression_method(method)
         .compression_level((level > 0).then_some(i64::from(level)))
         .unix_permissions(0o644);
-    let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
+    let mut zip =
+        zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
 
     let scanner = timeline::Scanner::default();
     let ctx = worker::Ctx {
@@ -293,10 +294,10 @@ fn write_zip(
                 Msg::Done(_, d) if first_err.is_none() => {
                     let d = *d;
                     if let Err(e) = zip.add_prepared_file(d.prepared) {
-                        first_err = Some(anyhow::Error::new(e).context(format!(
-                            "writing {} into the bundle",
-                            job.zip_path
-                        )));
+                        first_err = Some(
+                            anyhow::Error::new(e)
+                                .context(format!("writing {} into the bundle", job.zip_path)),
+                        );
                         cancel.store(true, Ordering::Relaxed);
                         continue;
                     }
@@ -358,38 +359,34 @@ fn write_zip(
         "system.txt".into(),
         summary::system_txt(facts, &opts.agent_dir, &plan.temp_dirs, &created_at).into_bytes(),
     ));
-    generated.push((
-        "diagnosis.json".into(),
-        serde_json::to_vec_pretty(report)?,
-    ));
+    generated.push(("diagnosis.json".into(), serde_json::to_vec_pretty(report)?));
     let gen_time = worker::to_zip_time(now.naive_utc()).unwrap_or_default();
-    let add_generated =
-        |zip: &mut zip::ZipWriter<BufWriter<File>>,
-         entries: &mut Vec<Entry>,
-         totals: &mut Counts,
-         path: String,
-         raw: &[u8]|
-         -> anyhow::Result<()> {
-            let mut counts = Counts::new();
-            let bytes = rules.redact_text(raw, &mut counts);
-            zip.start_file(path.as_str(), options.last_modified_time(gen_time))?;
-            zip.write_all(&bytes)?;
-            for (k, v) in &counts {
-                *totals.entry(k.clone()).or_default() += v;
-            }
-            entries.push(Entry {
-                zip_path: path,
-                source: None,
-                source_size: None,
-                size: bytes.len() as u64,
-                mtime: Some(created_at.clone()),
-                sha256: worker::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
-                truncated: false,
-                note: None,
-                redactions: counts,
-            });
-            Ok(())
-        };
+    let add_generated = |zip: &mut zip::ZipWriter<BufWriter<File>>,
+                         entries: &mut Vec<Entry>,
+                         totals: &mut Counts,
+                         path: String,
+                         raw: &[u8]|
+     -> anyhow::Result<()> {
+        let mut counts = Counts::new();
+        let bytes = rules.redact_text(raw, &mut counts);
+        zip.start_file(path.as_str(), options.last_modified_time(gen_time))?;
+        zip.write_all(&bytes)?;
+        for (k, v) in &counts {
+            *totals.entry(k.clone()).or_default() += v;
+        }
+        entries.push(Entry {
+            zip_path: path,
+            source: None,
+            source_size: None,
+            size: bytes.len() as u64,
+            mtime: Some(created_at.clone()),
+            sha256: worker::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+            truncated: false,
+            note: None,
+            redactions: counts,
+        });
+        Ok(())
+    };
     for (path, raw) in generated {
         add_generated(&mut zip, &mut entries, &mut totals, path, &raw)?;
     }

@@ -84,7 +84,7 @@ impl RuleSet {
         let specs: Vec<(&str, String)> = vec![
             (
                 "authorization_header",
-                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|digest|negotiate|ntlm|token|hmac|sn_hmac)\s+)?([^\s"',;][^\r\n"']*)"#.to_string(),
+                r#"(?i)\b(?:proxy-)?authorization["']?\s*[:=]\s*["']?(?:(?:basic|bearer|negotiate|ntlm|token|hmac|sn_hmac)\s+([^\s"',;]+)|([^\s"',;][^\r\n]*))"#.to_string(),
             ),
             (
                 "x_sn_apikey_header",
@@ -135,9 +135,7 @@ impl RuleSet {
             user_start,
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----"),
             pem_end: re(r"-----END [A-Z0-9 ]{0,64}-----"),
-            pem_inline: re(
-                r"-----BEGIN [A-Z0-9 ]{0,64}-----(.*?)-----END [A-Z0-9 ]{0,64}-----",
-            ),
+            pem_inline: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----(.*?)-----END [A-Z0-9 ]{0,64}-----"),
             xml_param: re(r"(?s)<parameter\b[^>]*>"),
             xml_attr: re(r#"([\w.:\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#),
             xml_secret_name: re(CONFIG_SECRET_NAMES),
@@ -460,16 +458,26 @@ mod tests {
 
     #[test]
     fn masks_headers_userinfo_and_pairs() {
-        let (o, c) = red(
-            "GET / Authorization: Basic dXNlcjpzM2NyZXQ=\n\
+        let (o, c) = red("GET / Authorization: Basic dXNlcjpzM2NyZXQ= status=401\n\
+             Authorization: Digest username=\"u\", response=\"abc123\"\n\
              x-sn-apikey: now_ABC123\n\
              proxy https://bob:p@ss@proxy.example.com:8080/x ok\n\
              -Djavax.net.ssl.trustStorePassword=hunter2 -Xmx1g\n\
              wrapper.ntservice.password=Sup3r\n\
              {\"client_secret\": \"abc\\\"def\", \"name\": \"keep\"}\n\
-             url?user=a&password=xyz&x=1\n",
-        );
-        for s in ["dXNlcjpzM2NyZXQ", "now_ABC123", "bob", "p@ss", "hunter2", "Sup3r", "abc", "xyz"] {
+             url?user=a&password=xyz&x=1\n");
+        assert!(o.contains("Basic ***REDACTED*** status=401"), "{o}");
+        for s in [
+            "dXNlcjpzM2NyZXQ",
+            "abc123",
+            "now_ABC123",
+            "bob",
+            "p@ss",
+            "hunter2",
+            "Sup3r",
+            "abc",
+            "xyz",
+        ] {
             assert!(!o.contains(s), "{s} leaked in {o}");
         }
         assert!(o.contains("proxy.example.com:8080/x ok"));
@@ -496,15 +504,27 @@ mod tests {
         let mut s = set.stream();
         let mut out = Vec::new();
         let mut c = Counts::new();
-        s.push(b"before\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\r\n", &mut out, &mut c);
-        s.push(b"QUJDREVG\n-----END PRIVATE KEY-----\nafter\n", &mut out, &mut c);
+        s.push(
+            b"before\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\r\n",
+            &mut out,
+            &mut c,
+        );
+        s.push(
+            b"QUJDREVG\n-----END PRIVATE KEY-----\nafter\n",
+            &mut out,
+            &mut c,
+        );
         let o = String::from_utf8(out).unwrap();
-        assert!(!o.contains("MIIEvQIBADAN") && !o.contains("QUJDREVG"), "{o}");
+        assert!(
+            !o.contains("MIIEvQIBADAN") && !o.contains("QUJDREVG"),
+            "{o}"
+        );
         assert!(o.starts_with("before\n-----BEGIN PRIVATE KEY-----\n"));
         assert!(o.ends_with("-----END PRIVATE KEY-----\nafter\n"));
         assert!(o.contains("***REDACTED***\r\n"));
         assert_eq!(c[RULE_PEM], 1);
-        let (o, _) = red("{\"k\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"}\n");
+        let (o, _) =
+            red("{\"k\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"}\n");
         assert!(!o.contains("MIIB"));
     }
 
@@ -525,7 +545,12 @@ mod tests {
         for s in ["plain-secret", "7cHG3x8", "cid-123", "commented"] {
             assert!(!out.contains(s), "{s} leaked: {out}");
         }
-        for s in ["https://acme.service-now.com/", "mid-prod-01", "0123abcd", "\"25\""] {
+        for s in [
+            "https://acme.service-now.com/",
+            "mid-prod-01",
+            "0123abcd",
+            "\"25\"",
+        ] {
             assert!(out.contains(s), "{s} lost: {out}");
         }
         assert_eq!(c[RULE_CONFIG_XML], 4);

@@ -1,10 +1,289 @@
-//! `midrescue collect`.
+//! `midrescue collect`: find the install, detect its state, gather the system facts (the only
+//! place that runs commands for the bundle), build the support bundle with a progress line on
+//! stderr, and print where it is.
 
-use std::path::Path;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use crate::cli::{CollectArgs, EXIT_FAILED};
+use crate::bundle::{self, BundleSummary, CollectOptions, Progress, SystemFacts};
+use crate::cli::{CollectArgs, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::host::Host;
+use crate::mid::confs;
+use crate::mid::detect::detect;
+use crate::mid::locate::find_installs;
+use crate::mid::report::DetectReport;
+use crate::platform::Platform;
+use crate::platform::exec::{Exec, SystemExec};
+use crate::platform::service::processes;
 
-pub fn run(_agent_dir: Option<&Path>, _args: &CollectArgs) -> anyhow::Result<u8> {
-    eprintln!("midrescue collect: not built yet in this version.");
-    Ok(EXIT_FAILED)
+pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
+    let since = match args.since.as_deref().map(parse_since).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("midrescue collect: {e}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let installs = find_installs(agent_dir, Platform::host(), &SystemExec::default())?;
+    let dir = match installs.as_slice() {
+        [] => {
+            eprintln!(
+                "midrescue collect: no MID Server install found in the usual places.\n\
+                 Name it: midrescue collect --agent-dir DIR   (the `agent` folder or the folder holding it)"
+            );
+            return Ok(EXIT_FAILED);
+        }
+        [one] => one.clone(),
+        many => {
+            // A bundle is for one install; guessing would send support the wrong logs. Exit 2
+            // like any other incomplete command line: the operator must say which.
+            eprintln!(
+                "midrescue collect: found {} MID Server installs:",
+                many.len()
+            );
+            for d in many {
+                eprintln!("  {}", d.display());
+            }
+            eprintln!("Say which one: midrescue collect --agent-dir DIR");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let host = Host::for_install(&dir);
+    let report = detect(&dir, &host)?;
+    if report.verdict == crate::mid::report::Verdict::NotAMidServer {
+        eprintln!(
+            "midrescue collect: {} does not look like a MID Server install (no config.xml, conf/ or logs/).",
+            dir.display()
+        );
+        return Ok(EXIT_FAILED);
+    }
+    let exec: Arc<dyn Exec> = Arc::new(SystemExec::default());
+    let facts = gather_facts(&host, &report, exec.as_ref());
+
+    let mut opts = CollectOptions::new(
+        report.agent_dir.clone(),
+        args.out.clone().unwrap_or_else(bundle::default_out_dir),
+    );
+    opts.max_file_bytes = args.max_file_mb.max(1).saturating_mul(1024 * 1024);
+    opts.since = since;
+    opts.extra_rules_file = args.redact_rules.clone();
+
+    let mut line = ProgressLine::new(std::io::stderr().is_terminal());
+    let summary = bundle::collect(&opts, &report, &facts, &mut |p| line.show(&p));
+    line.finish();
+    let summary = summary?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print!("{}", render(&summary));
+    }
+    Ok(EXIT_OK)
+}
+
+/// `YYYY-MM-DD` (a full RFC 3339 time is accepted and its UTC date used).
+pub fn parse_since(s: &str) -> Result<chrono::NaiveDate, String> {
+    let s = s.trim();
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d);
+    }
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc).date_naive());
+    }
+    Err(format!("--since {s:?}: expected a date like 2026-11-01"))
+}
+
+/// The system facts for the bundle's `system.txt`: OS, host, the service query with its raw
+/// output, the java/wrapper processes, the systemd unit. Used by `collect`, `resume` and the
+/// wizard's Collect step.
+pub fn gather_facts(host: &Host, report: &DetectReport, exec: &dyn Exec) -> SystemFacts {
+    let mut facts = SystemFacts::this_host();
+    facts.service = Some(host.service.query());
+    if host.lab_root.is_some() {
+        facts
+            .notes
+            .push("this install is a midrescue training lab".to_string());
+    }
+    let list_platform = Platform::host();
+    let mut spec = processes::list_spec(list_platform);
+    spec.cwd = Some(std::env::temp_dir());
+    match exec.run(&spec) {
+        Ok(out) => {
+            let rows: Vec<String> = processes::parse_list(list_platform, &out.stdout)
+                .into_iter()
+                .filter(|p| is_java_or_wrapper(&p.command_line))
+                .map(|p| format!("{}\t{}", p.pid, p.command_line))
+                .collect();
+            facts.processes = if rows.is_empty() {
+                "(no java or wrapper process running)\n".into()
+            } else {
+                rows.join("\n") + "\n"
+            };
+        }
+        Err(e) => facts.notes.push(format!(
+            "process list unavailable: `{}`: {e}",
+            spec.display()
+        )),
+    }
+    if report.platform == Platform::Linux {
+        let root: PathBuf = host.lab_root.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let name = report
+            .service
+            .name
+            .clone()
+            .or_else(|| confs::read_shconf(&report.agent_dir).app_name)
+            .unwrap_or_else(|| "mid".into());
+        if cfg!(unix) || host.lab_root.is_some() {
+            facts.unit_file = confs::read_unit(&root, &name).map(|(p, _)| p);
+        }
+    }
+    facts
+}
+
+fn is_java_or_wrapper(cmd: &str) -> bool {
+    let first = cmd.split_whitespace().next().unwrap_or("");
+    let exe = first
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(first)
+        .to_ascii_lowercase();
+    exe == "java"
+        || exe == "java.exe"
+        || exe.starts_with("wrapper")
+        || cmd.contains("service_now.mid")
+        || cmd.contains("glide-dist-upgrade")
+}
+
+/// The human result.
+pub fn render(s: &BundleSummary) -> String {
+    use std::fmt::Write as _;
+    let mut o = String::new();
+    let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
+    let _ = writeln!(
+        o,
+        "  {:.1} MB, {} files, {} secrets redacted\n  sha256 {}",
+        s.size as f64 / 1e6,
+        s.files,
+        s.redactions,
+        s.sha256
+    );
+    if !s.truncated.is_empty() {
+        let _ = writeln!(
+            o,
+            "Truncated (the end of each kept; raise --max-file-mb for more):"
+        );
+        for t in &s.truncated {
+            let _ = writeln!(o, "  {t}");
+        }
+    }
+    if !s.skipped.is_empty() {
+        let _ = writeln!(o, "Not collected:");
+        for (f, why) in &s.skipped {
+            let _ = writeln!(o, "  {}: {}", super::detect::sanitize(f), why);
+        }
+    }
+    let _ = writeln!(
+        o,
+        "Send the zip (and its .sha256) to ServiceNow support. SUMMARY.md inside says what it holds."
+    );
+    o
+}
+
+/// The progress line: one updating line on a terminal, plain lines otherwise.
+struct ProgressLine {
+    tty: bool,
+    last_len: usize,
+    last_pct: Option<u64>,
+}
+
+impl ProgressLine {
+    fn new(tty: bool) -> Self {
+        ProgressLine {
+            tty,
+            last_len: 0,
+            last_pct: None,
+        }
+    }
+
+    fn show(&mut self, p: &Progress) {
+        let text = match p {
+            Progress::Planned { files, bytes } => {
+                format!("Collecting {files} files, {:.1} MB", *bytes as f64 / 1e6)
+            }
+            Progress::File {
+                path,
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
+            } => {
+                let pct = (bytes_done * 100).checked_div(*bytes_total).unwrap_or(100);
+                // Without a terminal, one line per 5 % (not one per file) keeps logs readable.
+                if !self.tty {
+                    if self.last_pct.is_some_and(|l| pct < l + 5) && files_done < files_total {
+                        return;
+                    }
+                    self.last_pct = Some(pct);
+                }
+                format!(
+                    "{pct:3}%  {files_done}/{files_total} files, {:.1}/{:.1} MB  {}",
+                    *bytes_done as f64 / 1e6,
+                    *bytes_total as f64 / 1e6,
+                    super::detect::sanitize(path)
+                )
+            }
+            Progress::Writing => "Writing manifest, summary and checksum…".into(),
+            Progress::Done => return,
+        };
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let width = crossterm::terminal::size()
+                .map_or(80, |(w, _)| w as usize)
+                .max(20)
+                - 1;
+            let shown: String = text.chars().take(width).collect();
+            let pad = self.last_len.saturating_sub(shown.chars().count());
+            let _ = write!(err, "\r{shown}{}", " ".repeat(pad));
+            self.last_len = shown.chars().count();
+        } else {
+            let _ = writeln!(err, "{text}");
+        }
+        let _ = err.flush();
+    }
+
+    fn finish(&mut self) {
+        if self.tty && self.last_len > 0 {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_formats() {
+        assert_eq!(
+            parse_since("2026-11-01").unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
+        );
+        assert!(parse_since("2026-11-01T23:30:00-02:00").is_ok());
+        assert!(
+            parse_since("yesterday")
+                .unwrap_err()
+                .contains("expected a date")
+        );
+    }
+
+    #[test]
+    fn process_filter() {
+        assert!(is_java_or_wrapper(
+            "/opt/mid/agent/jre/bin/java -cp x com.service_now.mid.Main"
+        ));
+        assert!(is_java_or_wrapper(
+            "C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"
+        ));
+        assert!(!is_java_or_wrapper("bash -l"));
+    }
 }

@@ -7,9 +7,18 @@ use crate::lab;
 pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
     match cmd {
         LabCommand::List => {
-            let width = lab::scenarios().iter().map(|s| s.name.len()).max().unwrap_or(0);
+            let width = lab::scenarios()
+                .iter()
+                .map(|s| s.name.len())
+                .max()
+                .unwrap_or(0);
             for s in lab::scenarios() {
-                println!("{:<width$}  {:<7}  {}", s.name, s.platform.as_str(), s.summary);
+                println!(
+                    "{:<width$}  {:<7}  {}",
+                    s.name,
+                    s.platform.as_str(),
+                    s.summary
+                );
             }
             Ok(EXIT_OK)
         }
@@ -21,7 +30,12 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 exe: None,
             };
             let made = lab::create(&a.scenario, &a.dir, &opts)?;
-            println!("Lab `{}` ({}) created in {}", made.scenario.name, made.platform, made.root.display());
+            println!(
+                "Lab `{}` ({}) created in {}",
+                made.scenario.name,
+                made.platform,
+                made.root.display()
+            );
             println!("  MID install:   {}", made.agent_dir.display());
             if let Some(t) = &made.temp_dir {
                 println!("  upgrade temp:  {}", t.display());
@@ -35,7 +49,10 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 );
             }
             println!("  expected:      {}", made.scenario.verdict.as_str());
-            println!("Try:  midrescue detect --agent-dir {}", made.agent_dir.display());
+            println!(
+                "Try:  midrescue detect --agent-dir {}",
+                made.agent_dir.display()
+            );
             println!("Stop: midrescue lab stop {}", made.root.display());
             Ok(EXIT_OK)
         }
@@ -52,9 +69,11 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        LabCommand::Simulate { lab: root, target, args } => {
-            lab::sim::simulate(root, *target, args)
-        }
+        LabCommand::Simulate {
+            lab: root,
+            target,
+            args,
+        } => lab::sim::simulate(root, *target, args),
         LabCommand::MidProcess { lab: root, running } => lab::mid_process::run(root, *running),
         LabCommand::Instance { lab: root } => lab::instance::run(root),
     }

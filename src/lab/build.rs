@@ -30,7 +30,8 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
     let sc = super::scenario(name)
         .with_context(|| format!("unknown scenario `{name}` (see `midrescue lab list`)"))?;
     prepare_dir(dir)?;
-    let root = std::fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let root =
+        std::fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
     let exe = match &opts.exe {
         Some(e) => e.clone(),
         None => std::env::current_exe().context("finding the midrescue binary")?,
@@ -44,7 +45,11 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         scenario: sc.name.to_string(),
         platform,
         mid_name: MID_NAME.to_string(),
-        speed: if opts.speed.is_finite() && opts.speed > 0.0 { opts.speed } else { 1.0 },
+        speed: if opts.speed.is_finite() && opts.speed > 0.0 {
+            opts.speed
+        } else {
+            1.0
+        },
         exe: Some(exe.clone()),
         temp_dir: None,
         service_installed: true,
@@ -96,7 +101,12 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
             }
         }
         Stage::InProgress => {
-            let pid = state::spawn_lab_process(&exe, &root, "simulate", &["--target", "script", "start"])?;
+            let pid = state::spawn_lab_process(
+                &exe,
+                &root,
+                "simulate",
+                &["--target", "script", "start"],
+            )?;
             let ok = state::wait_until(Duration::from_secs(10), || {
                 super::read_lab_info(&root).is_ok_and(|i| i.simulator_pid == Some(pid))
             });
@@ -109,7 +119,11 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
     let info = super::read_lab_info(&root)?;
     Ok(LabCreated {
         agent_dir: root.join("agent"),
-        script: temp.as_ref().map(|t| t.join("upgrade-wrapper").join("bin").join(script_name(platform))),
+        script: temp.as_ref().map(|t| {
+            t.join("upgrade-wrapper")
+                .join("bin")
+                .join(script_name(platform))
+        }),
         temp_dir: temp,
         root,
         scenario: sc,
@@ -127,7 +141,8 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
         if !dir.is_dir() {
             bail!("{} exists and is not a folder", dir.display());
         }
-        let mut entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
         if entries.next().is_some() {
             bail!(
                 "refusing to build a lab in {}: the folder is not empty (pick a new or empty folder)",
@@ -169,7 +184,13 @@ struct Lab<'a> {
 }
 
 impl<'a> Lab<'a> {
-    fn new(sc: &'static Scenario, root: &'a Path, platform: Platform, url: &'a str, now: DateTime<Local>) -> Self {
+    fn new(
+        sc: &'static Scenario,
+        root: &'a Path,
+        platform: Platform,
+        url: &'a str,
+        now: DateTime<Local>,
+    ) -> Self {
         Lab {
             sc,
             root,
@@ -209,7 +230,10 @@ impl<'a> Lab<'a> {
 
         // The MID's last start, then days of ordinary life.
         history::append_wrapper(&wrapper_log, from, &history::wrapper_start(self.windows()));
-        log.lines(from, &history::start_lines(self.iso(), &self.agent, self.url))?;
+        log.lines(
+            from,
+            &history::start_lines(self.iso(), &self.agent, self.url),
+        )?;
         let upgrade_at = match self.sc.stage {
             Stage::Healthy => self.now - chrono::Duration::days(2),
             Stage::InProgress => self.now - chrono::Duration::seconds(3),
@@ -219,10 +243,17 @@ impl<'a> Lab<'a> {
         let restart = from + chrono::Duration::days(1);
         fill(&mut log, from, restart, lph, &installed_old)?;
         log.lines(restart, &history::stop_lines())?;
-        history::append_wrapper(&wrapper_log, restart + chrono::Duration::seconds(2), &["<-- Wrapper Stopped"]);
+        history::append_wrapper(
+            &wrapper_log,
+            restart + chrono::Duration::seconds(2),
+            &["<-- Wrapper Stopped"],
+        );
         let back = restart + chrono::Duration::minutes(2);
         history::append_wrapper(&wrapper_log, back, &history::wrapper_start(self.windows()));
-        log.lines(back + chrono::Duration::seconds(8), &history::start_lines(self.iso(), &self.agent, self.url))?;
+        log.lines(
+            back + chrono::Duration::seconds(8),
+            &history::start_lines(self.iso(), &self.agent, self.url),
+        )?;
         let resume = back + chrono::Duration::seconds(10);
         let until = (upgrade_at - chrono::Duration::seconds(90)).max(resume);
         fill(&mut log, resume, until, lph, &installed_old)?;
@@ -242,7 +273,11 @@ impl<'a> Lab<'a> {
         for (i, l) in story.lines().iter().enumerate() {
             log.line(story_at + chrono::Duration::milliseconds(450 * i as i64), l)?;
         }
-        history::append_wrapper(&wrapper_log, upgrade_at - chrono::Duration::seconds(2), &["<-- Wrapper Stopped"]);
+        history::append_wrapper(
+            &wrapper_log,
+            upgrade_at - chrono::Duration::seconds(2),
+            &["<-- Wrapper Stopped"],
+        );
         self.write_temp(&temp, new, jre_new)?;
 
         match self.sc.stage {
@@ -253,9 +288,16 @@ impl<'a> Lab<'a> {
                 history::append_wrapper(&wrapper_log, up, &history::wrapper_start(self.windows()));
                 log.lines(up, &history::start_lines(self.iso(), &self.agent, self.url))?;
                 files::write_meta(&self.agent, self.platform, new)?;
-                std::fs::remove_dir_all(&temp).with_context(|| format!("removing {}", temp.display()))?;
+                std::fs::remove_dir_all(&temp)
+                    .with_context(|| format!("removing {}", temp.display()))?;
                 let installed_new = files::package_names(self.platform, new);
-                fill(&mut log, up + chrono::Duration::seconds(5), self.now, lph, &installed_new)?;
+                fill(
+                    &mut log,
+                    up + chrono::Duration::seconds(5),
+                    self.now,
+                    lph,
+                    &installed_new,
+                )?;
                 log.finish()?;
                 return Ok(None);
             }
@@ -271,14 +313,26 @@ impl<'a> Lab<'a> {
                 };
                 if self.sc.crash == Crash::ScriptNotExecutable {
                     // The MID's /bin/sh was refused: no upgrade ever ran.
-                    files::set_exec(&temp.join("upgrade-wrapper/bin").join(script_name(self.platform)), false)?;
+                    files::set_exec(
+                        &temp
+                            .join("upgrade-wrapper/bin")
+                            .join(script_name(self.platform)),
+                        false,
+                    )?;
                 } else if self.replay(&temp, fault, upgrade_at)? == Outcome::Completed {
-                    bail!("scenario {}: the first run was meant to crash", self.sc.name);
+                    bail!(
+                        "scenario {}: the first run was meant to crash",
+                        self.sc.name
+                    );
                 }
             }
         }
         if self.sc.stage == Stage::TempLost {
-            self.someone_started_the_service(&wrapper_log, &temp, upgrade_at + chrono::Duration::minutes(20))?;
+            self.someone_started_the_service(
+                &wrapper_log,
+                &temp,
+                upgrade_at + chrono::Duration::minutes(20),
+            )?;
         }
         log.finish()?;
         Ok(Some(temp))
@@ -295,7 +349,11 @@ impl<'a> Lab<'a> {
             target_version: new,
             fault,
             clock: Clock::Virtual(at),
-            launch: if self.windows() { Launch::Service } else { Launch::Daemon },
+            launch: if self.windows() {
+                Launch::Service
+            } else {
+                Launch::Daemon
+            },
             echo: false,
         };
         Ok(up.run())
@@ -357,23 +415,48 @@ impl<'a> Lab<'a> {
             sys_id: &sys_id,
         };
         files::write(&a.join("config.xml"), &files::config_xml(&id), false)?;
-        files::write(&a.join("conf/wrapper.conf"), &files::wrapper_conf(self.platform), false)?;
-        files::write(&a.join("conf/wrapper-override.conf"), &files::wrapper_override_conf(&id), false)?;
-        files::write(&a.join("conf/wrapper-jvm.conf"), "set.SNC_JVM_ARCH=x86-64\n", false)?;
-        files::write(&a.join("properties/glide.properties"), files::GLIDE_PROPERTIES, false)?;
+        files::write(
+            &a.join("conf/wrapper.conf"),
+            &files::wrapper_conf(self.platform),
+            false,
+        )?;
+        files::write(
+            &a.join("conf/wrapper-override.conf"),
+            &files::wrapper_override_conf(&id),
+            false,
+        )?;
+        files::write(
+            &a.join("conf/wrapper-jvm.conf"),
+            "set.SNC_JVM_ARCH=x86-64\n",
+            false,
+        )?;
+        files::write(
+            &a.join("properties/glide.properties"),
+            files::GLIDE_PROPERTIES,
+            false,
+        )?;
         files::write(
             &a.join("security/agent_keystore"),
             "midrescue training-lab stand-in keystore (never bundle this)\n",
             false,
         )?;
         if self.platform == Platform::Linux {
-            files::write(&a.join("bin/mid.shconf_override"), &files::shconf_override(MID_NAME), false)?;
+            files::write(
+                &a.join("bin/mid.shconf_override"),
+                &files::shconf_override(MID_NAME),
+                false,
+            )?;
         }
         files::write_meta(a, self.platform, version)?;
         for p in files::package_names(self.platform, new) {
             files::write_package_zip(&a.join("package/incoming").join(&p), &p)?;
         }
-        for d in ["work/monitors/ECCSender/output_error", "work/cache", "logs", "extlib"] {
+        for d in [
+            "work/monitors/ECCSender/output_error",
+            "work/cache",
+            "logs",
+            "extlib",
+        ] {
             std::fs::create_dir_all(a.join(d))?;
         }
         Ok(())
@@ -404,7 +487,11 @@ impl<'a> Lab<'a> {
         )?;
         std::fs::create_dir_all(uw.join("logs"))?;
         std::fs::create_dir_all(uw.join("lib"))?;
-        files::write(&uw.join("lib/glide-dist-upgrade.jar"), &format!("midrescue training-lab stand-in\nbuild={version}\n"), false)?;
+        files::write(
+            &uw.join("lib/glide-dist-upgrade.jar"),
+            &format!("midrescue training-lab stand-in\nbuild={version}\n"),
+            false,
+        )?;
         files::write_build(&temp.join("agent"), self.platform, version, jre)
     }
 }

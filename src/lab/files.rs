@@ -125,8 +125,14 @@ pub fn write_build(
 ) -> anyhow::Result<()> {
     for dir in ["bin", "lib", "jre"] {
         for rel in build_files(platform, dir) {
-            let exec = rel.ends_with(".sh") || rel.starts_with("jre/bin/") || rel == "bin/wrapper-linux-x86-64";
-            write(&agent_like.join(&rel), &build_content(&rel, version, jre), exec)?;
+            let exec = rel.ends_with(".sh")
+                || rel.starts_with("jre/bin/")
+                || rel == "bin/wrapper-linux-x86-64";
+            write(
+                &agent_like.join(&rel),
+                &build_content(&rel, version, jre),
+                exec,
+            )?;
         }
     }
     Ok(())
@@ -198,10 +204,11 @@ pub fn write_package_zip(path: &Path, name: &str) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut zip = zip::ZipWriter::new(file);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("README.txt", opts)?;
     zip.write_all(format!("midrescue training-lab stand-in for {name}\n").as_bytes())?;
     zip.finish()?;
@@ -296,21 +303,47 @@ pub fn wrapper_override_conf(id: &Identity<'_>) -> String {
     s
 }
 
-/// `bin/mid.shconf_override` (Linux; §2.2).
+/// `bin/mid.shconf_override` (Linux; §2.2). The lab MID "runs as" the user who built the lab
+/// (its processes do), so ownership checks see a consistent install.
 pub fn shconf_override(name: &str) -> String {
+    let user = current_user().unwrap_or_else(|| "mid".to_string());
     format!(
         "# Overrides of mid.shconf for this MID Server.\n\
          APP_NAME=mid\n\
          APP_LONG_NAME=ServiceNow_MID_Server_{name}\n\
-         RUN_AS_USER=mid\n\
-         GROUP_NAME=mid\n\
+         RUN_AS_USER={user}\n\
+         GROUP_NAME={user}\n\
          PROMPT_BEFORE_OWNERSHIP_CHANGE=false\n"
     )
 }
 
+/// The name of the user this process runs as (from `/etc/passwd`).
+fn current_user() -> Option<String> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let mut it = l.split(':');
+            let name = it.next()?;
+            it.next()?;
+            (it.next()?.trim().parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// `upgrade-wrapper/conf/wrapper.conf` of the Distribution Upgrade.
 pub fn upgrade_wrapper_conf(platform: Platform, agent: &Path, name: &str) -> String {
-    let sep = if platform == Platform::Windows { "\\" } else { "/" };
+    let sep = if platform == Platform::Windows {
+        "\\"
+    } else {
+        "/"
+    };
     format!(
         "#encoding=UTF-8\n\
          # ServiceNow Platform Distribution Upgrade\n\

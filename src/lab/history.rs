@@ -83,7 +83,10 @@ pub fn append_agent(dir: &Path, iso: bool, limit: u64, t: DateTime<Local>, ls: &
         return;
     }
     let current = agent_log(dir, 0);
-    if std::fs::metadata(&current).map(|m| m.len() > limit).unwrap_or(false) {
+    if std::fs::metadata(&current)
+        .map(|m| m.len() > limit)
+        .unwrap_or(false)
+    {
         let _ = rotate(dir);
     }
     let text: String = ls
@@ -148,7 +151,11 @@ pub fn start_lines(iso: bool, agent: &Path, url: &str) -> Vec<AgentLine> {
             format!("Agent home path: {}", agent.display()),
         ),
     ];
-    v.push(info("MIDServer", "MIDServerState:152", "MID Server started"));
+    v.push(info(
+        "MIDServer",
+        "MIDServerState:152",
+        "MID Server started",
+    ));
     v.push(info(
         "StartupSequencer",
         "StartupSequencer:198",
@@ -160,7 +167,11 @@ pub fn start_lines(iso: bool, agent: &Path, url: &str) -> Vec<AgentLine> {
 /// The normal stop sequence (§4.4 step 11).
 pub fn stop_lines() -> Vec<AgentLine> {
     vec![
-        info("WrapperListener_stop_runner", "MIDServer:412", "Stopping MID server"),
+        info(
+            "WrapperListener_stop_runner",
+            "MIDServer:412",
+            "Stopping MID server",
+        ),
         info(
             "WrapperListener_stop_runner",
             "Instance:689",
@@ -189,14 +200,24 @@ pub fn package_block(
 ) -> Vec<AgentLine> {
     let t = "AutoUpgrade.3600";
     let inst = format!("Installed: [{}, {}]", installed[0], installed[1]);
-    let asg = format!("Assigned: [{}, {}, {}]", assigned[2], assigned[0], assigned[1]);
+    let asg = format!(
+        "Assigned: [{}, {}, {}]",
+        assigned[2], assigned[0], assigned[1]
+    );
     let miss = if missing {
-        format!("Missing: [{}, {}, {}]", assigned[2], assigned[0], assigned[1])
+        format!(
+            "Missing: [{}, {}, {}]",
+            assigned[2], assigned[0], assigned[1]
+        )
     } else {
         "Missing: []".to_string()
     };
     vec![
-        info(t, "AutoUpgrade:143", "Checking to see if MID server needs to upgrade."),
+        info(
+            t,
+            "AutoUpgrade:143",
+            "Checking to see if MID server needs to upgrade.",
+        ),
         info(t, "PackageManager:97", "Current packages:"),
         info(t, "PackageManager:98", inst),
         info(t, "PackageManager:99", asg),
@@ -232,7 +253,10 @@ pub fn chatter(i: u64) -> AgentLine {
         _ => info(
             "ECCSender.1",
             "ECCSender:203",
-            format!("Sending ecc_queue.{:08x}.xml", i.wrapping_mul(2654435761) as u32),
+            format!(
+                "Sending ecc_queue.{:08x}.xml",
+                i.wrapping_mul(2654435761) as u32
+            ),
         ),
     }
 }
@@ -253,7 +277,11 @@ impl UpgradeStory<'_> {
     pub fn lines(&self) -> Vec<AgentLine> {
         let t = "AutoUpgrade.3600";
         let mut v = package_block(&self.installed, &self.assigned, true);
-        v.push(info(t, "PreUpgradeCheck:61", "Performing pre-upgrade validation tests."));
+        v.push(info(
+            t,
+            "PreUpgradeCheck:61",
+            "Performing pre-upgrade validation tests.",
+        ));
         v.push(info(
             t,
             "PreUpgradeCheck:118",
@@ -261,8 +289,13 @@ impl UpgradeStory<'_> {
         ));
         let incoming = self.agent.join("package").join("incoming");
         let (y, m, d) = date_parts(self.version);
-        for (kind, p) in [("mid-upgrade", &self.assigned[2]), ("mid-core", &self.assigned[0]), ("mid-jre", &self.assigned[1])] {
-            let info_path = format!("glide/distribution/builds/package/app-signed/{kind}/{y}/{m}/{d}/{p}");
+        for (kind, p) in [
+            ("mid-upgrade", &self.assigned[2]),
+            ("mid-core", &self.assigned[0]),
+            ("mid-jre", &self.assigned[1]),
+        ] {
+            let info_path =
+                format!("glide/distribution/builds/package/app-signed/{kind}/{y}/{m}/{d}/{p}");
             v.push(info(
                 t,
                 "PackageDownloader:77",
@@ -290,7 +323,11 @@ impl UpgradeStory<'_> {
                 ),
             ));
         }
-        v.push(info(t, "AutoUpgrade:301", "Stopping MID server. Bootstrapping upgrade."));
+        v.push(info(
+            t,
+            "AutoUpgrade:301",
+            "Stopping MID server. Bootstrapping upgrade.",
+        ));
         let launch = if self.windows {
             "cmd.exe /C bin\\glide-dist-upgrade.bat start"
         } else {
@@ -312,7 +349,10 @@ impl UpgradeStory<'_> {
         v.push(info(
             t,
             "UpgradeMarker:39",
-            format!("Added marker `{}` to upgrade marker file.", self.temp.display()),
+            format!(
+                "Added marker `{}` to upgrade marker file.",
+                self.temp.display()
+            ),
         ));
         if self.script_denied {
             v.push(severe(t, "AutoUpgrade:322", "Upgrade failed."));
@@ -346,6 +386,27 @@ mod tests {
             date_parts("tokyo-07-08-2022__patch4-12-14-2022_12-21-2022_1048"),
             ("2022".into(), "12".into(), "21".into())
         );
+    }
+
+    #[test]
+    fn live_appends_rotate_when_the_current_file_is_full() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..30 {
+            append_agent(dir.path(), true, 300, Local::now(), &[chatter(i)]);
+        }
+        let cur = std::fs::read_to_string(agent_log(dir.path(), 0)).unwrap();
+        let prev = std::fs::read_to_string(agent_log(dir.path(), 1)).unwrap();
+        assert!(
+            prev.len() > 300 && cur.len() <= 300 + 200,
+            "{} {}",
+            prev.len(),
+            cur.len()
+        );
+        assert!(prev.lines().count() > 1 && cur.ends_with('\n'));
+        // A removed logs folder is not re-created.
+        let gone = dir.path().join("gone");
+        append_agent(&gone, true, 300, Local::now(), &[chatter(0)]);
+        assert!(!gone.exists());
     }
 
     #[test]

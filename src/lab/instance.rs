@@ -64,7 +64,10 @@ fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let request = String::from_utf8_lossy(&buf);
     let (code, body) = match super::read_lab_info(root) {
         Ok(info) => respond(&request, &info, root),
-        Err(_) => (503, r#"{"error":{"message":"lab is gone"},"status":"failure"}"#.to_string()),
+        Err(_) => (
+            503,
+            r#"{"error":{"message":"lab is gone"},"status":"failure"}"#.to_string(),
+        ),
     };
     let reason = match code {
         200 => "OK",
@@ -93,16 +96,19 @@ pub fn respond(request: &str, info: &LabInfo, root: &Path) -> (u16, String) {
     let first = lines.next().unwrap_or_default();
     let mut parts = first.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let auth = lines
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case("authorization").then(|| v.trim().to_string())
-        });
+    let auth = lines.take_while(|l| !l.is_empty()).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("authorization")
+            .then(|| v.trim().to_string())
+    });
     let Some(creds) = &info.instance else {
         return (404, not_found());
     };
-    let expected = format!("Basic {}", base64(format!("{}:{}", creds.user, creds.password).as_bytes()));
+    let expected = format!(
+        "Basic {}",
+        base64(format!("{}:{}", creds.user, creds.password).as_bytes())
+    );
     if auth.as_deref() != Some(expected.as_str()) {
         return (
             401,
@@ -115,14 +121,22 @@ pub fn respond(request: &str, info: &LabInfo, root: &Path) -> (u16, String) {
         return (404, not_found());
     }
     if method != "GET" {
-        return (405, r#"{"error":{"message":"Method not Supported"},"status":"failure"}"#.to_string());
+        return (
+            405,
+            r#"{"error":{"message":"Method not Supported"},"status":"failure"}"#.to_string(),
+        );
     }
     let params: Vec<(String, String)> = query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (percent_decode(k), percent_decode(v)))
         .collect();
-    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
     let wanted_name = param("sysparm_query")
         .into_iter()
         .flat_map(|q| q.split('^'))
@@ -156,7 +170,9 @@ fn not_found() -> String {
 fn record(info: &LabInfo, root: &Path) -> Vec<(&'static str, String)> {
     let agent = root.join("agent");
     let mid_alive = info.mid_pid.is_some_and(|p| state::is_lab_process(p, root));
-    let sim_alive = info.simulator_pid.is_some_and(|p| state::is_lab_process(p, root));
+    let sim_alive = info
+        .simulator_pid
+        .is_some_and(|p| state::is_lab_process(p, root));
     let now = chrono::Utc::now();
     let changed = chrono::DateTime::parse_from_rfc3339(&info.status_changed_at)
         .map(|t| t.with_timezone(&chrono::Utc))
@@ -174,7 +190,10 @@ fn record(info: &LabInfo, root: &Path) -> Vec<(&'static str, String)> {
         ("name", info.mid_name.clone()),
         ("status", status.as_str().to_string()),
         ("validated", "true".to_string()),
-        ("version", files::read_meta_version(&agent).unwrap_or_default()),
+        (
+            "version",
+            files::read_meta_version(&agent).unwrap_or_default(),
+        ),
         ("last_refreshed", fmt(updated)),
         ("sys_updated_on", fmt(updated)),
         ("host_name", "lab-host".to_string()),
@@ -243,14 +262,23 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64(i.as_bytes()), o);
         }
     }
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode("name%3Dlab-mid-01%5Estatus!%3DUp+x"), "name=lab-mid-01^status!=Up x");
+        assert_eq!(
+            percent_decode("name%3Dlab-mid-01%5Estatus!%3DUp+x"),
+            "name=lab-mid-01^status!=Up x"
+        );
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
     }

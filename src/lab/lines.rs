@@ -104,7 +104,8 @@ pub fn jvm_record(
 ) -> String {
     let head = format!("{} {class} {method}", t.format("%b %-d, %Y %-I:%M:%S %p"));
     let t2 = t + chrono::Duration::milliseconds(16);
-    lptm("INFO", "jvm 1", t, &head) + &lptm("INFO", "jvm 1", t2, &format!("{}: {msg}", level.as_str()))
+    lptm("INFO", "jvm 1", t, &head)
+        + &lptm("INFO", "jvm 1", t2, &format!("{}: {msg}", level.as_str()))
 }
 
 #[cfg(test)]
@@ -122,16 +123,16 @@ mod tests {
 
     #[test]
     fn formats_match_the_reference_lines() {
-        let l = severe(
-            "AutoUpgrade.3600",
-            "AutoUpgrade:512",
-            "Upgrade failed.",
-        );
+        let l = severe("AutoUpgrade.3600", "AutoUpgrade:512", "Upgrade failed.");
         assert_eq!(
             agent(t(), false, &l),
             "09/21/19 16:30:47 (114) AutoUpgrade.3600 SEVERE *** ERROR *** Upgrade failed.\n"
         );
-        let iso = agent(t(), true, &info("MIDServer", "Main:265", "Initializing MID Server"));
+        let iso = agent(
+            t(),
+            true,
+            &info("MIDServer", "Main:265", "Initializing MID Server"),
+        );
         let re = regex::Regex::new(
             r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4} INFO \(MIDServer\) \[Main:265\] Initializing MID Server\n$",
         )

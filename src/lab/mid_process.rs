@@ -111,7 +111,11 @@ fn finish(root: &Path, pid_file: &Path, me: u32, iso: bool, limit: u64, _windows
     }
     let logs = root.join("agent").join("logs");
     history::append_agent(&logs, iso, limit, Local::now(), &history::stop_lines());
-    history::append_wrapper(&logs.join("wrapper.log"), Local::now(), &["<-- Wrapper Stopped"]);
+    history::append_wrapper(
+        &logs.join("wrapper.log"),
+        Local::now(),
+        &["<-- Wrapper Stopped"],
+    );
     if std::fs::read_to_string(pid_file).is_ok_and(|s| s.trim() == me.to_string()) {
         let _ = std::fs::remove_file(pid_file);
     }

@@ -148,17 +148,31 @@ pub enum SimTarget {
 }
 
 /// The command that runs the lab's simulator for `target`, or `None` when `lab_root` is no lab
-/// or nothing needs replacing: on a Linux-layout lab the real `glide-dist-upgrade.sh` is run
-/// as on a real host (it execs the simulator itself; without its exec bit it fails with
-/// "Permission denied" as the real one would), and there is no wrapper-exe fallback.
-/// The spec's `cwd` is `None`: run it from a neutral folder like any recovery child.
+/// (or asks for the wrapper exe of a Linux layout, which has none).
+///
+/// Windows layouts get the midrescue binary with the hidden `lab simulate` arguments (the
+/// runner calls it where it would call `cmd.exe` or the `.exe`). Linux layouts get their real
+/// `glide-dist-upgrade.sh start`: the script execs the simulator itself, and without its exec
+/// bit it fails with "Permission denied" exactly as on a real host. The spec's `cwd` is `None`:
+/// run it from a neutral folder like any recovery child.
 pub fn simulator_command(lab_root: &Path, target: SimTarget) -> Option<CommandSpec> {
     let info = read_lab_info(lab_root).ok()?;
-    if info.platform != Platform::Windows {
-        return None;
+    match (info.platform, target) {
+        (Platform::Windows, _) => Some(sim::command_spec(info.exe.as_deref()?, lab_root, target)),
+        (Platform::Linux, SimTarget::Script) => {
+            let script = info
+                .temp_dir?
+                .join("upgrade-wrapper")
+                .join("bin")
+                .join("glide-dist-upgrade.sh");
+            Some(CommandSpec {
+                program: script.to_string_lossy().into_owned(),
+                args: vec!["start".to_string()],
+                cwd: None,
+            })
+        }
+        (Platform::Linux, SimTarget::WrapperExe) => None,
     }
-    let exe = info.exe?;
-    Some(sim::command_spec(&exe, lab_root, target))
 }
 
 /// Options of [`create`].

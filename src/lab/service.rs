@@ -50,9 +50,11 @@ impl ServiceControl for LabService {
             ServiceState::Stopped
         };
         let raw = format!(
-            "lab service {name} ({display}): {state:?}; mid.pid={}; start type {:?}; lab {}",
-            pid.map(|p| p.to_string()).unwrap_or_else(|| "absent".into()),
-            info.start_type,
+            "lab service {name} ({display}): {state}; mid.pid={}; start type {}; lab {}",
+            pid.map(|p| p.to_string())
+                .unwrap_or_else(|| "absent".into()),
+            info.start_type
+                .map_or_else(|| "unknown".to_string(), |t| t.to_string()),
             self.root.display()
         );
         ServiceStatus {

@@ -15,6 +15,22 @@ use super::{MidStatus, SimTarget};
 use crate::platform::Platform;
 use crate::platform::exec::CommandSpec;
 
+/// Print a line to stdout, ignoring a closed pipe: the upgrade must outlive whoever reads it.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
+/// As `say!`, to stderr.
+macro_rules! say_err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($t)*);
+    }};
+}
+
 /// How often the re-run retries a lock that persists.
 const RERUN_RETRIES: u32 = 6;
 
@@ -55,20 +71,28 @@ pub fn command_spec(exe: &Path, root: &Path, target: SimTarget) -> CommandSpec {
 
 /// `midrescue lab simulate`: returns the process exit code.
 pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Result<u8> {
-    let info = super::read_lab_info(root).with_context(|| format!("{} is no lab", root.display()))?;
+    let info =
+        super::read_lab_info(root).with_context(|| format!("{} is no lab", root.display()))?;
     let sc = super::scenario(&info.scenario).context("the lab names an unknown scenario")?;
     let name = info.mid_name.clone();
     if target == SimTarget::Script && args.first().map(String::as_str) != Some("start") {
-        println!("Usage: glide-dist-upgrade {{ console | start | stop | restart | status }}");
+        say!("Usage: glide-dist-upgrade {{ console | start | stop | restart | status }}");
         return Ok(1);
     }
-    if target == SimTarget::Script && info.platform == Platform::Windows && sc.rerun == Rerun::WrapperOnly {
+    if target == SimTarget::Script
+        && info.platform == Platform::Windows
+        && sc.rerun == Rerun::WrapperOnly
+    {
         // KB0779816: the one line that sends the operator to the wrapper fallback.
-        println!("The ServiceNow Platform Distribution Upgrade ({name}) service is not installed.");
+        say!("The ServiceNow Platform Distribution Upgrade ({name}) service is not installed.");
         return Ok(1);
     }
-    let Some(temp) = info.temp_dir.clone().filter(|t| t.join("upgrade-wrapper").is_dir()) else {
-        eprintln!("No upgrade temp folder in this lab: there is nothing to upgrade.");
+    let Some(temp) = info
+        .temp_dir
+        .clone()
+        .filter(|t| t.join("upgrade-wrapper").is_dir())
+    else {
+        say_err!("No upgrade temp folder in this lab: there is nothing to upgrade.");
         return Ok(1);
     };
     let me = std::process::id();
@@ -76,7 +100,7 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         && pid != me
         && state::is_lab_process(pid, root)
     {
-        println!(
+        say!(
             "ERROR  | wrapperm | {} | The ServiceNow Platform Distribution Upgrade ({name}) service is already started with status: START_PENDING",
             chrono::Local::now().format("%Y/%m/%d %H:%M:%S")
         );
@@ -94,7 +118,11 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         Some(e) => e.clone(),
         None => std::env::current_exe()?,
     };
-    if info.instance.is_some() && !info.instance_pid.is_some_and(|p| state::is_lab_process(p, root)) {
+    if info.instance.is_some()
+        && !info
+            .instance_pid
+            .is_some_and(|p| state::is_lab_process(p, root))
+    {
         let _ = state::spawn_lab_process(&exe, root, "instance", &[]);
     }
     let fault = match (sc.rerun, sc.crash) {
@@ -110,7 +138,7 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         (_, Platform::Linux) => Launch::Daemon,
     };
     if target == SimTarget::Script {
-        println!("Starting ServiceNow Platform Distribution Upgrade ({name})...");
+        say!("Starting ServiceNow Platform Distribution Upgrade ({name})...");
     }
     let agent = root.join("agent");
     let mut upgrade = Upgrade {
@@ -137,17 +165,20 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
                 super::read_lab_info(root).is_ok_and(|i| i.mid_pid == Some(pid))
             });
             if started {
-                println!("ServiceNow MID Server_{name} started.");
+                say!("ServiceNow MID Server_{name} started.");
                 0
             } else {
-                eprintln!("The ServiceNow MID Server_{name} service was launched, but failed to start.");
+                say_err!(
+                    "The ServiceNow MID Server_{name} service was launched, but failed to start."
+                );
                 1
             }
         }
         Outcome::Failed => {
-            eprintln!(
+            say_err!(
                 "The Distribution Upgrade failed: see {}",
-                temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log").display()
+                temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log")
+                    .display()
             );
             1
         }

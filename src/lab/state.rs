@@ -38,12 +38,12 @@ pub fn update_info<T>(root: &Path, f: impl FnOnce(&mut LabInfo) -> T) -> anyhow:
         .write(true)
         .open(&lock_path)
         .with_context(|| format!("opening {}", lock_path.display()))?;
-    lock.lock()
-        .with_context(|| format!("locking {}", lock_path.display()))?;
+    // fs4 rather than std's `File::lock` (stable only since 1.89, above our MSRV).
+    fs4::FileExt::lock(&lock).with_context(|| format!("locking {}", lock_path.display()))?;
     let mut info = super::read_lab_info(root)?;
     let out = f(&mut info);
     let res = write_info(root, &info);
-    let _ = lock.unlock();
+    let _ = fs4::FileExt::unlock(&lock);
     res.map(|()| out)
 }
 
@@ -56,8 +56,7 @@ pub fn pid_alive(pid: u32) -> bool {
         };
         // SAFETY: kill with signal 0 only checks that the process exists.
         let rc = unsafe { libc::kill(p, 0) };
-        let exists =
-            rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
         if !exists {
             return false;
         }
@@ -85,8 +84,15 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     match std::fs::read(format!("/proc/{pid}/cmdline")) {
         Ok(raw) => {
             let needle = root.to_string_lossy();
-            raw.split(|b| *b == 0)
-                .any(|arg| String::from_utf8_lossy(arg) == needle)
+            let canonical = std::fs::canonicalize(root).ok();
+            raw.split(|b| *b == 0).any(|arg| {
+                let arg = String::from_utf8_lossy(arg);
+                // The same folder may have been named through a symlink.
+                arg == needle
+                    || (arg.starts_with('/')
+                        && canonical.is_some()
+                        && std::fs::canonicalize(arg.as_ref()).ok() == canonical)
+            })
         }
         Err(_) => true,
     }
@@ -123,7 +129,12 @@ pub fn neutral_dir(root: &Path) -> PathBuf {
 
 /// Start `exe lab <role> --lab <root>` detached: own process group, no terminal, cwd outside the
 /// lab, its diagnostics in the lab's private folder. Returns its pid.
-pub fn spawn_lab_process(exe: &Path, root: &Path, role: &str, extra: &[&str]) -> anyhow::Result<u32> {
+pub fn spawn_lab_process(
+    exe: &Path,
+    root: &Path,
+    role: &str,
+    extra: &[&str],
+) -> anyhow::Result<u32> {
     use std::process::{Command, Stdio};
     let log = internal_dir(root).join(format!("{role}.log"));
     let mut cmd = Command::new(exe);

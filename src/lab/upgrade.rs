@@ -22,7 +22,10 @@ const MAIN: &str = "com.snc.dist.mid_upgrade.UpgradeMain";
 pub enum Fault {
     None,
     /// `rel` (under `agent/`) cannot be deleted; retried `retries` times, then fatal.
-    Locked { rel: String, retries: u32 },
+    Locked {
+        rel: String,
+        retries: u32,
+    },
     /// Writing `rel` fails with `(Access is denied)`.
     AccessDenied(String),
     /// `jre/bin` cannot be deleted.
@@ -115,10 +118,13 @@ impl Upgrade<'_> {
     fn emit(&self, text: &str) {
         history::append(&self.log_path(), text);
         if self.echo {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
             for l in text.lines() {
                 let parts: Vec<&str> = l.splitn(4, " | ").collect();
                 if let [_, src, _, msg] = parts[..] {
-                    println!("{src} | {msg}");
+                    // A closed pipe must not stop the upgrade.
+                    let _ = writeln!(out, "{src} | {msg}");
                 }
             }
         }
@@ -171,7 +177,12 @@ impl Upgrade<'_> {
         }
         self.pause(1.5)?;
         let t = self.now();
-        self.emit(&lines::lptm("INFO", "jvm 1", t, "WrapperManager: Initializing..."));
+        self.emit(&lines::lptm(
+            "INFO",
+            "jvm 1",
+            t,
+            "WrapperManager: Initializing...",
+        ));
         self.pause(1.0)?;
         if self.era == Era::PreRome && self.platform == Platform::Windows {
             let msg = format!(
@@ -192,7 +203,11 @@ impl Upgrade<'_> {
         self.pause(1.0)?;
         self.record("main", Level::Info, "MID Server files upgraded.");
         self.append_to_wrapper_log();
-        self.record("startMidService", Level::Info, "Starting the MID Server service.");
+        self.record(
+            "startMidService",
+            Level::Info,
+            "Starting the MID Server service.",
+        );
         self.pause(1.0)?;
         self.status("<-- Wrapper Stopped");
         Ok(())
@@ -245,7 +260,10 @@ impl Upgrade<'_> {
         if files::preserved(rel) {
             return Ok(());
         }
-        if let Fault::Locked { rel: locked, retries } = self.fault.clone()
+        if let Fault::Locked {
+            rel: locked,
+            retries,
+        } = self.fault.clone()
             && locked == rel
         {
             let p = self.path(rel);
@@ -267,7 +285,9 @@ impl Upgrade<'_> {
             let msg = format!("java.io.IOException: Unable to delete directory {d}.");
             self.record("deleteJreDirIfSourced", Level::Warning, &msg);
             self.pause(2.0)?;
-            let msg = format!("com.snc.dist.mid_upgrade.UpgradeException: java.io.IOException: Unable to delete directory {d}.");
+            let msg = format!(
+                "com.snc.dist.mid_upgrade.UpgradeException: java.io.IOException: Unable to delete directory {d}."
+            );
             self.record("main", Level::Severe, &msg);
             return Err(Stop::Failed);
         }

@@ -10,7 +10,9 @@ use crate::mid::report::{
     DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
     UpgradeReport,
 };
-use crate::mid::{config, confs, install, libstate, logscan, revlines, tempdir, versions};
+use crate::mid::{
+    config, confs, install, libstate, logscan, ownership, revlines, tempdir, versions,
+};
 use crate::platform::Platform;
 use crate::platform::service::ServiceState;
 
@@ -21,6 +23,8 @@ pub struct DetectOptions {
     pub os_temp_dirs: Vec<PathBuf>,
     /// Root under which systemd unit folders are looked for (`/` on a host).
     pub systemd_root: Option<PathBuf>,
+    /// `/etc/passwd`-format file to resolve `RUN_AS_USER` (Linux hosts).
+    pub passwd_file: Option<PathBuf>,
 }
 
 impl DetectOptions {
@@ -33,11 +37,14 @@ impl DetectOptions {
                     .map(|d| root.join(d))
                     .collect(),
                 systemd_root: Some(root.clone()),
+                passwd_file: None,
             },
             None => DetectOptions {
                 os_temp_dirs: tempdir::default_os_temp_dirs(host.platform),
                 systemd_root: (host.platform == Platform::Linux && cfg!(unix))
                     .then(|| PathBuf::from("/")),
+                passwd_file: (host.platform == Platform::Linux && cfg!(unix))
+                    .then(|| PathBuf::from("/etc/passwd")),
             },
         }
     }
@@ -97,7 +104,17 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
 
     // Logs, newest first.
     let logs = agent_dir.join("logs");
-    let agent = logscan::scan_agent_logs(&logs);
+    let mut agent = logscan::scan_agent_logs(&logs);
+    for (f, e) in &agent.errors {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
+    // KB0792621: someone started the service on a half-upgraded install. The start line hides
+    // the upgrade, but the version it was heading for is still not the installed one.
+    let started_mid_upgrade = started_on_unfinished_upgrade(&agent, installed_version.as_deref());
+    if started_mid_upgrade {
+        agent.marker = agent.marker_before_start.clone();
+        agent.assigned = agent.assigned_before_start.clone();
+    }
     let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
 
     // The temp folder: marker first, else scan.
@@ -145,6 +162,13 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         None,
         logscan::WRAPPER_BUDGET,
     );
+
+    for (f, e) in wrapper.errors.iter().chain(&upgrade_scan.errors) {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
+    if wrapper.budget_exhausted {
+        tracing::info!("wrapper logs: stopped after {} bytes", wrapper.bytes_read);
+    }
 
     // Targets and lib.
     let target_version = temp_dir
@@ -246,6 +270,9 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         bootstrapping: bootstrapping.as_ref().map(Hit::evidence),
         last_start: last_start.as_ref().map(Hit::evidence),
         last_stop: last_stop.as_ref().map(Hit::evidence),
+        started_mid_upgrade: started_mid_upgrade
+            .then(|| last_start.as_ref().map(Hit::evidence))
+            .flatten(),
         temp_dir: temp_dir.clone(),
         temp_dir_exists: temp_exists,
         script: files.as_ref().map(|f| f.script.clone()),
@@ -259,6 +286,7 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
             .iter()
             .filter_map(|(c, h)| c.map(|c| (c, h.evidence())))
             .collect(),
+        root_owned: root_owned_evidence(&agent_dir, opts),
     };
     let (verdict, findings) = diagnosis::diagnose(&facts);
 
@@ -303,6 +331,31 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         verdict,
         findings,
     })
+}
+
+/// Root-owned files when `RUN_AS_USER` names a non-root user (at most 5 listed).
+fn root_owned_evidence(agent_dir: &Path, opts: &DetectOptions) -> Vec<Evidence> {
+    let Some(passwd) = opts.passwd_file.as_ref() else {
+        return Vec::new();
+    };
+    let Some(user) = confs::read_shconf(agent_dir).run_as_user else {
+        return Vec::new();
+    };
+    let Some(uid) = std::fs::read(passwd)
+        .ok()
+        .and_then(|t| ownership::uid_of_user(&String::from_utf8_lossy(&t), &user))
+    else {
+        return Vec::new();
+    };
+    ownership::root_owned(&ownership::owners(agent_dir), uid)
+        .into_iter()
+        .take(5)
+        .map(|p| Evidence {
+            file: p,
+            line: 0,
+            text: format!("owned by root; the service runs as {user} (uid {uid})"),
+        })
+        .collect()
 }
 
 fn last_component(p: &Path) -> Option<&std::ffi::OsStr> {
@@ -356,4 +409,20 @@ fn resolve_line_numbers(hits: &mut [(Option<FindingCode>, Hit)]) {
             Err(e) => tracing::warn!("line numbers of {}: {e}", f.display()),
         }
     }
+}
+
+/// Whether the newest MID start came after an upgrade marker whose target version never got
+/// installed (the service was started on a half-upgraded install, KB0792621).
+fn started_on_unfinished_upgrade(agent: &logscan::AgentLogFacts, installed: Option<&str>) -> bool {
+    if agent.marker.is_some()
+        || agent.bootstrapping.is_some()
+        || agent.marker_before_start.is_none()
+    {
+        return false;
+    }
+    let target = agent
+        .assigned_before_start
+        .as_ref()
+        .and_then(|a| versions::assigned_core_version(&a.text));
+    matches!((target, installed), (Some(t), Some(i)) if t != i)
 }

@@ -24,6 +24,8 @@ pub struct Facts {
     pub last_start: Option<Evidence>,
     /// A `MID Server stopped/stopping` line since the last start.
     pub last_stop: Option<Evidence>,
+    /// The start line, when the MID was started on a half-upgraded install (KB0792621).
+    pub started_mid_upgrade: Option<Evidence>,
     pub temp_dir: Option<PathBuf>,
     pub temp_dir_exists: bool,
     pub script: Option<PathBuf>,
@@ -38,6 +40,8 @@ pub struct Facts {
     pub wrapper_name_evidence: Option<Evidence>,
     /// Signature lines from the logs, newest first per file.
     pub hits: Vec<(FindingCode, Evidence)>,
+    /// Root-owned files in an install whose service runs as another user (Linux).
+    pub root_owned: Vec<Evidence>,
 }
 
 impl Facts {
@@ -54,6 +58,7 @@ impl Facts {
             bootstrapping: None,
             last_start: None,
             last_stop: None,
+            started_mid_upgrade: None,
             temp_dir: None,
             temp_dir_exists: false,
             script: None,
@@ -64,6 +69,7 @@ impl Facts {
             kill_mode: None,
             wrapper_name_evidence: None,
             hits: Vec::new(),
+            root_owned: Vec::new(),
         }
     }
 }
@@ -78,10 +84,13 @@ pub fn verdict(f: &Facts) -> Verdict {
         return Verdict::UpgradeInProgress;
     }
     if upgrade_began {
-        if matches!(
-            f.service_state,
-            ServiceState::Running | ServiceState::Pending
-        ) {
+        // A MID that was started on the half-upgraded install runs, but no upgrade is under way.
+        if f.started_mid_upgrade.is_none()
+            && matches!(
+                f.service_state,
+                ServiceState::Running | ServiceState::Pending
+            )
+        {
             // The upgrade restarts the service when it is done; the MID has not logged its
             // start yet.
             return Verdict::UpgradeInProgress;
@@ -149,6 +158,12 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
         ev.extend(f.marker.clone());
         add(FindingCode::TempFolderMissing, ev);
     }
+    if let Some(start) = &f.started_mid_upgrade {
+        add(
+            FindingCode::ServiceStartedMidUpgrade,
+            f.marker.iter().cloned().chain([start.clone()]).collect(),
+        );
+    }
     if f.upgrade_process_running {
         add(FindingCode::UpgradeProcessRunning, Vec::new());
     }
@@ -197,6 +212,9 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
         } else {
             add(FindingCode::ServiceNotInstalled, ev);
         }
+    }
+    if !f.root_owned.is_empty() {
+        add(FindingCode::RootOwnedFiles, f.root_owned.clone());
     }
     for (code, ev) in &f.hits {
         add(*code, vec![ev.clone()]);

@@ -22,6 +22,8 @@ use crate::mid::signatures;
 pub const MAX_HITS_PER_CODE: usize = 3;
 /// Lines to keep reading past `Bootstrapping upgrade` to find the `Assigned:` package line.
 const LINES_AFTER_BOOTSTRAP: usize = 5000;
+/// Lines read past the newest start to see whether an upgrade had just been bootstrapped.
+const LOOK_BEHIND_LINES: usize = 5000;
 /// Byte budget for the wrapper logs when no cutoff time is known.
 pub const WRAPPER_BUDGET: u64 = 64 * 1024 * 1024;
 
@@ -35,6 +37,11 @@ pub struct AgentLogFacts {
     /// The newest `MID Server stopped`/`stopping` since the last start.
     pub last_stop: Option<Hit>,
     pub assigned: Option<Hit>,
+    /// The newest marker written BEFORE the last start (KB0792621: the service was started on a
+    /// half-upgraded install). Only looked for within `LOOK_BEHIND_LINES` of that start.
+    pub marker_before_start: Option<Hit>,
+    /// The newest `Assigned:` line before the last start (the version that upgrade aimed at).
+    pub assigned_before_start: Option<Hit>,
     /// The newest line with a timestamp (to tell how recent the log is).
     pub newest_time: Option<NaiveDateTime>,
     pub hits: Vec<(FindingCode, Hit)>,
@@ -129,6 +136,7 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
     let mut facts = AgentLogFacts::default();
     let mut counts = HashMap::new();
     let mut after_bootstrap = 0usize;
+    let mut look_behind: Option<usize> = None;
     'files: for path in generations(logs_dir, "agent0.log") {
         let reader = match ReverseLines::open(&path) {
             Ok(r) => r,
@@ -151,13 +159,30 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
             if facts.newest_time.is_none() {
                 facts.newest_time = logline::parse(&line.text).map(|l| l.time);
             }
+            if let Some(n) = look_behind.as_mut() {
+                // Past the newest start: only the upgrade that may have preceded it matters.
+                *n += 1;
+                if facts.marker_before_start.is_none() && f.marker.find(b).is_some() {
+                    facts.marker_before_start = Some(hit_of(&path, line.offset, &line.text));
+                } else if facts.marker_before_start.is_some()
+                    && facts.assigned_before_start.is_none()
+                    && f.assigned.find(b).is_some()
+                {
+                    facts.assigned_before_start = Some(hit_of(&path, line.offset, &line.text));
+                }
+                if facts.assigned_before_start.is_some() || *n > LOOK_BEHIND_LINES {
+                    facts.bytes_read += reader.bytes_read();
+                    break 'files;
+                }
+                continue;
+            }
             if f.started.find(b).is_some()
                 || f.initializing.find(b).is_some()
                 || f.starting.find(b).is_some()
             {
                 facts.last_start = Some(hit_of(&path, line.offset, &line.text));
-                facts.bytes_read += reader.bytes_read();
-                break 'files;
+                look_behind = Some(0);
+                continue;
             }
             if facts.marker.is_none() && f.marker.find(b).is_some() {
                 facts.marker = Some(hit_of(&path, line.offset, &line.text));

@@ -13,6 +13,7 @@ pub mod locate;
 pub mod logline;
 pub mod logscan;
 pub mod milestones;
+pub mod ownership;
 pub mod report;
 pub mod revlines;
 pub mod signatures;

@@ -133,6 +133,8 @@ pub enum FindingCode {
     JreDeleteFailed,
     ServiceNotInstalled,
     TempFolderMissing,
+    /// The service was started on a half-upgraded install (KB0792621).
+    ServiceStartedMidUpgrade,
     UpgradeProcessRunning,
     RootOwnedFiles,
 }
@@ -153,4 +155,36 @@ pub struct Evidence {
     pub file: PathBuf,
     pub line: u64,
     pub text: String,
+}
+
+/// `Display` as the JSON name (`snake_case`), so text output and JSON always agree.
+macro_rules! display_as_json_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(s)) => f.write_str(&s),
+                    _ => write!(f, "{self:?}"),
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use display_as_json_name;
+
+display_as_json_name!(LibState, Verdict, Severity, FindingCode, TempDirSource);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::service::{ServiceState, StartType};
+
+    #[test]
+    fn display_matches_the_json_names() {
+        assert_eq!(LibState::Partial.to_string(), "partial");
+        assert_eq!(FindingCode::FileLocked.to_string(), "file_locked");
+        assert_eq!(Verdict::TempFolderLost.to_string(), "temp_folder_lost");
+        assert_eq!(ServiceState::NotInstalled.to_string(), "not_installed");
+        assert_eq!(StartType::Auto.to_string(), "auto");
+    }
 }

@@ -255,6 +255,13 @@ pub fn describe(code: FindingCode) -> (Severity, &'static str) {
              re-run from it. Restore the install manually from a fresh MID zip (KB0713557), keeping \
              config.xml, wrapper-override.conf and cacerts.",
         ),
+        ServiceStartedMidUpgrade => (
+            Error,
+            "The MID service was started after the upgrade had bootstrapped but before it finished \
+             (the installed version is still the old one). Starting it cleans up the upgrade temp \
+             folder and its service, so the re-run path is usually closed (KB0792621): stop the \
+             service, keep it stopped, and restore the install from a fresh MID zip (KB0713557).",
+        ),
         UpgradeProcessRunning => (
             Info,
             "A Distribution Upgrade process is running right now. Let it finish and watch the logs; \

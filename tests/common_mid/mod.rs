@@ -148,6 +148,7 @@ impl MidFixture {
         DetectOptions {
             os_temp_dirs: vec![self.root.path().join("ostmp")],
             systemd_root: Some(self.root.path().join("sysroot")),
+            passwd_file: Some(self.root.path().join("sysroot/etc/passwd")),
         }
     }
 }

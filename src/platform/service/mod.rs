@@ -75,3 +75,5 @@ pub mod systemd;
 pub mod unknown;
 
 pub use unknown::UnknownService;
+
+crate::mid::report::display_as_json_name!(ServiceState, StartType);

@@ -1,0 +1,756 @@
+//! Support bundle, end to end on fixture installs built from real MID log lines
+//! (mid-server.md): contents, zip validity (unzip -t, Python zipfile, our own reader), manifest
+//! hashes, secret canaries, hostile files, limits, and the install left untouched.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use midrescue::bundle::{self, CollectOptions, ExtraFile, Progress, SystemFacts};
+use midrescue::mid::report::*;
+use midrescue::platform::Platform;
+use midrescue::platform::service::{ServiceState, ServiceStatus};
+
+const TEMP_ID: &str = "1569035472492-0";
+const MID_NAME: &str = "mid-prod-01";
+const URL: &str = "https://acme.service-now.com/";
+
+/// Every secret planted in the fixture. None may appear anywhere in the bundle.
+const CANARIES: &[&str] = &[
+    "CANARY-instpass-1",
+    "CANARY-proxypass-2",
+    "CANARY-encrypted-3",
+    "CANARY-vaulttoken-4",
+    "CANARY-clientid-5",
+    "CANARY-commented-6",
+    "CANARY-ntservice-7",
+    "CANARY-truststore-8",
+    "CANARY-basicauth-9",
+    "CANARY-bearer-10",
+    "CANARY-urluser-11",
+    "CANARY-urlpass-12",
+    "CANARY-pemline-13",
+    "CANARY-pemline-14",
+    "CANARY-pairpass-15",
+    "CANARY-pairtoken-16",
+    "CANARY-apikey-17",
+    "CANARY-jsonpass-18",
+    "CANARY-upgradeconf-19",
+    "CANARY-journal-20",
+    "CANARY-keystore-21",
+    "CANARY-cacerts-22",
+    "CANARY-package-23",
+    "CANARY-evidence-24",
+    "CANARY-procline-25",
+    "CANARY-user-rule-26",
+    "CANARY-secretkv-27",
+    "CANARY-jfr-28",
+];
+
+fn write(p: &Path, content: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// A Linux MID install with a crashed Rome+ upgrade, secrets everywhere support files live.
+fn build_install(root: &Path) -> PathBuf {
+    let a = root.join("mid").join("agent");
+    write(
+        &a.join("config.xml"),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<parameters>
+    <parameter name="url" value="{URL}"/>
+    <parameter name="mid.instance.username" value="mid_user"/>
+    <parameter value="CANARY-instpass-1" name="mid.instance.password" encrypt="true"/>
+    <parameter name="mid.proxy.password" secure="true" value="CANARY-proxypass-2"/>
+    <parameter name="glide.mid.autoupgrade.proxy_password" secure="true" value="encrypted:CANARY-encrypted-3"/>
+    <parameter name="mid.ext.cred.hashicorp.vault.token" value="CANARY-vaulttoken-4"/>
+    <parameter name="ext.cred.azure.client_id" value="CANARY-clientid-5"/>
+    <!-- <parameter name="mid.proxy.password" value="CANARY-commented-6"/> -->
+    <parameter name="name" value="{MID_NAME}"/>
+    <parameter name="mid_sys_id" value="0123456789abcdef0123456789abcdef"/>
+    <parameter name="threads.max" value="25"/>
+</parameters>
+"#
+        ),
+    );
+    write(
+        &a.join("conf/wrapper-override.conf"),
+        "wrapper.name=mid\nwrapper.displayname=ServiceNow MID Server\n\
+         wrapper.ntservice.password=CANARY-ntservice-7\n\
+         wrapper.java.additional.20=-Djavax.net.ssl.trustStorePassword=CANARY-truststore-8\n\
+         wrapper.java.maxmemory=1024\n",
+    );
+    write(
+        &a.join("conf/wrapper.conf"),
+        "wrapper.java.command=jre/bin/java\r\nwrapper.logfile=logs/wrapper.log\r\n",
+    );
+    write(
+        &a.join("package/meta/mid-core.meta.properties"),
+        "#Thu, 02 Jan 2020 17:48:12 -0800\npackage.filename=mid-core.tokyo-07-08-2022__patch4-12-14-2022_12-21-2022_1048.universal.universal.zip\n",
+    );
+    write(
+        &a.join("bin/mid.shconf_override"),
+        "APP_NAME=mid\nAPP_LONG_NAME=ServiceNow_MID_Server\nRUN_AS_USER=mid\n",
+    );
+    write(&a.join("bin/mid.sh"), "#!/bin/sh\n");
+    write(&a.join("lib/mid.jar"), b"PK\x03\x04jar");
+    write(&a.join("keystore/agent_keystore.jks"), "CANARY-keystore-21");
+    write(&a.join("security/agent_keystore"), "CANARY-keystore-21");
+    write(&a.join("jre/lib/security/cacerts"), "CANARY-cacerts-22");
+    write(
+        &a.join("package/incoming/mid-core.utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907.universal.universal.zip"),
+        "CANARY-package-23",
+    );
+    write(&a.join("logs/agent0.log.0.jfr"), "CANARY-jfr-28");
+    let agent_log = [
+        "10/22/18 17:50:01 (101) AutoUpgrade.3600 Current packages:",
+        "10/22/18 17:50:01 (102) AutoUpgrade.3600 Missing: [mid-core.utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907.universal.universal.zip]",
+        "10/22/18 17:50:02 (103) ECCSender.1 Sending with header Authorization: Basic CANARY-basicauth-9",
+        "10/22/18 17:50:03 (104) ECCSender.1 retry Authorization: Bearer CANARY-bearer-10 status=401",
+        "10/22/18 17:50:04 (105) MIDServer proxy https://CANARY-urluser-11:CANARY-urlpass-12@proxy.acme.example:3128/ configured",
+        "10/22/18 17:50:05 (106) MIDServer certificate dump follows",
+        "-----BEGIN PRIVATE KEY-----",
+        "CANARY-pemline-13",
+        "CANARY-pemline-14",
+        "-----END PRIVATE KEY-----",
+        "10/22/18 17:50:06 (107) MIDServer jdbc probe user=sa password=CANARY-pairpass-15 host=db01",
+        "10/22/18 17:50:07 (108) RefreshMonitor.65 refresh token=CANARY-pairtoken-16&x=1",
+        "10/22/18 17:50:08 (109) ECCSender.1 x-sn-apikey: CANARY-apikey-17",
+        r#"10/22/18 17:50:09 (110) ECCSender.1 payload {"user":"admin","password":"CANARY-jsonpass-18"}"#,
+        "10/22/18 17:50:10 (111) ECCSender.1 vault client_secret=CANARY-secretkv-27",
+        "10/22/18 17:50:11 (112) ECCSender.1 ticket ACME-SECRET-CANARY-user-rule-26 sent",
+        "10/22/18 17:56:10 (895) AutoUpgrade.3600 Setting mid status to Upgrading",
+        "10/22/18 17:56:12 (897) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
+        &format!("10/22/18 17:56:13 (898) AutoUpgrade.3600 Added marker `{{TEMP}}/{TEMP_ID}` to upgrade marker file."),
+        "10/22/18 17:56:14 (899) MIDServer MID Server stopped",
+    ]
+    .join("\n");
+    let temp = a.join("work/upgrade_temp").join(TEMP_ID);
+    write(
+        &a.join("logs/agent0.log.0"),
+        agent_log.replace("{TEMP}", &a.join("work/upgrade_temp").display().to_string()) + "\n",
+    );
+    write(
+        &a.join("logs/agent0.log.1"),
+        "2022-10-21T13:08:58.330+0200 INFO (MIDServer) [Main:265] Initializing MID Server\n",
+    );
+    write(
+        &a.join("logs/wrapper.log"),
+        "2019/12/15 00:35:29 | --> Wrapper Started as Service\r\n\
+         2019/12/15 00:35:34 | Java Service Wrapper Standard Edition 64-bit 3.5.36\r\n\
+         2019/12/15 00:37:34 | Startup failed: Timed out waiting for a signal from the JVM.\r\n",
+    );
+    write(
+        &a.join("logs/dist-upgrade.log"),
+        b"INFO   | jvm 1    | 2019/09/21 16:30:47.114 | bytes \xff\xfe not utf-8\n".to_vec(),
+    );
+    write(
+        &temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log"),
+        "INFO   | jvm 1    | 2019/09/21 16:30:47.114 | Sep 21, 2019 4:30:47 PM com.snc.dist.mid_upgrade.UpgradeMain deleteJreDirIfSourced\n\
+         INFO   | jvm 1    | 2019/09/21 16:30:47.130 | INFO: Removing previous MID JRE at `/opt/servicenow/mid/agent/jre`.\n\
+         INFO   | jvm 1    | 2019/09/21 16:30:47.817 | WARNING: java.io.IOException: Unable to delete directory /opt/servicenow/mid/agent/jre/bin.\n\
+         INFO   | jvm 1    | 2019/09/21 16:30:48.001 | SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 (Access is denied)\n",
+    );
+    write(
+        &temp.join("upgrade-wrapper/conf/wrapper.conf"),
+        "wrapper.java.additional.1=-Dupgrade.proxy.password=CANARY-upgradeconf-19\nwrapper.startup.timeout=300\n",
+    );
+    write(
+        &temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
+        "#!/bin/sh\n",
+    );
+    write(
+        &temp.join("agent/jre/lib/security/cacerts"),
+        "CANARY-cacerts-22",
+    );
+    a
+}
+
+fn report_for(agent: &Path) -> DetectReport {
+    let temp = agent.join("work/upgrade_temp").join(TEMP_ID);
+    let log = agent.join("logs/agent0.log.0");
+    DetectReport {
+        schema_version: SCHEMA_VERSION,
+        agent_dir: agent.to_path_buf(),
+        platform: Platform::Linux,
+        mid_name: Some(MID_NAME.into()),
+        instance_url: Some(URL.into()),
+        installed_version: Some("tokyo-07-08-2022__patch4-12-14-2022_12-21-2022_1048".into()),
+        target_version: Some("utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907".into()),
+        service: ServiceReport {
+            name: Some("mid".into()),
+            display_name: None,
+            state: ServiceState::Stopped,
+            start_type: None,
+            upgrade_process_running: false,
+        },
+        upgrade: Some(UpgradeReport {
+            temp_dir: Some(temp.clone()),
+            temp_dir_source: Some(TempDirSource::Marker),
+            marker_line: Some(Evidence {
+                file: log.clone(),
+                line: 19,
+                text: format!(
+                    "10/22/18 17:56:13 (898) AutoUpgrade.3600 Added marker `{}` to upgrade marker file.",
+                    temp.display()
+                ),
+            }),
+            script: Some(temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh")),
+            script_exists: true,
+            script_executable: Some(false),
+            wrapper_conf: Some(temp.join("upgrade-wrapper/conf/wrapper.conf")),
+            wrapper_exe: None,
+            upgrade_log: Some(temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log")),
+            started_at: Some("2018-10-22T17:56:12Z".into()),
+        }),
+        lib: LibState::Partial,
+        verdict: Verdict::CrashedUpgrade,
+        findings: vec![Finding {
+            code: FindingCode::AccessDenied,
+            severity: Severity::Error,
+            message: "The upgrade could not replace a file (Access is denied).".into(),
+            evidence: vec![Evidence {
+                file: log,
+                line: 7,
+                text: "jdbc probe password=CANARY-evidence-24".into(),
+            }],
+        }],
+    }
+}
+
+fn facts() -> SystemFacts {
+    SystemFacts {
+        os: "linux x86_64".into(),
+        host: "mid-host-1".into(),
+        service: Some(ServiceStatus {
+            name: Some("mid".into()),
+            display_name: Some("ServiceNow MID Server".into()),
+            state: ServiceState::Stopped,
+            start_type: None,
+            raw: "ServiceNow MID Server (installed with systemd) is not running.\n".into(),
+            note: None,
+        }),
+        processes: "4242\t/opt/mid/agent/jre/bin/java -Dmid.proxy.password=CANARY-procline-25 com.service_now.mid.Main\n".into(),
+        unit_file: None,
+        notes: vec![],
+    }
+}
+
+/// Path → (sha256 of content, mtime) for every file under `root`.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, std::time::SystemTime)> {
+    use sha2::Digest;
+    walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap();
+            let h = format!("{:x}", sha2::Sha256::digest(&bytes));
+            let m = e.metadata().unwrap().modified().unwrap();
+            (e.path().to_path_buf(), (h, m))
+        })
+        .collect()
+}
+
+/// All entries of a zip, decompressed, read with the zip crate.
+fn entries(zip_path: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(zip_path).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let mut f = z.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        assert_eq!(f.compression(), zip::CompressionMethod::Deflated, "{name}");
+        let mut v = Vec::new();
+        f.read_to_end(&mut v).unwrap();
+        out.insert(name, v);
+    }
+    out
+}
+
+fn manifest(e: &BTreeMap<String, Vec<u8>>) -> serde_json::Value {
+    serde_json::from_slice(&e["manifest.json"]).unwrap()
+}
+
+/// The manifest lists every entry but itself, each hash matches, and nothing else is listed.
+fn check_manifest_hashes(e: &BTreeMap<String, Vec<u8>>) {
+    use sha2::Digest;
+    let m = manifest(e);
+    let listed = m["entries"].as_array().unwrap();
+    assert_eq!(listed.len() + 1, e.len());
+    for ent in listed {
+        let p = ent["zip_path"].as_str().unwrap();
+        let data = e
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} listed but not in the zip"));
+        assert_eq!(
+            ent["sha256"].as_str().unwrap(),
+            format!("{:x}", sha2::Sha256::digest(data)),
+            "{p}"
+        );
+        assert_eq!(ent["size"].as_u64().unwrap(), data.len() as u64, "{p}");
+    }
+}
+
+fn external_zip_checks(zip: &Path) {
+    match Command::new("unzip").arg("-tq").arg(zip).output() {
+        Ok(o) => assert!(
+            o.status.success(),
+            "unzip -t: {}",
+            String::from_utf8_lossy(&o.stdout)
+        ),
+        Err(_) => {
+            eprintln!("NOTE: unzip is not installed; `unzip -t` check skipped (CI installs it)")
+        }
+    }
+    match Command::new("python3")
+        .args(["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); r=z.testzip(); print(r); sys.exit(0 if r is None else 1)"])
+        .arg(zip)
+        .output()
+    {
+        Ok(o) => assert!(o.status.success(), "python zipfile: {}", String::from_utf8_lossy(&o.stdout)),
+        Err(_) => eprintln!("NOTE: python3 is not installed; zipfile check skipped (CI installs it)"),
+    }
+}
+
+#[test]
+fn full_bundle_is_valid_complete_and_secret_free() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let journal = d.path().join("journal.txt");
+    write(
+        &journal,
+        "04:10 operator confirmed re-run; password=CANARY-journal-20\n",
+    );
+    let rules = d.path().join("rules.txt");
+    write(&rules, "# site rules\nACME-SECRET-\\S+\n");
+    let before = snapshot(d.path().join("mid").as_path());
+
+    let out = d.path().join("out");
+    let mut opts = CollectOptions::new(&agent, &out);
+    opts.extra_rules_file = Some(rules);
+    opts.extra_files.push(ExtraFile {
+        source: journal,
+        zip_path: "midrescue/journal.txt".into(),
+    });
+    let mut events = Vec::new();
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        events.push(p)
+    })
+    .unwrap();
+
+    // Name, sibling checksum, no partial left.
+    let name = s.path.file_name().unwrap().to_string_lossy().to_string();
+    assert!(
+        name.starts_with("midsupport-mid-prod-01-mid-host-1-") && name.ends_with("Z.zip"),
+        "{name}"
+    );
+    let sha_file = std::fs::read_to_string(out.join(format!("{name}.sha256"))).unwrap();
+    assert_eq!(sha_file, format!("{}  {name}\n", s.sha256));
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
+    assert_eq!(s.size, std::fs::metadata(&s.path).unwrap().len());
+
+    external_zip_checks(&s.path);
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    assert_eq!(s.files as usize, e.len());
+
+    // Contents and paths.
+    for p in [
+        "agent/config.xml",
+        "agent/conf/wrapper.conf",
+        "agent/conf/wrapper-override.conf",
+        "agent/package/meta/mid-core.meta.properties",
+        "agent/bin/mid.shconf_override",
+        "agent/logs/agent0.log.0",
+        "agent/logs/agent0.log.1",
+        "agent/logs/wrapper.log",
+        "agent/logs/dist-upgrade.log",
+        &format!("upgrade_temp/{TEMP_ID}/upgrade-wrapper/logs/glide-dist-upgrade.log"),
+        &format!("upgrade_temp/{TEMP_ID}/upgrade-wrapper/conf/wrapper.conf"),
+        "listings/agent.txt",
+        &format!("listings/upgrade_temp-{TEMP_ID}.txt"),
+        "listings/package_incoming.txt",
+        "system.txt",
+        "diagnosis.json",
+        "SUMMARY.md",
+        "manifest.json",
+        "midrescue/journal.txt",
+    ] {
+        assert!(
+            e.contains_key(p),
+            "missing {p}; have {:?}",
+            e.keys().collect::<Vec<_>>()
+        );
+    }
+    for (p, _) in &e {
+        let l = p.to_ascii_lowercase();
+        assert!(
+            !(l.contains("keystore")
+                || l.contains("security/")
+                || l.contains("/jre/")
+                || l.ends_with(".jks")
+                || l.ends_with(".zip")
+                || l.ends_with(".jfr")
+                || l.ends_with("cacerts")),
+            "{p} must never be collected"
+        );
+    }
+
+    // No canary anywhere; MID name, URL and the lines around secrets intact.
+    for (p, data) in &e {
+        let text = String::from_utf8_lossy(data);
+        for c in CANARIES {
+            assert!(!text.contains(c), "{c} leaked into {p}:\n{text}");
+        }
+    }
+    let config = String::from_utf8_lossy(&e["agent/config.xml"]).to_string();
+    assert!(config.contains(&format!(r#"<parameter name="url" value="{URL}"/>"#)));
+    assert!(config.contains(&format!(r#"<parameter name="name" value="{MID_NAME}"/>"#)));
+    assert!(config.contains("0123456789abcdef0123456789abcdef"));
+    assert!(config.contains(r#"value="mid_user""#));
+    let log = String::from_utf8_lossy(&e["agent/logs/agent0.log.0"]).to_string();
+    assert!(log.contains("AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade."));
+    assert!(log.contains("@proxy.acme.example:3128/ configured"));
+    assert!(log.contains(
+        "-----BEGIN PRIVATE KEY-----\n***REDACTED***\n***REDACTED***\n-----END PRIVATE KEY-----\n"
+    ));
+    assert!(log.contains("host=db01"));
+    assert!(!log.contains("ACME-SECRET-"));
+    assert_eq!(log.lines().count(), 20);
+    let wrapper = &e["agent/logs/wrapper.log"];
+    assert!(wrapper.windows(2).any(|w| w == b"\r\n"), "CRLF kept");
+    assert!(
+        e["agent/logs/dist-upgrade.log"]
+            .windows(2)
+            .any(|w| w == b"\xff\xfe"),
+        "invalid UTF-8 kept"
+    );
+
+    // Listings: names, never the contents of secret folders.
+    let listing = String::from_utf8_lossy(&e["listings/agent.txt"]).to_string();
+    assert!(listing.contains("logs/agent0.log.0\t"));
+    assert!(listing.contains("keystore/…\t-\t-\tnot listed"));
+    assert!(!listing.contains("agent_keystore.jks"));
+    let incoming = String::from_utf8_lossy(&e["listings/package_incoming.txt"]).to_string();
+    assert!(incoming.contains(
+        "mid-core.utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907.universal.universal.zip\t17\t"
+    ));
+
+    // Manifest: per-rule and per-file counts; SUMMARY: verdict, finding, timeline, skipped.
+    let m = manifest(&e);
+    let total: u64 = m["redactions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(total, s.redactions);
+    assert!(
+        m["redactions"]["config_xml_secret_parameter"]
+            .as_u64()
+            .unwrap()
+            >= 6
+    );
+    assert_eq!(m["redactions"]["pem_block"], 1);
+    assert_eq!(m["redactions"]["user_rule_line_2"], 1);
+    let log_entry = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["zip_path"] == "agent/logs/agent0.log.0")
+        .unwrap();
+    assert_eq!(log_entry["redactions"]["url_userinfo"], 1);
+    assert_eq!(log_entry["truncated"], false);
+    assert!(
+        log_entry["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("agent0.log.0")
+    );
+    let summary = String::from_utf8_lossy(&e["SUMMARY.md"]).to_string();
+    assert!(summary.contains("`crashed_upgrade`"));
+    assert!(summary.contains("access_denied") || summary.contains("AccessDenied"));
+    assert!(summary.contains("Stopping MID server. Bootstrapping upgrade."));
+    assert!(summary.contains("UpgradeException"));
+    assert!(
+        summary.contains("agent0.log.0.jfr"),
+        "skipped files are named:\n{summary}"
+    );
+    let system = String::from_utf8_lossy(&e["system.txt"]).to_string();
+    assert!(system.contains("is not running.") && system.contains("com.service_now.mid.Main"));
+    assert!(system.contains("agent folder:"));
+
+    // Progress: planned, one per file, writing, done.
+    assert!(matches!(events.first(), Some(Progress::Planned { .. })));
+    assert_eq!(events.last(), Some(&Progress::Done));
+    let files = events
+        .iter()
+        .filter(|p| matches!(p, Progress::File { .. }))
+        .count();
+    let Some(Progress::Planned { files: planned, .. }) = events.first() else {
+        unreachable!()
+    };
+    assert_eq!(files as u64, *planned);
+
+    // The install is byte-identical, mtimes included.
+    assert_eq!(before, snapshot(d.path().join("mid").as_path()));
+
+    // A second run never overwrites: a new name.
+    let s2 = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    assert_ne!(s2.path, s.path);
+    assert!(s.path.exists() && s2.path.exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_files_never_hang_or_abort() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let logs = agent.join("logs");
+    let fifo = logs.join("agent0.log.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    std::os::unix::fs::symlink(logs.join("gone.log"), logs.join("dangling.log")).unwrap();
+    let doomed = logs.join("agent0.log.5");
+    write(&doomed, "10/22/18 17:00:00 (000) MIDServer old line\n");
+    let growing = logs.join("agent0.log.2");
+    let grown_from = "10/22/18 17:10:00 (000) MIDServer first line\n";
+    write(&growing, grown_from);
+    let locked = logs.join("agent0.log.6");
+    write(&locked, "10/22/18 17:20:00 (000) MIDServer unreadable\n");
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
+    }
+    // Over budget: a 3 MiB log (keeps its end from a line start) and a 50 MB-class single line,
+    // scaled to the budget; a config file over budget is recorded, never cut.
+    let budget = 1 << 20;
+    let mut big = String::new();
+    let mut i = 0u64;
+    while big.len() < 3 << 20 {
+        big.push_str(&format!(
+            "2022-10-21T13:08:58.330+0200 INFO (ECCSender.1) [Sender:88] line {i:08}\r\n"
+        ));
+        i += 1;
+    }
+    write(&logs.join("agent0.log.3"), &big);
+    write(&logs.join("agent0.log.4"), vec![b'x'; 3 << 20]);
+    write(
+        &agent.join("conf/wrapper-huge.conf"),
+        vec![b'#'; (1 << 20) + 1],
+    );
+
+    let out = d.path().join("out");
+    let mut opts = CollectOptions::new(&agent, &out);
+    opts.max_file_bytes = budget;
+    let mut hooked = false;
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        // After planning, before any read: delete one file, grow another.
+        if matches!(p, Progress::Planned { .. }) && !hooked {
+            hooked = true;
+            std::fs::remove_file(&doomed).unwrap();
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&growing)
+                .unwrap();
+            std::io::Write::write_all(
+                &mut f,
+                b"10/22/18 17:10:01 (000) MIDServer appended later\n",
+            )
+            .unwrap();
+        }
+    })
+    .unwrap();
+    assert!(hooked);
+    external_zip_checks(&s.path);
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    let m = manifest(&e);
+    let errors: Vec<(String, String)> = m["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_string(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let reason = |name: &str| {
+        errors
+            .iter()
+            .find(|(f, _)| f.ends_with(name))
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| panic!("{name} not in errors: {errors:?}"))
+    };
+    assert!(reason("agent0.log.fifo").contains("FIFO"));
+    assert!(reason("dangling.log").contains("dangling"));
+    assert!(reason("agent0.log.5").contains("vanished"));
+    assert!(reason("wrapper-huge.conf").contains("never cut"));
+    if !root {
+        assert!(reason("agent0.log.6").contains("permission denied"));
+    } else {
+        eprintln!(
+            "NOTE: running as root: chmod 000 cannot stop root; the open-error path is covered by a unit test"
+        );
+    }
+    // Growing file: read up to the size seen at the start.
+    assert_eq!(e["agent/logs/agent0.log.2"], grown_from.as_bytes());
+    let ent = |p: &str| {
+        m["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["zip_path"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        ent("agent/logs/agent0.log.2")["note"]
+            .as_str()
+            .unwrap()
+            .contains("grew")
+    );
+    // Truncated: the end kept, starting at a line start, at most the budget.
+    let tail = &e["agent/logs/agent0.log.3"];
+    assert!(tail.len() as u64 <= budget && tail.len() as u64 > budget - 200);
+    assert!(tail.starts_with(b"2022-10-21T13:08:58.330+0200 INFO"));
+    assert!(big.as_bytes().ends_with(tail));
+    assert_eq!(ent("agent/logs/agent0.log.3")["truncated"], true);
+    assert_eq!(e["agent/logs/agent0.log.4"].len() as u64, budget);
+    assert!(s.truncated.contains(&"agent/logs/agent0.log.3".to_string()));
+    assert!(
+        s.skipped
+            .iter()
+            .any(|(f, _)| f.ends_with("agent0.log.fifo"))
+    );
+    // The rest of the bundle is complete.
+    assert!(e.contains_key("agent/logs/agent0.log.0") && e.contains_key("SUMMARY.md"));
+    if !root {
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
+    }
+}
+
+#[test]
+fn refuses_output_inside_install_or_temp_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    for bad in [
+        agent.join("logs/bundles"),
+        agent.join("work/upgrade_temp").join(TEMP_ID),
+    ] {
+        let opts = CollectOptions::new(&agent, &bad);
+        let err = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap_err();
+        assert!(
+            err.to_string().contains("refusing to write the bundle"),
+            "{err}"
+        );
+        assert!(!agent.join("logs/bundles").exists());
+    }
+}
+
+#[test]
+fn since_drops_old_rotated_logs_only() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86400);
+    for n in ["agent0.log.1", "agent0.log.0"] {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(agent.join("logs").join(n))
+            .unwrap();
+        f.set_modified(old).unwrap();
+    }
+    let mut opts = CollectOptions::new(&agent, d.path().join("out"));
+    opts.since = Some((chrono::Utc::now() - chrono::Duration::days(10)).date_naive());
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    let e = entries(&s.path);
+    assert!(
+        e.contains_key("agent/logs/agent0.log.0"),
+        "the current log is always kept"
+    );
+    assert!(!e.contains_key("agent/logs/agent0.log.1"));
+    assert!(
+        s.skipped
+            .iter()
+            .any(|(f, r)| f.ends_with("agent0.log.1") && r.contains("--since"))
+    );
+}
+
+#[test]
+fn cancel_leaves_nothing_behind() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let out = d.path().join("out");
+    let mut opts = CollectOptions::new(&agent, &out);
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    opts.cancel = Some(flag.clone());
+    let err = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        if matches!(p, Progress::Planned { .. }) {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("cancelled"));
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}
+
+#[test]
+fn cli_collect_json_on_a_fixture_install() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let out = d.path().join("bundles");
+    let o = Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .arg("collect")
+        .arg("--agent-dir")
+        .arg(agent.parent().unwrap())
+        .arg("--out")
+        .arg(&out)
+        .arg("--json")
+        .arg("--log-file")
+        .arg(d.path().join("midrescue.log"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "stderr: {stderr}");
+    assert!(stderr.contains("100%"), "progress line on stderr: {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let path = PathBuf::from(v["path"].as_str().unwrap());
+    assert!(path.starts_with(&out) && path.exists());
+    assert!(v["redactions"].as_u64().unwrap() > 10);
+    let e = entries(&path);
+    let diag: serde_json::Value = serde_json::from_slice(&e["diagnosis.json"]).unwrap();
+    assert_eq!(diag["mid_name"], MID_NAME);
+    for (p, data) in &e {
+        // No rules file here, so the site-specific canary is not a secret to us.
+        for c in CANARIES.iter().filter(|c| !c.contains("user-rule")) {
+            assert!(
+                !String::from_utf8_lossy(data).contains(c),
+                "{c} leaked into {p}"
+            );
+        }
+    }
+
+    // A wrong --since is a usage error (2), and nothing is written.
+    let o = Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .args(["collect", "--since", "last week", "--agent-dir"])
+        .arg(&agent)
+        .arg("--out")
+        .arg(d.path().join("none"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!d.path().join("none").exists());
+}
