@@ -158,8 +158,14 @@ fn build_install(root: &Path) -> PathBuf {
         &temp.join("upgrade-wrapper/conf/wrapper.conf"),
         "wrapper.java.additional.1=-Dupgrade.proxy.password=CANARY-upgradeconf-19\nwrapper.startup.timeout=300\n",
     );
-    write(&temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"), "#!/bin/sh\n");
-    write(&temp.join("agent/jre/lib/security/cacerts"), "CANARY-cacerts-22");
+    write(
+        &temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
+        "#!/bin/sh\n",
+    );
+    write(
+        &temp.join("agent/jre/lib/security/cacerts"),
+        "CANARY-cacerts-22",
+    );
     a
 }
 
@@ -187,7 +193,10 @@ fn report_for(agent: &Path) -> DetectReport {
             marker_line: Some(Evidence {
                 file: log.clone(),
                 line: 19,
-                text: format!("10/22/18 17:56:13 (898) AutoUpgrade.3600 Added marker `{}` to upgrade marker file.", temp.display()),
+                text: format!(
+                    "10/22/18 17:56:13 (898) AutoUpgrade.3600 Added marker `{}` to upgrade marker file.",
+                    temp.display()
+                ),
             }),
             script: Some(temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh")),
             script_exists: true,
@@ -274,7 +283,9 @@ fn check_manifest_hashes(e: &BTreeMap<String, Vec<u8>>) {
     assert_eq!(listed.len() + 1, e.len());
     for ent in listed {
         let p = ent["zip_path"].as_str().unwrap();
-        let data = e.get(p).unwrap_or_else(|| panic!("{p} listed but not in the zip"));
+        let data = e
+            .get(p)
+            .unwrap_or_else(|| panic!("{p} listed but not in the zip"));
         assert_eq!(
             ent["sha256"].as_str().unwrap(),
             format!("{:x}", sha2::Sha256::digest(data)),
@@ -286,8 +297,14 @@ fn check_manifest_hashes(e: &BTreeMap<String, Vec<u8>>) {
 
 fn external_zip_checks(zip: &Path) {
     match Command::new("unzip").arg("-tq").arg(zip).output() {
-        Ok(o) => assert!(o.status.success(), "unzip -t: {}", String::from_utf8_lossy(&o.stdout)),
-        Err(_) => eprintln!("NOTE: unzip is not installed; `unzip -t` check skipped (CI installs it)"),
+        Ok(o) => assert!(
+            o.status.success(),
+            "unzip -t: {}",
+            String::from_utf8_lossy(&o.stdout)
+        ),
+        Err(_) => {
+            eprintln!("NOTE: unzip is not installed; `unzip -t` check skipped (CI installs it)")
+        }
     }
     match Command::new("python3")
         .args(["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); r=z.testzip(); print(r); sys.exit(0 if r is None else 1)"])
@@ -304,7 +321,10 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     let d = tempfile::tempdir().unwrap();
     let agent = build_install(d.path());
     let journal = d.path().join("journal.txt");
-    write(&journal, "04:10 operator confirmed re-run; password=CANARY-journal-20\n");
+    write(
+        &journal,
+        "04:10 operator confirmed re-run; password=CANARY-journal-20\n",
+    );
     let rules = d.path().join("rules.txt");
     write(&rules, "# site rules\nACME-SECRET-\\S+\n");
     let before = snapshot(d.path().join("mid").as_path());
@@ -317,14 +337,25 @@ fn full_bundle_is_valid_complete_and_secret_free() {
         zip_path: "midrescue/journal.txt".into(),
     });
     let mut events = Vec::new();
-    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| events.push(p)).unwrap();
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        events.push(p)
+    })
+    .unwrap();
 
     // Name, sibling checksum, no partial left.
     let name = s.path.file_name().unwrap().to_string_lossy().to_string();
-    assert!(name.starts_with("midsupport-mid-prod-01-mid-host-1-") && name.ends_with("Z.zip"), "{name}");
+    assert!(
+        name.starts_with("midsupport-mid-prod-01-mid-host-1-") && name.ends_with("Z.zip"),
+        "{name}"
+    );
     let sha_file = std::fs::read_to_string(out.join(format!("{name}.sha256"))).unwrap();
     assert_eq!(sha_file, format!("{}  {name}\n", s.sha256));
-    assert!(std::fs::read_dir(&out).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".partial")));
+    assert!(std::fs::read_dir(&out).unwrap().all(|e| {
+        !e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
     assert_eq!(s.size, std::fs::metadata(&s.path).unwrap().len());
 
     external_zip_checks(&s.path);
@@ -354,13 +385,22 @@ fn full_bundle_is_valid_complete_and_secret_free() {
         "manifest.json",
         "midrescue/journal.txt",
     ] {
-        assert!(e.contains_key(p), "missing {p}; have {:?}", e.keys().collect::<Vec<_>>());
+        assert!(
+            e.contains_key(p),
+            "missing {p}; have {:?}",
+            e.keys().collect::<Vec<_>>()
+        );
     }
     for (p, _) in &e {
         let l = p.to_ascii_lowercase();
         assert!(
-            !(l.contains("keystore") || l.contains("security/") || l.contains("/jre/")
-                || l.ends_with(".jks") || l.ends_with(".zip") || l.ends_with(".jfr") || l.ends_with("cacerts")),
+            !(l.contains("keystore")
+                || l.contains("security/")
+                || l.contains("/jre/")
+                || l.ends_with(".jks")
+                || l.ends_with(".zip")
+                || l.ends_with(".jfr")
+                || l.ends_with("cacerts")),
             "{p} must never be collected"
         );
     }
@@ -380,13 +420,20 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     let log = String::from_utf8_lossy(&e["agent/logs/agent0.log.0"]).to_string();
     assert!(log.contains("AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade."));
     assert!(log.contains("@proxy.acme.example:3128/ configured"));
-    assert!(log.contains("-----BEGIN PRIVATE KEY-----\n***REDACTED***\n***REDACTED***\n-----END PRIVATE KEY-----\n"));
+    assert!(log.contains(
+        "-----BEGIN PRIVATE KEY-----\n***REDACTED***\n***REDACTED***\n-----END PRIVATE KEY-----\n"
+    ));
     assert!(log.contains("host=db01"));
     assert!(!log.contains("ACME-SECRET-"));
     assert_eq!(log.lines().count(), 20);
     let wrapper = &e["agent/logs/wrapper.log"];
     assert!(wrapper.windows(2).any(|w| w == b"\r\n"), "CRLF kept");
-    assert!(e["agent/logs/dist-upgrade.log"].windows(2).any(|w| w == b"\xff\xfe"), "invalid UTF-8 kept");
+    assert!(
+        e["agent/logs/dist-upgrade.log"]
+            .windows(2)
+            .any(|w| w == b"\xff\xfe"),
+        "invalid UTF-8 kept"
+    );
 
     // Listings: names, never the contents of secret folders.
     let listing = String::from_utf8_lossy(&e["listings/agent.txt"]).to_string();
@@ -394,25 +441,50 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     assert!(listing.contains("keystore/…\t-\t-\tnot listed"));
     assert!(!listing.contains("agent_keystore.jks"));
     let incoming = String::from_utf8_lossy(&e["listings/package_incoming.txt"]).to_string();
-    assert!(incoming.contains("mid-core.utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907.universal.universal.zip\t17\t"));
+    assert!(incoming.contains(
+        "mid-core.utah-12-21-2022__patch1-02-15-2023_02-22-2023_1907.universal.universal.zip\t17\t"
+    ));
 
     // Manifest: per-rule and per-file counts; SUMMARY: verdict, finding, timeline, skipped.
     let m = manifest(&e);
-    let total: u64 = m["redactions"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let total: u64 = m["redactions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(total, s.redactions);
-    assert!(m["redactions"]["config_xml_secret_parameter"].as_u64().unwrap() >= 6);
+    assert!(
+        m["redactions"]["config_xml_secret_parameter"]
+            .as_u64()
+            .unwrap()
+            >= 6
+    );
     assert_eq!(m["redactions"]["pem_block"], 1);
     assert_eq!(m["redactions"]["user_rule_line_2"], 1);
-    let log_entry = m["entries"].as_array().unwrap().iter().find(|x| x["zip_path"] == "agent/logs/agent0.log.0").unwrap();
+    let log_entry = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["zip_path"] == "agent/logs/agent0.log.0")
+        .unwrap();
     assert_eq!(log_entry["redactions"]["url_userinfo"], 1);
     assert_eq!(log_entry["truncated"], false);
-    assert!(log_entry["source"].as_str().unwrap().ends_with("agent0.log.0"));
+    assert!(
+        log_entry["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("agent0.log.0")
+    );
     let summary = String::from_utf8_lossy(&e["SUMMARY.md"]).to_string();
     assert!(summary.contains("`crashed_upgrade`"));
     assert!(summary.contains("access_denied") || summary.contains("AccessDenied"));
     assert!(summary.contains("Stopping MID server. Bootstrapping upgrade."));
     assert!(summary.contains("UpgradeException"));
-    assert!(summary.contains("agent0.log.0.jfr"), "skipped files are named:\n{summary}");
+    assert!(
+        summary.contains("agent0.log.0.jfr"),
+        "skipped files are named:\n{summary}"
+    );
     let system = String::from_utf8_lossy(&e["system.txt"]).to_string();
     assert!(system.contains("is not running.") && system.contains("com.service_now.mid.Main"));
     assert!(system.contains("agent folder:"));
@@ -420,8 +492,13 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     // Progress: planned, one per file, writing, done.
     assert!(matches!(events.first(), Some(Progress::Planned { .. })));
     assert_eq!(events.last(), Some(&Progress::Done));
-    let files = events.iter().filter(|p| matches!(p, Progress::File { .. })).count();
-    let Some(Progress::Planned { files: planned, .. }) = events.first() else { unreachable!() };
+    let files = events
+        .iter()
+        .filter(|p| matches!(p, Progress::File { .. }))
+        .count();
+    let Some(Progress::Planned { files: planned, .. }) = events.first() else {
+        unreachable!()
+    };
     assert_eq!(files as u64, *planned);
 
     // The install is byte-identical, mtimes included.
@@ -452,7 +529,8 @@ fn hostile_files_never_hang_or_abort() {
     write(&locked, "10/22/18 17:20:00 (000) MIDServer unreadable\n");
     let root = unsafe { libc::geteuid() } == 0;
     if !root {
-        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000))
+            .unwrap();
     }
     // Over budget: a 3 MiB log (keeps its end from a line start) and a 50 MB-class single line,
     // scaled to the budget; a config file over budget is recorded, never cut.
@@ -460,12 +538,17 @@ fn hostile_files_never_hang_or_abort() {
     let mut big = String::new();
     let mut i = 0u64;
     while big.len() < 3 << 20 {
-        big.push_str(&format!("2022-10-21T13:08:58.330+0200 INFO (ECCSender.1) [Sender:88] line {i:08}\r\n"));
+        big.push_str(&format!(
+            "2022-10-21T13:08:58.330+0200 INFO (ECCSender.1) [Sender:88] line {i:08}\r\n"
+        ));
         i += 1;
     }
     write(&logs.join("agent0.log.3"), &big);
     write(&logs.join("agent0.log.4"), vec![b'x'; 3 << 20]);
-    write(&agent.join("conf/wrapper-huge.conf"), vec![b'#'; (1 << 20) + 1]);
+    write(
+        &agent.join("conf/wrapper-huge.conf"),
+        vec![b'#'; (1 << 20) + 1],
+    );
 
     let out = d.path().join("out");
     let mut opts = CollectOptions::new(&agent, &out);
@@ -476,8 +559,15 @@ fn hostile_files_never_hang_or_abort() {
         if matches!(p, Progress::Planned { .. }) && !hooked {
             hooked = true;
             std::fs::remove_file(&doomed).unwrap();
-            let mut f = std::fs::OpenOptions::new().append(true).open(&growing).unwrap();
-            std::io::Write::write_all(&mut f, b"10/22/18 17:10:01 (000) MIDServer appended later\n").unwrap();
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&growing)
+                .unwrap();
+            std::io::Write::write_all(
+                &mut f,
+                b"10/22/18 17:10:01 (000) MIDServer appended later\n",
+            )
+            .unwrap();
         }
     })
     .unwrap();
@@ -490,7 +580,12 @@ fn hostile_files_never_hang_or_abort() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| (x["file"].as_str().unwrap().to_string(), x["reason"].as_str().unwrap().to_string()))
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_string(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let reason = |name: &str| {
         errors
@@ -506,12 +601,27 @@ fn hostile_files_never_hang_or_abort() {
     if !root {
         assert!(reason("agent0.log.6").contains("permission denied"));
     } else {
-        eprintln!("NOTE: running as root: chmod 000 cannot stop root; the open-error path is covered by a unit test");
+        eprintln!(
+            "NOTE: running as root: chmod 000 cannot stop root; the open-error path is covered by a unit test"
+        );
     }
     // Growing file: read up to the size seen at the start.
     assert_eq!(e["agent/logs/agent0.log.2"], grown_from.as_bytes());
-    let ent = |p: &str| m["entries"].as_array().unwrap().iter().find(|x| x["zip_path"] == p).unwrap().clone();
-    assert!(ent("agent/logs/agent0.log.2")["note"].as_str().unwrap().contains("grew"));
+    let ent = |p: &str| {
+        m["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["zip_path"] == p)
+            .unwrap()
+            .clone()
+    };
+    assert!(
+        ent("agent/logs/agent0.log.2")["note"]
+            .as_str()
+            .unwrap()
+            .contains("grew")
+    );
     // Truncated: the end kept, starting at a line start, at most the budget.
     let tail = &e["agent/logs/agent0.log.3"];
     assert!(tail.len() as u64 <= budget && tail.len() as u64 > budget - 200);
@@ -520,11 +630,16 @@ fn hostile_files_never_hang_or_abort() {
     assert_eq!(ent("agent/logs/agent0.log.3")["truncated"], true);
     assert_eq!(e["agent/logs/agent0.log.4"].len() as u64, budget);
     assert!(s.truncated.contains(&"agent/logs/agent0.log.3".to_string()));
-    assert!(s.skipped.iter().any(|(f, _)| f.ends_with("agent0.log.fifo")));
+    assert!(
+        s.skipped
+            .iter()
+            .any(|(f, _)| f.ends_with("agent0.log.fifo"))
+    );
     // The rest of the bundle is complete.
     assert!(e.contains_key("agent/logs/agent0.log.0") && e.contains_key("SUMMARY.md"));
     if !root {
-        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .unwrap();
     }
 }
 
@@ -532,10 +647,16 @@ fn hostile_files_never_hang_or_abort() {
 fn refuses_output_inside_install_or_temp_folder() {
     let d = tempfile::tempdir().unwrap();
     let agent = build_install(d.path());
-    for bad in [agent.join("logs/bundles"), agent.join("work/upgrade_temp").join(TEMP_ID)] {
+    for bad in [
+        agent.join("logs/bundles"),
+        agent.join("work/upgrade_temp").join(TEMP_ID),
+    ] {
         let opts = CollectOptions::new(&agent, &bad);
         let err = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap_err();
-        assert!(err.to_string().contains("refusing to write the bundle"), "{err}");
+        assert!(
+            err.to_string().contains("refusing to write the bundle"),
+            "{err}"
+        );
         assert!(!agent.join("logs/bundles").exists());
     }
 }
@@ -546,16 +667,26 @@ fn since_drops_old_rotated_logs_only() {
     let agent = build_install(d.path());
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86400);
     for n in ["agent0.log.1", "agent0.log.0"] {
-        let f = std::fs::File::options().write(true).open(agent.join("logs").join(n)).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(agent.join("logs").join(n))
+            .unwrap();
         f.set_modified(old).unwrap();
     }
     let mut opts = CollectOptions::new(&agent, d.path().join("out"));
     opts.since = Some((chrono::Utc::now() - chrono::Duration::days(10)).date_naive());
     let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
     let e = entries(&s.path);
-    assert!(e.contains_key("agent/logs/agent0.log.0"), "the current log is always kept");
+    assert!(
+        e.contains_key("agent/logs/agent0.log.0"),
+        "the current log is always kept"
+    );
     assert!(!e.contains_key("agent/logs/agent0.log.1"));
-    assert!(s.skipped.iter().any(|(f, r)| f.ends_with("agent0.log.1") && r.contains("--since")));
+    assert!(
+        s.skipped
+            .iter()
+            .any(|(f, r)| f.ends_with("agent0.log.1") && r.contains("--since"))
+    );
 }
 
 #[test]
@@ -605,7 +736,10 @@ fn cli_collect_json_on_a_fixture_install() {
     for (p, data) in &e {
         // No rules file here, so the site-specific canary is not a secret to us.
         for c in CANARIES.iter().filter(|c| !c.contains("user-rule")) {
-            assert!(!String::from_utf8_lossy(data).contains(c), "{c} leaked into {p}");
+            assert!(
+                !String::from_utf8_lossy(data).contains(c),
+                "{c} leaked into {p}"
+            );
         }
     }
 

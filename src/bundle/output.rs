@@ -38,7 +38,10 @@ pub fn resolve(p: &Path) -> PathBuf {
             }
             return out;
         }
-        match (existing.file_name().map(|s| s.to_os_string()), existing.parent()) {
+        match (
+            existing.file_name().map(|s| s.to_os_string()),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();
@@ -98,11 +101,19 @@ fn sanitize(s: &str, max: usize) -> String {
         .take(max)
         .collect();
     let t = t.trim_matches(|c| c == '.' || c == '_').to_string();
-    if t.is_empty() { "unknown".to_string() } else { t }
+    if t.is_empty() {
+        "unknown".to_string()
+    } else {
+        t
+    }
 }
 
 /// `midsupport-<mid name>-<host>-<UTC yyyymmddThhmmssZ>`, without extension.
-pub fn bundle_stem(mid_name: Option<&str>, host: &str, now: chrono::DateTime<chrono::Utc>) -> String {
+pub fn bundle_stem(
+    mid_name: Option<&str>,
+    host: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     format!(
         "midsupport-{}-{}-{}",
         sanitize(mid_name.unwrap_or("unknown-mid"), 64),
@@ -114,9 +125,8 @@ pub fn bundle_stem(mid_name: Option<&str>, host: &str, now: chrono::DateTime<chr
 /// The first free `<stem>.zip`, `<stem>-2.zip`, … in `dir` (also free of `.partial` and
 /// `.sha256` companions).
 pub fn free_zip_path(dir: &Path, stem: &str) -> PathBuf {
-    let taken = |p: &Path| {
-        p.exists() || sibling(p, ".partial").exists() || sibling(p, ".sha256").exists()
-    };
+    let taken =
+        |p: &Path| p.exists() || sibling(p, ".partial").exists() || sibling(p, ".sha256").exists();
     let mut p = dir.join(format!("{stem}.zip"));
     let mut k = 2;
     while taken(&p) {
@@ -142,7 +152,10 @@ pub fn persist_no_clobber(from: &Path, to: &Path) -> anyhow::Result<()> {
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("{} appeared while the bundle was written; not overwriting it", to.display())
+            bail!(
+                "{} appeared while the bundle was written; not overwriting it",
+                to.display()
+            )
         }
         // File systems without hard links (FAT, some network shares).
         Err(_) => {
@@ -158,7 +171,8 @@ pub fn persist_no_clobber(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// Write `bytes` to `path` atomically (temp file, fsync, no-clobber rename).
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = sibling(path, ".partial");
-    let mut f = File::create_new(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut f =
+        File::create_new(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);
@@ -279,7 +293,12 @@ mod tests {
     #[test]
     fn free_space_error_names_the_device() {
         let d = tempfile::tempdir().unwrap();
-        let e = check_free_space(d.path(), u64::MAX / 2).unwrap_err().to_string();
-        assert!(e.contains("not enough free space") && e.contains("mounted on"), "{e}");
+        let e = check_free_space(d.path(), u64::MAX / 2)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not enough free space") && e.contains("mounted on"),
+            "{e}"
+        );
     }
 }

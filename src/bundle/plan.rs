@@ -79,9 +79,11 @@ pub fn never_collected(rel: &Path) -> Option<&'static str> {
     {
         return Some("key stores are never collected");
     }
-    if [".zip", ".jar", ".exe", ".dll", ".so", ".rpm", ".deb", ".msi"]
-        .iter()
-        .any(|e| name.ends_with(e))
+    if [
+        ".zip", ".jar", ".exe", ".dll", ".so", ".rpm", ".deb", ".msi",
+    ]
+    .iter()
+    .any(|e| name.ends_with(e))
     {
         return Some("packages and binaries are never collected");
     }
@@ -183,7 +185,10 @@ impl Builder<'_> {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    let p = e.path().map(Path::to_path_buf).unwrap_or_else(|| dir.into());
+                    let p = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| dir.into());
                     self.error(&p, format!("cannot list: {e}"));
                     continue;
                 }
@@ -322,7 +327,12 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
     // Configuration.
     let config = agent.join("config.xml");
     if std::fs::symlink_metadata(&config).is_ok() {
-        b.add(&config, "agent/config.xml".into(), Category::ConfigXml, false);
+        b.add(
+            &config,
+            "agent/config.xml".into(),
+            Category::ConfigXml,
+            false,
+        );
     } else {
         b.error(&config, "missing: no config.xml in the agent folder");
     }
@@ -357,7 +367,10 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
     let temps = temp_dirs(agent, report);
     for (id, dir) in &temps {
         if !dir.is_dir() {
-            b.error(dir, "upgrade temp folder named by the diagnosis does not exist");
+            b.error(
+                dir,
+                "upgrade temp folder named by the diagnosis does not exist",
+            );
             continue;
         }
         let wrapper = dir.join("upgrade-wrapper");
@@ -378,7 +391,10 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
     for x in &opts.extra_files {
         let zip = x.zip_path.trim_start_matches('/').to_string();
         if zip.is_empty() || zip.split('/').any(|c| c == ".." || c.is_empty()) {
-            b.error(&x.source, format!("invalid path inside the zip: {:?}", x.zip_path));
+            b.error(
+                &x.source,
+                format!("invalid path inside the zip: {:?}", x.zip_path),
+            );
             continue;
         }
         if std::fs::symlink_metadata(&x.source).is_err() {
@@ -459,7 +475,9 @@ impl Listing {
             let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
             let ft = entry.file_type();
             let md = entry.metadata().ok();
-            let size = md.as_ref().map_or(0, |m| if ft.is_file() { m.len() } else { 0 });
+            let size = md
+                .as_ref()
+                .map_or(0, |m| if ft.is_file() { m.len() } else { 0 });
             let mtime = md
                 .as_ref()
                 .and_then(source::mtime_rfc3339)
@@ -485,7 +503,7 @@ impl Listing {
                     self.text
                         .push_str(&format!("{shown}…\t-\t-\tnot listed (never collected)\n"));
                     it.skip_current_dir();
-                } else if elsewhere.iter().any(|e| rel == *e) {
+                } else if elsewhere.contains(&rel) {
                     self.text
                         .push_str(&format!("{shown}…\t-\t-\tlisted separately\n"));
                     it.skip_current_dir();

@@ -68,7 +68,11 @@ fn type_name(md: &Metadata) -> &'static str {
             return "device";
         }
     }
-    if md.is_dir() { "directory" } else { "special file" }
+    if md.is_dir() {
+        "directory"
+    } else {
+        "special file"
+    }
 }
 
 /// Open a file that [`classify`] called regular. On Unix it is opened non-blocking and without

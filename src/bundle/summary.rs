@@ -81,7 +81,11 @@ pub fn system_txt(
     created_at: &str,
 ) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "midrescue {} system facts, {created_at}\n", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(
+        s,
+        "midrescue {} system facts, {created_at}\n",
+        env!("CARGO_PKG_VERSION")
+    );
     let _ = writeln!(s, "OS:   {}", facts.os);
     let _ = writeln!(s, "Host: {}\n", facts.host);
     s.push_str("== Disk space ==\n");
@@ -96,7 +100,11 @@ pub fn system_txt(
     match &facts.service {
         Some(st) => {
             let _ = writeln!(s, "name:         {}", st.name.as_deref().unwrap_or("-"));
-            let _ = writeln!(s, "display name: {}", st.display_name.as_deref().unwrap_or("-"));
+            let _ = writeln!(
+                s,
+                "display name: {}",
+                st.display_name.as_deref().unwrap_or("-")
+            );
             let _ = writeln!(s, "state:        {:?}", st.state);
             let _ = writeln!(s, "start type:   {:?}", st.start_type);
             if let Some(n) = &st.note {
@@ -160,26 +168,62 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
     let r = i.report;
     let mut s = String::new();
     let _ = writeln!(s, "# MID Server support bundle\n");
-    let _ = writeln!(s, "Created {} by midrescue {} on host `{}`.\n", i.created_at, env!("CARGO_PKG_VERSION"), md_escape_inline(i.host));
+    let _ = writeln!(
+        s,
+        "Created {} by midrescue {} on host `{}`.\n",
+        i.created_at,
+        env!("CARGO_PKG_VERSION"),
+        md_escape_inline(i.host)
+    );
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| **Verdict** | `{}` |", r.verdict.as_str());
-    let _ = writeln!(s, "| MID name | {} |", r.mid_name.as_deref().unwrap_or("unknown"));
-    let _ = writeln!(s, "| Instance | {} |", r.instance_url.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(
+        s,
+        "| MID name | {} |",
+        r.mid_name.as_deref().unwrap_or("unknown")
+    );
+    let _ = writeln!(
+        s,
+        "| Instance | {} |",
+        r.instance_url.as_deref().unwrap_or("unknown")
+    );
     let _ = writeln!(s, "| Agent folder | `{}` |", r.agent_dir.display());
     let _ = writeln!(s, "| Platform | {} |", r.platform);
-    let _ = writeln!(s, "| Installed version | {} |", r.installed_version.as_deref().unwrap_or("unknown"));
-    let _ = writeln!(s, "| Target version | {} |", r.target_version.as_deref().unwrap_or("unknown"));
+    let _ = writeln!(
+        s,
+        "| Installed version | {} |",
+        r.installed_version.as_deref().unwrap_or("unknown")
+    );
+    let _ = writeln!(
+        s,
+        "| Target version | {} |",
+        r.target_version.as_deref().unwrap_or("unknown")
+    );
     let _ = writeln!(
         s,
         "| Service | {} ({:?}{}) |",
         r.service.name.as_deref().unwrap_or("unknown"),
         r.service.state,
-        r.service.start_type.map(|t| format!(", start {t:?}")).unwrap_or_default()
+        r.service
+            .start_type
+            .map(|t| format!(", start {t:?}"))
+            .unwrap_or_default()
     );
     let _ = writeln!(s, "| Lib folder | {:?} |", r.lib);
     if let Some(u) = &r.upgrade {
-        let _ = writeln!(s, "| Upgrade temp folder | {} |", u.temp_dir.as_ref().map(|p| format!("`{}`", p.display())).unwrap_or_else(|| "not found".into()));
-        let _ = writeln!(s, "| Upgrade started | {} |", u.started_at.as_deref().unwrap_or("unknown"));
+        let _ = writeln!(
+            s,
+            "| Upgrade temp folder | {} |",
+            u.temp_dir
+                .as_ref()
+                .map(|p| format!("`{}`", p.display()))
+                .unwrap_or_else(|| "not found".into())
+        );
+        let _ = writeln!(
+            s,
+            "| Upgrade started | {} |",
+            u.started_at.as_deref().unwrap_or("unknown")
+        );
     }
     s.push('\n');
 
@@ -206,18 +250,21 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
 
     s.push_str("## Upgrade timeline\n\n");
     let mut tl: Vec<timeline::Line> = Vec::new();
-    if let Some(u) = &r.upgrade {
-        if let Some(m) = &u.marker_line {
-            tl.push(timeline::Line {
-                when: timeline::parse_time(&m.text),
-                file: i.shown_path(&m.file),
-                line: m.line,
-                text: m.text.clone(),
-            });
-        }
+    if let Some(m) = r.upgrade.as_ref().and_then(|u| u.marker_line.as_ref()) {
+        tl.push(timeline::Line {
+            when: timeline::parse_time(&m.text),
+            file: i.shown_path(&m.file),
+            line: m.line,
+            text: m.text.clone(),
+        });
     }
     tl.extend(i.timeline.iter().cloned());
-    tl.sort_by(|a, b| a.when.cmp(&b.when).then(a.file.cmp(&b.file)).then(a.line.cmp(&b.line)));
+    tl.sort_by(|a, b| {
+        a.when
+            .cmp(&b.when)
+            .then(a.file.cmp(&b.file))
+            .then(a.line.cmp(&b.line))
+    });
     tl.dedup_by(|a, b| a.file == b.file && a.line == b.line);
     let undated = tl.iter().filter(|l| l.when.is_none()).count();
     let dated: Vec<_> = tl.iter().filter(|l| l.when.is_some()).collect();
@@ -241,7 +288,11 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
     s.push_str("## What is in this bundle\n\n");
     let files = i.entries.len();
     let bytes: u64 = i.entries.iter().map(|e| e.size).sum();
-    let _ = writeln!(s, "{files} files, {:.1} MB before compression. `manifest.json` lists each with its source, size, mtime, sha256 and redaction counts.\n", bytes as f64 / 1e6);
+    let _ = writeln!(
+        s,
+        "{files} files, {:.1} MB before compression. `manifest.json` lists each with its source, size, mtime, sha256 and redaction counts.\n",
+        bytes as f64 / 1e6
+    );
     let truncated: Vec<_> = i.entries.iter().filter(|e| e.truncated).collect();
     if !truncated.is_empty() {
         s.push_str("Truncated (the end of the file is kept):\n\n");

@@ -38,7 +38,10 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
         many => {
             // A bundle is for one install; guessing would send support the wrong logs. Exit 2
             // like any other incomplete command line: the operator must say which.
-            eprintln!("midrescue collect: found {} MID Server installs:", many.len());
+            eprintln!(
+                "midrescue collect: found {} MID Server installs:",
+                many.len()
+            );
             for d in many {
                 eprintln!("  {}", d.display());
             }
@@ -65,6 +68,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     opts.max_file_bytes = args.max_file_mb.max(1).saturating_mul(1024 * 1024);
     opts.since = since;
     opts.extra_rules_file = args.redact_rules.clone();
+    opts.level = args.level;
 
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
     let summary = bundle::collect(&opts, &report, &facts, &mut |p| line.show(&p));
@@ -117,9 +121,10 @@ pub fn gather_facts(host: &Host, report: &DetectReport, exec: &dyn Exec) -> Syst
                 rows.join("\n") + "\n"
             };
         }
-        Err(e) => facts
-            .notes
-            .push(format!("process list unavailable: `{}`: {e}", spec.display())),
+        Err(e) => facts.notes.push(format!(
+            "process list unavailable: `{}`: {e}",
+            spec.display()
+        )),
     }
     if report.platform == Platform::Linux {
         let root: PathBuf = host.lab_root.clone().unwrap_or_else(|| PathBuf::from("/"));
@@ -138,7 +143,11 @@ pub fn gather_facts(host: &Host, report: &DetectReport, exec: &dyn Exec) -> Syst
 
 fn is_java_or_wrapper(cmd: &str) -> bool {
     let first = cmd.split_whitespace().next().unwrap_or("");
-    let exe = first.rsplit(['/', '\\']).next().unwrap_or(first).to_ascii_lowercase();
+    let exe = first
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or(first)
+        .to_ascii_lowercase();
     exe == "java"
         || exe == "java.exe"
         || exe.starts_with("wrapper")
@@ -160,7 +169,10 @@ pub fn render(s: &BundleSummary) -> String {
         s.sha256
     );
     if !s.truncated.is_empty() {
-        let _ = writeln!(o, "Truncated (the end of each kept; raise --max-file-mb for more):");
+        let _ = writeln!(
+            o,
+            "Truncated (the end of each kept; raise --max-file-mb for more):"
+        );
         for t in &s.truncated {
             let _ = writeln!(o, "  {t}");
         }
@@ -196,10 +208,9 @@ impl ProgressLine {
 
     fn show(&mut self, p: &Progress) {
         let text = match p {
-            Progress::Planned { files, bytes } => format!(
-                "Collecting {files} files, {:.1} MB",
-                *bytes as f64 / 1e6
-            ),
+            Progress::Planned { files, bytes } => {
+                format!("Collecting {files} files, {:.1} MB", *bytes as f64 / 1e6)
+            }
             Progress::File {
                 path,
                 files_done,
@@ -227,7 +238,10 @@ impl ProgressLine {
         };
         let mut err = std::io::stderr().lock();
         if self.tty {
-            let width = crossterm::terminal::size().map_or(80, |(w, _)| w as usize).max(20) - 1;
+            let width = crossterm::terminal::size()
+                .map_or(80, |(w, _)| w as usize)
+                .max(20)
+                - 1;
             let shown: String = text.chars().take(width).collect();
             let pad = self.last_len.saturating_sub(shown.chars().count());
             let _ = write!(err, "\r{shown}{}", " ".repeat(pad));
@@ -256,13 +270,21 @@ mod tests {
             chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()
         );
         assert!(parse_since("2026-11-01T23:30:00-02:00").is_ok());
-        assert!(parse_since("yesterday").unwrap_err().contains("expected a date"));
+        assert!(
+            parse_since("yesterday")
+                .unwrap_err()
+                .contains("expected a date")
+        );
     }
 
     #[test]
     fn process_filter() {
-        assert!(is_java_or_wrapper("/opt/mid/agent/jre/bin/java -cp x com.service_now.mid.Main"));
-        assert!(is_java_or_wrapper("C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"));
+        assert!(is_java_or_wrapper(
+            "/opt/mid/agent/jre/bin/java -cp x com.service_now.mid.Main"
+        ));
+        assert!(is_java_or_wrapper(
+            "C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"
+        ));
         assert!(!is_java_or_wrapper("bash -l"));
     }
 }
