@@ -145,6 +145,10 @@ pub struct CollectArgs {
     /// Extra redaction rules, one regex per line (`#` comments).
     #[arg(long, value_name = "FILE")]
     pub redact_rules: Option<PathBuf>,
+
+    /// DEFLATE level: 1 fastest … 9 smallest (0 stores uncompressed).
+    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub level: u32,
 }
 
 #[derive(Debug, Args, Clone)]
