@@ -298,3 +298,22 @@ async fn async_helper_delivers_batches_on_a_channel() {
     assert_eq!(got, vec!["hello"]);
     h.stop();
 }
+
+#[test]
+fn unreadable_name_is_reported_once_not_every_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("wrapper.log");
+    // A folder where a log is expected cannot be read as one.
+    fs::create_dir(&p).unwrap();
+    let mut f = Follower::new(from_start());
+    f.add("w", &p);
+    let first = events_of(&f.poll(), "w");
+    assert_eq!(first.len(), 1);
+    assert!(matches!(&first[0], FollowEvent::Error(m) if m.contains("not a regular file")));
+    for _ in 0..5 {
+        assert!(f.poll().is_empty(), "no error storm");
+    }
+    fs::remove_dir(&p).unwrap();
+    append(&p, b"readable now\n");
+    assert_eq!(lines_of(&f.poll(), "w"), vec!["readable now"]);
+}

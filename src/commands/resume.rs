@@ -140,6 +140,7 @@ pub fn describe_plan(plan: &RunPlan, op: &mut dyn Operator) {
         ));
     }
     if plan.simulated {
+        op.say(&format!("  real host:  {}", plan.real.display()));
         op.say("  (a training lab: the lab's simulated upgrade runs instead of the real command)");
     }
     op.say(&format!("  as user:    {}", plan.user));
@@ -209,8 +210,14 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     let plan = match make_plan(rec.report, rec.lab_root, &rec.out_dir, RunKind::Script) {
         Ok(p) => p,
         Err(e) => {
+            result.next_step = Some(match &e {
+                runner::PlanError::ScriptNotExecutable(_) => {
+                    "Make the script executable as the reason says, then run `midrescue resume` again."
+                        .to_string()
+                }
+                _ => NEXT_MANUAL.to_string(),
+            });
             result.reason = Some(e.to_string());
-            result.next_step = Some(NEXT_MANUAL.to_string());
             return result;
         }
     };
@@ -225,10 +232,12 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     }
     describe_plan(&plan, op);
     if !rec.yes && !op.confirm("Re-run the upgrade now?") {
+        tracing::info!("operator declined the re-run");
         result.outcome = "declined".to_string();
         result.reason = Some("the operator declined; nothing was run".to_string());
         return result;
     }
+    tracing::info!(yes = rec.yes, command = %plan.spec.display(), "re-run confirmed");
 
     let restore = manual_start(rec, op);
     let mut run = RunState::new(rec);
@@ -269,6 +278,8 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
         }
     }
     if rec.lab_root.is_none()
+        // Only a run as root can have left files owned by root.
+        && privilege::is_root()
         && let Some(found) = privilege::find_root_owned(&rec.report.agent_dir, 200_000)
     {
         op.say(&format!(
@@ -309,7 +320,10 @@ fn manual_start(rec: &Recovery, op: &mut dyn Operator) -> Option<StartType> {
     }
     match rec.service.set_start_type(StartType::Manual) {
         Ok(()) => {
-            op.say("MID service set to manual start for the recovery.");
+            tracing::info!("MID service start type set to manual (was {previous:?})");
+            op.say(&format!(
+                "MID service set to manual start for the recovery. If this command is interrupted, set it back to {previous:?} yourself."
+            ));
             Some(previous)
         }
         Err(e) => {
@@ -327,6 +341,8 @@ struct RunState {
     watch: Watch,
     began: Instant,
     tee_labels: Vec<String>,
+    /// The last warning shown, so a repeated one (e.g. the instance's answer) is shown once.
+    last_warning: Option<String>,
 }
 
 impl RunState {
@@ -355,6 +371,7 @@ impl RunState {
             watch,
             began: Instant::now(),
             tee_labels: Vec::new(),
+            last_warning: None,
         }
     }
 
@@ -378,29 +395,11 @@ impl RunState {
         let mut said_not_installed = false;
         let mut exited = false;
         let mut next_probe = Instant::now();
+        let mut probe_round: u64 = 0;
         let mut next_instance = Instant::now();
         loop {
-            let now = self.began.elapsed();
-            for batch in self.follower.poll() {
-                let source = source_of(&batch.source);
-                for ev in &batch.events {
-                    if let Some(text) = describe_follow_event(&batch.source, ev) {
-                        op.say(&text);
-                    }
-                }
-                for line in &batch.lines {
-                    if source == Source::Output && line.starts_with("# midrescue ") {
-                        continue;
-                    }
-                    op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
-                    if source == Source::Output && runner::says_service_not_installed(line) {
-                        said_not_installed = true;
-                    }
-                    let events = self.watch.feed(source, line, now);
-                    if let Some(o) = self.report(events, op) {
-                        return o;
-                    }
-                }
+            if let Some(o) = self.drain(op, &mut said_not_installed) {
+                return o;
             }
             if Instant::now() >= next_probe {
                 next_probe = Instant::now() + Duration::from_secs(1);
@@ -409,21 +408,8 @@ impl RunState {
                         Ok(Some(exit)) => {
                             exited = true;
                             // Read what it printed last before judging its exit.
-                            for batch in self.follower.poll() {
-                                let source = source_of(&batch.source);
-                                for line in &batch.lines {
-                                    if source == Source::Output && line.starts_with("# midrescue ")
-                                    {
-                                        continue;
-                                    }
-                                    op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
-                                    said_not_installed |= source == Source::Output
-                                        && runner::says_service_not_installed(line);
-                                    let events = self.watch.feed(source, line, now);
-                                    if let Some(o) = self.report(events, op) {
-                                        return o;
-                                    }
-                                }
+                            if let Some(o) = self.drain(op, &mut said_not_installed) {
+                                return o;
                             }
                             if said_not_installed && !result.fallback_used {
                                 match self.fallback(rec, op, result) {
@@ -434,19 +420,11 @@ impl RunState {
                                         continue;
                                     }
                                     Ok(None) => {
-                                        return Outcome::Failed {
-                                            reason: "the script said the upgrade service is not installed, and the wrapper fallback was not run".to_string(),
-                                            code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
-                                            evidence: Vec::new(),
-                                        };
+                                        return not_installed(
+                                            "the script said the upgrade service is not installed, and the wrapper fallback was not run".to_string(),
+                                        );
                                     }
-                                    Err(reason) => {
-                                        return Outcome::Failed {
-                                            reason,
-                                            code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
-                                            evidence: Vec::new(),
-                                        };
-                                    }
+                                    Err(reason) => return not_installed(reason),
                                 }
                             }
                             op.say(&format!(
@@ -455,6 +433,7 @@ impl RunState {
                                     .map(|c| format!("exit code {c}"))
                                     .unwrap_or_else(|| "killed by a signal".into())
                             ));
+                            let now = self.began.elapsed();
                             let events = self
                                 .watch
                                 .probe(Probe::ProcessExited { code: exit.code }, now);
@@ -466,35 +445,20 @@ impl RunState {
                         Err(e) => tracing::warn!("waiting for the upgrade process: {e}"),
                     }
                 }
-                for p in probes::local(rec.report, rec.service) {
-                    let events = self.watch.probe(p, now);
-                    if let Some(o) = self.report(events, op) {
-                        return o;
-                    }
-                }
-                if let Some((url, name, creds)) = &rec.instance
+                // A service query may spawn `systemctl`/`sc.exe`: every third round is enough.
+                probe_round += 1;
+                let service = (probe_round % 3 == 1).then_some(rec.service);
+                let mut found = probes::local(rec.report, service);
+                // Ask the instance only when it is the last thing Up waits for.
+                if let Some(target) = &rec.instance
                     && Instant::now() >= next_instance
                     && self.watch.missing_for_up().len() == 1
                 {
                     next_instance = Instant::now() + Duration::from_secs(10);
-                    let since = chrono::Utc::now()
-                        - chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
-                    let probe = match instance::fetch(url, name, creds, Duration::from_secs(15)) {
-                        Ok(Some(r)) => {
-                            let (up, detail) =
-                                instance::judge(&r, rec.report.target_version.as_deref(), since);
-                            Probe::Instance { up, detail }
-                        }
-                        Ok(None) => Probe::Instance {
-                            up: false,
-                            detail: format!("the instance has no MID Server named {name:?}"),
-                        },
-                        Err(e) => Probe::Instance {
-                            up: false,
-                            detail: format!("{e:#}"),
-                        },
-                    };
-                    let events = self.watch.probe(probe, now);
+                    found.push(self.instance_probe(target, rec.report));
+                }
+                for p in found {
+                    let events = self.watch.probe(p, self.began.elapsed());
                     if let Some(o) = self.report(events, op) {
                         return o;
                     }
@@ -505,6 +469,57 @@ impl RunState {
                 return o;
             }
             std::thread::sleep(rec.poll);
+        }
+    }
+
+    /// Poll the followed files once: stream their lines and feed them to the watch.
+    fn drain(&mut self, op: &mut dyn Operator, said_not_installed: &mut bool) -> Option<Outcome> {
+        let now = self.began.elapsed();
+        for batch in self.follower.poll() {
+            let source = source_of(&batch.source);
+            for ev in &batch.events {
+                if let Some(text) = describe_follow_event(&batch.source, ev) {
+                    op.say(&text);
+                }
+            }
+            for line in &batch.lines {
+                if source == Source::Output && line.starts_with("# midrescue ") {
+                    continue;
+                }
+                op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
+                *said_not_installed |=
+                    source == Source::Output && runner::says_service_not_installed(line);
+                let events = self.watch.feed(source, line, now);
+                if let Some(o) = self.report(events, op) {
+                    return Some(o);
+                }
+            }
+        }
+        None
+    }
+
+    /// One read-only question to the instance, as a probe.
+    fn instance_probe(
+        &self,
+        target: &(String, String, Credentials),
+        report: &DetectReport,
+    ) -> Probe {
+        let (url, name, creds) = target;
+        let since = chrono::Utc::now()
+            - chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
+        match instance::fetch(url, name, creds, Duration::from_secs(15)) {
+            Ok(Some(r)) => {
+                let (up, detail) = instance::judge(&r, report.target_version.as_deref(), since);
+                Probe::Instance { up, detail }
+            }
+            Ok(None) => Probe::Instance {
+                up: false,
+                detail: format!("the instance has no MID Server named {name:?}"),
+            },
+            Err(e) => Probe::Instance {
+                up: false,
+                detail: format!("{e:#}"),
+            },
         }
     }
 
@@ -554,7 +569,7 @@ impl RunState {
     }
 
     /// Print watch events; the outcome when the watch finished.
-    fn report(&self, events: Vec<WatchEvent>, op: &mut dyn Operator) -> Option<Outcome> {
+    fn report(&mut self, events: Vec<WatchEvent>, op: &mut dyn Operator) -> Option<Outcome> {
         let mut done = None;
         for ev in events {
             match ev {
@@ -570,7 +585,12 @@ impl RunState {
                         ));
                     }
                 }
-                WatchEvent::Warning(w) => op.say(&format!("--  {}", sanitize(&w))),
+                WatchEvent::Warning(w) => {
+                    if self.last_warning.as_deref() != Some(w.as_str()) {
+                        op.say(&format!("--  {}", sanitize(&w)));
+                        self.last_warning = Some(w);
+                    }
+                }
                 WatchEvent::Stalled { quiet_for } => op.say(&format!(
                     "--  no new log line for {}: the upgrade may be stuck (still waiting for: {})",
                     clock(quiet_for),
@@ -580,6 +600,14 @@ impl RunState {
             }
         }
         done
+    }
+}
+
+fn not_installed(reason: String) -> Outcome {
+    Outcome::Failed {
+        reason,
+        code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
+        evidence: Vec::new(),
     }
 }
 
@@ -669,25 +697,65 @@ pub struct Detected {
     pub lab_root: Option<PathBuf>,
 }
 
-/// Detection (the `mid` layer).
+/// Detection (the `mid` layer): the one install named, or the only one found.
 fn detect_install(agent_dir: Option<&Path>) -> anyhow::Result<Detected> {
-    let _ = agent_dir;
-    anyhow::bail!("detection is not part of this build yet")
+    let installs = crate::mid::locate::find_installs(
+        agent_dir,
+        crate::platform::Platform::host(),
+        &crate::platform::exec::SystemExec::default(),
+    )?;
+    let dir = match installs.as_slice() {
+        [] => anyhow::bail!(
+            "no MID Server install found in the usual places; name it with --agent-dir DIR"
+        ),
+        [one] => one.clone(),
+        many => anyhow::bail!(
+            "{} MID Server installs found ({}); choose one with --agent-dir DIR",
+            many.len(),
+            many.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let host = crate::host::Host::for_install(&dir);
+    let report = crate::mid::detect::detect(&dir, &host)?;
+    Ok(Detected {
+        report,
+        service: host.service,
+        lab_root: host.lab_root,
+    })
 }
 
 /// The support bundle (the `bundle` layer): returns the zip's path.
-fn collect_bundle(found: &Detected, out_dir: &Path) -> anyhow::Result<PathBuf> {
-    let _ = (found, out_dir);
-    anyhow::bail!("the support bundle is not part of this build yet")
-}
-
-/// Default output folder: `midrescue` in the home folder, else in the temp folder.
-fn default_out_dir() -> PathBuf {
-    std::env::var_os("HOME")
-        .or_else(|| std::env::var_os("USERPROFILE"))
-        .map(PathBuf::from)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("midrescue")
+fn collect_bundle(
+    found: &Detected,
+    out_dir: &Path,
+    op: &mut dyn Operator,
+) -> anyhow::Result<PathBuf> {
+    let opts = crate::bundle::CollectOptions::new(&found.report.agent_dir, out_dir);
+    let mut facts = crate::bundle::facts::SystemFacts::this_host();
+    facts.service = Some(found.service.query());
+    let mut last_said = Instant::now();
+    let summary = crate::bundle::collect(&opts, &found.report, &facts, &mut |p| {
+        if let crate::bundle::Progress::File {
+            files_done,
+            files_total,
+            ..
+        } = p
+            && last_said.elapsed() >= Duration::from_secs(2)
+        {
+            last_said = Instant::now();
+            op.say(&format!("   {files_done}/{files_total} files"));
+        }
+    })?;
+    if !summary.skipped.is_empty() {
+        op.say(&format!(
+            "   {} file(s) not collected (listed in the bundle's manifest)",
+            summary.skipped.len()
+        ));
+    }
+    Ok(summary.path)
 }
 
 pub fn run(agent_dir: Option<&Path>, args: &ResumeArgs) -> anyhow::Result<u8> {
@@ -721,7 +789,10 @@ fn run_with(
         return Ok(r);
     }
     op.say("Do NOT start the MID service yourself: it would delete the upgrade temp folder (KB0779816).");
-    let out_dir = args.out.clone().unwrap_or_else(default_out_dir);
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(crate::bundle::default_out_dir);
     if args.dry_run {
         let mut r = ResumeResult::new("dry_run", Some(report.verdict));
         match make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script) {
@@ -738,10 +809,20 @@ fn run_with(
         return Ok(r);
     }
 
+    // Root first: no point in collecting and asking if the run cannot happen as this user.
+    if let Ok(plan) = make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script)
+        && let Some(why) = &plan.needs_root
+        && !privilege::is_root()
+    {
+        let mut r = ResumeResult::new("refused", Some(report.verdict));
+        r.reason = Some(format!("the upgrade must run as root: {why}"));
+        r.next_step = Some("Run it again with sudo: `sudo midrescue resume ...`".to_string());
+        return Ok(r);
+    }
     let instance = instance_target(args, report)?;
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
-    let bundle = match collect_bundle(&found, &out_dir) {
+    let bundle = match collect_bundle(&found, &out_dir, op) {
         Ok(p) => {
             op.say(&format!("Bundle: {}", p.display()));
             p

@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::mid::report::FindingCode;
+use crate::mid::signatures;
 
 /// Where a line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -132,7 +133,7 @@ pub struct WatchConfig {
     pub require_instance: bool,
 }
 
-const CONTEXT_LINES: usize = 20;
+const CONTEXT_LINES: usize = 12;
 
 /// One watch. Feed it lines, probes and ticks; read events and the outcome.
 #[derive(Debug)]
@@ -222,15 +223,10 @@ impl Watch {
         }
 
         if let Some((code, reason)) = fatal(source, line, &lower) {
+            // The proving line first, then the lines before it, oldest first.
             let mut evidence = vec![format!("[{}] {line}", source.tag())];
-            evidence.extend(
-                self.recent
-                    .iter()
-                    .rev()
-                    .skip(1)
-                    .take(CONTEXT_LINES - 1)
-                    .cloned(),
-            );
+            let before = self.recent.len().saturating_sub(1);
+            evidence.extend(self.recent.iter().take(before).cloned());
             return self.finish(
                 Outcome::Failed {
                     reason,
@@ -256,7 +252,9 @@ impl Watch {
                 } else if is_file_work(&lower) {
                     self.reach(Milestone::FilesReplacing, &mut ev);
                 }
-                if is_service_start(&lower) {
+                // The upgrade's own wrapper also "launches a JVM": only the service's console
+                // answer ("ServiceNow MID Server ... started.") counts here.
+                if source == Source::Output && is_service_console_start(&lower) {
                     self.reach(Milestone::ServiceStarted, &mut ev);
                 }
             }
@@ -450,7 +448,12 @@ fn is_file_work(lower: &str) -> bool {
 fn is_service_start(lower: &str) -> bool {
     lower.contains("--> wrapper started as")
         || lower.contains("launching a jvm")
-        || lower.contains("starting servicenow mid server")
+        || is_service_console_start(lower)
+}
+
+/// `mid.sh start` / `start.bat` console lines (mid-server.md §2).
+fn is_service_console_start(lower: &str) -> bool {
+    lower.contains("starting servicenow mid server")
         || (lower.contains("servicenow mid server") && lower.trim_end().ends_with(" started."))
 }
 
@@ -460,66 +463,67 @@ fn is_mid_started(line: &str) -> bool {
         || line.contains("MID Server starting")
 }
 
-/// Failure signatures that end the watch (mid-server.md §4.5, §8). Lock retries are not here:
-/// the upgrade retries them. `SEVERE` alone is fatal only in the upgrade's own output, since a
-/// running MID logs unrelated SEVERE lines in agent0.log.0.
+/// Failure signatures that end the watch (mid-server.md §4.5, §8, through the shared table in
+/// `mid::signatures`). Lock retries and slow JVM starts are not fatal: the upgrade and the wrapper
+/// retry them. Where a line came from matters: a running MID logs unrelated `SEVERE` and
+/// "Access is denied" lines (e.g. from discovery) in agent0.log.0, so those count only in the
+/// upgrade's own output and log.
 fn fatal(source: Source, line: &str, lower: &str) -> Option<(FindingCode, String)> {
-    if line.contains("UpgradeException") {
-        let code = if lower.contains("mid.bat") && lower.contains("access is denied") {
-            FindingCode::ApplicationExperience
-        } else if lower.contains("access is denied") {
-            FindingCode::AccessDenied
-        } else {
-            FindingCode::UpgradeFailed
+    use FindingCode::*;
+    let upgrade_output = matches!(source, Source::UpgradeLog | Source::Output);
+    if let Some(code) = signatures::classify(line) {
+        let fatal_here = match code {
+            FileLocked | JreDeleteFailed | JvmStartTimeout | ServiceNotInstalled => false,
+            UpgradeFailed | PrecheckFailed | WrapperNameMismatch | DiskSpace => true,
+            MachineShutdown => source == Source::WrapperLog || upgrade_output,
+            AccessDenied | ApplicationExperience => {
+                upgrade_output || line.contains("UpgradeException")
+            }
+            _ => upgrade_output,
         };
-        return Some((
-            code,
-            "the upgrade failed again (UpgradeException)".to_string(),
-        ));
-    }
-    if lower.contains("upgrade failed") || lower.contains("aborting mid server upgrade") {
-        let code = if lower.contains("pre-upgrade check") {
-            FindingCode::PrecheckFailed
-        } else {
-            FindingCode::UpgradeFailed
-        };
-        return Some((code, "the upgrade reported failure".to_string()));
-    }
-    if matches!(source, Source::Output)
-        && lower.contains("glide-dist-upgrade")
-        && lower.contains("permission denied")
-    {
-        return Some((
-            FindingCode::ScriptNotExecutable,
-            "the upgrade script may not be executed (KB0690910)".to_string(),
-        ));
-    }
-    if matches!(source, Source::UpgradeLog | Source::Output)
-        && (line.starts_with("SEVERE")
-            || line.contains("| SEVERE")
-            || line.contains(" SEVERE:")
-            || line.contains("SEVERE: "))
-    {
-        return Some((
-            FindingCode::UpgradeFailed,
-            "the upgrade logged a SEVERE error".to_string(),
-        ));
-    }
-    if source == Source::WrapperLog {
-        if line.contains("Machine is shutting down") {
-            return Some((
-                FindingCode::MachineShutdown,
-                "the host is shutting down".to_string(),
-            ));
+        if fatal_here {
+            let (_, meaning) = signatures::describe(code);
+            return Some((code, first_sentence(meaning)));
         }
-        if lower.contains("was launched, but failed to start") {
-            return Some((
-                FindingCode::JvmStartTimeout,
-                "the MID service failed to start".to_string(),
-            ));
-        }
+    }
+    if upgrade_output && (line.contains("UpgradeException") || is_severe(line)) {
+        // The line may carry a known cause (e.g. a lock) that alone would only be retried.
+        return Some(match signatures::classify(line) {
+            Some(code) if code != UpgradeFailed => (
+                code,
+                format!(
+                    "the upgrade stopped with an error: {}",
+                    first_sentence(signatures::describe(code).1)
+                ),
+            ),
+            _ => (
+                UpgradeFailed,
+                "the upgrade stopped with a SEVERE error".to_string(),
+            ),
+        });
+    }
+    if source == Source::WrapperLog && lower.contains("was launched, but failed to start") {
+        return Some((
+            JvmStartTimeout,
+            "the MID service was launched but failed to start".to_string(),
+        ));
     }
     None
+}
+
+fn is_severe(line: &str) -> bool {
+    line.starts_with("SEVERE")
+        || line.contains("| SEVERE")
+        || line.contains("SEVERE:")
+        || line.contains(" SEVERE ")
+}
+
+fn first_sentence(text: &str) -> String {
+    let t = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match t.find(". ") {
+        Some(i) => t[..=i].to_string(),
+        None => t,
+    }
 }
 
 #[cfg(test)]
@@ -631,6 +635,7 @@ mod tests {
         };
         assert_eq!(*code, Some(FindingCode::AccessDenied));
         assert!(evidence[0].contains("Access is denied"));
+        assert_eq!(evidence.len(), 2);
         assert!(evidence[1].contains("UpgradeMain copy"));
         assert!(
             w.feed(Source::AgentLog, "MID Server started", s(3))
@@ -674,6 +679,30 @@ mod tests {
             panic!()
         };
         assert_eq!(evidence, &vec!["[output] something went wrong".to_string()]);
+    }
+
+    #[test]
+    fn upgrade_jvm_launch_is_not_the_service_and_lock_exceptions_keep_their_cause() {
+        let mut w = Watch::new(cfg());
+        w.feed(
+            Source::UpgradeLog,
+            "STATUS | wrapper  | 2026/11/22 05:08:28.599 | Launching a JVM...",
+            s(1),
+        );
+        assert!(!w.has(Milestone::ServiceStarted));
+        w.feed(
+            Source::UpgradeLog,
+            "INFO   | jvm 1    | 2026/11/22 05:08:31.133 | SEVERE: com.snc.dist.mid_upgrade.UpgradeException: java.nio.file.FileSystemException: x/lib/mid.jar: The process cannot access the file because it is being used by another process.",
+            s(2),
+        );
+        let Some(Outcome::Failed { code, reason, .. }) = w.outcome() else {
+            panic!()
+        };
+        assert_eq!(*code, Some(FindingCode::FileLocked));
+        assert!(
+            reason.starts_with("the upgrade stopped with an error: "),
+            "{reason}"
+        );
     }
 
     #[test]

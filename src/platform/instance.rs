@@ -92,9 +92,11 @@ impl NoEcho {
 impl Drop for NoEcho {
     fn drop(&mut self) {
         #[cfg(unix)]
-        if let Some(t) = &self.saved {
-            // SAFETY: restoring the termios read at start.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, t) };
+        {
+            if let Some(t) = &self.saved {
+                // SAFETY: restoring the termios read at start.
+                unsafe { libc::tcsetattr(0, libc::TCSANOW, t) };
+            }
         }
     }
 }

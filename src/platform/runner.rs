@@ -41,6 +41,8 @@ pub struct RunPlan {
     pub kind: RunKind,
     /// What is started (for a lab: the simulator).
     pub spec: CommandSpec,
+    /// What a real host runs (equals `spec` unless `simulated`).
+    pub real: CommandSpec,
     /// The command as the KB writes it, run from `kb_folder`.
     pub kb_command: String,
     pub kb_folder: PathBuf,
@@ -77,7 +79,6 @@ pub enum PlanError {
     ScriptMissing(PathBuf),
     ScriptNotExecutable(PathBuf),
     NoFallback(String),
-    NoSimulator(PathBuf),
 }
 
 impl std::fmt::Display for PlanError {
@@ -99,9 +100,6 @@ impl std::fmt::Display for PlanError {
                 p.display()
             ),
             PlanError::NoFallback(why) => write!(f, "no wrapper fallback: {why}"),
-            PlanError::NoSimulator(root) => {
-                write!(f, "the lab at {} has no upgrade simulator", root.display())
-            }
         }
     }
 }
@@ -166,16 +164,15 @@ fn tee_path(inp: &PlanInputs, kind: RunKind) -> PathBuf {
     inp.out_dir.join(format!("{what}-{}.log", inp.stamp))
 }
 
-fn simulated(inp: &PlanInputs, target: SimTarget) -> Result<Option<CommandSpec>, PlanError> {
-    let Some(root) = inp.lab_root else {
-        return Ok(None);
-    };
-    let mut spec = lab::simulator_command(root, target)
-        .ok_or_else(|| PlanError::NoSimulator(root.to_path_buf()))?;
+/// A lab's stand-in for the command, when the lab needs one (a Windows-layout lab on this
+/// host); `None` runs the real command (a Linux-layout lab's script is real and calls the
+/// simulator itself).
+fn simulated(inp: &PlanInputs, target: SimTarget) -> Option<CommandSpec> {
+    let mut spec = lab::simulator_command(inp.lab_root?, target)?;
     if spec.cwd.is_none() {
         spec.cwd = Some(inp.out_dir.to_path_buf());
     }
-    Ok(Some(spec))
+    Some(spec)
 }
 
 const EXPECTED: &str = "The Distribution Upgrade replaces files in agent/bin, lib and jre, then starts the MID \
@@ -193,7 +190,7 @@ pub fn plan_script(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
         .script
         .clone()
         .unwrap_or_else(|| join(inp.platform, &bin, &[name]));
-    let sim = simulated(inp, SimTarget::Script)?;
+    let sim = simulated(inp, SimTarget::Script);
     if sim.is_none() {
         if !inp.upgrade.script_exists {
             return Err(PlanError::ScriptMissing(script));
@@ -241,7 +238,7 @@ pub fn plan_fallback(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
         .wrapper_conf
         .clone()
         .unwrap_or_else(|| join(inp.platform, &upgrade_wrapper, &["conf", "wrapper.conf"]));
-    let sim = simulated(inp, SimTarget::WrapperExe)?;
+    let sim = simulated(inp, SimTarget::WrapperExe);
     let (exe, kb_command) = match inp.platform {
         Platform::Windows => (
             inp.upgrade
@@ -284,7 +281,8 @@ fn finish_plan(
     let simulated = sim.is_some();
     RunPlan {
         kind,
-        spec: sim.unwrap_or(real),
+        spec: sim.unwrap_or_else(|| real.clone()),
+        real,
         kb_command,
         kb_folder,
         user: inp.user.clone(),
@@ -428,6 +426,7 @@ mod tests {
             )
         );
         assert!(!plan.simulated);
+        assert_eq!(plan.real, plan.spec);
         assert_eq!(
             plan.tee_path,
             out.join("upgrade-output-20261122-051500.log")
@@ -546,6 +545,7 @@ mod tests {
                 args: vec!["start".into()],
                 cwd: Some(dir.path().to_path_buf()),
             },
+            real: CommandSpec::new("unused", &[]),
             kb_command: String::new(),
             kb_folder: PathBuf::new(),
             user: "u".into(),

@@ -1,51 +1,37 @@
 //! Looking at the install during the watch (service state, temp folder, installed version), and
 //! the small parsers `resume` needs.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::mid::milestones::Probe;
 use crate::mid::report::DetectReport;
 use crate::platform::service::{ServiceControl, ServiceState};
 
-/// The probes of one round: service running, temp folder gone, installed version.
-pub fn local(report: &DetectReport, service: &dyn ServiceControl) -> Vec<Probe> {
-    let mut out = vec![Probe::ServiceRunning(
-        service.query().state == ServiceState::Running,
-    )];
+/// The probes of one round: service running (when `service` is given), temp folder gone,
+/// installed version.
+pub fn local(report: &DetectReport, service: Option<&dyn ServiceControl>) -> Vec<Probe> {
+    let mut out = Vec::new();
+    if let Some(service) = service {
+        out.push(Probe::ServiceRunning(
+            service.query().state == ServiceState::Running,
+        ));
+    }
     if let Some(temp) = report.upgrade.as_ref().and_then(|u| u.temp_dir.as_ref())
         && !temp.exists()
     {
         out.push(Probe::TempFolderGone);
     }
-    if let Some(v) = installed_version(&report.agent_dir) {
+    // Re-read each round: the upgrade rewrites it.
+    if let Some(v) = crate::mid::versions::installed_version(&report.agent_dir) {
         out.push(Probe::InstalledVersion(v));
     }
     out
 }
 
-/// The buildstamp in `package/meta/mid-core.meta.properties` (re-read each time: the upgrade
-/// rewrites it).
-pub fn installed_version(agent_dir: &Path) -> Option<String> {
-    let path = agent_dir
-        .join("package")
-        .join("meta")
-        .join("mid-core.meta.properties");
-    let bytes = std::fs::read(path).ok()?;
-    parse_meta_buildstamp(&String::from_utf8_lossy(&bytes))
-}
-
-/// `package.filename=mid-core.<buildstamp>.universal.universal.zip` → `<buildstamp>`
-/// (buildstamps contain no dots).
+/// The buildstamp of a `mid-core.meta.properties` text (`package.filename=mid-core.<stamp>...`).
 pub fn parse_meta_buildstamp(text: &str) -> Option<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|l| l.strip_prefix("package.filename"))
-        .map(|rest| rest.trim_start().trim_start_matches(['=', ':']).trim())
-        .and_then(|file| file.split('.').nth(1))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+    use crate::mid::versions;
+    versions::meta_package_filename(text).and_then(|f| versions::core_buildstamp(&f))
 }
 
 /// `90`, `90s`, `20m`, `1h`, `1h30m` → a duration.
