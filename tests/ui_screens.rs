@@ -217,3 +217,26 @@ fn screenshots_match_the_screens() {
         "screenshots out of date: {drift:?}\nregenerate: MIDRESCUE_WRITE_SCREENSHOTS=1 cargo test --test ui_screens screenshots"
     );
 }
+
+#[test]
+fn many_findings_are_never_cut_in_half() {
+    use midrescue::mid::report::Verdict;
+    let mut d = fixtures::Driver::new(false);
+    let run = d.last_run(|e| matches!(e, midrescue::wizard::Effect::Detect { .. }));
+    let mut r = fixtures::report(Verdict::CrashedUpgrade);
+    let f = r.findings[0].clone();
+    r.findings = vec![f; 6];
+    d.send(Msg::DetectDone {
+        run,
+        result: Ok(Box::new(r)),
+    });
+    let t = render(&d.model, 80, 24, &Theme::color());
+    let text = text_of(t.backend().buffer());
+    assert!(
+        text.contains("more finding(s): `midrescue detect`"),
+        "{text}"
+    );
+    let t = render(&d.model, 120, 40, &Theme::color());
+    let text = text_of(t.backend().buffer());
+    assert_eq!(text.matches("✗ ERROR").count(), 6, "{text}");
+}

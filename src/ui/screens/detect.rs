@@ -26,7 +26,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             Line::raw(""),
             Line::raw(" Nothing was changed. Press r to try again, q to quit."),
         ],
-        Job::Done(report) => verdict_lines(report, usize::from(area.width), theme),
+        Job::Done(report) => verdict_lines(
+            report,
+            usize::from(area.width),
+            usize::from(area.height.saturating_sub(2)),
+            theme,
+        ),
     };
     frame.render_widget(
         Paragraph::new(lines)
@@ -94,7 +99,7 @@ fn verdict_style(v: Verdict, theme: &Theme) -> ratatui::style::Style {
     }
 }
 
-fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'a>> {
     let (head, sub) = verdict_words(r.verdict);
     let w = 13;
     let val = width.saturating_sub(w + 4);
@@ -187,7 +192,18 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<
         lines.push(Line::raw(""));
         lines.push(Line::styled(" Findings", theme.title()));
     }
-    for f in &r.findings {
+    for (i, f) in r.findings.iter().enumerate() {
+        // Never cut a finding in half: say how many more there are and where to read them.
+        let left = r.findings.len() - i;
+        if lines.len() + 2 + usize::from(left > 1) > rows {
+            lines.push(Line::styled(
+                format!(
+                    " … {left} more finding(s): `midrescue detect` and the bundle list them all"
+                ),
+                theme.dim(),
+            ));
+            break;
+        }
         let (mark, style) = match f.severity {
             Severity::Error => ("✗ ERROR", theme.error()),
             Severity::Warning => ("! WARN ", theme.warn()),
