@@ -23,6 +23,10 @@ struct Session {
 
 impl Session {
     fn start(args: &[&str]) -> Session {
+        Self::start_env(args, &[])
+    }
+
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> Session {
         let tmp = tempfile::tempdir().expect("tempdir");
         let pty = native_pty_system();
         let pair = pty
@@ -41,6 +45,9 @@ impl Session {
         cmd.env("TMPDIR", tmp.path());
         cmd.env("HOME", tmp.path());
         cmd.env_remove("NO_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
         cmd.cwd(tmp.path());
         let child = pair.slave.spawn_command(cmd).expect("spawn");
         drop(pair.slave);
@@ -186,6 +193,31 @@ fn demo_service_not_installed_goes_through_the_fallback() {
     let (screen, raw) = s.finish();
     assert!(raw.windows(8).any(|w| w == b"\x1b[?1049l"));
     assert!(screen.contains("midrescue: recovered"), "{screen}");
+}
+
+#[test]
+fn no_color_draws_without_colours_and_q_leaves_at_once() {
+    let mut s = Session::start_env(&["demo", "--speed", "50"], &[("NO_COLOR", "1")]);
+    s.wait_for("The upgrade crashed midway", 15);
+    {
+        let scr = s.screen.lock().unwrap();
+        let screen = scr.parser.screen();
+        for row in 0..24 {
+            for col in 0..80 {
+                let cell = screen.cell(row, col).expect("cell");
+                assert_eq!(cell.fgcolor(), vt100::Color::Default, "fg at {row},{col}");
+                assert_eq!(cell.bgcolor(), vt100::Color::Default, "bg at {row},{col}");
+            }
+        }
+    }
+    // Nothing runs yet, so q needs no confirmation.
+    s.press("q");
+    let (screen, raw) = s.finish();
+    assert!(raw.windows(8).any(|w| w == b"\x1b[?1049l"));
+    assert!(
+        screen.contains("midrescue: quit: stopped at step 1"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -616,3 +616,13 @@ fn resize_is_accepted_at_any_time() {
         assert_eq!((m.width, m.height), (50, 10));
     }
 }
+
+#[test]
+fn quitting_while_a_bundle_is_built_asks_first() {
+    let mut d = fixtures::collecting();
+    assert!(!has(&d.key(Key::Char('q')), |e| matches!(e, Effect::Quit)));
+    assert!(matches!(d.model.overlay, Some(Overlay::QuitConfirm { .. })));
+    d.key(Key::Esc);
+    assert_eq!(d.model.overlay, None);
+    assert_eq!(d.model.step, Step::Collect);
+}
