@@ -186,9 +186,9 @@ impl Driver {
 pub fn bundle(final_bundle: bool) -> BundleInfo {
     BundleInfo {
         path: PathBuf::from(if final_bundle {
-            "/var/tmp/midrescue/midrescue-mid-prod-01-20261122-0331-final.zip"
+            "/home/ops/midrescue/midrescue-mid-prod-01-20261122-0331-final.zip"
         } else {
-            "/var/tmp/midrescue/midrescue-mid-prod-01-20261122-0305.zip"
+            "/home/ops/midrescue/midrescue-mid-prod-01-20261122-0305.zip"
         }),
         sha256: "9f2c4e0d1a7b3c5e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9012a3b4c5d6e7".into(),
         size: 3_482_113,
@@ -220,7 +220,7 @@ pub fn plan(fallback: bool) -> PlanInfo {
             folder: PathBuf::from(TEMP).join("upgrade-wrapper/bin"),
             user: "root (via sudo)".into(),
             needs_root: true,
-            tee_path: PathBuf::from("/var/tmp/midrescue/run-20261122-0307.log"),
+            tee_path: PathBuf::from("/home/ops/midrescue/run-20261122-0307.log"),
             expected: "3 to 10 minutes".into(),
         }
     }
