@@ -148,8 +148,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {
     for e in ev.iter().take(9) {
+        // Evidence wraps (up to three rows each): it is what support will ask for.
         lines.push(Line::styled(
-            text::ellipsize(&format!("   · {e}"), width.saturating_sub(3)),
+            text::ellipsize(&format!("   · {e}"), width.saturating_sub(3) * 3),
             theme.dim(),
         ));
     }

@@ -98,14 +98,12 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         lines.push(Line::from(vec![
             Span::styled(format!(" {WARN} STALLED "), theme.warn()),
             Span::raw(format!(
-                "no log line for {} min since {}",
+                "quiet {} min since {}",
                 quiet / 60,
                 text::clock(since)
             )),
         ]));
-        lines.push(Line::raw(
-            "   Check antivirus/disk. Do NOT start the service.",
-        ));
+        lines.push(Line::raw("   Antivirus? Disk? Do NOT start it."));
     } else {
         let run = match (&model.run.exited, model.run.started_at) {
             (Some(RunOutcome::Exited { code }), _) => format!(
