@@ -10,7 +10,6 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::bundle::{self, CollectOptions, ExtraFile, Progress, SystemFacts};
 use crate::host::Host;
-use crate::lab::SimTarget;
 use crate::mid::report::DetectReport;
 use crate::platform::instance::Credentials;
 use crate::platform::privilege;
@@ -288,17 +287,7 @@ fn plan(out: &std::path::Path, state: &Mutex<State>, fallback: bool) -> Result<P
     } else {
         RunKind::Script
     };
-    // A lab replaces the command only where it has to (Windows layouts); a Linux-layout lab
-    // runs its real glide-dist-upgrade.sh like a real host, so plan it as one.
-    let target = if fallback {
-        SimTarget::WrapperExe
-    } else {
-        SimTarget::Script
-    };
-    let lab_root = host
-        .as_ref()
-        .and_then(|h| h.lab_root.clone())
-        .filter(|root| crate::lab::simulator_command(root, target).is_some());
+    let lab_root = host.as_ref().and_then(|h| h.lab_root.clone());
     let plan = crate::commands::resume::make_plan(&report, lab_root.as_deref(), out, kind)
         .map_err(|e| e.to_string())?;
     if let Some(why) = &plan.needs_root
