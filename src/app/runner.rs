@@ -312,6 +312,7 @@ fn plan(out: &std::path::Path, state: &Mutex<State>, fallback: bool) -> Result<P
         needs_root: plan.needs_root.is_some(),
         tee_path: plan.tee_path.clone(),
         expected: plan.expected.clone(),
+        real_host_command: plan.simulated.then(|| plan.real.display()),
     };
     lock(state).plans[usize::from(fallback)] = Some(plan);
     Ok(info)

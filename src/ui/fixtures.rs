@@ -212,6 +212,7 @@ pub fn plan(fallback: bool) -> PlanInfo {
             needs_root: true,
             tee_path: PathBuf::from("C:\\midrescue\\run-20261122-0307.log"),
             expected: "3 to 10 minutes".into(),
+            real_host_command: None,
         }
     } else {
         PlanInfo {
@@ -222,6 +223,7 @@ pub fn plan(fallback: bool) -> PlanInfo {
             needs_root: true,
             tee_path: PathBuf::from("/home/ops/midrescue/run-20261122-0307.log"),
             expected: "3 to 10 minutes".into(),
+            real_host_command: None,
         }
     }
 }

@@ -137,6 +137,8 @@ pub struct PlanInfo {
     pub tee_path: PathBuf,
     /// Expected duration in plain words, e.g. "3 to 10 minutes".
     pub expected: String,
+    /// In a lab, the command a real host would run (the lab runs its simulator instead).
+    pub real_host_command: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -49,6 +49,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::styled(format!(" {what}"), theme.title()));
             // The whole command, wrapped if need be: the operator must see exactly what runs.
             lines.push(kv("   Command", plan.command.clone(), theme, w));
+            if let Some(real) = &plan.real_host_command {
+                lines.push(Line::styled(
+                    format!("   (a lab: this simulates what a real host runs: {real})"),
+                    theme.dim(),
+                ));
+            }
             lines.push(kv(
                 "   In",
                 text::ellipsize_left(&plan.folder.display().to_string(), val),
