@@ -141,7 +141,14 @@ pub fn collect(
     if !opts.agent_dir.is_dir() {
         bail!("{} is not a folder", opts.agent_dir.display());
     }
+    let started = std::time::Instant::now();
     let plan = plan::build(opts, report, facts);
+    tracing::info!(
+        files = plan.jobs.len(),
+        errors = plan.errors.len(),
+        elapsed = ?started.elapsed(),
+        "bundle planned"
+    );
     let temp_paths: Vec<PathBuf> = plan.temp_dirs.iter().map(|(_, p)| p.clone()).collect();
     output::check_out_dir(&opts.out_dir, &opts.agent_dir, &temp_paths)?;
     std::fs::create_dir_all(&opts.out_dir)
@@ -184,6 +191,7 @@ pub fn collect(
             return Err(e);
         }
     };
+    tracing::info!(elapsed = ?started.elapsed(), "bundle zip written");
     let sha256 = output::sha256_file(&partial)?;
     if let Err(e) = output::persist_no_clobber(&partial, &final_path) {
         let _ = std::fs::remove_file(&partial);
@@ -199,6 +207,7 @@ pub fn collect(
     )?;
     let size = std::fs::metadata(&final_path)?.len();
     progress(Progress::Done);
+    tracing::info!(path = %final_path.display(), size, elapsed = ?started.elapsed(), "bundle done");
     Ok(BundleSummary {
         path: final_path,
         sha256,
@@ -253,7 +262,8 @@ fn write_zip(
     } else {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     }
-    .clamp(1, 16)
+    // Each worker may hold one compressed entry (≈ budget / 5 for logs): cap the count.
+    .clamp(1, 8)
     .min(jobs.len().max(1));
 
     let mut entries: Vec<Entry> = Vec::with_capacity(jobs.len() + 8);
@@ -263,8 +273,9 @@ fn write_zip(
     let mut tl: Vec<timeline::Line> = Vec::new();
     let (mut files_done, mut bytes_done) = (0u64, 0u64);
 
-    // Bounded channel: at most `threads` finished entries wait (back-pressure bounds memory).
-    let (tx, rx) = mpsc::sync_channel::<Msg>(1);
+    // Rendezvous channel: a finished entry waits in its worker until the writer takes it, so
+    // at most `threads` compressed entries plus the one being written are in memory.
+    let (tx, rx) = mpsc::sync_channel::<Msg>(0);
     let write_result: anyhow::Result<()> = std::thread::scope(|s| {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -344,6 +355,7 @@ fn write_zip(
         }
     });
     write_result?;
+    tracing::info!(threads, files = files_done, "bundle entries compressed");
     if cancel.load(Ordering::Relaxed) {
         bail!("collection cancelled; no bundle was written");
     }

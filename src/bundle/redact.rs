@@ -29,6 +29,37 @@ const PEM_MAX_LINES: u32 = 2000;
 /// Words whose `=`/`:` values are secrets in free text.
 const SECRET_WORDS: &str = r"password|passwd|pwd|passphrase|secret|token|api[_\-]?key|credential|private[_\-]?key|access[_\-]?key|auth[_\-]?key";
 
+/// Lower-case literals that every built-in rule needs on its line. The prefilter searches an
+/// ASCII-lower-cased copy of each chunk case-sensitively: about ten times faster than a
+/// case-insensitive search, which matters over a 1 GB log set. Must cover [`SECRET_WORDS`].
+const TRIGGERS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "credential",
+    "private_key",
+    "private-key",
+    "privatekey",
+    "access_key",
+    "access-key",
+    "accesskey",
+    "auth_key",
+    "auth-key",
+    "authkey",
+    "authorization",
+    "x-sn-apikey",
+    "cookie",
+    "-----begin",
+    "-----end",
+    "@",
+];
+
 /// config.xml parameter names whose values are secrets (mid-server.md §3.3).
 const CONFIG_SECRET_NAMES: &str = r"(?i)(password|passwd|pwd|secret|token|key|credential|ksm_config|client_secret|client_id|tenant_id|passphrase)";
 
@@ -129,9 +160,11 @@ impl RuleSet {
         let user_start = rules.len();
         RuleSet {
             rules,
-            prefilter: re(&format!(
-                r"(?i)(?:{w}|authorization|x-sn-apikey|cookie|-----BEGIN|-----END|@)"
-            )),
+            prefilter: re(&TRIGGERS
+                .iter()
+                .map(|t| regex::escape(t))
+                .collect::<Vec<_>>()
+                .join("|")),
             user_start,
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----"),
             pem_end: re(r"-----END [A-Z0-9 ]{0,64}-----"),
@@ -186,6 +219,7 @@ impl RuleSet {
     pub fn stream(&self) -> Stream<'_> {
         Stream {
             set: self,
+            folded: Vec::new(),
             in_pem: false,
             pem_lines: 0,
             next_hit: vec![0; 1 + self.rules.len() - self.user_start],
@@ -274,6 +308,8 @@ impl RuleSet {
 /// Streaming line redactor over one file.
 pub struct Stream<'a> {
     set: &'a RuleSet,
+    /// ASCII-lower-cased copy of the current chunk, for the prefilter.
+    folded: Vec<u8>,
     in_pem: bool,
     pem_lines: u32,
     /// Next known trigger position per trigger regex (prefilter, then each user rule), relative
@@ -287,6 +323,9 @@ impl Stream<'_> {
     pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>, counts: &mut Counts) {
         // New chunk: invalidate the cached trigger positions.
         self.hit_base = usize::MAX;
+        self.folded.clear();
+        self.folded.extend_from_slice(chunk);
+        self.folded.make_ascii_lowercase();
         let mut pos = 0;
         while pos < chunk.len() {
             if self.in_pem {
@@ -315,12 +354,12 @@ impl Stream<'_> {
         let mut best = usize::MAX;
         for (i, slot) in self.next_hit.iter_mut().enumerate() {
             if fresh || *slot < pos {
-                let re = if i == 0 {
-                    &set.prefilter
+                let found = if i == 0 {
+                    set.prefilter.find_at(&self.folded, pos)
                 } else {
-                    &set.rules[set.user_start + i - 1].re
+                    set.rules[set.user_start + i - 1].re.find_at(chunk, pos)
                 };
-                *slot = re.find_at(chunk, pos).map_or(usize::MAX, |m| m.start());
+                *slot = found.map_or(usize::MAX, |m| m.start());
             }
             best = best.min(*slot);
         }
@@ -488,6 +527,37 @@ mod tests {
         assert_eq!(c["java_property_secret"], 1);
         // Not counted twice by the generic rule.
         assert!(!c.contains_key("secret_key_value") || c["secret_key_value"] == 1);
+    }
+
+    #[test]
+    fn triggers_cover_every_secret_word_in_any_case() {
+        let set = RuleSet::builtin();
+        for w in [
+            "PassWord=x",
+            "PASSWD=x",
+            "Pwd=x",
+            "PassPhrase=x",
+            "SECRET=x",
+            "Token=x",
+            "ApiKey=x",
+            "API_KEY=x",
+            "api-key=x",
+            "Credential=x",
+            "PRIVATE_KEY=x",
+            "privateKey=x",
+            "Access_Key=x",
+            "accessKey=x",
+            "AUTH_KEY=x",
+            "authKey=x",
+        ] {
+            let mut c = Counts::new();
+            let out = set.redact_text(format!("a {w} b\n").as_bytes(), &mut c);
+            assert!(
+                out.ends_with(b"=***REDACTED*** b\n"),
+                "{w}: {}",
+                String::from_utf8_lossy(&out)
+            );
+        }
     }
 
     #[test]

@@ -250,15 +250,13 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
 
     s.push_str("## Upgrade timeline\n\n");
     let mut tl: Vec<timeline::Line> = Vec::new();
-    if let Some(u) = &r.upgrade {
-        if let Some(m) = &u.marker_line {
-            tl.push(timeline::Line {
-                when: timeline::parse_time(&m.text),
-                file: i.shown_path(&m.file),
-                line: m.line,
-                text: m.text.clone(),
-            });
-        }
+    if let Some(m) = r.upgrade.as_ref().and_then(|u| u.marker_line.as_ref()) {
+        tl.push(timeline::Line {
+            when: timeline::parse_time(&m.text),
+            file: i.shown_path(&m.file),
+            line: m.line,
+            text: m.text.clone(),
+        });
     }
     tl.extend(i.timeline.iter().cloned());
     tl.sort_by(|a, b| {

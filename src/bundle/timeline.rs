@@ -70,7 +70,9 @@ pub struct Scanner {
 impl Default for Scanner {
     fn default() -> Self {
         let alt: Vec<String> = PHRASES.iter().map(|p| regex::escape(p)).collect();
-        let re = Regex::new(&format!("(?i){}", alt.join("|")))
+        // Case-sensitive: the MID writes these phrases with fixed case, and a plain literal
+        // alternation is several times faster than a case-folded one over a 1 GB log set.
+        let re = Regex::new(&alt.join("|"))
             .unwrap_or_else(|_| Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!()));
         Scanner { re }
     }

@@ -68,6 +68,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     opts.max_file_bytes = args.max_file_mb.max(1).saturating_mul(1024 * 1024);
     opts.since = since;
     opts.extra_rules_file = args.redact_rules.clone();
+    opts.level = args.level;
 
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
     let summary = bundle::collect(&opts, &report, &facts, &mut |p| line.show(&p));
