@@ -240,3 +240,35 @@ fn many_findings_are_never_cut_in_half() {
     let text = text_of(t.backend().buffer());
     assert_eq!(text.matches("✗ ERROR").count(), 6, "{text}");
 }
+
+/// At 80x24 the Done screen of a demo holds more than fits (the scenario's real training text):
+/// it says so, and scrolling reaches the end of the text.
+#[test]
+fn done_screen_scrolls_to_the_end_of_the_training_text_at_80x24() {
+    use midrescue::wizard::msg::Key;
+    let mut d = fixtures::recovered(true);
+    let text = midrescue::commands::demo::teaching("file-lock-timeout", "");
+    d.model.opts.training_text = Some(text.clone());
+    d.model.why_open = false;
+    let first = text_of(render(&d.model, 80, 24, &Theme::color()).backend().buffer());
+    assert!(first.contains("more below"), "{first}");
+    let last_word = text
+        .split_whitespace()
+        .last()
+        .expect("training text has words")
+        .trim_matches(|c: char| !c.is_alphanumeric());
+    for _ in 0..40 {
+        d.key(Key::PageDown);
+    }
+    let end = text_of(render(&d.model, 80, 24, &Theme::color()).backend().buffer());
+    assert!(
+        end.contains(last_word),
+        "end of the text not reached:\n{end}"
+    );
+    assert!(!end.contains("more below"), "{end}");
+    for _ in 0..40 {
+        d.key(Key::PageUp);
+    }
+    let back = text_of(render(&d.model, 80, 24, &Theme::color()).backend().buffer());
+    assert_eq!(back, first, "scrolling back returns to the top");
+}

@@ -79,16 +79,74 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     code
 }
 
-/// The scenario's training text without its markdown title; its summary when the text is empty.
+/// What the scenario teaches, for the Done screen: the "What to notice" section of its training
+/// text (else "Why the recovery works"), one line per paragraph or list item, markdown emphasis
+/// removed; the scenario's summary when the text has neither.
 pub fn teaching(name: &str, summary: &str) -> String {
-    let body: Vec<&str> = lab::training_text(name)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    if body.is_empty() {
+    let text = lab::training_text(name);
+    let section = ["What to notice", "Why the recovery works"]
+        .iter()
+        .find_map(|h| markdown_section(text, h))
+        .unwrap_or_default();
+    if section.is_empty() {
         summary.to_string()
     } else {
-        body.join(" ")
+        section.join("\n")
+    }
+}
+
+/// The paragraphs and list items under `## heading`, each joined onto one line.
+fn markdown_section(text: &str, heading: &str) -> Option<Vec<String>> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !(l.starts_with('#') && l.trim_start_matches('#').trim() == heading));
+    lines.next()?;
+    let mut items: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in lines.take_while(|l| !l.starts_with('#')) {
+        let t = line.trim();
+        let starts_item = t.starts_with("- ") || t.starts_with("* ");
+        if (t.is_empty() || starts_item || line.starts_with("    ")) && !current.is_empty() {
+            items.push(std::mem::take(&mut current));
+        }
+        if t.is_empty() {
+            continue;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&t.replace("**", ""));
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    Some(items).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teaching_keeps_each_point_on_its_own_line() {
+        let t = teaching("file-lock-timeout", "summary");
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines.len() >= 3, "{t}");
+        assert!(
+            lines[0].starts_with("- Do not start the MID service"),
+            "{t}"
+        );
+        assert!(
+            !t.contains("**") && !t.contains("midrescue lab stop"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn every_scenario_has_something_to_teach() {
+        for s in lab::scenarios() {
+            let t = teaching(s.name, "");
+            assert!(!t.trim().is_empty(), "{} teaches nothing", s.name);
+        }
     }
 }

@@ -290,6 +290,19 @@ const DONE_TABLE: &[Binding] = &[
         "collect bundle",
         "Build the final bundle (adds the re-run's output and the journal)",
     ),
+    b(
+        &[
+            (Key::Up, Action::ScrollUp),
+            (Key::Down, Action::ScrollDown),
+            (Key::Char('k'), Action::ScrollUp),
+            (Key::Char('j'), Action::ScrollDown),
+            (Key::PageUp, Action::PageUp),
+            (Key::PageDown, Action::PageDown),
+        ],
+        "↑/↓",
+        "scroll",
+        "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
+    ),
     WHY,
     HELP,
     b(

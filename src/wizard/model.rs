@@ -207,6 +207,8 @@ pub struct Model {
     pub height: u16,
     pub overlay: Option<Overlay>,
     pub why_open: bool,
+    /// Lines the Done screen is scrolled down by (small terminals).
+    pub done_scroll: u16,
     pub picker: Option<Picker>,
     pub agent_dir: Option<PathBuf>,
     next_run: RunId,
@@ -266,6 +268,7 @@ impl Model {
             height: 24,
             overlay: None,
             why_open,
+            done_scroll: 0,
             picker: None,
             agent_dir: None,
             next_run: 1,

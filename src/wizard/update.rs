@@ -463,6 +463,19 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        (
+            Step::Done,
+            a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown),
+        ) => {
+            let page = m.height.saturating_sub(8).max(1);
+            m.done_scroll = match a {
+                Action::ScrollUp => m.done_scroll.saturating_sub(1),
+                Action::ScrollDown => m.done_scroll.saturating_add(1),
+                Action::PageUp => m.done_scroll.saturating_sub(page),
+                _ => m.done_scroll.saturating_add(page),
+            };
+            vec![]
+        }
         (Step::Done, Action::CollectFinal) => {
             let run = m.new_run();
             m.final_collect.job = Job::Running(run);

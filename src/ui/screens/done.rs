@@ -28,7 +28,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 ),
                 theme.ok(),
             ));
-            evidence_lines(&mut lines, evidence, width, theme);
+            // One wrapped line: every milestone was reached, the list is a receipt.
+            if !evidence.is_empty() {
+                lines.push(Line::styled(
+                    format!("   ✓ {}", evidence.join(" · ")),
+                    theme.dim(),
+                ));
+            }
             next(
                 &mut lines,
                 "Check it in the instance (MID Server > Servers: Up, Validated).",
@@ -136,14 +142,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             format!(" What `{name}` taught:"),
             theme.title(),
         ));
-        lines.push(Line::raw(format!(" {t}")));
+        lines.extend(t.lines().map(|l| Line::raw(format!(" {l}"))));
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel("Done", theme)),
-        area,
-    );
+    // Small terminals: the operator scrolls (↑/↓); say so when something is below.
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = body.line_count(area.width.saturating_sub(2));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
+    let scroll = model.done_scroll.min(max_scroll);
+    let mut block = panel("Done", theme);
+    if scroll < max_scroll {
+        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
+    } else if scroll > 0 {
+        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
+    }
+    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
 }
 
 fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {
