@@ -227,11 +227,14 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
             let ev = crate::wizard::sanitize::sanitize_line(&e.text);
+            // Line 0 means the evidence is a fact, not a line of a file.
+            let place = match (name.is_empty(), e.line) {
+                (true, _) => String::new(),
+                (false, 0) => format!("{name}: "),
+                (false, n) => format!("{name}:{n} "),
+            };
             lines.push(Line::styled(
-                text::ellipsize(
-                    &format!("     {name}:{} {ev}", e.line),
-                    width.saturating_sub(3),
-                ),
+                text::ellipsize(&format!("     {place}{ev}"), width.saturating_sub(3)),
                 theme.dim(),
             ));
         }
