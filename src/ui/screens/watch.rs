@@ -180,9 +180,17 @@ fn draw_pane(frame: &mut Frame, area: Rect, pane: &LogPane, focused: bool, theme
         .title(Line::styled(title, theme.title()));
     let inner_h = usize::from(area.height.saturating_sub(2));
     let inner_w = usize::from(area.width.saturating_sub(2));
+    let compact = inner_w < COMPACT_BELOW;
     let mut lines: Vec<Line> = pane
         .visible(inner_h)
-        .map(|l| Line::raw(text::ellipsize(l, inner_w)))
+        .map(|l| {
+            let shown = if compact {
+                compact_line(l)
+            } else {
+                std::borrow::Cow::Borrowed(l)
+            };
+            Line::raw(text::ellipsize(&shown, inner_w))
+        })
         .collect();
     if lines.is_empty() {
         let msg = pane
@@ -194,4 +202,60 @@ fn draw_pane(frame: &mut Frame, area: Rect, pane: &LogPane, focused: bool, theme
         lines.push(Line::styled(format!("! {note}"), theme.warn()));
     }
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Panes narrower than this show log lines without their date and padding columns, so that
+/// the message, not the prefix, is what fits (the files and the bundle keep the full lines).
+const COMPACT_BELOW: usize = 100;
+
+/// `16:30:47 SEVERE: ...` for a line in a known MID format; the line itself otherwise.
+fn compact_line(line: &str) -> std::borrow::Cow<'_, str> {
+    use crate::mid::logline::{self, LineFormat};
+    let Some(l) = logline::parse(line) else {
+        return std::borrow::Cow::Borrowed(line);
+    };
+    let time = l.time.format("%H:%M:%S");
+    // INFO is the common case and says nothing; other levels matter unless the message repeats them.
+    let level = l
+        .level
+        .filter(|v| !v.eq_ignore_ascii_case("INFO") && !l.message.starts_with(*v))
+        .map(|v| format!("{v} "))
+        .unwrap_or_default();
+    let thread = match (l.format, l.thread) {
+        (LineFormat::AgentLegacy | LineFormat::AgentIso, Some(t)) => format!("{t} "),
+        _ => String::new(),
+    };
+    std::borrow::Cow::Owned(format!("{time} {level}{thread}{}", l.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_line;
+
+    #[test]
+    fn compact_lines_keep_time_level_and_message() {
+        assert_eq!(
+            compact_line(
+                "INFO   | jvm 1    | 2019/09/21 16:30:47.130 | INFO: Removing previous MID JRE at `C:\\ServiceNow\\agent\\jre`."
+            ),
+            "16:30:47 INFO: Removing previous MID JRE at `C:\\ServiceNow\\agent\\jre`."
+        );
+        assert_eq!(
+            compact_line(
+                "2022-10-21T13:08:58.330+0200 INFO (MIDServer) [Main:265] Initializing MID Server"
+            ),
+            "13:08:58 MIDServer Initializing MID Server"
+        );
+        assert_eq!(
+            compact_line(
+                "10/22/18 17:56:13 (898) AutoUpgrade.3600 SEVERE *** ERROR *** Upgrade failed."
+            ),
+            "17:56:13 AutoUpgrade.3600 SEVERE *** ERROR *** Upgrade failed."
+        );
+        assert_eq!(
+            compact_line("2019/12/15 00:33:17 | Machine is shutting down."),
+            "00:33:17 Machine is shutting down."
+        );
+        assert_eq!(compact_line("free text"), "free text");
+    }
 }
