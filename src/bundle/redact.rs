@@ -32,6 +32,8 @@ const SECRET_WORDS: &str = r"password|passwd|pwd|passphrase|secret|token|api[_\-
 /// Lower-case literals that every built-in rule needs on its line. The prefilter searches an
 /// ASCII-lower-cased copy of each chunk case-sensitively: about ten times faster than a
 /// case-insensitive search, which matters over a 1 GB log set. Must cover [`SECRET_WORDS`].
+/// URL user info is triggered by `@`, searched separately with memchr (a one-byte literal in
+/// the alternation would slow the whole search down twenty-fold).
 const TRIGGERS: &[&str] = &[
     "password",
     "passwd",
@@ -222,7 +224,7 @@ impl RuleSet {
             folded: Vec::new(),
             in_pem: false,
             pem_lines: 0,
-            next_hit: vec![0; 1 + self.rules.len() - self.user_start],
+            next_hit: vec![0; 2 + self.rules.len() - self.user_start],
             hit_base: usize::MAX,
         }
     }
@@ -312,7 +314,7 @@ pub struct Stream<'a> {
     folded: Vec<u8>,
     in_pem: bool,
     pem_lines: u32,
-    /// Next known trigger position per trigger regex (prefilter, then each user rule), relative
+    /// Next known trigger position per trigger (prefilter, `@`, then each user rule), relative
     /// to the current chunk; `usize::MAX` = none in this chunk.
     next_hit: Vec<usize>,
     hit_base: usize,
@@ -354,12 +356,15 @@ impl Stream<'_> {
         let mut best = usize::MAX;
         for (i, slot) in self.next_hit.iter_mut().enumerate() {
             if fresh || *slot < pos {
-                let found = if i == 0 {
-                    set.prefilter.find_at(&self.folded, pos)
-                } else {
-                    set.rules[set.user_start + i - 1].re.find_at(chunk, pos)
-                };
-                *slot = found.map_or(usize::MAX, |m| m.start());
+                *slot = match i {
+                    0 => set.prefilter.find_at(&self.folded, pos).map(|m| m.start()),
+                    1 => memchr::memchr(b'@', &chunk[pos..]).map(|k| pos + k),
+                    _ => set.rules[set.user_start + i - 2]
+                        .re
+                        .find_at(chunk, pos)
+                        .map(|m| m.start()),
+                }
+                .unwrap_or(usize::MAX);
             }
             best = best.min(*slot);
         }
