@@ -59,7 +59,6 @@ const TRIGGERS: &[&str] = &[
     "cookie",
     "-----begin",
     "-----end",
-    "@",
 ];
 
 /// config.xml parameter names whose values are secrets (mid-server.md §3.3).
@@ -563,6 +562,20 @@ mod tests {
                 String::from_utf8_lossy(&out)
             );
         }
+    }
+
+    #[test]
+    fn prefilter_stays_on_the_literal_fast_path() {
+        // A one-byte literal (like `@`) in the alternation makes the regex crate drop its fast
+        // literal search; `@` is searched with memchr instead.
+        assert!(
+            TRIGGERS
+                .iter()
+                .all(|t| t.len() >= 3 && *t == t.to_ascii_lowercase())
+        );
+        let (o, c) = red("see https://u:p@h/ x\n");
+        assert_eq!(o, "see https://***REDACTED***:***REDACTED***@h/ x\n");
+        assert_eq!(c["url_userinfo"], 1);
     }
 
     #[test]
