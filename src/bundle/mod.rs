@@ -244,7 +244,7 @@ fn write_zip(
     let mut zip =
         zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
 
-    let scanner = timeline::Scanner::default();
+    let scanner = timeline::Scanner::new()?;
     let ctx = worker::Ctx {
         rules,
         scanner: &scanner,

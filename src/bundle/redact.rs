@@ -93,25 +93,19 @@ pub struct RuleSet {
     xml_secret_name: Regex,
 }
 
-fn re(pattern: &str) -> Regex {
-    // The built-in patterns are constants covered by tests; a failure here is a programming
-    // error caught by every test run, so falling back to a never-matching regex is only a guard.
+fn re(pattern: &str) -> anyhow::Result<Regex> {
     // Unicode mode on purpose: with it off, regex-automata 0.4.18 returns wrong matches for
     // patterns like `[a-z]+="(?-u:[^"])*"` (seen in testing). Lines with invalid UTF-8 are made
     // valid before the rules run (see `redact_line`).
     RegexBuilder::new(pattern)
         .size_limit(1 << 24)
         .build()
-        .unwrap_or_else(|e| {
-            tracing::error!("built-in redaction pattern {pattern:?} is invalid: {e}");
-            // `[^\s\S]` never matches.
-            Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!())
-        })
+        .with_context(|| format!("built-in redaction pattern {pattern:?}"))
 }
 
 impl RuleSet {
-    /// The built-in rules only.
-    pub fn builtin() -> Self {
+    /// The built-in rules only. (An error here is a programming error that every test catches.)
+    pub fn builtin() -> anyhow::Result<Self> {
         let w = SECRET_WORDS;
         let specs: Vec<(&str, String)> = vec![
             (
@@ -153,32 +147,35 @@ impl RuleSet {
         ];
         let rules: Vec<Rule> = specs
             .into_iter()
-            .map(|(name, p)| Rule {
-                name: name.to_string(),
-                re: re(&p),
+            .map(|(name, p)| {
+                Ok(Rule {
+                    name: name.to_string(),
+                    re: re(&p)?,
+                })
             })
-            .collect();
+            .collect::<anyhow::Result<_>>()?;
         let user_start = rules.len();
-        RuleSet {
+        let prefilter = TRIGGERS
+            .iter()
+            .map(|t| regex::escape(t))
+            .collect::<Vec<_>>()
+            .join("|");
+        Ok(RuleSet {
             rules,
-            prefilter: re(&TRIGGERS
-                .iter()
-                .map(|t| regex::escape(t))
-                .collect::<Vec<_>>()
-                .join("|")),
+            prefilter: re(&prefilter)?,
             user_start,
-            pem_begin: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----"),
-            pem_end: re(r"-----END [A-Z0-9 ]{0,64}-----"),
-            pem_inline: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----(.*?)-----END [A-Z0-9 ]{0,64}-----"),
-            xml_param: re(r"(?s)<parameter\b[^>]*>"),
-            xml_attr: re(r#"([\w.:\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#),
-            xml_secret_name: re(CONFIG_SECRET_NAMES),
-        }
+            pem_begin: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----")?,
+            pem_end: re(r"-----END [A-Z0-9 ]{0,64}-----")?,
+            pem_inline: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----(.*?)-----END [A-Z0-9 ]{0,64}-----")?,
+            xml_param: re(r"(?s)<parameter\b[^>]*>")?,
+            xml_attr: re(r#"([\w.:\-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')"#)?,
+            xml_secret_name: re(CONFIG_SECRET_NAMES)?,
+        })
     }
 
     /// The built-in rules plus the user's: one regex per line, `#` starts a comment line.
     pub fn with_user_rules(text: &str) -> anyhow::Result<Self> {
-        let mut set = Self::builtin();
+        let mut set = Self::builtin()?;
         for (i, line) in text.lines().enumerate() {
             let pattern = line.trim();
             if pattern.is_empty() || pattern.starts_with('#') {
@@ -199,7 +196,7 @@ impl RuleSet {
     /// Built-in rules plus the rules file, if any.
     pub fn load(extra_rules_file: Option<&Path>) -> anyhow::Result<Self> {
         match extra_rules_file {
-            None => Ok(Self::builtin()),
+            None => Self::builtin(),
             Some(p) => {
                 let text = std::fs::read_to_string(p)
                     .with_context(|| format!("cannot read redaction rules {}", p.display()))?;
@@ -495,7 +492,9 @@ mod tests {
 
     fn red(s: &str) -> (String, Counts) {
         let mut c = Counts::new();
-        let out = RuleSet::builtin().redact_text(s.as_bytes(), &mut c);
+        let out = RuleSet::builtin()
+            .unwrap()
+            .redact_text(s.as_bytes(), &mut c);
         (String::from_utf8(out).unwrap(), c)
     }
 
@@ -535,7 +534,7 @@ mod tests {
 
     #[test]
     fn triggers_cover_every_secret_word_in_any_case() {
-        let set = RuleSet::builtin();
+        let set = RuleSet::builtin().unwrap();
         for w in [
             "PassWord=x",
             "PASSWD=x",
@@ -588,7 +587,7 @@ mod tests {
 
     #[test]
     fn pem_blocks_across_lines_and_chunks() {
-        let set = RuleSet::builtin();
+        let set = RuleSet::builtin().unwrap();
         let mut s = set.stream();
         let mut out = Vec::new();
         let mut c = Counts::new();
@@ -629,7 +628,8 @@ mod tests {
  <parameter name="threads.max" value="25"/>
 </parameters>"#;
         let mut c = Counts::new();
-        let out = String::from_utf8(RuleSet::builtin().redact_config_xml(xml, &mut c)).unwrap();
+        let out =
+            String::from_utf8(RuleSet::builtin().unwrap().redact_config_xml(xml, &mut c)).unwrap();
         for s in ["plain-secret", "7cHG3x8", "cid-123", "commented"] {
             assert!(!out.contains(s), "{s} leaked: {out}");
         }
@@ -659,7 +659,9 @@ mod tests {
     #[test]
     fn invalid_utf8_and_no_newline() {
         let mut c = Counts::new();
-        let o = RuleSet::builtin().redact_text(b"\xff\xfe token=abc\xff", &mut c);
+        let o = RuleSet::builtin()
+            .unwrap()
+            .redact_text(b"\xff\xfe token=abc\xff", &mut c);
         assert_eq!(o, "\u{fffd}\u{fffd} token=***REDACTED***".as_bytes());
     }
 }
