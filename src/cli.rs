@@ -208,6 +208,32 @@ pub enum LabCommand {
         /// The lab folder given to `lab create`.
         dir: PathBuf,
     },
+    /// Internal: the lab's simulated Distribution Upgrade (run by the lab's scripts).
+    #[command(hide = true)]
+    Simulate {
+        #[arg(long, value_name = "DIR")]
+        lab: PathBuf,
+        #[arg(long, value_enum)]
+        target: crate::lab::SimTarget,
+        /// The script's or wrapper's own arguments (`start`, `-c ../conf/wrapper.conf`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Internal: the lab's running MID Server.
+    #[command(hide = true)]
+    MidProcess {
+        #[arg(long, value_name = "DIR")]
+        lab: PathBuf,
+        /// Already up for a while: no start-up lines.
+        #[arg(long)]
+        running: bool,
+    },
+    /// Internal: the lab's instance stand-in (loopback HTTP).
+    #[command(hide = true)]
+    Instance {
+        #[arg(long, value_name = "DIR")]
+        lab: PathBuf,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

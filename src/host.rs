@@ -90,3 +90,69 @@ pub fn host_service(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::exec::{CommandOutput, CommandSpec};
+    use crate::platform::service::ServiceState;
+
+    struct NoExec;
+    impl Exec for NoExec {
+        fn run(&self, s: &CommandSpec) -> std::io::Result<CommandOutput> {
+            Err(std::io::Error::other(format!(
+                "not run in tests: {}",
+                s.display()
+            )))
+        }
+    }
+
+    #[test]
+    fn platform_from_install_files() {
+        let d = tempfile::tempdir().unwrap();
+        let agent = d.path().join("agent");
+        std::fs::create_dir_all(agent.join("bin")).unwrap();
+        std::fs::write(agent.join("bin/wrapper-windows-x86-64.exe"), "MZ").unwrap();
+        let h = Host::for_install_with(&agent, Arc::new(NoExec));
+        assert_eq!(h.platform, Platform::Windows);
+        assert!(h.lab_root.is_none());
+        if Platform::host() == Platform::Linux {
+            // A Windows install read on Linux: its service is elsewhere.
+            let s = h.service.query();
+            assert_eq!(s.state, ServiceState::Unknown);
+            assert!(s.note.unwrap().contains("windows install"));
+        }
+    }
+
+    #[test]
+    fn linux_install_without_answers_is_unknown() {
+        let d = tempfile::tempdir().unwrap();
+        let agent = d.path().join("agent");
+        std::fs::create_dir_all(agent.join("bin")).unwrap();
+        std::fs::write(agent.join("bin/mid.shconf_override"), "APP_NAME=midprod\n").unwrap();
+        std::fs::write(agent.join("bin/mid.sh"), "#!/bin/sh\n").unwrap();
+        let h = Host::for_install_with(&agent, Arc::new(NoExec));
+        assert_eq!(h.platform, Platform::Linux);
+        if Platform::host() == Platform::Linux {
+            let s = h.service.query();
+            assert_eq!(s.name.as_deref(), Some("midprod"));
+            assert_eq!(s.state, ServiceState::Unknown);
+            assert!(!h.service.upgrade_process_running());
+        }
+    }
+
+    #[test]
+    fn a_lab_is_recognised() {
+        let d = tempfile::tempdir().unwrap();
+        let agent = d.path().join("agent");
+        std::fs::create_dir_all(agent.join("bin")).unwrap();
+        std::fs::write(
+            d.path().join(crate::lab::LAB_FILE),
+            r#"{"scenario":"x","platform":"windows"}"#,
+        )
+        .unwrap();
+        let h = Host::for_install_with(&agent, Arc::new(NoExec));
+        assert_eq!(h.lab_root.as_deref(), Some(d.path()));
+        assert_eq!(h.platform, Platform::Windows);
+    }
+}

@@ -267,3 +267,67 @@ fn indent(t: &str) -> String {
         .map(|l| format!("  {}\n", l.trim_start()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mid::report::{
+        Evidence, Finding, FindingCode, LibState, SCHEMA_VERSION, ServiceReport,
+    };
+    use std::path::PathBuf;
+
+    fn report(verdict: Verdict) -> DetectReport {
+        DetectReport {
+            schema_version: SCHEMA_VERSION,
+            agent_dir: PathBuf::from("/opt/servicenow/mid/agent"),
+            platform: Platform::Linux,
+            mid_name: Some("mid\x1b[2J-1".into()),
+            instance_url: None,
+            installed_version: None,
+            target_version: None,
+            service: ServiceReport {
+                name: Some("mid".into()),
+                display_name: None,
+                state: ServiceState::Stopped,
+                start_type: Some(StartType::Auto),
+                upgrade_process_running: false,
+            },
+            upgrade: None,
+            lib: LibState::Intact,
+            verdict,
+            findings: vec![Finding {
+                code: FindingCode::MachineShutdown,
+                severity: Severity::Warning,
+                message: "m".into(),
+                evidence: vec![Evidence {
+                    file: PathBuf::from("/opt/servicenow/mid/agent/logs/wrapper.log"),
+                    line: 12,
+                    text: "2019/12/15 00:33:17 | Machine is shutting down.\x1b]0;evil\x07".into(),
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn every_verdict_has_words_and_a_next_step() {
+        for v in [
+            Verdict::CrashedUpgrade,
+            Verdict::TempFolderLost,
+            Verdict::UpgradeInProgress,
+            Verdict::Healthy,
+            Verdict::Stopped,
+            Verdict::NotAMidServer,
+        ] {
+            let text = render_text(&report(v));
+            assert!(text.contains("NEXT STEP"), "{v:?}");
+            assert!(
+                !text.contains('\x1b') && !text.contains('\x07'),
+                "{v:?}: control chars"
+            );
+        }
+        let text = render_text(&report(Verdict::Stopped));
+        assert!(text.starts_with("STOPPED: /opt/servicenow/mid/agent"));
+        assert!(text.contains("[WARNING] machine_shutdown"));
+        assert!(text.contains("wrapper.log:12"));
+    }
+}

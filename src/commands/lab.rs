@@ -1,8 +1,84 @@
-//! `midrescue lab ...`.
+//! `midrescue lab ...`: list, create and stop training labs, plus the hidden internals the
+//! lab's scripts and processes run.
 
-use crate::cli::{EXIT_FAILED, LabCommand};
+use crate::cli::{EXIT_FAILED, EXIT_OK, LabCommand};
+use crate::lab;
 
-pub fn run(_cmd: &LabCommand) -> anyhow::Result<u8> {
-    eprintln!("midrescue lab: not built yet in this version.");
-    Ok(EXIT_FAILED)
+pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
+    match cmd {
+        LabCommand::List => {
+            let width = lab::scenarios()
+                .iter()
+                .map(|s| s.name.len())
+                .max()
+                .unwrap_or(0);
+            for s in lab::scenarios() {
+                println!(
+                    "{:<width$}  {:<7}  {}",
+                    s.name,
+                    s.platform.as_str(),
+                    s.summary
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        LabCommand::Create(a) => {
+            let opts = lab::CreateOptions {
+                platform: a.platform,
+                speed: a.speed,
+                log_mb: a.log_mb,
+                exe: None,
+            };
+            let made = lab::create(&a.scenario, &a.dir, &opts)?;
+            println!(
+                "Lab `{}` ({}) created in {}",
+                made.scenario.name,
+                made.platform,
+                made.root.display()
+            );
+            println!("  MID install:   {}", made.agent_dir.display());
+            if let Some(t) = &made.temp_dir {
+                println!("  upgrade temp:  {}", t.display());
+            }
+            if let Some(i) = &made.instance {
+                println!(
+                    "  instance:      {} (user {}, password {})",
+                    i.url.as_deref().unwrap_or("-"),
+                    i.user,
+                    i.password
+                );
+            }
+            println!("  expected:      {}", made.scenario.verdict.as_str());
+            println!(
+                "Try:  midrescue detect --agent-dir {}",
+                made.agent_dir.display()
+            );
+            println!("Stop: midrescue lab stop {}", made.root.display());
+            Ok(EXIT_OK)
+        }
+        LabCommand::Stop { dir } => {
+            let r = lab::stop(dir)?;
+            for (role, pid) in &r.ended {
+                println!("ended   {role} (pid {pid})");
+            }
+            for (role, pid) in &r.killed {
+                println!("killed  {role} (pid {pid})");
+            }
+            if r.ended.is_empty() && r.killed.is_empty() {
+                println!("nothing was running in {}", dir.display());
+            }
+            Ok(EXIT_OK)
+        }
+        LabCommand::Simulate {
+            lab: root,
+            target,
+            args,
+        } => lab::sim::simulate(root, *target, args),
+        LabCommand::MidProcess { lab: root, running } => lab::mid_process::run(root, *running),
+        LabCommand::Instance { lab: root } => lab::instance::run(root),
+    }
+    .or_else(|e| {
+        eprintln!("midrescue lab: {e:#}");
+        Ok(EXIT_FAILED)
+    })
 }

@@ -76,6 +76,11 @@ fn absolutize_paths(cli: &mut Cli) {
         }
         Some(Command::Lab(LabCommand::Create(a))) => abs(&mut a.dir),
         Some(Command::Lab(LabCommand::Stop { dir })) => abs(dir),
+        Some(Command::Lab(
+            LabCommand::Simulate { lab, .. }
+            | LabCommand::MidProcess { lab, .. }
+            | LabCommand::Instance { lab },
+        )) => abs(lab),
         _ => {}
     }
 }

@@ -10,17 +10,21 @@ use crate::mid::report::{
     DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
     UpgradeReport,
 };
-use crate::mid::{config, confs, install, libstate, logscan, revlines, tempdir, versions};
+use crate::mid::{
+    config, confs, install, libstate, logscan, ownership, revlines, tempdir, versions,
+};
 use crate::platform::Platform;
 use crate::platform::service::ServiceState;
 
 /// Where detect looks outside the install. Defaults are the host's; tests and labs narrow them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DetectOptions {
     /// OS temp folders scanned for pre-Rome upgrade temp folders.
     pub os_temp_dirs: Vec<PathBuf>,
     /// Root under which systemd unit folders are looked for (`/` on a host).
     pub systemd_root: Option<PathBuf>,
+    /// `/etc/passwd`-format file to resolve `RUN_AS_USER` (Linux hosts).
+    pub passwd_file: Option<PathBuf>,
 }
 
 impl DetectOptions {
@@ -33,11 +37,14 @@ impl DetectOptions {
                     .map(|d| root.join(d))
                     .collect(),
                 systemd_root: Some(root.clone()),
+                passwd_file: None,
             },
             None => DetectOptions {
                 os_temp_dirs: tempdir::default_os_temp_dirs(host.platform),
                 systemd_root: (host.platform == Platform::Linux && cfg!(unix))
                     .then(|| PathBuf::from("/")),
+                passwd_file: (host.platform == Platform::Linux && cfg!(unix))
+                    .then(|| PathBuf::from("/etc/passwd")),
             },
         }
     }
@@ -98,6 +105,9 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
     // Logs, newest first.
     let logs = agent_dir.join("logs");
     let agent = logscan::scan_agent_logs(&logs);
+    for (f, e) in &agent.errors {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
     let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
 
     // The temp folder: marker first, else scan.
@@ -146,6 +156,13 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         logscan::WRAPPER_BUDGET,
     );
 
+    for (f, e) in wrapper.errors.iter().chain(&upgrade_scan.errors) {
+        tracing::warn!("cannot read {}: {e}", f.display());
+    }
+    if wrapper.budget_exhausted {
+        tracing::info!("wrapper logs: stopped after {} bytes", wrapper.bytes_read);
+    }
+
     // Targets and lib.
     let target_version = temp_dir
         .as_deref()
@@ -171,10 +188,10 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
 
     // Systemd unit KillMode (Linux).
     let kill_mode = opts.systemd_root.as_ref().and_then(|root| {
-        let unit = status
-            .name
-            .clone()
-            .or_else(|| confs::read_shconf(&agent_dir).app_name)?;
+        let unit = confs::read_shconf(&agent_dir)
+            .app_name
+            .or_else(|| status.name.clone())
+            .unwrap_or_else(|| "mid".into());
         let (path, u) = confs::read_unit(root, &unit)?;
         let mode = u.kill_mode?;
         let line = line_of(&path, "KillMode=");
@@ -259,6 +276,7 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
             .iter()
             .filter_map(|(c, h)| c.map(|c| (c, h.evidence())))
             .collect(),
+        root_owned: root_owned_evidence(&agent_dir, opts),
     };
     let (verdict, findings) = diagnosis::diagnose(&facts);
 
@@ -303,6 +321,31 @@ pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Res
         verdict,
         findings,
     })
+}
+
+/// Root-owned files when `RUN_AS_USER` names a non-root user (at most 5 listed).
+fn root_owned_evidence(agent_dir: &Path, opts: &DetectOptions) -> Vec<Evidence> {
+    let Some(passwd) = opts.passwd_file.as_ref() else {
+        return Vec::new();
+    };
+    let Some(user) = confs::read_shconf(agent_dir).run_as_user else {
+        return Vec::new();
+    };
+    let Some(uid) = std::fs::read(passwd)
+        .ok()
+        .and_then(|t| ownership::uid_of_user(&String::from_utf8_lossy(&t), &user))
+    else {
+        return Vec::new();
+    };
+    ownership::root_owned(&ownership::owners(agent_dir), uid)
+        .into_iter()
+        .take(5)
+        .map(|p| Evidence {
+            file: p,
+            line: 0,
+            text: format!("owned by root; the service runs as {user} (uid {uid})"),
+        })
+        .collect()
 }
 
 fn last_component(p: &Path) -> Option<&std::ffi::OsStr> {

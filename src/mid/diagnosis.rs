@@ -38,6 +38,8 @@ pub struct Facts {
     pub wrapper_name_evidence: Option<Evidence>,
     /// Signature lines from the logs, newest first per file.
     pub hits: Vec<(FindingCode, Evidence)>,
+    /// Root-owned files in an install whose service runs as another user (Linux).
+    pub root_owned: Vec<Evidence>,
 }
 
 impl Facts {
@@ -64,6 +66,7 @@ impl Facts {
             kill_mode: None,
             wrapper_name_evidence: None,
             hits: Vec::new(),
+            root_owned: Vec::new(),
         }
     }
 }
@@ -185,10 +188,10 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
             )],
         );
     }
-    if let Some((mode, ev)) = &f.kill_mode {
-        if mode.eq_ignore_ascii_case("control-group") {
-            add(FindingCode::KillmodeControlGroup, vec![ev.clone()]);
-        }
+    if let Some((mode, ev)) = &f.kill_mode
+        && mode.eq_ignore_ascii_case("control-group")
+    {
+        add(FindingCode::KillmodeControlGroup, vec![ev.clone()]);
     }
     if f.service_state == ServiceState::NotInstalled {
         let ev: Vec<Evidence> = f.wrapper_name_evidence.clone().into_iter().collect();
@@ -198,10 +201,13 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
             add(FindingCode::ServiceNotInstalled, ev);
         }
     }
+    if !f.root_owned.is_empty() {
+        add(FindingCode::RootOwnedFiles, f.root_owned.clone());
+    }
     for (code, ev) in &f.hits {
         add(*code, vec![ev.clone()]);
     }
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     (v, findings)
 }
 

@@ -56,10 +56,10 @@ fn agents_from_units(unit_dirs: &[PathBuf]) -> Vec<PathBuf> {
             let unit = crate::mid::confs::parse_unit(&text);
             if let Some(exec) = unit.exec_start {
                 let exe = exec.split_whitespace().next().unwrap_or("");
-                if let Some(bin) = exe.strip_suffix("/mid.sh").map(Path::new) {
-                    if let Some(agent) = bin.parent() {
-                        v.push(agent.to_path_buf());
-                    }
+                if let Some(bin) = exe.strip_suffix("/mid.sh").map(Path::new)
+                    && let Some(agent) = bin.parent()
+                {
+                    v.push(agent.to_path_buf());
                 }
             }
         }

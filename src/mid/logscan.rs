@@ -229,11 +229,11 @@ pub fn scan_signatures(
                     break;
                 }
             };
-            if let Some(cut) = cutoff {
-                if logline::parse(&line.text).is_some_and(|l| l.time < cut) {
-                    scan.bytes_read = before + reader.bytes_read();
-                    break 'files;
-                }
+            if let Some(cut) = cutoff
+                && logline::parse(&line.text).is_some_and(|l| l.time < cut)
+            {
+                scan.bytes_read = before + reader.bytes_read();
+                break 'files;
             }
             if let Some(code) = signatures::classify(&line.text) {
                 push_hit(

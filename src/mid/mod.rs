@@ -12,6 +12,7 @@ pub mod libstate;
 pub mod locate;
 pub mod logline;
 pub mod logscan;
+pub mod ownership;
 pub mod report;
 pub mod revlines;
 pub mod signatures;

@@ -156,7 +156,7 @@ pub fn inspect(temp_dir: &Path, platform: Platform) -> UpgradeFiles {
             .min_by_key(|p| {
                 // Prefer the platform's own wrapper binary.
                 let n = p.to_string_lossy().to_string();
-                !(n.contains("windows") == (platform == Platform::Windows))
+                n.contains("windows") != (platform == Platform::Windows)
             })
     });
     UpgradeFiles {
@@ -230,7 +230,10 @@ mod tests {
         let agent = d.path().join("agent");
         let os = d.path().join("ostmp");
         std::fs::create_dir_all(os.join("1-0/upgrade-wrapper")).unwrap();
-        assert_eq!(scan_temp_dirs(&agent, &[os.clone()]), Some(os.join("1-0")));
+        assert_eq!(
+            scan_temp_dirs(&agent, std::slice::from_ref(&os)),
+            Some(os.join("1-0"))
+        );
         std::fs::create_dir_all(agent.join("work/upgrade_temp/5/upgrade-wrapper")).unwrap();
         std::fs::create_dir_all(agent.join("work/upgrade_temp/empty")).unwrap();
         assert_eq!(

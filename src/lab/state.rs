@@ -1,0 +1,190 @@
+//! The lab file as shared state between the lab's processes (create, simulator, MID process,
+//! instance stand-in, stop, service control), and the process helpers they use.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::{LAB_FILE, LabInfo};
+
+/// The lab's private folder (lock file, its processes' diagnostic logs) at the lab root.
+pub const INTERNAL_DIR: &str = ".midrescue-lab";
+
+pub fn internal_dir(root: &Path) -> PathBuf {
+    root.join(INTERNAL_DIR)
+}
+
+/// Write the lab file atomically (temp file + rename).
+pub fn write_info(root: &Path, info: &LabInfo) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(info)?;
+    let tmp = internal_dir(root).join(format!("{LAB_FILE}.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, root.join(LAB_FILE))
+        .with_context(|| format!("replacing {}", root.join(LAB_FILE).display()))?;
+    Ok(())
+}
+
+/// Read-modify-write the lab file under an exclusive lock, so the lab's processes do not lose
+/// each other's updates. Fails when the lab is gone.
+pub fn update_info<T>(root: &Path, f: impl FnOnce(&mut LabInfo) -> T) -> anyhow::Result<T> {
+    let lock_path = internal_dir(root).join("lock");
+    if !root.join(LAB_FILE).is_file() {
+        anyhow::bail!("{} is no lab (or it was removed)", root.display());
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("locking {}", lock_path.display()))?;
+    let mut info = super::read_lab_info(root)?;
+    let out = f(&mut info);
+    let res = write_info(root, &info);
+    let _ = lock.unlock();
+    res.map(|()| out)
+}
+
+/// Whether `pid` is a live process (zombies count as dead).
+pub fn pid_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(p) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let rc = unsafe { libc::kill(p, 0) };
+        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !exists {
+            return false;
+        }
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Ok(stat) => stat
+                .rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+                .unwrap_or(true),
+            Err(_) => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// Whether `pid` is alive and is one of this lab's processes (guards against pid reuse by
+/// checking its command line names the lab root, where /proc exists).
+pub fn is_lab_process(pid: u32, root: &Path) -> bool {
+    if !pid_alive(pid) {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(raw) => {
+            let needle = root.to_string_lossy();
+            raw.split(|b| *b == 0)
+                .any(|arg| String::from_utf8_lossy(arg) == needle)
+        }
+        Err(_) => true,
+    }
+}
+
+/// Send SIGTERM (or SIGKILL when `hard`) to a lab process.
+pub fn signal(pid: u32, hard: bool) {
+    #[cfg(unix)]
+    {
+        if let Ok(p) = libc::pid_t::try_from(pid) {
+            let sig = if hard { libc::SIGKILL } else { libc::SIGTERM };
+            // SAFETY: plain kill(2) on a pid we recorded and re-checked as ours.
+            unsafe {
+                libc::kill(p, sig);
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (pid, hard);
+    }
+}
+
+/// A working directory outside the lab (safety rule 3: never inside the install or temp folder).
+pub fn neutral_dir(root: &Path) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    if !tmp.starts_with(root) && tmp.is_dir() {
+        return tmp;
+    }
+    root.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// Start `exe lab <role> --lab <root>` detached: own process group, no terminal, cwd outside the
+/// lab, its diagnostics in the lab's private folder. Returns its pid.
+pub fn spawn_lab_process(
+    exe: &Path,
+    root: &Path,
+    role: &str,
+    extra: &[&str],
+) -> anyhow::Result<u32> {
+    use std::process::{Command, Stdio};
+    let log = internal_dir(root).join(format!("{role}.log"));
+    let mut cmd = Command::new(exe);
+    cmd.arg("--log-file")
+        .arg(&log)
+        .args(["lab", role, "--lab"])
+        .arg(root)
+        .args(extra)
+        .current_dir(neutral_dir(root))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {} lab {role}", exe.display()))?;
+    let pid = child.id();
+    // Reap it when it ends, so a long-lived caller (tests, the demo) keeps no zombie.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(pid)
+}
+
+/// Poll `cond` every 50 ms for up to `limit`.
+pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The speed factor: the `MIDRESCUE_LAB_SPEED` environment variable beats the lab file.
+pub fn effective_speed(info: &LabInfo) -> f64 {
+    std::env::var("MIDRESCUE_LAB_SPEED")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .unwrap_or(info.speed)
+        .max(0.01)
+}
+
+/// Whether a lab process should end: the lab was stopped, or its file or folder is gone.
+pub fn lab_gone_or_stopped(root: &Path) -> bool {
+    match super::read_lab_info(root) {
+        Ok(info) => info.stop_requested,
+        // A half-written file cannot happen (atomic rename); only a missing one ends us.
+        Err(_) => !root.join(LAB_FILE).is_file(),
+    }
+}
