@@ -754,3 +754,28 @@ fn cli_collect_json_on_a_fixture_install() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!d.path().join("none").exists());
 }
+
+#[test]
+fn gigantic_single_line_streams_in_pieces() {
+    // A 50 MB log with no newline at all (a runaway stack dump): bundled whole, redacted, never
+    // held as one line.
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let mut big =
+        b"2022-10-21T13:08:58.330+0200 INFO (MIDServer) dump password=CANARY-giant-1 ".to_vec();
+    big.resize(50_000_000, b'a');
+    big.extend_from_slice(b" token=CANARY-giant-2");
+    write(&agent.join("logs/agent0.log.7"), &big);
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    let got = &e["agent/logs/agent0.log.7"];
+    let text = String::from_utf8_lossy(got);
+    assert!(!text.contains("CANARY-giant-1") && !text.contains("CANARY-giant-2"));
+    assert!(text.starts_with(
+        "2022-10-21T13:08:58.330+0200 INFO (MIDServer) dump password=***REDACTED*** aaaa"
+    ));
+    assert!(text.ends_with(" token=***REDACTED***"));
+    assert!(!s.truncated.iter().any(|t| t.ends_with("agent0.log.7")));
+}

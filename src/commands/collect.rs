@@ -162,7 +162,7 @@ pub fn render(s: &BundleSummary) -> String {
     let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
     let _ = writeln!(
         o,
-        "  {:.1} MB, {} files, {} secrets redacted\n  sha256 {}",
+        "  {:.1} MB, {} files, {} values redacted\n  sha256 {}",
         s.size as f64 / 1e6,
         s.files,
         s.redactions,
