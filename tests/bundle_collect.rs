@@ -215,7 +215,8 @@ fn report_for(agent: &Path) -> DetectReport {
             evidence: vec![Evidence {
                 file: log,
                 line: 7,
-                text: "jdbc probe password=CANARY-evidence-24".into(),
+                // Masked to the end of the line by its rule: diagnosis.json must stay valid JSON.
+                text: "wrapper.ntservice.password=CANARY-evidence-24".into(),
             }],
         }],
     }
@@ -485,6 +486,9 @@ fn full_bundle_is_valid_complete_and_secret_free() {
         summary.contains("agent0.log.0.jfr"),
         "skipped files are named:\n{summary}"
     );
+    let diag: serde_json::Value = serde_json::from_slice(&e["diagnosis.json"]).unwrap();
+    assert_eq!(diag["mid_name"], MID_NAME);
+    assert_eq!(diag["findings"][0]["evidence"][0]["text"], "wrapper.ntservice.password=***REDACTED***");
     let system = String::from_utf8_lossy(&e["system.txt"]).to_string();
     assert!(system.contains("is not running.") && system.contains("com.service_now.mid.Main"));
     assert!(system.contains("agent folder:"));

@@ -303,6 +303,21 @@ impl RuleSet {
     }
 }
 
+/// Redact every string inside a JSON value (keys kept), so the document stays valid JSON.
+pub fn redact_json(rules: &RuleSet, v: &mut serde_json::Value, counts: &mut Counts) {
+    match v {
+        serde_json::Value::String(s) => {
+            let out = rules.redact_text(s.as_bytes(), counts);
+            if out != s.as_bytes() {
+                *s = String::from_utf8_lossy(&out).into_owned();
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| redact_json(rules, x, counts)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|x| redact_json(rules, x, counts)),
+        _ => {}
+    }
+}
+
 /// Streaming line redactor over one file.
 pub struct Stream<'a> {
     set: &'a RuleSet,
@@ -575,6 +590,19 @@ mod tests {
         let (o, c) = red("see https://u:p@h/ x\n");
         assert_eq!(o, "see https://***REDACTED***:***REDACTED***@h/ x\n");
         assert_eq!(c["url_userinfo"], 1);
+    }
+
+    #[test]
+    fn json_stays_valid() {
+        let set = RuleSet::builtin().unwrap();
+        let mut v = serde_json::json!({"evidence": [{"text": "wrapper.ntservice.password=abc", "line": 3},
+            {"text": "Authorization: xyz, more"}], "name": "mid-1"});
+        let mut c = Counts::new();
+        redact_json(&set, &mut v, &mut c);
+        let text = serde_json::to_string(&v).unwrap();
+        assert!(!text.contains("abc") && !text.contains("xyz"), "{text}");
+        assert!(text.contains("mid-1"));
+        assert_eq!(c.values().sum::<u64>(), 2);
     }
 
     #[test]
