@@ -488,7 +488,10 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     );
     let diag: serde_json::Value = serde_json::from_slice(&e["diagnosis.json"]).unwrap();
     assert_eq!(diag["mid_name"], MID_NAME);
-    assert_eq!(diag["findings"][0]["evidence"][0]["text"], "wrapper.ntservice.password=***REDACTED***");
+    assert_eq!(
+        diag["findings"][0]["evidence"][0]["text"],
+        "wrapper.ntservice.password=***REDACTED***"
+    );
     let system = String::from_utf8_lossy(&e["system.txt"]).to_string();
     assert!(system.contains("is not running.") && system.contains("com.service_now.mid.Main"));
     assert!(system.contains("agent folder:"));

@@ -75,6 +75,9 @@ pub const RULE_PEM: &str = "pem_block";
 struct Rule {
     name: String,
     re: Regex,
+    /// User rules only: the same pattern with `^`/`$` at every line (CRLF too), to find the
+    /// lines to process in a whole chunk.
+    trigger: Option<Regex>,
 }
 
 /// The shared rule list.
@@ -151,6 +154,7 @@ impl RuleSet {
                 Ok(Rule {
                     name: name.to_string(),
                     re: re(&p)?,
+                    trigger: None,
                 })
             })
             .collect::<anyhow::Result<_>>()?;
@@ -181,13 +185,19 @@ impl RuleSet {
             if pattern.is_empty() || pattern.starts_with('#') {
                 continue;
             }
-            let compiled = RegexBuilder::new(pattern)
-                .size_limit(1 << 24)
-                .build()
-                .with_context(|| format!("redaction rule on line {}: {pattern:?}", i + 1))?;
+            let build = |multi_line: bool| {
+                RegexBuilder::new(pattern)
+                    .multi_line(multi_line)
+                    .crlf(multi_line)
+                    .size_limit(1 << 24)
+                    .build()
+                    .with_context(|| format!("redaction rule on line {}: {pattern:?}", i + 1))
+            };
+            let compiled = build(false)?;
             set.rules.push(Rule {
                 name: format!("user_rule_line_{}", i + 1),
                 re: compiled,
+                trigger: Some(build(true)?),
             });
         }
         Ok(set)
@@ -370,10 +380,14 @@ impl Stream<'_> {
                 *slot = match i {
                     0 => set.prefilter.find_at(&self.folded, pos).map(|m| m.start()),
                     1 => memchr::memchr(b'@', &chunk[pos..]).map(|k| pos + k),
-                    _ => set.rules[set.user_start + i - 2]
-                        .re
-                        .find_at(chunk, pos)
-                        .map(|m| m.start()),
+                    _ => {
+                        let r = &set.rules[set.user_start + i - 2];
+                        r.trigger
+                            .as_ref()
+                            .unwrap_or(&r.re)
+                            .find_at(chunk, pos)
+                            .map(|m| m.start())
+                    }
                 }
                 .unwrap_or(usize::MAX);
             }
@@ -680,6 +694,11 @@ mod tests {
         assert_eq!(o, b"id ***REDACTED*** and ticket=***REDACTED*** done\n");
         assert_eq!(c["user_rule_line_3"], 1);
         assert_eq!(c["user_rule_line_4"], 1);
+        // Anchored user rules apply per line, also in the middle of a chunk.
+        let set = RuleSet::with_user_rules("^SECRET:.*$\n").unwrap();
+        let mut c = Counts::new();
+        let o = set.redact_text(b"a\r\nSECRET: x y\r\nb SECRET: no\n", &mut c);
+        assert_eq!(o, b"a\r\n***REDACTED***\r\nb SECRET: no\n");
         let err = RuleSet::with_user_rules("ok\n(unclosed\n").unwrap_err();
         assert!(format!("{err:#}").contains("line 2"));
     }
