@@ -483,6 +483,10 @@ fn full_bundle_is_valid_complete_and_secret_free() {
     assert!(summary.contains("Stopping MID server. Bootstrapping upgrade."));
     assert!(summary.contains("UpgradeException"));
     assert!(
+        summary.contains("`` wrapper.ntservice.password=***REDACTED*** ``"),
+        "{summary}"
+    );
+    assert!(
         summary.contains("agent0.log.0.jfr"),
         "skipped files are named:\n{summary}"
     );

@@ -414,8 +414,9 @@ fn write_zip(
     }
     // SUMMARY.md describes the entries above, then the manifest lists everything.
     entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
-    let summary_text = summary::summary_md(&summary::SummaryInput {
+    let (summary_text, summary_counts) = summary::summary_md(&summary::SummaryInput {
         report,
+        rules,
         host: &facts.host,
         created_at: &created_at,
         entries: &entries,
@@ -424,7 +425,10 @@ fn write_zip(
         timeline: tl,
         redactions: &totals,
     });
-    let summary_doc = text_doc("SUMMARY.md".into(), summary_text.as_bytes());
+    let mut summary_doc = text_doc("SUMMARY.md".into(), summary_text.as_bytes());
+    for (k, v) in summary_counts {
+        *summary_doc.2.entry(k).or_default() += v;
+    }
     add_generated(&mut zip, &mut entries, &mut totals, summary_doc)?;
     entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
     let manifest = summary::Manifest {
