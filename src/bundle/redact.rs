@@ -509,7 +509,9 @@ fn collect_spans(caps: &Captures<'_>, spans: &mut Vec<(usize, usize)>) {
     };
     for m in groups {
         let v = m.as_bytes();
-        if !v.is_empty() && v != MASK {
+        // A value that starts with the mask was redacted already (a rule that runs to the end
+        // of the line would otherwise swallow what follows, and count it twice).
+        if !v.is_empty() && !v.starts_with(MASK) {
             spans.push((m.start(), m.end()));
         }
     }
