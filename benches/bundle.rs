@@ -348,7 +348,7 @@ fn redaction_throughput(c: &mut Criterion) {
     let mut t0 = 0;
     let mut corpus = Vec::new();
     agent_lines(&mut rng, &mut corpus, 8 << 20, &mut t0);
-    let rules = midrescue::bundle::RuleSet::builtin();
+    let rules = midrescue::bundle::RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
     let mut g = c.benchmark_group("redaction");
     g.throughput(Throughput::Bytes(corpus.len() as u64));
     g.sample_size(10);
@@ -365,7 +365,7 @@ fn redaction_throughput(c: &mut Criterion) {
         })
     });
     g.bench_function("timeline_scan_8MiB_agent_log", |b| {
-        let scanner = midrescue::bundle::timeline::Scanner::default();
+        let scanner = midrescue::bundle::timeline::Scanner::new().unwrap_or_else(|e| panic!("{e}"));
         b.iter(|| {
             let mut st = midrescue::bundle::timeline::FileScan::default();
             for chunk in corpus.chunks(1 << 20) {

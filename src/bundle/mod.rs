@@ -244,7 +244,7 @@ fn write_zip(
     let mut zip =
         zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
 
-    let scanner = timeline::Scanner::default();
+    let scanner = timeline::Scanner::new()?;
     let ctx = worker::Ctx {
         rules,
         scanner: &scanner,
@@ -363,24 +363,34 @@ fn write_zip(
 
     // Generated documents, redacted like everything else.
     let created_at = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut generated: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut generated: Vec<(String, Vec<u8>, Counts)> = Vec::new();
+    let text_doc = |path: String, raw: &[u8]| {
+        let mut c = Counts::new();
+        let bytes = rules.redact_text(raw, &mut c);
+        (path, bytes, c)
+    };
     for (path, text) in plan.listings {
-        generated.push((path, text.into_bytes()));
+        generated.push(text_doc(path, text.as_bytes()));
     }
-    generated.push((
+    generated.push(text_doc(
         "system.txt".into(),
-        summary::system_txt(facts, &opts.agent_dir, &plan.temp_dirs, &created_at).into_bytes(),
+        summary::system_txt(facts, &opts.agent_dir, &plan.temp_dirs, &created_at).as_bytes(),
     ));
-    generated.push(("diagnosis.json".into(), serde_json::to_vec_pretty(report)?));
+    // JSON is redacted value by value so that it stays valid JSON.
+    let mut diag = serde_json::to_value(report)?;
+    let mut diag_counts = Counts::new();
+    redact::redact_json(rules, &mut diag, &mut diag_counts);
+    generated.push((
+        "diagnosis.json".into(),
+        serde_json::to_vec_pretty(&diag)?,
+        diag_counts,
+    ));
     let gen_time = worker::to_zip_time(now.naive_utc()).unwrap_or_default();
     let add_generated = |zip: &mut zip::ZipWriter<BufWriter<File>>,
                          entries: &mut Vec<Entry>,
                          totals: &mut Counts,
-                         path: String,
-                         raw: &[u8]|
+                         (path, bytes, counts): (String, Vec<u8>, Counts)|
      -> anyhow::Result<()> {
-        let mut counts = Counts::new();
-        let bytes = rules.redact_text(raw, &mut counts);
         zip.start_file(path.as_str(), options.last_modified_time(gen_time))?;
         zip.write_all(&bytes)?;
         for (k, v) in &counts {
@@ -399,13 +409,14 @@ fn write_zip(
         });
         Ok(())
     };
-    for (path, raw) in generated {
-        add_generated(&mut zip, &mut entries, &mut totals, path, &raw)?;
+    for doc in generated {
+        add_generated(&mut zip, &mut entries, &mut totals, doc)?;
     }
     // SUMMARY.md describes the entries above, then the manifest lists everything.
     entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
-    let summary_text = summary::summary_md(&summary::SummaryInput {
+    let (summary_text, summary_counts) = summary::summary_md(&summary::SummaryInput {
         report,
+        rules,
         host: &facts.host,
         created_at: &created_at,
         entries: &entries,
@@ -414,13 +425,11 @@ fn write_zip(
         timeline: tl,
         redactions: &totals,
     });
-    add_generated(
-        &mut zip,
-        &mut entries,
-        &mut totals,
-        "SUMMARY.md".into(),
-        summary_text.as_bytes(),
-    )?;
+    let mut summary_doc = text_doc("SUMMARY.md".into(), summary_text.as_bytes());
+    for (k, v) in summary_counts {
+        *summary_doc.2.entry(k).or_default() += v;
+    }
+    add_generated(&mut zip, &mut entries, &mut totals, summary_doc)?;
     entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
     let manifest = summary::Manifest {
         schema_version: summary::MANIFEST_SCHEMA,

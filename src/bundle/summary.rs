@@ -136,6 +136,9 @@ pub fn system_txt(
 /// Everything SUMMARY.md needs.
 pub struct SummaryInput<'a> {
     pub report: &'a DetectReport,
+    /// Evidence text is redacted before it is put in a code span, so a mask that runs to the
+    /// end of a line cannot swallow the span's closing backticks.
+    pub rules: &'a super::RuleSet,
     pub host: &'a str,
     pub created_at: &'a str,
     pub entries: &'a [Entry],
@@ -164,8 +167,13 @@ fn md_escape_inline(s: &str) -> String {
 }
 
 /// `SUMMARY.md`: what a support engineer reads first.
-pub fn summary_md(i: &SummaryInput<'_>) -> String {
+/// The text, and the redactions made in evidence lines on the way.
+pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     let r = i.report;
+    let mut counts = Counts::new();
+    let mut clean = |t: &str| -> String {
+        String::from_utf8_lossy(&i.rules.redact_text(t.as_bytes(), &mut counts)).into_owned()
+    };
     let mut s = String::new();
     let _ = writeln!(s, "# MID Server support bundle\n");
     let _ = writeln!(
@@ -240,7 +248,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
                 "  - `{}:{}`: `` {} ``",
                 i.shown_path(&e.file),
                 e.line,
-                md_escape_inline(e.text.trim_end())
+                md_escape_inline(&clean(e.text.trim_end()))
             );
         }
     }
@@ -327,5 +335,5 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
             let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
         }
     }
-    s
+    (s, counts)
 }

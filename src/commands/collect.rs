@@ -162,7 +162,7 @@ pub fn render(s: &BundleSummary) -> String {
     let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
     let _ = writeln!(
         o,
-        "  {:.1} MB, {} files, {} secrets redacted\n  sha256 {}",
+        "  {:.1} MB, {} files, {} values redacted\n  sha256 {}",
         s.size as f64 / 1e6,
         s.files,
         s.redactions,
@@ -238,10 +238,11 @@ impl ProgressLine {
         };
         let mut err = std::io::stderr().lock();
         if self.tty {
-            let width = crossterm::terminal::size()
-                .map_or(80, |(w, _)| w as usize)
-                .max(20)
-                - 1;
+            // Some pseudo-terminals report 0 columns: assume 80 then.
+            let width = match crossterm::terminal::size() {
+                Ok((w, _)) if w >= 20 => w as usize - 1,
+                _ => 79,
+            };
             let shown: String = text.chars().take(width).collect();
             let pad = self.last_len.saturating_sub(shown.chars().count());
             let _ = write!(err, "\r{shown}{}", " ".repeat(pad));
