@@ -146,8 +146,9 @@ pub struct CollectArgs {
     #[arg(long, value_name = "FILE")]
     pub redact_rules: Option<PathBuf>,
 
-    /// DEFLATE level: 1 fastest … 9 smallest (0 stores uncompressed).
-    #[arg(long, value_name = "N", default_value_t = 6, value_parser = clap::value_parser!(u32).range(0..=9))]
+    /// DEFLATE level: 1 fastest … 9 smallest (0 stores uncompressed). The default 4 is as small
+    /// as `zip -6` on MID logs and faster.
+    #[arg(long, value_name = "N", default_value_t = crate::bundle::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
     pub level: u32,
 }
 

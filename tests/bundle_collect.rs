@@ -145,7 +145,7 @@ fn build_install(root: &Path) -> PathBuf {
     );
     write(
         &a.join("logs/dist-upgrade.log"),
-        b"INFO   | jvm 1    | 2019/09/21 16:30:47.114 | bytes \xff\xfe not utf-8\n".to_vec(),
+        b"INFO   | jvm 1    | 2019/09/21 16:30:47.114 | bytes \xff\xfe not utf-8\n",
     );
     write(
         &temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log"),
@@ -392,7 +392,7 @@ fn full_bundle_is_valid_complete_and_secret_free() {
             e.keys().collect::<Vec<_>>()
         );
     }
-    for (p, _) in &e {
+    for p in e.keys() {
         let l = p.to_ascii_lowercase();
         assert!(
             !(l.contains("keystore")
