@@ -162,8 +162,8 @@ pub fn render(s: &BundleSummary) -> String {
     let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
     let _ = writeln!(
         o,
-        "  {:.1} MB, {} files, {} values redacted\n  sha256 {}",
-        s.size as f64 / 1e6,
+        "  {}, {} files, {} values redacted\n  sha256 {}",
+        human_size(s.size),
         s.files,
         s.redactions,
         s.sha256
@@ -287,5 +287,17 @@ mod tests {
             "C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"
         ));
         assert!(!is_java_or_wrapper("bash -l"));
+    }
+}
+
+/// `35.1 KB`, `12.4 MB`, `1.2 GB`: small bundles must not read as "0.0 MB".
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
     }
 }
