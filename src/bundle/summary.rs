@@ -329,7 +329,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
         for (l, repeats) in dated.into_iter().skip(skip) {
             let _ = write!(s, "{}:{}  {}", l.file, l.line, l.text);
             if let Some((n, first)) = repeats {
-                let times = if n == 1 { "time" } else { "times" };
+                let times = if *n == 1 { "time" } else { "times" };
                 let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
             }
             s.push('\n');
