@@ -260,6 +260,18 @@ impl ProgressLine {
     }
 }
 
+/// `35.1 KB`, `12.4 MB`, `1.2 GB`: small bundles must not read as "0.0 MB".
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,17 +299,5 @@ mod tests {
             "C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"
         ));
         assert!(!is_java_or_wrapper("bash -l"));
-    }
-}
-
-/// `35.1 KB`, `12.4 MB`, `1.2 GB`: small bundles must not read as "0.0 MB".
-fn human_size(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b < 1e6 {
-        format!("{:.1} KB", b / 1e3)
-    } else if b < 1e9 {
-        format!("{:.1} MB", b / 1e6)
-    } else {
-        format!("{:.2} GB", b / 1e9)
     }
 }
