@@ -50,7 +50,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             reason, evidence, ..
         }) => {
             lines.push(Line::styled(format!(" ✗ FAILED: {reason}"), theme.error()));
-            evidence_lines(&mut lines, evidence, width, theme);
+            // What to do comes before the evidence: on a small screen it must not scroll away.
             next(
                 &mut lines,
                 "Do NOT start the MID service. Press c for the final bundle,",
@@ -59,6 +59,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 &mut lines,
                 "send it to ServiceNow support; last resort: KB0713557.",
             );
+            if !evidence.is_empty() {
+                lines.push(Line::styled(" Evidence:", theme.label()));
+                evidence_lines(&mut lines, evidence, width, theme);
+            }
         }
         Some(Ending::NothingToRerun { verdict }) => {
             let (head, sub) = verdict_words(*verdict);
