@@ -326,3 +326,104 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A dropped SSH link or a closed window: the pty's master side goes away and the kernel hangs
+/// up the session. The wizard must not panic on the dead terminal, and the demo must still
+/// stop its lab's simulated processes (a real upgrade would keep running; a demo must not leave
+/// background processes on a trainee's machine).
+#[test]
+fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .expect("openpty");
+    let log = tmp.path().join("midrescue.log");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_midrescue"));
+    cmd.args(["demo", "--scenario", "file-lock-timeout"]);
+    cmd.arg("--log-file");
+    cmd.arg(&log);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("TMPDIR", tmp.path());
+    cmd.env("HOME", tmp.path());
+    cmd.cwd(tmp.path());
+    let mut child = pair.slave.spawn_command(cmd).expect("spawn");
+    drop(pair.slave);
+    let mut reader = pair.master.try_clone_reader().expect("reader");
+    let writer = pair.master.take_writer().expect("writer");
+    // Read until the Detect verdict is on screen, then let go of the reader.
+    let seen = std::thread::spawn(move || {
+        let mut parser = vt100::Parser::new(
+            std::num::NonZeroU16::new(24).unwrap(),
+            std::num::NonZeroU16::new(80).unwrap(),
+            0,
+        );
+        let mut buf = [0u8; 8192];
+        let end = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < end {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => parser.process(&buf[..n]),
+            }
+            if parser
+                .screen()
+                .contents()
+                .contains("The upgrade crashed midway")
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .join()
+    .expect("reader thread");
+    assert!(seen, "the wizard never showed the Detect verdict");
+    // Hang up: close every handle on the master side.
+    drop(writer);
+    drop(pair.master);
+    let end = Instant::now() + Duration::from_secs(15);
+    while child.try_wait().expect("wait").is_none() {
+        assert!(
+            Instant::now() < end,
+            "midrescue did not exit after the hangup"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let labs: Vec<_> = walk(&tmp.path().join("midrescue-demo"))
+        .into_iter()
+        .filter(|p| p.ends_with("midrescue-lab.json"))
+        .collect();
+    assert_eq!(labs.len(), 1, "{labs:?}");
+    let state = std::fs::read_to_string(&labs[0]).expect("lab file");
+    assert!(
+        state.contains("\"stop_requested\": true"),
+        "the demo did not stop its lab: {state}"
+    );
+    let lab_root = labs[0]
+        .parent()
+        .expect("lab root")
+        .to_string_lossy()
+        .to_string();
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let alive = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .any(|c| String::from_utf8_lossy(&c).contains(&lab_root));
+        if !alive {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "lab processes still running for {lab_root}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!log.contains("panic"), "midrescue panicked:\n{log}");
+}

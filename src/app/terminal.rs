@@ -19,7 +19,10 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 /// Owns the terminal while the wizard is up. No mouse capture: selecting text keeps working.
 pub struct TerminalGuard {
-    pub terminal: Term,
+    /// Never dropped: ratatui's `Drop` re-shows the cursor and `eprintln!`s when that fails,
+    /// which panics once the terminal is gone (SSH dropped, window closed) and would skip the
+    /// clean-up that follows. `restore()` shows the cursor itself, ignoring errors.
+    pub terminal: std::mem::ManuallyDrop<Term>,
 }
 
 impl TerminalGuard {
@@ -39,7 +42,9 @@ impl TerminalGuard {
                 return Err(e.into());
             }
         };
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 }
 
@@ -68,7 +73,8 @@ fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         // Restore first, so the panic message lands on the normal screen.
         restore();
-        tracing::error!("panic: {info}");
+        let trace = std::backtrace::Backtrace::force_capture();
+        tracing::error!("panic: {info}\n{trace}");
         previous(info);
     }));
 }

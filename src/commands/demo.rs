@@ -32,12 +32,12 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
             ..CreateOptions::default()
         },
     )?;
-    println!(
-        "midrescue demo: lab `{}` built in {}\n  ({})",
+    super::say(&format!(
+        "midrescue demo: lab `{}` built in {}\n  ({})\n",
         scenario.name,
         made.root.display(),
         scenario.summary
-    );
+    ));
     let opts = Options {
         training: true,
         scenario: Some(scenario.name.to_string()),
@@ -63,19 +63,18 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         }),
     );
     // The demo's simulated processes end with the demo; a real upgrade would run on.
-    match lab::stop(&made.root) {
-        Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => {
-            println!(
-                "  lab processes stopped; the lab stays in {}",
-                made.root.display()
-            )
-        }
-        Ok(_) => println!("  the lab stays in {}", made.root.display()),
-        Err(e) => println!(
-            "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {}`",
+    let said = match lab::stop(&made.root) {
+        Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => format!(
+            "  lab processes stopped; the lab stays in {}\n",
             made.root.display()
         ),
-    }
+        Ok(_) => format!("  the lab stays in {}\n", made.root.display()),
+        Err(e) => format!(
+            "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {}`\n",
+            made.root.display()
+        ),
+    };
+    super::say(&said);
     code
 }
 

@@ -105,7 +105,7 @@ pub fn launch(
         log_file: log_path.map(Path::to_path_buf),
     };
     let summary = app::run(cfg)?;
-    print!("{}", summary.text);
+    super::say(&summary.text);
     Ok(summary.exit_code)
 }
 
