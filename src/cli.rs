@@ -105,6 +105,15 @@ pub struct WizardArgs {
     /// Monochrome screens (also when NO_COLOR is set).
     #[arg(long)]
     pub no_color: bool,
+
+    /// Also confirm Up with the instance (read-only ecc_agent query) as this user. The password
+    /// comes from MIDRESCUE_INSTANCE_PASSWORD or a prompt before the screen opens.
+    #[arg(long, value_name = "USER")]
+    pub instance_user: Option<String>,
+
+    /// Instance URL for the check (default: `url` from config.xml).
+    #[arg(long, value_name = "URL", requires = "instance_user")]
+    pub instance_url: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -136,6 +145,11 @@ pub struct CollectArgs {
     /// Extra redaction rules, one regex per line (`#` comments).
     #[arg(long, value_name = "FILE")]
     pub redact_rules: Option<PathBuf>,
+
+    /// DEFLATE level: 1 fastest … 9 smallest (0 stores uncompressed). The default 4 is as small
+    /// as `zip -6` on MID logs and faster.
+    #[arg(long, value_name = "N", default_value_t = crate::bundle::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
+    pub level: u32,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -503,7 +503,7 @@ impl Listing {
                     self.text
                         .push_str(&format!("{shown}…\t-\t-\tnot listed (never collected)\n"));
                     it.skip_current_dir();
-                } else if elsewhere.iter().any(|e| rel == *e) {
+                } else if elsewhere.contains(&rel) {
                     self.text
                         .push_str(&format!("{shown}…\t-\t-\tlisted separately\n"));
                     it.skip_current_dir();

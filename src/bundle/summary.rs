@@ -105,8 +105,13 @@ pub fn system_txt(
                 "display name: {}",
                 st.display_name.as_deref().unwrap_or("-")
             );
-            let _ = writeln!(s, "state:        {:?}", st.state);
-            let _ = writeln!(s, "start type:   {:?}", st.start_type);
+            let _ = writeln!(s, "state:        {}", st.state);
+            let _ = writeln!(
+                s,
+                "start type:   {}",
+                st.start_type
+                    .map_or_else(|| "unknown".to_string(), |t| t.to_string())
+            );
             if let Some(n) = &st.note {
                 let _ = writeln!(s, "note:         {n}");
             }
@@ -136,6 +141,9 @@ pub fn system_txt(
 /// Everything SUMMARY.md needs.
 pub struct SummaryInput<'a> {
     pub report: &'a DetectReport,
+    /// Evidence text is redacted before it is put in a code span, so a mask that runs to the
+    /// end of a line cannot swallow the span's closing backticks.
+    pub rules: &'a super::RuleSet,
     pub host: &'a str,
     pub created_at: &'a str,
     pub entries: &'a [Entry],
@@ -159,13 +167,54 @@ impl SummaryInput<'_> {
 /// Most timeline lines shown.
 const TIMELINE_MAX: usize = 80;
 
+/// Keep only the newest of timeline lines whose message (the line without its timestamp) repeats,
+/// such as the hourly `AutoUpgrade.3600 Missing: []` check, so the upgrade's own story stays
+/// visible. Each kept line carries how many earlier copies there were and when the first was.
+fn collapse_repeats(sorted: Vec<timeline::Line>) -> Vec<(timeline::Line, Option<(usize, String)>)> {
+    use std::collections::HashMap;
+    let key = |l: &timeline::Line| {
+        crate::mid::logline::parse(&l.text)
+            .map(|p| format!("{}|{}", p.thread.unwrap_or(""), p.message))
+            .unwrap_or_else(|| l.text.clone())
+    };
+    let mut newest: HashMap<String, usize> = HashMap::new();
+    let mut first: HashMap<String, (usize, Option<chrono::NaiveDateTime>)> = HashMap::new();
+    for (i, l) in sorted.iter().enumerate() {
+        let k = key(l);
+        newest.insert(k.clone(), i);
+        let e = first.entry(k).or_insert((0, l.when));
+        e.0 += 1;
+    }
+    sorted
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let k = key(&l);
+            (newest.get(&k) == Some(&i)).then(|| {
+                let repeats = first.get(&k).and_then(|(n, when)| {
+                    (*n > 1).then(|| {
+                        let at = when.map_or_else(|| "?".to_string(), |t| t.to_string());
+                        (n - 1, at)
+                    })
+                });
+                (l, repeats)
+            })
+        })
+        .collect()
+}
+
 fn md_escape_inline(s: &str) -> String {
     s.replace('`', "'")
 }
 
 /// `SUMMARY.md`: what a support engineer reads first.
-pub fn summary_md(i: &SummaryInput<'_>) -> String {
+/// The text, and the redactions made in evidence lines on the way.
+pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     let r = i.report;
+    let mut counts = Counts::new();
+    let mut clean = |t: &str| -> String {
+        String::from_utf8_lossy(&i.rules.redact_text(t.as_bytes(), &mut counts)).into_owned()
+    };
     let mut s = String::new();
     let _ = writeln!(s, "# MID Server support bundle\n");
     let _ = writeln!(
@@ -201,15 +250,15 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
     );
     let _ = writeln!(
         s,
-        "| Service | {} ({:?}{}) |",
+        "| Service | {} ({}{}) |",
         r.service.name.as_deref().unwrap_or("unknown"),
         r.service.state,
         r.service
             .start_type
-            .map(|t| format!(", start {t:?}"))
+            .map(|t| format!(", start {t}"))
             .unwrap_or_default()
     );
-    let _ = writeln!(s, "| Lib folder | {:?} |", r.lib);
+    let _ = writeln!(s, "| Lib folder | {} |", r.lib);
     if let Some(u) = &r.upgrade {
         let _ = writeln!(
             s,
@@ -232,7 +281,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
         s.push_str("None.\n\n");
     }
     for f in &r.findings {
-        let _ = writeln!(s, "- **{:?}** `{:?}`: {}", f.severity, f.code, f.message);
+        let _ = writeln!(s, "- **{}** `{}`: {}", f.severity, f.code, f.message);
         for e in &f.evidence {
             // Double backticks with spaces: a redaction mask never swallows the delimiter.
             let _ = writeln!(
@@ -240,7 +289,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
                 "  - `{}:{}`: `` {} ``",
                 i.shown_path(&e.file),
                 e.line,
-                md_escape_inline(e.text.trim_end())
+                md_escape_inline(&clean(e.text.trim_end()))
             );
         }
     }
@@ -250,15 +299,13 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
 
     s.push_str("## Upgrade timeline\n\n");
     let mut tl: Vec<timeline::Line> = Vec::new();
-    if let Some(u) = &r.upgrade {
-        if let Some(m) = &u.marker_line {
-            tl.push(timeline::Line {
-                when: timeline::parse_time(&m.text),
-                file: i.shown_path(&m.file),
-                line: m.line,
-                text: m.text.clone(),
-            });
-        }
+    if let Some(m) = r.upgrade.as_ref().and_then(|u| u.marker_line.as_ref()) {
+        tl.push(timeline::Line {
+            when: timeline::parse_time(&m.text),
+            file: i.shown_path(&m.file),
+            line: m.line,
+            text: m.text.clone(),
+        });
     }
     tl.extend(i.timeline.iter().cloned());
     tl.sort_by(|a, b| {
@@ -268,8 +315,9 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
             .then(a.line.cmp(&b.line))
     });
     tl.dedup_by(|a, b| a.file == b.file && a.line == b.line);
-    let undated = tl.iter().filter(|l| l.when.is_none()).count();
-    let dated: Vec<_> = tl.iter().filter(|l| l.when.is_some()).collect();
+    let tl = collapse_repeats(tl);
+    let undated = tl.iter().filter(|(l, _)| l.when.is_none()).count();
+    let dated: Vec<_> = tl.iter().filter(|(l, _)| l.when.is_some()).collect();
     if dated.is_empty() {
         s.push_str("No upgrade-related log lines found.\n\n");
     } else {
@@ -278,8 +326,13 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
             let _ = writeln!(s, "(the {skip} oldest lines are left out; see the logs)\n");
         }
         s.push_str("Times are as logged (host local time; zones not converted).\n\n```\n");
-        for l in dated.into_iter().skip(skip) {
-            let _ = writeln!(s, "{}:{}  {}", l.file, l.line, l.text);
+        for (l, repeats) in dated.into_iter().skip(skip) {
+            let _ = write!(s, "{}:{}  {}", l.file, l.line, l.text);
+            if let Some((n, first)) = repeats {
+                let times = if *n == 1 { "time" } else { "times" };
+                let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
+            }
+            s.push('\n');
         }
         s.push_str("```\n\n");
     }
@@ -329,5 +382,40 @@ pub fn summary_md(i: &SummaryInput<'_>) -> String {
             let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
         }
     }
-    s
+    (s, counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: u64, text: &str) -> timeline::Line {
+        timeline::Line {
+            when: timeline::parse_time(text),
+            file: "agent/logs/agent0.log.0".into(),
+            line: n,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn hourly_checks_collapse_to_the_newest_and_the_upgrade_story_stays() {
+        let lines = vec![
+            line(1, "11/21/26 01:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(2, "11/21/26 02:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(3, "11/21/26 03:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(
+                4,
+                "11/21/26 03:11:02 (101) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
+            ),
+        ];
+        let out = collapse_repeats(lines);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0.line, 3, "the newest copy is kept");
+        let (n, first) = out[0].1.clone().expect("repeat count");
+        assert_eq!(n, 2);
+        assert!(first.starts_with("2026-11-21 01:10:59"), "{first}");
+        assert!(out[1].0.text.contains("Bootstrapping upgrade"));
+        assert!(out[1].1.is_none());
+    }
 }

@@ -67,12 +67,14 @@ pub struct Scanner {
     re: Regex,
 }
 
-impl Default for Scanner {
-    fn default() -> Self {
+impl Scanner {
+    pub fn new() -> anyhow::Result<Self> {
         let alt: Vec<String> = PHRASES.iter().map(|p| regex::escape(p)).collect();
-        let re = Regex::new(&format!("(?i){}", alt.join("|")))
-            .unwrap_or_else(|_| Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable!()));
-        Scanner { re }
+        // Case-sensitive: the MID writes these phrases with fixed case, and a plain literal
+        // alternation is several times faster than a case-folded one over a 1 GB log set.
+        Ok(Scanner {
+            re: Regex::new(&alt.join("|"))?,
+        })
     }
 }
 
@@ -172,7 +174,7 @@ mod tests {
 
     #[test]
     fn finds_lines_with_numbers_across_chunks() {
-        let s = Scanner::default();
+        let s = Scanner::new().unwrap();
         let mut st = FileScan::default();
         s.scan(
             "a",

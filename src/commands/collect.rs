@@ -68,6 +68,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     opts.max_file_bytes = args.max_file_mb.max(1).saturating_mul(1024 * 1024);
     opts.since = since;
     opts.extra_rules_file = args.redact_rules.clone();
+    opts.level = args.level;
 
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
     let summary = bundle::collect(&opts, &report, &facts, &mut |p| line.show(&p));
@@ -161,8 +162,8 @@ pub fn render(s: &BundleSummary) -> String {
     let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
     let _ = writeln!(
         o,
-        "  {:.1} MB, {} files, {} secrets redacted\n  sha256 {}",
-        s.size as f64 / 1e6,
+        "  {}, {} files, {} values redacted\n  sha256 {}",
+        human_size(s.size),
         s.files,
         s.redactions,
         s.sha256
@@ -237,10 +238,11 @@ impl ProgressLine {
         };
         let mut err = std::io::stderr().lock();
         if self.tty {
-            let width = crossterm::terminal::size()
-                .map_or(80, |(w, _)| w as usize)
-                .max(20)
-                - 1;
+            // Some pseudo-terminals report 0 columns: assume 80 then.
+            let width = match crossterm::terminal::size() {
+                Ok((w, _)) if w >= 20 => w as usize - 1,
+                _ => 79,
+            };
             let shown: String = text.chars().take(width).collect();
             let pad = self.last_len.saturating_sub(shown.chars().count());
             let _ = write!(err, "\r{shown}{}", " ".repeat(pad));
@@ -255,6 +257,18 @@ impl ProgressLine {
         if self.tty && self.last_len > 0 {
             let _ = writeln!(std::io::stderr());
         }
+    }
+}
+
+/// `35.1 KB`, `12.4 MB`, `1.2 GB`: small bundles must not read as "0.0 MB".
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1e6 {
+        format!("{:.1} KB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
     }
 }
 

@@ -1,10 +1,151 @@
-//! `midrescue demo`.
+//! `midrescue demo`: build a lab scenario in a fresh folder under the temp dir, then run the
+//! wizard on it in training mode (why panel open, Done tells what the scenario taught).
 
 use std::path::Path;
 
 use crate::cli::{DemoArgs, EXIT_FAILED};
+use crate::lab::{self, CreateOptions};
+use crate::ui::Theme;
+use crate::wizard::model::Options;
 
-pub fn run(_args: &DemoArgs, _log_path: Option<&Path>) -> anyhow::Result<u8> {
-    eprintln!("midrescue demo: not built yet in this version.");
-    Ok(EXIT_FAILED)
+use super::wizard::{host_name, launch, require_tty};
+
+pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
+    if let Err(code) = require_tty() {
+        return Ok(code);
+    }
+    let Some(scenario) = lab::scenario(&args.scenario) else {
+        let names: Vec<&str> = lab::scenarios().iter().map(|s| s.name).collect();
+        eprintln!(
+            "midrescue demo: no scenario `{}`. Choose one of: {}",
+            args.scenario,
+            names.join(", ")
+        );
+        return Ok(EXIT_FAILED);
+    };
+    let dir = lab::demo_dir(scenario.name);
+    let made = lab::create(
+        scenario.name,
+        &dir,
+        &CreateOptions {
+            speed: args.speed,
+            ..CreateOptions::default()
+        },
+    )?;
+    super::say(&format!(
+        "midrescue demo: lab `{}` built in {}\n  ({})\n",
+        scenario.name,
+        made.root.display(),
+        scenario.summary
+    ));
+    let opts = Options {
+        training: true,
+        scenario: Some(scenario.name.to_string()),
+        training_text: Some(teaching(scenario.name, scenario.summary)),
+        host: host_name(),
+        ..Options::default()
+    };
+    // Bundles go beside the lab, outside its install and temp folder.
+    let out = made.root.join("midrescue-out");
+    let code = launch(
+        opts,
+        vec![made.agent_dir.clone()],
+        out,
+        Theme::from_env(args.no_color),
+        log_path,
+        // The lab's instance stand-in answers the read-only Up check with practice credentials.
+        made.instance.as_ref().and_then(|i| {
+            let url = i.url.clone()?;
+            Some((
+                Some(url),
+                crate::platform::instance::Credentials::new(&i.user, &i.password),
+            ))
+        }),
+    );
+    // The demo's simulated processes end with the demo; a real upgrade would run on.
+    let said = match lab::stop(&made.root) {
+        Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => format!(
+            "  lab processes stopped; the lab stays in {}\n",
+            made.root.display()
+        ),
+        Ok(_) => format!("  the lab stays in {}\n", made.root.display()),
+        Err(e) => format!(
+            "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {}`\n",
+            made.root.display()
+        ),
+    };
+    super::say(&said);
+    code
+}
+
+/// What the scenario teaches, for the Done screen: the "What to notice" section of its training
+/// text (else "Why the recovery works"), one line per paragraph or list item, markdown emphasis
+/// removed; the scenario's summary when the text has neither.
+pub fn teaching(name: &str, summary: &str) -> String {
+    let text = lab::training_text(name);
+    let section = ["What to notice", "Why the recovery works"]
+        .iter()
+        .find_map(|h| markdown_section(text, h))
+        .unwrap_or_default();
+    if section.is_empty() {
+        summary.to_string()
+    } else {
+        section.join("\n")
+    }
+}
+
+/// The paragraphs and list items under `## heading`, each joined onto one line.
+fn markdown_section(text: &str, heading: &str) -> Option<Vec<String>> {
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !(l.starts_with('#') && l.trim_start_matches('#').trim() == heading));
+    lines.next()?;
+    let mut items: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in lines.take_while(|l| !l.starts_with('#')) {
+        let t = line.trim();
+        let starts_item = t.starts_with("- ") || t.starts_with("* ");
+        if (t.is_empty() || starts_item || line.starts_with("    ")) && !current.is_empty() {
+            items.push(std::mem::take(&mut current));
+        }
+        if t.is_empty() {
+            continue;
+        }
+        if !current.is_empty() {
+            current.push(' ');
+        }
+        current.push_str(&t.replace("**", ""));
+    }
+    if !current.is_empty() {
+        items.push(current);
+    }
+    Some(items).filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn teaching_keeps_each_point_on_its_own_line() {
+        let t = teaching("file-lock-timeout", "summary");
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(lines.len() >= 3, "{t}");
+        assert!(
+            lines[0].starts_with("- Do not start the MID service"),
+            "{t}"
+        );
+        assert!(
+            !t.contains("**") && !t.contains("midrescue lab stop"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn every_scenario_has_something_to_teach() {
+        for s in lab::scenarios() {
+            let t = teaching(s.name, "");
+            assert!(!t.trim().is_empty(), "{} teaches nothing", s.name);
+        }
+    }
 }

@@ -37,7 +37,8 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("midrescue: error: {e:#}");
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "midrescue: error: {e:#}");
             ExitCode::from(EXIT_FAILED)
         }
     }
@@ -90,4 +91,13 @@ fn move_cwd_to_neutral_place() {
     if let Err(e) = std::env::set_current_dir(&tmp) {
         tracing::warn!("could not change directory to {}: {e}", tmp.display());
     }
+}
+
+/// Print to stdout without panicking when the terminal is gone (SSH dropped, window closed):
+/// what follows, such as stopping a demo's processes, must still run.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }

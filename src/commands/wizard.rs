@@ -1,13 +1,121 @@
-//! The default command: the full-screen wizard.
+//! The default command: the full-screen wizard on `--agent-dir` or on the installs found (a
+//! picker when there are several).
 
-use std::path::Path;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use crate::app::{self, AppConfig, RunnerConfig};
 use crate::cli::{EXIT_FAILED, WizardArgs};
+use crate::mid::locate::find_installs;
+use crate::platform::Platform;
+use crate::platform::exec::SystemExec;
+use crate::ui::Theme;
+use crate::wizard::model::Options;
 
-pub fn run(_args: &WizardArgs, _log_path: Option<&Path>) -> anyhow::Result<u8> {
+/// How long the wizard judges before calling it "not Up in time" (the upgrade runs on).
+pub const WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// No log line for this long is a stall.
+pub const STALL_AFTER: Duration = Duration::from_secs(5 * 60);
+
+/// Refuse politely without a terminal (scripts, pipes, CI).
+pub fn require_tty() -> Result<(), u8> {
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
     eprintln!(
-        "midrescue: the full-screen wizard is not built yet in this version.\n\
-         Use the subcommands: midrescue detect | collect | resume (see --help)."
+        "midrescue: the wizard needs an interactive terminal (stdin and stdout are not one).\n\
+         Without one, use the subcommands:\n  \
+         midrescue detect [--json]     what state the MID is in (read-only)\n  \
+         midrescue collect [--json]    the support bundle\n  \
+         midrescue resume [--yes]      re-run the upgrade and watch until Up"
     );
-    Ok(EXIT_FAILED)
+    Err(EXIT_FAILED)
+}
+
+pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
+    if let Err(code) = require_tty() {
+        return Ok(code);
+    }
+    let installs = find_installs(
+        args.agent_dir.as_deref(),
+        Platform::host(),
+        &SystemExec::default(),
+    )?;
+    let instance = match &args.instance_user {
+        Some(user) => Some((
+            args.instance_url.clone(),
+            crate::platform::instance::Credentials::new(
+                user,
+                crate::platform::instance::password_from_env_or_prompt(user)?,
+            ),
+        )),
+        None => None,
+    };
+    let opts = Options {
+        dry_run: args.dry_run,
+        host: host_name(),
+        ..Options::default()
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(crate::bundle::output::default_out_dir);
+    launch(
+        opts,
+        installs,
+        out,
+        Theme::from_env(args.no_color),
+        log_path,
+        instance,
+    )
+}
+
+/// The instance check: a URL given, else the install's own (`url` in config.xml).
+pub type InstanceCheck = (Option<String>, crate::platform::instance::Credentials);
+
+/// Run the wizard and print the summary; shared with `demo`.
+pub fn launch(
+    opts: Options,
+    installs: Vec<PathBuf>,
+    out_dir: PathBuf,
+    theme: Theme,
+    log_path: Option<&Path>,
+    instance: Option<InstanceCheck>,
+) -> anyhow::Result<u8> {
+    let mut opts = opts;
+    let instance = instance.and_then(|(url, creds)| {
+        let url = url.or_else(|| instance_url_of(&installs))?;
+        Some((url, creds))
+    });
+    opts.instance_check = instance.is_some();
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let journal_path = out_dir.join(format!("midrescue-journal-{stamp}.txt"));
+    let cfg = AppConfig {
+        opts,
+        theme,
+        installs,
+        runner: RunnerConfig {
+            out_dir,
+            journal_path,
+            watch_timeout: WATCH_TIMEOUT,
+            stall_after: STALL_AFTER,
+            instance,
+        },
+        log_file: log_path.map(Path::to_path_buf),
+    };
+    let summary = app::run(cfg)?;
+    super::say(&summary.text);
+    Ok(summary.exit_code)
+}
+
+pub fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// `url` from config.xml of the only install (the check needs to know which instance to ask).
+fn instance_url_of(installs: &[PathBuf]) -> Option<String> {
+    let [one] = installs else { return None };
+    let host = crate::host::Host::for_install(one);
+    crate::mid::detect::detect(one, &host).ok()?.instance_url
 }

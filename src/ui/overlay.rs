@@ -1,0 +1,157 @@
+//! Popups drawn over the current screen: help, quit confirmation, confirm dialogs.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::wizard::keymap::{self, Context};
+use crate::wizard::model::{ConfirmKind, Focus, Overlay};
+use crate::wizard::{Model, Step};
+
+use super::Theme;
+use super::text;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    match model.overlay {
+        None => {}
+        Some(Overlay::Help) => help(frame, area, model, theme),
+        Some(Overlay::QuitConfirm { focus }) => quit(frame, area, model, focus, theme),
+        Some(Overlay::Confirm { kind, focus }) => confirm(frame, area, model, kind, focus, theme),
+    }
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2));
+    let h = height.min(area.height.saturating_sub(2));
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'_>>, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .border_style(theme.border_focus())
+        .title(Line::styled(format!(" {title} "), theme.title()));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        area,
+    );
+}
+
+/// The help overlay: every key of the screen underneath, from the same keymap as the footer.
+fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    // Describe the screen below the help, not the help itself.
+    let under = if model.picker.is_some() {
+        Context::Picker
+    } else {
+        Context::Step(model.step)
+    };
+    let mut lines = vec![Line::raw("")];
+    for b in keymap::table(under) {
+        let enabled = b
+            .keys
+            .first()
+            .map_or(Ok(()), |(_, a)| keymap::enabled(model, *a));
+        let mut spans = vec![
+            Span::styled(format!("  {:<11}", b.display), theme.key()),
+            Span::raw(b.help.to_string()),
+        ];
+        if let Err(why) = enabled {
+            spans = vec![
+                Span::styled(format!("  {:<11}", b.display), theme.dim()),
+                Span::styled(format!("{} (not now: {why})", b.help), theme.dim()),
+            ];
+        }
+        lines.push(Line::from(spans));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "  Esc, ? or Enter closes this help.",
+        theme.dim(),
+    ));
+    let h = u16::try_from(lines.len() + 3).unwrap_or(20);
+    let title = format!("Keys · {}", model.step.title());
+    popup(frame, centered(area, 100, h), &title, lines, theme);
+}
+
+fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Theme) {
+    let mut lines = vec![Line::raw("")];
+    if model.upgrade_started() && model.ending.is_none() {
+        lines.push(Line::styled(
+            " The upgrade keeps running after you quit.",
+            theme.warn(),
+        ));
+        lines.push(Line::raw(
+            " It runs in its own process and writes its output to:",
+        ));
+        if let Some(p) = model.run.plan.done() {
+            lines.push(Line::raw(format!(
+                "   {}",
+                text::ellipsize_left(&p.tee_path.display().to_string(), 66)
+            )));
+        }
+        lines.push(Line::raw(
+            " Check on it later with `midrescue detect` or by reading the logs.",
+        ));
+        lines.push(Line::styled(
+            " Do not start the MID service while it runs.",
+            theme.warn(),
+        ));
+    } else if model.step == Step::Collect || model.final_collect.job.is_running() {
+        lines.push(Line::raw(
+            " A support bundle is being built; quitting now leaves no bundle.",
+        ));
+    } else {
+        lines.push(Line::raw(" Work is in progress; quitting now abandons it."));
+    }
+    lines.push(Line::raw(""));
+    lines.push(text::buttons(focus, "Stay", "Quit", theme));
+    let h = u16::try_from(lines.len() + 3).unwrap_or(12);
+    popup(
+        frame,
+        centered(area, 76, h),
+        "Quit midrescue?",
+        lines,
+        theme,
+    );
+}
+
+fn confirm(
+    frame: &mut Frame,
+    area: Rect,
+    model: &Model,
+    kind: ConfirmKind,
+    focus: Focus,
+    theme: &Theme,
+) {
+    let ConfirmKind::SetManual = kind;
+    let service = model
+        .report()
+        .and_then(|r| r.service.name.clone())
+        .unwrap_or_else(|| "the MID service".into());
+    let lines = vec![
+        Line::raw(""),
+        Line::raw(format!(
+            " Set the start type of `{service}` to Manual, so that a reboot cannot start"
+        )),
+        Line::raw(" the MID on a half-upgraded install (KB0792621)."),
+        Line::raw(" The upgrade starts the service itself when it is done."),
+        Line::raw(" Set it back to Automatic once the MID is Up."),
+        Line::raw(""),
+        text::buttons(focus, "Cancel", "Set Manual", theme),
+    ];
+    popup(
+        frame,
+        centered(area, 78, 10),
+        "Change the service start type?",
+        lines,
+        theme,
+    );
+}

@@ -1,0 +1,113 @@
+//! Collect: the bundle's progress, then its path, size, sha256, redactions and skipped files.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::wizard::Model;
+use crate::wizard::model::{Collect, Job};
+
+use super::super::Theme;
+use super::super::text::{self, kv};
+use super::panel;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let mut lines = vec![
+        Line::raw(""),
+        Line::raw(" Saving the logs before anything else: glide-dist-upgrade.log may be the only"),
+        Line::raw(" record of why the upgrade crashed (KB0779816). Read-only on the MID."),
+        Line::raw(""),
+    ];
+    lines.extend(bundle_lines(&model.collect, usize::from(area.width), theme));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel("Collect · support bundle", theme)),
+        area,
+    );
+}
+
+/// Progress or result of a bundle (shared with Done's final bundle).
+pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let w = 12;
+    let val = width.saturating_sub(w + 5);
+    match &c.job {
+        Job::Idle => vec![Line::raw(" Not started.")],
+        Job::Running(_) => {
+            let p = &c.progress;
+            let bar_w = 30usize;
+            let (bar, count) = match p.files_total {
+                Some(t) if t > 0 => {
+                    let filled =
+                        usize::try_from(p.files_done.min(t) * bar_w as u64 / t).unwrap_or(bar_w);
+                    (
+                        format!("[{}{}]", "█".repeat(filled), "░".repeat(bar_w - filled)),
+                        format!("{} of {t} files", p.files_done),
+                    )
+                }
+                _ => (String::new(), format!("{} files", p.files_done)),
+            };
+            vec![
+                Line::styled(" … Building the bundle", theme.title()),
+                Line::raw(format!(" {bar} {count} · {}", text::bytes(p.bytes_done))),
+                Line::styled(
+                    format!(
+                        "   {}",
+                        text::ellipsize_left(p.current.as_deref().unwrap_or(""), val)
+                    ),
+                    theme.dim(),
+                ),
+            ]
+        }
+        Job::Failed(e) => vec![
+            Line::styled(format!(" ✗ The bundle failed: {e}"), theme.error()),
+            Line::raw(" Press r to try again. The recovery waits until the logs are saved."),
+        ],
+        Job::Done(b) => {
+            let mut v = vec![
+                Line::styled(" ✓ Bundle saved", theme.ok()),
+                kv(
+                    "   Path",
+                    text::ellipsize_left(&b.path.display().to_string(), val),
+                    theme,
+                    w,
+                ),
+                kv(
+                    "   Size",
+                    format!("{} · {} files", text::bytes(b.size), b.files),
+                    theme,
+                    w,
+                ),
+                kv("   sha256", text::ellipsize(&b.sha256, val), theme, w),
+                kv(
+                    "   Redacted",
+                    format!(
+                        "{} secrets · {} logs cut to their last part",
+                        b.redactions, b.truncated
+                    ),
+                    theme,
+                    w,
+                ),
+            ];
+            if b.skipped.is_empty() {
+                v.push(kv("   Skipped", "none", theme, w));
+            } else {
+                v.push(Line::from(vec![
+                    Span::styled(format!("{:<w$} ", "   Skipped"), theme.label()),
+                    Span::styled(
+                        format!("! {} file(s) unreadable:", b.skipped.len()),
+                        theme.warn(),
+                    ),
+                ]));
+                for (f, why) in b.skipped.iter().take(3) {
+                    v.push(Line::styled(
+                        text::ellipsize(&format!("     {f}: {why}"), width.saturating_sub(3)),
+                        theme.dim(),
+                    ));
+                }
+            }
+            v
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Detect: live while it runs; then the verdict in plain words, the facts and the findings.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::mid::report::{DetectReport, LibState, Severity, TempDirSource, Verdict};
+use crate::platform::service::ServiceState;
+use crate::wizard::Model;
+use crate::wizard::keymap::start_type_word;
+use crate::wizard::model::Job;
+
+use super::super::Theme;
+use super::super::text::{self, kv, kv_styled};
+use super::panel;
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let lines = match &model.detect {
+        Job::Idle | Job::Running(_) => running(model, theme),
+        Job::Failed(e) => vec![
+            Line::raw(""),
+            Line::styled(format!(" ✗ Detect failed: {e}"), theme.error()),
+            Line::raw(""),
+            Line::raw(" Nothing was changed. Press r to try again, q to quit."),
+        ],
+        Job::Done(report) => verdict_lines(
+            report,
+            usize::from(area.width),
+            usize::from(area.height.saturating_sub(2)),
+            theme,
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel("Detect · read-only", theme)),
+        area,
+    );
+}
+
+fn running<'a>(model: &Model, theme: &Theme) -> Vec<Line<'a>> {
+    let spin = SPINNER[usize::try_from(model.elapsed_secs()).unwrap_or(0) % SPINNER.len()];
+    let dir = model
+        .agent_dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or_default();
+    vec![
+        Line::raw(""),
+        Line::styled(
+            format!(" {spin} Looking at the MID install…"),
+            theme.title(),
+        ),
+        Line::raw(format!("   {dir}")),
+        Line::raw(""),
+        Line::raw(" Reading config.xml, the wrapper confs, versions, the logs (newest first),"),
+        Line::raw(" the upgrade temp folder and the service state. Nothing is changed."),
+    ]
+}
+
+/// The verdict in plain words, with its marker.
+pub fn verdict_words(v: Verdict) -> (&'static str, &'static str) {
+    match v {
+        Verdict::CrashedUpgrade => (
+            "✗ The upgrade crashed midway.",
+            "It can very likely be finished by re-running it from its temp folder (KB0779816).",
+        ),
+        Verdict::TempFolderLost => (
+            "✗ The upgrade crashed and its temp folder is gone.",
+            "It cannot be re-run; the way out is the manual restore (KB0713557).",
+        ),
+        Verdict::UpgradeInProgress => (
+            "… An upgrade is running right now.",
+            "Do not interfere: save the logs, then watch it finish.",
+        ),
+        Verdict::Healthy => (
+            "✓ The MID Server looks healthy.",
+            "Nothing to repair: no crashed upgrade was found.",
+        ),
+        Verdict::Stopped => (
+            "! The MID service is stopped, but not because of an upgrade.",
+            "There is nothing to re-run; find why it stopped in wrapper.log and agent0.log.0.",
+        ),
+        Verdict::NotAMidServer => (
+            "✗ This folder is not a MID Server agent folder.",
+            "Run midrescue --agent-dir with the folder that holds config.xml.",
+        ),
+    }
+}
+
+fn verdict_style(v: Verdict, theme: &Theme) -> ratatui::style::Style {
+    match v {
+        Verdict::Healthy => theme.ok(),
+        Verdict::UpgradeInProgress | Verdict::Stopped => theme.warn(),
+        _ => theme.error(),
+    }
+}
+
+fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let (head, sub) = verdict_words(r.verdict);
+    let w = 13;
+    let val = width.saturating_sub(w + 4);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {head}"), verdict_style(r.verdict, theme)),
+            Span::styled(format!("  ({})", r.verdict.as_str()), theme.dim()),
+        ]),
+        Line::raw(format!(" {sub}")),
+        Line::raw(""),
+    ];
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
+    lines.push(kv(
+        " Install",
+        text::ellipsize_left(&r.agent_dir.display().to_string(), val),
+        theme,
+        w,
+    ));
+    lines.push(kv(
+        " Versions",
+        text::ellipsize(
+            &format!(
+                "{} → {}",
+                opt(&r.installed_version),
+                r.target_version.clone().unwrap_or_else(|| "none".into())
+            ),
+            val,
+        ),
+        theme,
+        w,
+    ));
+    let svc = &r.service;
+    let state = match svc.state {
+        ServiceState::Running => "running",
+        ServiceState::Pending => "starting/stopping",
+        ServiceState::Stopped => "stopped",
+        ServiceState::NotInstalled => "not installed",
+        ServiceState::Unknown => "unknown",
+    };
+    let start = svc.start_type.map_or("unknown", start_type_word);
+    lines.push(kv(
+        " Service",
+        text::ellipsize(
+            &format!("{} · {state} · starts {start}", opt(&svc.name)),
+            val,
+        ),
+        theme,
+        w,
+    ));
+    match &r.upgrade {
+        Some(u) => {
+            let how = match u.temp_dir_source {
+                Some(TempDirSource::Marker) => "found by the marker line",
+                Some(TempDirSource::Scan) => "found by scanning",
+                None => "",
+            };
+            let temp = u.temp_dir.as_ref().map_or_else(
+                || "GONE".to_string(),
+                |p| {
+                    text::ellipsize_left(
+                        &p.display().to_string(),
+                        val.saturating_sub(how.len() + 3),
+                    )
+                },
+            );
+            lines.push(kv(" Temp folder", format!("{temp} ({how})"), theme, w));
+            let script = match (&u.script, u.script_exists) {
+                (Some(p), true) => {
+                    let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+                    format!("{} present", name.unwrap_or_default())
+                }
+                _ => "missing".into(),
+            };
+            let script_style = if u.script_exists {
+                theme.base()
+            } else {
+                theme.error()
+            };
+            lines.push(kv_styled(" Script", script, script_style, theme, w));
+        }
+        None => lines.push(kv(" Upgrade", "none found", theme, w)),
+    }
+    let lib = match r.lib {
+        LibState::Intact => ("✓ intact", theme.ok()),
+        LibState::Partial => ("! partly replaced", theme.warn()),
+        LibState::Missing => ("✗ missing", theme.error()),
+    };
+    lines.push(kv_styled(" agent/lib", lib.0, lib.1, theme, w));
+    if !r.findings.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(" Findings", theme.title()));
+    }
+    for (i, f) in r.findings.iter().enumerate() {
+        // Never cut a finding in half: say how many more there are and where to read them.
+        let left = r.findings.len() - i;
+        if lines.len() + 2 + usize::from(left > 1) > rows {
+            lines.push(Line::styled(
+                format!(
+                    " … {left} more finding(s): `midrescue detect` and the bundle list them all"
+                ),
+                theme.dim(),
+            ));
+            break;
+        }
+        let (mark, style) = match f.severity {
+            Severity::Error => ("✗ ERROR", theme.error()),
+            Severity::Warning => ("! WARN ", theme.warn()),
+            Severity::Info => ("i INFO ", theme.dim()),
+        };
+        // One line per finding here; `midrescue detect` and the bundle keep the full text.
+        let first = f
+            .message
+            .split_inclusive(". ")
+            .next()
+            .unwrap_or(&f.message)
+            .trim_end();
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), style),
+            Span::raw(text::ellipsize(first, width.saturating_sub(13))),
+        ]));
+        for e in f.evidence.iter().take(1) {
+            let name = e
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let ev = crate::wizard::sanitize::sanitize_line(&e.text);
+            // Line 0 means the evidence is a fact, not a line of a file.
+            let place = match (name.is_empty(), e.line) {
+                (true, _) => String::new(),
+                (false, 0) => format!("{name}: "),
+                (false, n) => format!("{name}:{n} "),
+            };
+            lines.push(Line::styled(
+                text::ellipsize(&format!("     {place}{ev}"), width.saturating_sub(3)),
+                theme.dim(),
+            ));
+        }
+    }
+    lines
+}
+
+/// Several installs: pick one.
+pub fn picker(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let Some(p) = &model.picker else { return };
+    let mut lines = vec![
+        Line::raw(""),
+        Line::raw(format!(
+            " {} MID Server installs were found. Which one needs rescuing?",
+            p.installs.len()
+        )),
+        Line::raw(""),
+    ];
+    for (i, dir) in p.installs.iter().enumerate() {
+        let text = format!(" {}", dir.display());
+        if i == p.selected {
+            lines.push(Line::styled(format!(" ▶{text} "), theme.focus()));
+        } else {
+            lines.push(Line::raw(format!("  {text}")));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " Detect only reads: nothing is changed on any of them.",
+        theme.dim(),
+    ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(panel("Detect · choose an install", theme)),
+        area,
+    );
+}

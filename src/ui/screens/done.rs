@@ -1,0 +1,178 @@
+//! Done: recovered or failed with evidence, the honest endings, the next step, the bundle, the
+//! final bundle offer, and in training what the scenario taught.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::mid::report::Verdict;
+use crate::wizard::Model;
+use crate::wizard::model::{Ending, Job};
+
+use super::super::Theme;
+use super::super::text;
+use super::collect::bundle_lines;
+use super::detect::verdict_words;
+use super::panel;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let width = usize::from(area.width);
+    let mut lines = vec![Line::raw("")];
+    match &model.ending {
+        Some(Ending::Recovered { at, evidence }) => {
+            lines.push(Line::styled(
+                format!(
+                    " ✓ RECOVERED: the MID Server is Up ({} UTC).",
+                    text::clock(*at)
+                ),
+                theme.ok(),
+            ));
+            // One wrapped line: every milestone was reached, the list is a receipt.
+            if !evidence.is_empty() {
+                lines.push(Line::styled(
+                    format!("   ✓ {}", evidence.join(" · ")),
+                    theme.dim(),
+                ));
+            }
+            next(
+                &mut lines,
+                "Check it in the instance (MID Server > Servers: Up, Validated).",
+            );
+            if model.start_type.done().is_some() {
+                next(
+                    &mut lines,
+                    "Set the MID service's start type back to Automatic.",
+                );
+            }
+        }
+        Some(Ending::Failed {
+            reason, evidence, ..
+        }) => {
+            lines.push(Line::styled(format!(" ✗ FAILED: {reason}"), theme.error()));
+            // What to do comes before the evidence: on a small screen it must not scroll away.
+            next(
+                &mut lines,
+                "Do NOT start the MID service. Press c for the final bundle,",
+            );
+            next(
+                &mut lines,
+                "send it to ServiceNow support; last resort: KB0713557.",
+            );
+            if !evidence.is_empty() {
+                lines.push(Line::styled(" Evidence:", theme.label()));
+                evidence_lines(&mut lines, evidence, width, theme);
+            }
+        }
+        Some(Ending::NothingToRerun { verdict }) => {
+            let (head, sub) = verdict_words(*verdict);
+            let style = if *verdict == Verdict::Healthy {
+                theme.ok()
+            } else {
+                theme.warn()
+            };
+            lines.push(Line::styled(format!(" {head} Nothing to re-run."), style));
+            lines.push(Line::raw(format!(" {sub}")));
+            match verdict {
+                Verdict::TempFolderLost => {
+                    next(
+                        &mut lines,
+                        "Do NOT start the MID service. Manual restore (KB0713557):",
+                    );
+                    for s in [
+                        "back up config.xml, wrapper-override.conf and jre/lib/security/cacerts;",
+                        "rename agent to agent_old-do_not_run; extract a fresh MID ZIP;",
+                        "restore the settings; start; wait for Up; validate the MID again.",
+                    ] {
+                        lines.push(Line::raw(format!("     {s}")));
+                    }
+                }
+                Verdict::Healthy => next(&mut lines, "Nothing to do. A bundle is still available."),
+                _ => next(&mut lines, "Save the logs (c) before changing anything."),
+            }
+        }
+        Some(Ending::DryRun) => {
+            lines.push(Line::styled(" DRY RUN: nothing ran.", theme.warn()));
+            if let Some(p) = model.run.plan.done() {
+                lines.push(Line::raw(" This is what would have run:"));
+                lines.push(Line::raw(format!(
+                    "   cd {}",
+                    text::ellipsize_left(&p.folder.display().to_string(), width.saturating_sub(10))
+                )));
+                lines.push(Line::raw(format!("   {}", p.command)));
+            }
+        }
+        Some(Ending::NoInstall) => {
+            lines.push(Line::styled(
+                " ✗ No MID Server install was found.",
+                theme.error(),
+            ));
+            next(
+                &mut lines,
+                "Name it: midrescue --agent-dir <the MID's agent folder>",
+            );
+        }
+        None => lines.push(Line::raw(" …")),
+    }
+
+    lines.push(Line::raw(""));
+    if let Some(b) = model.collect.job.done() {
+        lines.push(Line::from(vec![
+            Span::styled(" Bundle: ", theme.label()),
+            Span::raw(text::ellipsize_left(
+                &b.path.display().to_string(),
+                width.saturating_sub(14),
+            )),
+        ]));
+    }
+    match &model.final_collect.job {
+        Job::Idle => {
+            if !matches!(model.ending, Some(Ending::NoInstall)) {
+                lines.push(Line::from(vec![
+                    Span::raw(" Press "),
+                    Span::styled("c", theme.key()),
+                    Span::raw(" for a final bundle with the re-run's output and the journal."),
+                ]));
+            }
+        }
+        _ => lines.extend(bundle_lines(&model.final_collect, width, theme)),
+    }
+    if model.opts.training
+        && let Some(t) = &model.opts.training_text
+    {
+        lines.push(Line::raw(""));
+        let name = model.opts.scenario.as_deref().unwrap_or("this scenario");
+        lines.push(Line::styled(
+            format!(" What `{name}` taught:"),
+            theme.title(),
+        ));
+        lines.extend(t.lines().map(|l| Line::raw(format!(" {l}"))));
+    }
+    // Small terminals: the operator scrolls (↑/↓); say so when something is below.
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = body.line_count(area.width.saturating_sub(2));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
+    let scroll = model.done_scroll.min(max_scroll);
+    let mut block = panel("Done", theme);
+    if scroll < max_scroll {
+        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
+    } else if scroll > 0 {
+        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
+    }
+    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+}
+
+fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {
+    for e in ev.iter().take(9) {
+        // Evidence wraps (up to three rows each): it is what support will ask for.
+        lines.push(Line::styled(
+            text::ellipsize(&format!("   · {e}"), width.saturating_sub(3) * 3),
+            theme.dim(),
+        ));
+    }
+}
+
+fn next(lines: &mut Vec<Line<'_>>, s: &str) {
+    lines.push(Line::raw(format!(" → {s}")));
+}

@@ -1,0 +1,125 @@
+//! Run: exactly what will run, with focus on Cancel and a deliberate move to proceed.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::wizard::Model;
+use crate::wizard::model::Job;
+use crate::wizard::msg::{PlanKind, RunOutcome};
+
+use super::super::Theme;
+use super::super::text::{self, kv};
+use super::panel;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let width = usize::from(area.width);
+    let mut lines = vec![];
+    let mut buttons: Option<Vec<Line>> = None;
+    if let Some(reason) = &model.run.fallback_reason {
+        lines.push(Line::styled(
+            " ! The script answered that the upgrade service is not installed:",
+            theme.warn(),
+        ));
+        lines.push(Line::styled(
+            text::ellipsize(&format!("   \"{reason}\""), width.saturating_sub(3)),
+            theme.dim(),
+        ));
+        lines.push(Line::raw(
+            " KB0779816's fallback starts the upgrade wrapper directly instead:",
+        ));
+        lines.push(Line::raw(""));
+    }
+    match &model.run.plan {
+        Job::Idle | Job::Running(_) => {
+            lines.push(Line::raw(" … Working out the command (nothing runs yet)…"));
+        }
+        Job::Failed(e) => {
+            lines.push(Line::styled(format!(" ✗ Cannot run: {e}"), theme.error()));
+            lines.push(Line::raw(" Press r to try again, or q to quit."));
+        }
+        Job::Done(plan) => {
+            let w = 11;
+            let val = width.saturating_sub(w + 5);
+            let what = match plan.kind {
+                PlanKind::Script => "This re-runs the crashed upgrade:",
+                PlanKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
+            };
+            lines.push(Line::styled(format!(" {what}"), theme.title()));
+            // The whole command, wrapped if need be: the operator must see exactly what runs.
+            lines.push(kv("   Command", plan.command.clone(), theme, w));
+            if let Some(real) = &plan.real_host_command {
+                lines.push(Line::styled(
+                    format!("   (a lab: this simulates what a real host runs: {real})"),
+                    theme.dim(),
+                ));
+            }
+            lines.push(kv(
+                "   In",
+                text::ellipsize_left(&plan.folder.display().to_string(), val),
+                theme,
+                w,
+            ));
+            lines.push(kv("   As", plan.user.clone(), theme, w));
+            lines.push(kv(
+                "   Output",
+                text::ellipsize_left(&plan.tee_path.display().to_string(), val),
+                theme,
+                w,
+            ));
+            lines.push(kv("   Expect", plan.expected.clone(), theme, w));
+            lines.push(Line::raw(
+                " It runs detached: it keeps going if you quit or the link drops.",
+            ));
+            if model.opts.dry_run {
+                lines.push(Line::styled(
+                    " DRY RUN: Run only shows the command; nothing will run.",
+                    theme.warn(),
+                ));
+            }
+            let proceed = if model.opts.dry_run {
+                "Run (dry run)"
+            } else {
+                "Run it"
+            };
+            buttons = Some(vec![
+                text::buttons(model.run.focus, "Cancel", proceed, theme),
+                Line::styled(
+                    "   Focus starts on Cancel: Tab moves to Run, Enter presses.",
+                    theme.dim(),
+                ),
+            ]);
+        }
+    }
+    if model.run.cancelled {
+        lines.push(Line::raw(""));
+        lines.push(Line::raw(
+            " Not run. Nothing changed. Run it when ready, or q to quit (the bundle is saved).",
+        ));
+    }
+    if model.run.run.is_some() && model.run.exited.is_none() {
+        lines.push(Line::raw(""));
+        lines.push(Line::raw(" … Starting…"));
+    }
+    if let Some(RunOutcome::SpawnFailed { error }) = &model.run.exited {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(vec![
+            Span::styled(" ✗ Could not start: ", theme.error()),
+            Span::raw(error.clone()),
+        ]));
+    }
+    // The buttons keep their place at the bottom, so a long command never pushes them away.
+    let block = panel("Run · re-run the upgrade", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let button_rows = if buttons.is_some() { 3 } else { 0 };
+    let [body, foot] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(button_rows)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    if let Some(b) = buttons {
+        let mut v = vec![Line::raw("")];
+        v.extend(b);
+        frame.render_widget(Paragraph::new(v), foot);
+    }
+}

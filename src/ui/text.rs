@@ -1,0 +1,101 @@
+//! Small text helpers shared by the screens: sizes, times, markers, key/value lines, buttons.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+use crate::wizard::Timestamp;
+use crate::wizard::model::Focus;
+
+use super::Theme;
+
+pub const DONE: &str = "✓";
+pub const PENDING: &str = "…";
+pub const FAILED: &str = "✗";
+pub const WARN: &str = "!";
+pub const CURRENT: &str = "▶";
+
+pub fn bytes(n: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = n as f64;
+    if f < K {
+        format!("{n} B")
+    } else if f < K * K {
+        format!("{:.1} KiB", f / K)
+    } else if f < K * K * K {
+        format!("{:.1} MiB", f / K / K)
+    } else {
+        format!("{:.2} GiB", f / K / K / K)
+    }
+}
+
+pub fn clock(t: Timestamp) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+pub fn duration(secs: i64) -> String {
+    let s = secs.max(0);
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    } else {
+        format!("{:02}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// `label: value` with the label dimmed and padded.
+pub fn kv<'a>(label: &str, value: impl Into<String>, theme: &Theme, width: usize) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<width$} "), theme.label()),
+        Span::raw(value.into()),
+    ])
+}
+
+pub fn kv_styled<'a>(
+    label: &str,
+    value: impl Into<String>,
+    style: Style,
+    theme: &Theme,
+    width: usize,
+) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<width$} "), theme.label()),
+        Span::styled(value.into(), style),
+    ])
+}
+
+/// Two buttons; the focused one is reversed and marked with ▶ so it shows without colour.
+pub fn buttons<'a>(focus: Focus, cancel: &str, proceed: &str, theme: &Theme) -> Line<'a> {
+    let button = |label: &str, on: bool| {
+        if on {
+            Span::styled(format!("{CURRENT} [ {label} ] "), theme.focus())
+        } else {
+            Span::styled(format!("  [ {label} ] "), theme.base())
+        }
+    };
+    Line::from(vec![
+        Span::raw("   "),
+        button(cancel, focus == Focus::Cancel),
+        Span::raw("   "),
+        button(proceed, focus == Focus::Proceed),
+    ])
+}
+
+/// Cut a string to `max` characters with an ellipsis.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let keep = max.saturating_sub(1);
+    let mut out: String = s.chars().take(keep).collect();
+    out.push('…');
+    out
+}
+
+/// Keep the end of a path-like string (the file name matters most).
+pub fn ellipsize_left(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let skip = n - max.saturating_sub(1);
+    format!("…{}", s.chars().skip(skip).collect::<String>())
+}

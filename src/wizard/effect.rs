@@ -1,0 +1,54 @@
+//! Effects: the work `update()` asks the runtime to do. Each carries the run id its result
+//! must come back with.
+
+use std::path::PathBuf;
+
+use crate::platform::service::StartType;
+
+use super::model::Step;
+use super::{RunId, Timestamp};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Diagnose the install (read-only) → `Msg::DetectDone`.
+    Detect { run: RunId, agent_dir: PathBuf },
+    /// Change the MID service's start type (confirmed by the operator) → `Msg::StartTypeSet`.
+    SetStartType { run: RunId, start_type: StartType },
+    /// Build a support bundle → `Msg::CollectProgress`…, `Msg::CollectDone`. The final bundle
+    /// also holds the re-run's output and the journal.
+    Collect { run: RunId, final_bundle: bool },
+    /// Work out exactly what would run (nothing runs) → `Msg::RunPlanned`.
+    PlanRun { run: RunId, fallback: bool },
+    /// Start the planned command detached → `Msg::RunStarted`, `Msg::RunOutput`…, `Msg::RunExited`.
+    Run { run: RunId, fallback: bool },
+    /// Follow the three logs and the milestones → `Msg::FollowBatch`…, `Msg::Milestone`….
+    StartFollow { run: RunId },
+    /// Query the MID service's state once → `Msg::ProbeResult`.
+    Probe { run: RunId },
+    /// Ask the instance about the MID once (read-only) → `Msg::InstanceResult`.
+    CheckInstance { run: RunId },
+    /// Append to the journal file (which goes into the final bundle).
+    WriteJournal(JournalEntry),
+    /// Leave: restore the terminal and print the summary.
+    Quit,
+}
+
+/// One operator action or decision, timestamped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    pub at: Timestamp,
+    pub step: Step,
+    pub text: String,
+}
+
+impl JournalEntry {
+    /// One line for the journal file.
+    pub fn to_line(&self) -> String {
+        format!(
+            "{} [{}] {}",
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.step.title(),
+            self.text
+        )
+    }
+}

@@ -1,0 +1,446 @@
+//! The keymap: one table of bindings per context (step, picker, overlay). The same table decides
+//! what a key does, feeds the footer hint bar and the `?` help overlay, so they cannot disagree.
+
+use crate::mid::report::Verdict;
+
+use super::model::{Model, Overlay, Step};
+use super::msg::Key;
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    /// Ctrl-C inside the quit dialog: leave without another question.
+    QuitNow,
+    Help,
+    Why,
+    CloseOverlay,
+    PickerUp,
+    PickerDown,
+    PickerChoose,
+    Next,
+    Retry,
+    Acknowledge,
+    SetManual,
+    FocusNext,
+    FocusPrev,
+    Activate,
+    Back,
+    PaneNext,
+    PanePrev,
+    ScrollUp,
+    ScrollDown,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    ToggleFollow,
+    CollectFinal,
+}
+
+/// One row of the keymap: the keys, how they are shown, and what they do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding {
+    pub keys: &'static [(Key, Action)],
+    /// Keys as shown to the operator, e.g. `↑/↓`.
+    pub display: &'static str,
+    /// Short label for the hint bar.
+    pub label: &'static str,
+    /// Longer description for the help overlay.
+    pub help: &'static str,
+}
+
+/// A binding in the current state: enabled, or disabled with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingState {
+    pub binding: &'static Binding,
+    pub enabled: Result<(), String>,
+}
+
+/// The situation that decides which table applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Help,
+    QuitConfirm,
+    Confirm,
+    Picker,
+    Step(Step),
+}
+
+const fn b(
+    keys: &'static [(Key, Action)],
+    display: &'static str,
+    label: &'static str,
+    help: &'static str,
+) -> Binding {
+    Binding {
+        keys,
+        display,
+        label,
+        help,
+    }
+}
+
+const WHY: Binding = b(
+    &[(Key::Char('w'), Action::Why)],
+    "w",
+    "why",
+    "Show or hide the why panel (the KB reasoning for this step)",
+);
+const HELP: Binding = b(
+    &[(Key::Char('?'), Action::Help)],
+    "?",
+    "help",
+    "All keys of this screen",
+);
+const QUIT: Binding = b(
+    &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
+    "q",
+    "quit",
+    "Leave the wizard (asks first; Ctrl-C does the same)",
+);
+
+const HELP_TABLE: &[Binding] = &[b(
+    &[
+        (Key::Esc, Action::CloseOverlay),
+        (Key::Char('?'), Action::CloseOverlay),
+        (Key::Char('q'), Action::CloseOverlay),
+        (Key::Enter, Action::CloseOverlay),
+    ],
+    "Esc",
+    "close",
+    "Close this help (also ?, q or Enter)",
+)];
+
+const DIALOG_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Tab, Action::FocusNext),
+            (Key::BackTab, Action::FocusPrev),
+            (Key::Left, Action::FocusPrev),
+            (Key::Right, Action::FocusNext),
+        ],
+        "Tab/←/→",
+        "switch",
+        "Move the focus between the buttons (it starts on Cancel)",
+    ),
+    b(
+        &[(Key::Enter, Action::Activate)],
+        "Enter",
+        "choose",
+        "Press the focused button",
+    ),
+    b(
+        &[(Key::Esc, Action::CloseOverlay)],
+        "Esc",
+        "cancel",
+        "Cancel: change nothing",
+    ),
+];
+
+const QUIT_TABLE: &[Binding] = &[
+    DIALOG_TABLE[0],
+    DIALOG_TABLE[1],
+    b(
+        &[(Key::Esc, Action::CloseOverlay)],
+        "Esc",
+        "stay",
+        "Stay in the wizard",
+    ),
+    b(
+        &[(Key::CtrlC, Action::QuitNow)],
+        "Ctrl-C",
+        "quit now",
+        "Leave at once",
+    ),
+];
+
+const PICKER_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Up, Action::PickerUp),
+            (Key::Down, Action::PickerDown),
+            (Key::Char('k'), Action::PickerUp),
+            (Key::Char('j'), Action::PickerDown),
+        ],
+        "↑/↓",
+        "select",
+        "Select an install",
+    ),
+    b(
+        &[(Key::Enter, Action::PickerChoose)],
+        "Enter",
+        "detect it",
+        "Diagnose the selected install (read-only)",
+    ),
+    WHY,
+    HELP,
+    QUIT,
+];
+
+const NEXT: Binding = b(
+    &[(Key::Enter, Action::Next)],
+    "Enter",
+    "continue",
+    "Go to the next step",
+);
+const RETRY: Binding = b(
+    &[(Key::Char('r'), Action::Retry)],
+    "r",
+    "retry",
+    "Try this step's work again",
+);
+
+const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, WHY, HELP, QUIT];
+
+const WARN_TABLE: &[Binding] = &[
+    b(
+        &[(Key::Char('a'), Action::Acknowledge)],
+        "a",
+        "I understand",
+        "Acknowledge that the MID service must not be started now",
+    ),
+    b(
+        &[(Key::Char('m'), Action::SetManual)],
+        "m",
+        "set Manual start",
+        "Set the MID service start type to Manual (asks first)",
+    ),
+    NEXT,
+    WHY,
+    HELP,
+    QUIT,
+];
+
+const COLLECT_TABLE: &[Binding] = &[NEXT, RETRY, WHY, HELP, QUIT];
+
+const RUN_TABLE: &[Binding] = &[
+    DIALOG_TABLE[0],
+    b(
+        &[(Key::Enter, Action::Activate)],
+        "Enter",
+        "press button",
+        "Press the focused button (Cancel, or Run once you moved to it)",
+    ),
+    b(
+        &[(Key::Esc, Action::Back)],
+        "Esc",
+        "back",
+        "Back to the bundle summary",
+    ),
+    RETRY,
+    WHY,
+    HELP,
+    QUIT,
+];
+
+const WATCH_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Tab, Action::PaneNext),
+            (Key::Right, Action::PaneNext),
+            (Key::BackTab, Action::PanePrev),
+            (Key::Left, Action::PanePrev),
+        ],
+        "Tab/←/→",
+        "log",
+        "Switch between the three logs",
+    ),
+    b(
+        &[
+            (Key::Up, Action::ScrollUp),
+            (Key::Down, Action::ScrollDown),
+            (Key::Char('k'), Action::ScrollUp),
+            (Key::Char('j'), Action::ScrollDown),
+        ],
+        "↑/↓",
+        "scroll",
+        "Scroll the selected log one line",
+    ),
+    b(
+        &[
+            (Key::PageUp, Action::PageUp),
+            (Key::PageDown, Action::PageDown),
+        ],
+        "PgUp/PgDn",
+        "page",
+        "Scroll the selected log one page",
+    ),
+    b(
+        &[(Key::Home, Action::Top), (Key::End, Action::Bottom)],
+        "Home/End",
+        "top/end",
+        "Oldest kept line / newest line (End also turns follow on)",
+    ),
+    b(
+        &[(Key::Char('f'), Action::ToggleFollow)],
+        "f",
+        "follow",
+        "Follow mode: keep the newest line in view",
+    ),
+    WHY,
+    HELP,
+    QUIT,
+];
+
+const DONE_TABLE: &[Binding] = &[
+    b(
+        &[(Key::Char('c'), Action::CollectFinal)],
+        "c",
+        "collect bundle",
+        "Build the final bundle (adds the re-run's output and the journal)",
+    ),
+    b(
+        &[
+            (Key::Up, Action::ScrollUp),
+            (Key::Down, Action::ScrollDown),
+            (Key::Char('k'), Action::ScrollUp),
+            (Key::Char('j'), Action::ScrollDown),
+            (Key::PageUp, Action::PageUp),
+            (Key::PageDown, Action::PageDown),
+        ],
+        "↑/↓",
+        "scroll",
+        "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
+    ),
+    WHY,
+    HELP,
+    b(
+        &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
+        "q",
+        "quit",
+        "Leave the wizard (the summary stays in your terminal)",
+    ),
+];
+
+/// The context the model is in now.
+pub fn context(model: &Model) -> Context {
+    match model.overlay {
+        Some(Overlay::Help) => Context::Help,
+        Some(Overlay::QuitConfirm { .. }) => Context::QuitConfirm,
+        Some(Overlay::Confirm { .. }) => Context::Confirm,
+        None if model.picker.is_some() => Context::Picker,
+        None => Context::Step(model.step),
+    }
+}
+
+/// The table for a context.
+pub fn table(ctx: Context) -> &'static [Binding] {
+    match ctx {
+        Context::Help => HELP_TABLE,
+        Context::QuitConfirm => QUIT_TABLE,
+        Context::Confirm => DIALOG_TABLE,
+        Context::Picker => PICKER_TABLE,
+        Context::Step(Step::Detect) => DETECT_TABLE,
+        Context::Step(Step::Warn) => WARN_TABLE,
+        Context::Step(Step::Collect) => COLLECT_TABLE,
+        Context::Step(Step::Run) => RUN_TABLE,
+        Context::Step(Step::Watch) => WATCH_TABLE,
+        Context::Step(Step::Done) => DONE_TABLE,
+    }
+}
+
+/// Every binding of the current context with its enabled state.
+pub fn bindings(model: &Model) -> Vec<BindingState> {
+    table(context(model))
+        .iter()
+        .map(|binding| BindingState {
+            binding,
+            enabled: binding
+                .keys
+                .first()
+                .map_or(Ok(()), |(_, a)| enabled(model, *a)),
+        })
+        .collect()
+}
+
+/// What `key` does now, with whether it is allowed.
+pub fn lookup(model: &Model, key: Key) -> Option<(Action, Result<(), String>)> {
+    table(context(model))
+        .iter()
+        .flat_map(|b| b.keys.iter())
+        .find(|(k, _)| *k == key)
+        .map(|(_, a)| (*a, enabled(model, *a)))
+}
+
+/// Whether an action is allowed now, or why not.
+pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
+    let no = |why: &str| Err(why.to_string());
+    match (model.step, action) {
+        (_, Action::Quit) if model.quitting => no("leaving"),
+        (Step::Detect, Action::Next) => match (&model.detect, model.verdict()) {
+            (_, Some(_)) => Ok(()),
+            (super::model::Job::Failed(_), _) => no("detect failed: press r"),
+            _ => no("detecting…"),
+        },
+        (Step::Detect, Action::Retry) => {
+            if matches!(model.detect, super::model::Job::Failed(_)) {
+                Ok(())
+            } else {
+                no("nothing failed")
+            }
+        }
+        (Step::Warn, Action::Acknowledge) if model.acknowledged => no("done"),
+        (Step::Warn, Action::Next) if !model.acknowledged => no("press a first"),
+        (Step::Warn, Action::SetManual) => set_manual_enabled(model),
+        (Step::Collect, Action::Next) => match &model.collect.job {
+            super::model::Job::Done(_) => Ok(()),
+            super::model::Job::Failed(_) => no("bundle failed: press r"),
+            _ => no("saving the logs first"),
+        },
+        (Step::Collect, Action::Retry) | (Step::Run, Action::Retry) => {
+            let failed = if model.step == Step::Collect {
+                matches!(model.collect.job, super::model::Job::Failed(_))
+            } else {
+                matches!(model.run.plan, super::model::Job::Failed(_))
+            };
+            if failed { Ok(()) } else { no("nothing failed") }
+        }
+        (Step::Run, Action::Activate)
+        | (Step::Run, Action::FocusNext)
+        | (Step::Run, Action::FocusPrev) => {
+            if model.run.plan.done().is_some() {
+                Ok(())
+            } else {
+                no("working out the command…")
+            }
+        }
+        (Step::Done, Action::CollectFinal) => {
+            if model.final_collect.job.is_running() || model.collect.job.is_running() {
+                no("a bundle is being built")
+            } else if model.final_collect.job.done().is_some() {
+                no("final bundle built")
+            } else if matches!(model.ending, Some(super::model::Ending::NoInstall)) {
+                no("no install to collect from")
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+fn set_manual_enabled(model: &Model) -> Result<(), String> {
+    use crate::platform::service::StartType;
+    if model.start_type.is_running() {
+        return Err("changing…".into());
+    }
+    if let Some(st) = model.start_type.done() {
+        return Err(format!("already {}", start_type_word(*st)));
+    }
+    match model.report().and_then(|r| r.service.start_type) {
+        Some(StartType::Manual) => Err("already Manual".into()),
+        Some(StartType::Disabled) => Err("already Disabled".into()),
+        _ if model.verdict() == Some(Verdict::NotAMidServer) => Err("no service".into()),
+        _ => Ok(()),
+    }
+}
+
+pub fn start_type_word(st: crate::platform::service::StartType) -> &'static str {
+    use crate::platform::service::StartType;
+    match st {
+        StartType::Auto => "Automatic",
+        StartType::Manual => "Manual",
+        StartType::Disabled => "Disabled",
+    }
+}

@@ -1,0 +1,338 @@
+//! The wizard's whole state. Plain data: `update()` changes it, `ui` draws it.
+
+use std::path::PathBuf;
+
+use crate::mid::report::{DetectReport, Verdict};
+use crate::platform::service::{ServiceState, StartType};
+
+use super::effect::JournalEntry;
+use super::msg::{BundleInfo, CollectProgress, InstanceStatus, MilestoneId, PlanInfo, RunOutcome};
+use super::pane::{LogPane, LogSource};
+use super::{RunId, Timestamp};
+
+/// The six steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    Detect,
+    Warn,
+    Collect,
+    Run,
+    Watch,
+    Done,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Detect,
+        Step::Warn,
+        Step::Collect,
+        Step::Run,
+        Step::Watch,
+        Step::Done,
+    ];
+
+    /// 1-based position.
+    pub fn number(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0) + 1
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Detect => "Detect",
+            Step::Warn => "Warn",
+            Step::Collect => "Collect",
+            Step::Run => "Run",
+            Step::Watch => "Watch",
+            Step::Done => "Done",
+        }
+    }
+}
+
+/// How the wizard was started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub dry_run: bool,
+    /// Training (demo): the why panel starts open and Done tells what the scenario taught.
+    pub training: bool,
+    pub scenario: Option<String>,
+    /// What the scenario teaches (shown on Done in training).
+    pub training_text: Option<String>,
+    /// Host name for the header.
+    pub host: String,
+    /// Whether an instance check is configured (adds the "Instance says Up" signal).
+    pub instance_check: bool,
+}
+
+/// A popup on top of the current step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    QuitConfirm { focus: Focus },
+    Confirm { kind: ConfirmKind, focus: Focus },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmKind {
+    /// Set the MID service's start type to Manual.
+    SetManual,
+}
+
+/// Which button of a two-button choice has the focus. Always starts on `Cancel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    #[default]
+    Cancel,
+    Proceed,
+}
+
+impl Focus {
+    pub fn toggled(self) -> Self {
+        match self {
+            Focus::Cancel => Focus::Proceed,
+            Focus::Proceed => Focus::Cancel,
+        }
+    }
+}
+
+/// Several installs found: the operator picks one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub installs: Vec<PathBuf>,
+    pub selected: usize,
+}
+
+/// A piece of work that runs once and ends with a value or an error.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Job<T> {
+    #[default]
+    Idle,
+    Running(RunId),
+    Done(T),
+    Failed(String),
+}
+
+impl<T> Job<T> {
+    pub fn run_id(&self) -> Option<RunId> {
+        match self {
+            Job::Running(r) => Some(*r),
+            _ => None,
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self, Job::Running(_))
+    }
+
+    pub fn done(&self) -> Option<&T> {
+        match self {
+            Job::Done(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A bundle being built, then built.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Collect {
+    pub job: Job<BundleInfo>,
+    pub progress: CollectProgress,
+}
+
+/// The recovery command: planned, confirmed, running, exited.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RunState {
+    pub plan: Job<PlanInfo>,
+    /// The plan shown is the wrapper fallback.
+    pub fallback: bool,
+    /// Why the fallback is offered (the script's "not installed" line).
+    pub fallback_reason: Option<String>,
+    pub focus: Focus,
+    /// Run id of the started command, once started.
+    pub run: Option<RunId>,
+    pub started_at: Option<Timestamp>,
+    pub pid: Option<u32>,
+    pub exited: Option<RunOutcome>,
+    /// Note shown after Cancel.
+    pub cancelled: bool,
+}
+
+/// One row of the Watch timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimelineRow {
+    pub id: MilestoneId,
+    pub reached_at: Option<Timestamp>,
+    pub evidence: Option<String>,
+}
+
+/// How the story ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Recovered {
+        at: Timestamp,
+        evidence: Vec<String>,
+    },
+    Failed {
+        at: Timestamp,
+        reason: String,
+        evidence: Vec<String>,
+    },
+    /// Detect said there is nothing to re-run (healthy, stopped, temp folder lost, not a MID).
+    NothingToRerun { verdict: Verdict },
+    /// `--dry-run`: the command was shown, nothing ran.
+    DryRun,
+    /// No MID install was found.
+    NoInstall,
+}
+
+impl Ending {
+    /// One word for the exit summary.
+    pub fn outcome_word(&self) -> &'static str {
+        match self {
+            Ending::Recovered { .. } => "recovered",
+            Ending::Failed { .. } => "failed",
+            Ending::NothingToRerun { verdict } => verdict.as_str(),
+            Ending::DryRun => "dry_run",
+            Ending::NoInstall => "no_install",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub opts: Options,
+    pub step: Step,
+    pub started_at: Timestamp,
+    pub now: Timestamp,
+    pub width: u16,
+    pub height: u16,
+    pub overlay: Option<Overlay>,
+    pub why_open: bool,
+    /// Lines the Done screen is scrolled down by (small terminals).
+    pub done_scroll: u16,
+    pub picker: Option<Picker>,
+    pub agent_dir: Option<PathBuf>,
+    next_run: RunId,
+
+    pub detect: Job<Box<DetectReport>>,
+    /// Warn: the operator said they understand.
+    pub acknowledged: bool,
+    pub start_type: Job<StartType>,
+    /// The start type before we changed it (to tell the operator to restore it).
+    pub original_start_type: Option<StartType>,
+    pub collect: Collect,
+    pub final_collect: Collect,
+    pub run: RunState,
+    /// Script output lines.
+    pub run_output: LogPane,
+
+    pub follow_run: Option<RunId>,
+    pub panes: [LogPane; 3],
+    pub focused_pane: usize,
+    pub timeline: Vec<TimelineRow>,
+    pub stall: Option<(Timestamp, u64)>,
+    pub service: Option<ServiceState>,
+    pub probe_run: Option<RunId>,
+    pub last_probe: Option<Timestamp>,
+    pub instance: Option<Result<InstanceStatus, String>>,
+    pub instance_run: Option<RunId>,
+    pub last_instance_check: Option<Timestamp>,
+
+    pub ending: Option<Ending>,
+    pub journal: Vec<JournalEntry>,
+    /// A one-line notice (e.g. why a key did nothing).
+    pub notice: Option<String>,
+    /// Set when the model changed since the last draw (the runtime clears it).
+    pub dirty: bool,
+    pub quitting: bool,
+}
+
+impl Model {
+    /// A wizard about to start. Call `update::start` to get the first effects.
+    pub fn new(opts: Options, now: Timestamp) -> Self {
+        let why_open = opts.training;
+        let timeline = MilestoneId::ALL
+            .iter()
+            .filter(|id| opts.instance_check || **id != MilestoneId::InstanceUp)
+            .map(|id| TimelineRow {
+                id: *id,
+                reached_at: None,
+                evidence: None,
+            })
+            .collect();
+        Model {
+            opts,
+            step: Step::Detect,
+            started_at: now,
+            now,
+            width: 80,
+            height: 24,
+            overlay: None,
+            why_open,
+            done_scroll: 0,
+            picker: None,
+            agent_dir: None,
+            next_run: 1,
+            detect: Job::Idle,
+            acknowledged: false,
+            start_type: Job::Idle,
+            original_start_type: None,
+            collect: Collect::default(),
+            final_collect: Collect::default(),
+            run: RunState::default(),
+            run_output: LogPane::new(LogSource::UpgradeLog),
+            follow_run: None,
+            panes: LogSource::ALL.map(LogPane::new),
+            focused_pane: 0,
+            timeline,
+            stall: None,
+            service: None,
+            probe_run: None,
+            last_probe: None,
+            instance: None,
+            instance_run: None,
+            last_instance_check: None,
+            ending: None,
+            journal: Vec::new(),
+            notice: None,
+            dirty: true,
+            quitting: false,
+        }
+    }
+
+    /// A fresh run id.
+    pub fn new_run(&mut self) -> RunId {
+        let r = self.next_run;
+        self.next_run += 1;
+        r
+    }
+
+    pub fn report(&self) -> Option<&DetectReport> {
+        self.detect.done().map(|b| b.as_ref())
+    }
+
+    pub fn verdict(&self) -> Option<Verdict> {
+        self.report().map(|r| r.verdict)
+    }
+
+    /// The MID's name for the header.
+    pub fn mid_name(&self) -> Option<&str> {
+        self.report().and_then(|r| r.mid_name.as_deref())
+    }
+
+    pub fn elapsed_secs(&self) -> i64 {
+        (self.now - self.started_at).num_seconds().max(0)
+    }
+
+    /// Whether the recovery command was started (it keeps running if we quit).
+    pub fn upgrade_started(&self) -> bool {
+        self.run.run.is_some()
+    }
+
+    /// The bundle to point to in the summary: the final one if built, else the first.
+    pub fn latest_bundle(&self) -> Option<&BundleInfo> {
+        self.final_collect
+            .job
+            .done()
+            .or_else(|| self.collect.job.done())
+    }
+}

@@ -1,0 +1,713 @@
+//! `update()`: one pure transition per message. Read it top to bottom: keys go through the
+//! keymap, finished work is accepted only when its run id is the one we are waiting for.
+
+use std::path::PathBuf;
+
+use crate::mid::report::Verdict;
+use crate::platform::service::StartType;
+
+use super::effect::{Effect, JournalEntry};
+use super::keymap::{self, Action};
+use super::model::{ConfirmKind, Ending, Focus, Job, Model, Overlay, Picker, RunState, Step};
+use super::msg::{Key, MilestoneEvent, MilestoneId, Msg, RunOutcome};
+use super::{RunId, Timestamp};
+
+/// Seconds between two service probes while watching.
+pub const PROBE_EVERY_SECS: i64 = 5;
+/// Seconds between two instance checks while watching (when configured).
+pub const INSTANCE_EVERY_SECS: i64 = 15;
+/// Seconds between two instance checks once only the instance's word is missing.
+pub const INSTANCE_SOON_SECS: i64 = 3;
+
+/// Begin: pick, detect, or say that nothing was found.
+pub fn start(m: &mut Model, installs: Vec<PathBuf>) -> Vec<Effect> {
+    m.dirty = true;
+    match installs.len() {
+        0 => {
+            m.step = Step::Done;
+            m.ending = Some(Ending::NoInstall);
+            vec![]
+        }
+        1 => {
+            let dir = installs.into_iter().next().unwrap_or_default();
+            begin_detect(m, dir)
+        }
+        _ => {
+            m.picker = Some(Picker {
+                installs,
+                selected: 0,
+            });
+            vec![]
+        }
+    }
+}
+
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => tick(m, now),
+        Msg::Resize { width, height } => {
+            m.width = width;
+            m.height = height;
+            m.dirty = true;
+            vec![]
+        }
+        Msg::Terminate => {
+            let j = journal(
+                m,
+                "terminated by a signal; the upgrade (if started) keeps running",
+            );
+            m.quitting = true;
+            m.dirty = true;
+            vec![j, Effect::Quit]
+        }
+        Msg::Key(key) => on_key(m, key),
+        Msg::DetectDone { run, result } => {
+            if m.detect.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            match result {
+                Ok(report) => {
+                    m.original_start_type = report.service.start_type;
+                    let line = format!("detect: verdict {}", report.verdict.as_str());
+                    m.detect = Job::Done(report);
+                    vec![journal(m, line)]
+                }
+                Err(e) => {
+                    m.detect = Job::Failed(e.clone());
+                    vec![journal(m, format!("detect failed: {e}"))]
+                }
+            }
+        }
+        Msg::StartTypeSet { run, result } => {
+            if m.start_type.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            let line = match &result {
+                Ok(st) => format!("start type set to {}", keymap::start_type_word(*st)),
+                Err(e) => format!("setting the start type failed: {e}"),
+            };
+            m.start_type = match result {
+                Ok(st) => Job::Done(st),
+                Err(e) => {
+                    m.notice = Some(format!("Start type unchanged: {e}"));
+                    Job::Failed(e)
+                }
+            };
+            vec![journal(m, line)]
+        }
+        Msg::CollectProgress { run, progress } => {
+            let c = if m.collect.job.run_id() == Some(run) {
+                &mut m.collect
+            } else if m.final_collect.job.run_id() == Some(run) {
+                &mut m.final_collect
+            } else {
+                return vec![];
+            };
+            c.progress = progress;
+            m.dirty = true;
+            vec![]
+        }
+        Msg::CollectDone { run, result } => {
+            let is_final = if m.collect.job.run_id() == Some(run) {
+                false
+            } else if m.final_collect.job.run_id() == Some(run) {
+                true
+            } else {
+                return vec![];
+            };
+            m.dirty = true;
+            let line = match &result {
+                Ok(b) => format!("bundle saved: {} (sha256 {})", b.path.display(), b.sha256),
+                Err(e) => format!("bundle failed: {e}"),
+            };
+            let job = match result {
+                Ok(b) => Job::Done(b),
+                Err(e) => Job::Failed(e),
+            };
+            if is_final {
+                m.final_collect.job = job;
+            } else {
+                m.collect.job = job;
+            }
+            vec![journal(m, line)]
+        }
+        Msg::RunPlanned { run, result } => {
+            if m.run.plan.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.run.plan = match result {
+                Ok(p) => Job::Done(p),
+                Err(e) => Job::Failed(e),
+            };
+            vec![]
+        }
+        Msg::RunStarted { run, pid } => {
+            if m.run.run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.run.pid = pid;
+            m.run.started_at = Some(m.now);
+            let now = m.now;
+            reach(m, MilestoneId::ScriptStarted, now, None);
+            enter_watch(m)
+        }
+        Msg::RunOutput { run, line } => {
+            if m.run.run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.run_output.push_lines([line]);
+            vec![]
+        }
+        Msg::RunExited { run, outcome } => {
+            if m.run.run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            on_run_exited(m, outcome)
+        }
+        Msg::FollowBatch {
+            run,
+            source,
+            lines,
+            note,
+        } => {
+            if m.follow_run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            let pane = &mut m.panes[source.index()];
+            pane.push_lines(lines);
+            pane.note = note;
+            vec![]
+        }
+        Msg::Milestone { run, event } => {
+            if m.follow_run != Some(run) || m.ending.is_some() {
+                return vec![];
+            }
+            m.dirty = true;
+            on_milestone(m, event)
+        }
+        Msg::ProbeResult { run, service } => {
+            if m.probe_run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.probe_run = None;
+            // Shown as a signal; the timeline follows the milestone watch alone.
+            m.service = Some(service);
+            vec![]
+        }
+        Msg::InstanceResult { run, result } => {
+            if m.instance_run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.instance_run = None;
+            m.instance = Some(result);
+            vec![]
+        }
+    }
+}
+
+fn tick(m: &mut Model, now: Timestamp) -> Vec<Effect> {
+    if now.timestamp() != m.now.timestamp() {
+        m.dirty = true;
+    }
+    m.now = now;
+    let mut fx = vec![];
+    let watching = m.step == Step::Watch && m.follow_run.is_some() && m.ending.is_none();
+    if !watching {
+        return fx;
+    }
+    let due =
+        |last: Option<Timestamp>, every: i64| last.is_none_or(|t| (now - t).num_seconds() >= every);
+    if m.probe_run.is_none() && due(m.last_probe, PROBE_EVERY_SECS) {
+        let run = m.new_run();
+        m.probe_run = Some(run);
+        m.last_probe = Some(now);
+        fx.push(Effect::Probe { run });
+    }
+    // Once every local signal is in, only the instance is missing: ask it more often.
+    let only_instance_left = m
+        .timeline
+        .iter()
+        .all(|r| r.id == MilestoneId::InstanceUp || r.reached_at.is_some());
+    let every = if only_instance_left {
+        INSTANCE_SOON_SECS
+    } else {
+        INSTANCE_EVERY_SECS
+    };
+    if m.opts.instance_check && m.instance_run.is_none() && due(m.last_instance_check, every) {
+        let run = m.new_run();
+        m.instance_run = Some(run);
+        m.last_instance_check = Some(now);
+        fx.push(Effect::CheckInstance { run });
+    }
+    fx
+}
+
+fn on_key(m: &mut Model, key: Key) -> Vec<Effect> {
+    let Some((action, allowed)) = keymap::lookup(m, key) else {
+        return vec![];
+    };
+    m.dirty = true;
+    m.notice = None;
+    if let Err(why) = allowed {
+        m.notice = Some(format!("Not now: {why}"));
+        return vec![];
+    }
+    on_action(m, action)
+}
+
+fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
+    match (m.overlay, action) {
+        (_, Action::Help) => {
+            m.overlay = Some(Overlay::Help);
+            vec![]
+        }
+        (_, Action::CloseOverlay) => {
+            if let Some(Overlay::Confirm { kind, .. }) = m.overlay {
+                m.overlay = None;
+                return vec![journal(m, format!("declined: {}", confirm_title(kind)))];
+            }
+            m.overlay = None;
+            vec![]
+        }
+        (_, Action::Why) => {
+            m.why_open = !m.why_open;
+            vec![]
+        }
+        (_, Action::QuitNow) => quit(m),
+        (_, Action::Quit) => {
+            if needs_quit_guard(m) {
+                m.overlay = Some(Overlay::QuitConfirm {
+                    focus: Focus::Cancel,
+                });
+                vec![]
+            } else {
+                quit(m)
+            }
+        }
+        (Some(Overlay::QuitConfirm { focus }), Action::FocusNext | Action::FocusPrev) => {
+            m.overlay = Some(Overlay::QuitConfirm {
+                focus: focus.toggled(),
+            });
+            vec![]
+        }
+        (Some(Overlay::QuitConfirm { focus }), Action::Activate) => {
+            m.overlay = None;
+            match focus {
+                Focus::Cancel => vec![],
+                Focus::Proceed => quit(m),
+            }
+        }
+        (Some(Overlay::Confirm { kind, focus }), Action::FocusNext | Action::FocusPrev) => {
+            m.overlay = Some(Overlay::Confirm {
+                kind,
+                focus: focus.toggled(),
+            });
+            vec![]
+        }
+        (Some(Overlay::Confirm { kind, focus }), Action::Activate) => {
+            m.overlay = None;
+            match (kind, focus) {
+                (_, Focus::Cancel) => {
+                    vec![journal(m, format!("declined: {}", confirm_title(kind)))]
+                }
+                (ConfirmKind::SetManual, Focus::Proceed) => {
+                    let run = m.new_run();
+                    m.start_type = Job::Running(run);
+                    vec![
+                        journal(m, "confirmed: set the MID service start type to Manual"),
+                        Effect::SetStartType {
+                            run,
+                            start_type: StartType::Manual,
+                        },
+                    ]
+                }
+            }
+        }
+        (Some(_), _) => vec![],
+        (None, Action::PickerUp | Action::PickerDown) => {
+            if let Some(p) = m.picker.as_mut() {
+                let n = p.installs.len().max(1);
+                p.selected = if action == Action::PickerUp {
+                    (p.selected + n - 1) % n
+                } else {
+                    (p.selected + 1) % n
+                };
+            }
+            vec![]
+        }
+        (None, Action::PickerChoose) => match m.picker.take() {
+            Some(p) => {
+                let dir = p.installs.get(p.selected).cloned().unwrap_or_default();
+                let mut fx = vec![journal(m, format!("picked install {}", dir.display()))];
+                fx.extend(begin_detect(m, dir));
+                fx
+            }
+            None => vec![],
+        },
+        (None, action) => on_step_action(m, action),
+    }
+}
+
+fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
+    match (m.step, action) {
+        (Step::Detect, Action::Retry) => match m.agent_dir.clone() {
+            Some(dir) => {
+                let mut fx = vec![journal(m, "retry detect")];
+                fx.extend(begin_detect(m, dir));
+                fx
+            }
+            None => vec![],
+        },
+        (Step::Detect, Action::Next) => match m.verdict() {
+            Some(Verdict::CrashedUpgrade | Verdict::UpgradeInProgress) => {
+                let j = journal(m, "continue to Warn");
+                m.step = Step::Warn;
+                vec![j]
+            }
+            Some(verdict) => {
+                let j = journal(
+                    m,
+                    format!("nothing to re-run ({}): ended", verdict.as_str()),
+                );
+                m.step = Step::Done;
+                m.ending = Some(Ending::NothingToRerun { verdict });
+                vec![j]
+            }
+            None => vec![],
+        },
+        (Step::Warn, Action::Acknowledge) => {
+            m.acknowledged = true;
+            vec![journal(
+                m,
+                "acknowledged: the MID service must not be started during recovery",
+            )]
+        }
+        (Step::Warn, Action::SetManual) => {
+            m.overlay = Some(Overlay::Confirm {
+                kind: ConfirmKind::SetManual,
+                focus: Focus::Cancel,
+            });
+            vec![]
+        }
+        (Step::Warn, Action::Next) => {
+            let mut fx = vec![journal(m, "continue to Collect")];
+            m.step = Step::Collect;
+            if m.collect.job.done().is_none() && !m.collect.job.is_running() {
+                fx.push(begin_collect(m, false));
+            }
+            fx
+        }
+        (Step::Collect, Action::Retry) => {
+            let fx = vec![journal(m, "retry bundle"), begin_collect(m, false)];
+            fx
+        }
+        (Step::Collect, Action::Next) => {
+            if m.verdict() == Some(Verdict::UpgradeInProgress) {
+                // Something already runs the upgrade: nothing to start, only to watch.
+                let mut fx = vec![journal(m, "upgrade already running: watch it")];
+                fx.extend(enter_watch(m));
+                return fx;
+            }
+            let mut fx = vec![journal(m, "continue to Run")];
+            m.step = Step::Run;
+            if m.run.plan.done().is_none() && !m.run.plan.is_running() {
+                let fallback = m.run.fallback;
+                fx.push(begin_plan(m, fallback));
+            }
+            fx
+        }
+        (Step::Run, Action::Retry) => {
+            let fallback = m.run.fallback;
+            vec![begin_plan(m, fallback)]
+        }
+        (Step::Run, Action::Back) => {
+            m.step = Step::Collect;
+            m.run.focus = Focus::Cancel;
+            vec![]
+        }
+        (Step::Run, Action::FocusNext | Action::FocusPrev) => {
+            m.run.focus = m.run.focus.toggled();
+            vec![]
+        }
+        (Step::Run, Action::Activate) => activate_run(m),
+        (Step::Watch, a) => {
+            let page = usize::from(m.height.saturating_sub(10) / 2).max(1);
+            let n = m.panes.len();
+            match a {
+                Action::PaneNext => m.focused_pane = (m.focused_pane + 1) % n,
+                Action::PanePrev => m.focused_pane = (m.focused_pane + n - 1) % n,
+                Action::ScrollUp => m.panes[m.focused_pane].scroll_up(1),
+                Action::ScrollDown => m.panes[m.focused_pane].scroll_down(1),
+                Action::PageUp => m.panes[m.focused_pane].scroll_up(page),
+                Action::PageDown => m.panes[m.focused_pane].scroll_down(page),
+                Action::Top => m.panes[m.focused_pane].to_top(),
+                Action::Bottom => m.panes[m.focused_pane].to_bottom(),
+                Action::ToggleFollow => {
+                    let p = &mut m.panes[m.focused_pane];
+                    if p.follow {
+                        p.follow = false;
+                    } else {
+                        p.to_bottom();
+                    }
+                }
+                _ => {}
+            }
+            vec![]
+        }
+        (
+            Step::Done,
+            a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown),
+        ) => {
+            let page = m.height.saturating_sub(8).max(1);
+            m.done_scroll = match a {
+                Action::ScrollUp => m.done_scroll.saturating_sub(1),
+                Action::ScrollDown => m.done_scroll.saturating_add(1),
+                Action::PageUp => m.done_scroll.saturating_sub(page),
+                _ => m.done_scroll.saturating_add(page),
+            };
+            vec![]
+        }
+        (Step::Done, Action::CollectFinal) => {
+            let run = m.new_run();
+            m.final_collect.job = Job::Running(run);
+            m.final_collect.progress = Default::default();
+            vec![
+                journal(m, "collect the final bundle"),
+                Effect::Collect {
+                    run,
+                    final_bundle: true,
+                },
+            ]
+        }
+        _ => vec![],
+    }
+}
+
+fn activate_run(m: &mut Model) -> Vec<Effect> {
+    let Some(plan) = m.run.plan.done().cloned() else {
+        return vec![];
+    };
+    match m.run.focus {
+        Focus::Cancel => {
+            m.run.cancelled = true;
+            vec![journal(m, format!("declined to run: {}", plan.command))]
+        }
+        Focus::Proceed if m.opts.dry_run => {
+            m.step = Step::Done;
+            m.ending = Some(Ending::DryRun);
+            vec![journal(
+                m,
+                format!(
+                    "dry run: would run `{}` in {}",
+                    plan.command,
+                    plan.folder.display()
+                ),
+            )]
+        }
+        Focus::Proceed => {
+            if m.run.run.is_some() && m.run.exited.is_none() {
+                return vec![];
+            }
+            let run = m.new_run();
+            m.run.run = Some(run);
+            m.run.exited = None;
+            m.run.cancelled = false;
+            let fallback = m.run.fallback;
+            vec![
+                journal(
+                    m,
+                    format!(
+                        "confirmed: run `{}` in {} as {}",
+                        plan.command,
+                        plan.folder.display(),
+                        plan.user
+                    ),
+                ),
+                Effect::Run { run, fallback },
+            ]
+        }
+    }
+}
+
+fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
+    m.run.exited = Some(outcome.clone());
+    match outcome {
+        RunOutcome::NeedsFallback { line } if !m.run.fallback => {
+            // KB0779816: the script answered "service is not installed": offer the wrapper.
+            m.step = Step::Run;
+            m.run = RunState {
+                fallback: true,
+                fallback_reason: Some(line.clone()),
+                ..RunState::default()
+            };
+            let mut fx = vec![journal(
+                m,
+                format!("script said: {line}; wrapper fallback offered"),
+            )];
+            fx.push(begin_plan(m, true));
+            fx
+        }
+        RunOutcome::SpawnFailed { error } => {
+            m.step = Step::Run;
+            m.run.run = None;
+            m.run.focus = Focus::Cancel;
+            m.notice = Some(format!("Could not start: {error}"));
+            vec![journal(m, format!("could not start the command: {error}"))]
+        }
+        RunOutcome::Exited { code } => {
+            let code = code.map_or("a signal".to_string(), |c| c.to_string());
+            vec![journal(m, format!("command exited with {code}"))]
+        }
+        RunOutcome::NeedsFallback { line } => {
+            vec![journal(m, format!("the fallback also said: {line}"))]
+        }
+    }
+}
+
+fn on_milestone(m: &mut Model, event: MilestoneEvent) -> Vec<Effect> {
+    match event {
+        MilestoneEvent::Reached { id, at, evidence } => {
+            reach(m, id, at, evidence);
+            vec![]
+        }
+        MilestoneEvent::Stall { since, quiet_secs } => {
+            m.stall = Some((since, quiet_secs));
+            vec![]
+        }
+        MilestoneEvent::StallCleared => {
+            m.stall = None;
+            vec![]
+        }
+        MilestoneEvent::Up { at, evidence } => {
+            m.step = Step::Done;
+            m.stall = None;
+            m.ending = Some(Ending::Recovered { at, evidence });
+            vec![journal(m, "the MID is Up")]
+        }
+        MilestoneEvent::Failed {
+            at,
+            reason,
+            evidence,
+        } => {
+            m.step = Step::Done;
+            let line = format!("the upgrade failed: {reason}");
+            m.ending = Some(Ending::Failed {
+                at,
+                reason,
+                evidence,
+            });
+            vec![journal(m, line)]
+        }
+    }
+}
+
+fn reach(m: &mut Model, id: MilestoneId, at: Timestamp, evidence: Option<String>) {
+    if let Some(row) = m.timeline.iter_mut().find(|r| r.id == id)
+        && row.reached_at.is_none()
+    {
+        row.reached_at = Some(at);
+        row.evidence = evidence.map(|e| super::sanitize::sanitize_line(&e));
+    }
+}
+
+fn enter_watch(m: &mut Model) -> Vec<Effect> {
+    m.step = Step::Watch;
+    let mut fx = vec![];
+    if m.follow_run.is_none() {
+        let run = m.new_run();
+        m.follow_run = Some(run);
+        fx.push(Effect::StartFollow { run });
+    }
+    if m.probe_run.is_none() {
+        let run = m.new_run();
+        m.probe_run = Some(run);
+        m.last_probe = Some(m.now);
+        fx.push(Effect::Probe { run });
+    }
+    fx
+}
+
+fn begin_detect(m: &mut Model, dir: PathBuf) -> Vec<Effect> {
+    let run = m.new_run();
+    m.agent_dir = Some(dir.clone());
+    m.detect = Job::Running(run);
+    m.step = Step::Detect;
+    vec![Effect::Detect {
+        run,
+        agent_dir: dir,
+    }]
+}
+
+fn begin_collect(m: &mut Model, final_bundle: bool) -> Effect {
+    let run = m.new_run();
+    m.collect.job = Job::Running(run);
+    m.collect.progress = Default::default();
+    Effect::Collect { run, final_bundle }
+}
+
+fn begin_plan(m: &mut Model, fallback: bool) -> Effect {
+    let run = m.new_run();
+    m.run.plan = Job::Running(run);
+    m.run.fallback = fallback;
+    m.run.focus = Focus::Cancel;
+    Effect::PlanRun { run, fallback }
+}
+
+fn needs_quit_guard(m: &Model) -> bool {
+    let upgrade_running = m.upgrade_started() && m.ending.is_none();
+    upgrade_running
+        || m.collect.job.is_running()
+        || m.final_collect.job.is_running()
+        || m.start_type.is_running()
+}
+
+fn quit(m: &mut Model) -> Vec<Effect> {
+    m.quitting = true;
+    m.overlay = None;
+    let text = if m.upgrade_started() && m.ending.is_none() {
+        "quit while the upgrade runs (it keeps running)"
+    } else {
+        "quit"
+    };
+    vec![journal(m, text), Effect::Quit]
+}
+
+fn journal(m: &mut Model, text: impl Into<String>) -> Effect {
+    let entry = JournalEntry {
+        at: m.now,
+        step: m.step,
+        text: text.into(),
+    };
+    m.journal.push(entry.clone());
+    Effect::WriteJournal(entry)
+}
+
+pub fn confirm_title(kind: ConfirmKind) -> &'static str {
+    match kind {
+        ConfirmKind::SetManual => "set the MID service start type to Manual",
+    }
+}
+
+/// Run id of an effect (for the runtime's bookkeeping and tests).
+pub fn effect_run(e: &Effect) -> Option<RunId> {
+    match e {
+        Effect::Detect { run, .. }
+        | Effect::SetStartType { run, .. }
+        | Effect::Collect { run, .. }
+        | Effect::PlanRun { run, .. }
+        | Effect::Run { run, .. }
+        | Effect::StartFollow { run }
+        | Effect::Probe { run }
+        | Effect::CheckInstance { run } => Some(*run),
+        Effect::WriteJournal(_) | Effect::Quit => None,
+    }
+}

@@ -1,0 +1,628 @@
+//! Pure transition tests of the wizard state machine: no tokio, no I/O, no clock.
+
+use std::path::PathBuf;
+
+use midrescue::mid::report::Verdict;
+use midrescue::platform::service::{ServiceState, StartType};
+use midrescue::ui::fixtures::{self, Driver, at, bundle, plan, report};
+use midrescue::wizard::model::{Ending, Focus, Job, Options, Overlay};
+use midrescue::wizard::msg::{CollectProgress, MilestoneEvent, MilestoneId, RunOutcome};
+use midrescue::wizard::pane::LogSource;
+use midrescue::wizard::update::start;
+use midrescue::wizard::{Effect, Key, Model, Msg, Step, update};
+
+fn journal_texts(fx: &[Effect]) -> Vec<String> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::WriteJournal(j) => Some(j.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has<F: Fn(&Effect) -> bool>(fx: &[Effect], f: F) -> bool {
+    fx.iter().any(f)
+}
+
+#[test]
+fn start_detects_the_only_install_or_offers_a_picker_or_says_none() {
+    let d = Driver::new(false);
+    assert_eq!(d.model.step, Step::Detect);
+    assert!(matches!(d.effects.as_slice(), [Effect::Detect { .. }]));
+
+    let mut m = Model::new(Options::default(), fixtures::t0());
+    let fx = start(
+        &mut m,
+        vec![PathBuf::from("/a/agent"), PathBuf::from("/b/agent")],
+    );
+    assert!(fx.is_empty(), "nothing runs before the operator picks");
+    assert!(m.picker.is_some());
+    update(&mut m, Msg::Key(Key::Down));
+    let fx = update(&mut m, Msg::Key(Key::Enter));
+    assert!(m.picker.is_none());
+    assert!(has(
+        &fx,
+        |e| matches!(e, Effect::Detect { agent_dir, .. } if agent_dir == &PathBuf::from("/b/agent"))
+    ));
+    assert_eq!(journal_texts(&fx), ["picked install /b/agent"]);
+
+    let mut m = Model::new(Options::default(), fixtures::t0());
+    start(&mut m, vec![]);
+    assert_eq!(m.step, Step::Done);
+    assert_eq!(m.ending, Some(Ending::NoInstall));
+}
+
+#[test]
+fn stale_run_ids_are_ignored_everywhere() {
+    let mut d = Driver::new(false);
+    let run = d.last_run(|e| matches!(e, Effect::Detect { .. }));
+    d.model.dirty = false;
+    let before = d.model.clone();
+    let stale = run + 100;
+    let msgs = vec![
+        Msg::DetectDone {
+            run: stale,
+            result: Ok(Box::new(report(Verdict::CrashedUpgrade))),
+        },
+        Msg::CollectProgress {
+            run: stale,
+            progress: CollectProgress::default(),
+        },
+        Msg::CollectDone {
+            run: stale,
+            result: Ok(bundle(false)),
+        },
+        Msg::RunPlanned {
+            run: stale,
+            result: Ok(plan(false)),
+        },
+        Msg::RunStarted {
+            run: stale,
+            pid: None,
+        },
+        Msg::RunOutput {
+            run: stale,
+            line: "x".into(),
+        },
+        Msg::RunExited {
+            run: stale,
+            outcome: RunOutcome::Exited { code: Some(0) },
+        },
+        Msg::FollowBatch {
+            run: stale,
+            source: LogSource::AgentLog,
+            lines: vec!["x".into()],
+            note: None,
+        },
+        Msg::Milestone {
+            run: stale,
+            event: MilestoneEvent::Up {
+                at: at(9),
+                evidence: vec![],
+            },
+        },
+        Msg::ProbeResult {
+            run: stale,
+            service: ServiceState::Running,
+        },
+        Msg::StartTypeSet {
+            run: stale,
+            result: Ok(StartType::Manual),
+        },
+    ];
+    for msg in msgs {
+        let fx = update(&mut d.model, msg.clone());
+        assert!(fx.is_empty(), "{msg:?} produced effects");
+        assert_eq!(d.model, before, "{msg:?} changed the model");
+    }
+}
+
+#[test]
+fn a_retried_detect_ignores_the_first_answer() {
+    let mut d = Driver::new(false);
+    let first = d.last_run(|e| matches!(e, Effect::Detect { .. }));
+    d.send(Msg::DetectDone {
+        run: first,
+        result: Err("config.xml unreadable".into()),
+    });
+    d.key(Key::Char('r'));
+    let second = d.last_run(|e| matches!(e, Effect::Detect { .. }));
+    assert_ne!(first, second);
+    d.send(Msg::DetectDone {
+        run: first,
+        result: Ok(Box::new(report(Verdict::Healthy))),
+    });
+    assert!(d.model.detect.is_running(), "old answer accepted");
+    d.send(Msg::DetectDone {
+        run: second,
+        result: Ok(Box::new(report(Verdict::CrashedUpgrade))),
+    });
+    assert_eq!(d.model.verdict(), Some(Verdict::CrashedUpgrade));
+}
+
+#[test]
+fn keys_not_bound_in_a_step_do_nothing() {
+    let mut d = fixtures::warn();
+    d.model.dirty = false;
+    let before = d.model.clone();
+    for k in [
+        Key::Char('x'),
+        Key::Char('c'),
+        Key::PageUp,
+        Key::Home,
+        Key::Char('f'),
+    ] {
+        assert!(d.key(k).is_empty());
+        assert_eq!(d.model, before, "{k:?}");
+    }
+}
+
+#[test]
+fn detect_legal_messages() {
+    let mut d = Driver::new(false);
+    // Enter while detecting is disabled, with a reason.
+    assert!(d.key(Key::Enter).is_empty());
+    assert_eq!(d.model.step, Step::Detect);
+    assert!(
+        d.model
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("detecting")
+    );
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Warn);
+    assert_eq!(journal_texts(&fx), ["continue to Warn"]);
+}
+
+#[test]
+fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
+    for v in [
+        Verdict::Healthy,
+        Verdict::Stopped,
+        Verdict::TempFolderLost,
+        Verdict::NotAMidServer,
+    ] {
+        let mut d = fixtures::detected(v, false);
+        let fx = d.key(Key::Enter);
+        assert_eq!(d.model.step, Step::Done, "{v:?}");
+        assert_eq!(d.model.ending, Some(Ending::NothingToRerun { verdict: v }));
+        assert!(!has(&fx, |e| matches!(
+            e,
+            Effect::Run { .. } | Effect::PlanRun { .. }
+        )));
+        let fx = d.key(Key::Char('c'));
+        assert!(
+            has(&fx, |e| matches!(e, Effect::Collect { .. })),
+            "{v:?}: collect not offered"
+        );
+    }
+}
+
+#[test]
+fn warn_needs_acknowledgement_and_start_type_has_its_own_confirmation() {
+    let mut d = fixtures::warn();
+    assert!(d.key(Key::Enter).is_empty());
+    assert_eq!(d.model.step, Step::Warn);
+
+    // m opens a confirmation whose focus starts on Cancel; Enter there changes nothing.
+    d.key(Key::Char('m'));
+    assert_eq!(
+        d.model.overlay,
+        Some(Overlay::Confirm {
+            kind: midrescue::wizard::model::ConfirmKind::SetManual,
+            focus: Focus::Cancel
+        })
+    );
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(e, Effect::SetStartType { .. })));
+    assert!(journal_texts(&fx)[0].starts_with("declined"));
+    // Deliberately: m, Tab, Enter.
+    d.keys(&[Key::Char('m'), Key::Tab]);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::SetStartType {
+            start_type: StartType::Manual,
+            ..
+        }
+    )));
+    let run = d.last_run(|e| matches!(e, Effect::SetStartType { .. }));
+    d.send(Msg::StartTypeSet {
+        run,
+        result: Ok(StartType::Manual),
+    });
+    assert_eq!(d.model.start_type, Job::Done(StartType::Manual));
+    assert!(d.key(Key::Char('m')).is_empty(), "m again is disabled");
+
+    let fx = d.key(Key::Char('a'));
+    assert!(journal_texts(&fx)[0].starts_with("acknowledged"));
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Collect);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Collect {
+            final_bundle: false,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn collect_is_never_skipped_before_run() {
+    let mut d = fixtures::collecting();
+    assert!(d.key(Key::Enter).is_empty());
+    assert_eq!(d.model.step, Step::Collect);
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Err("disk full".into()),
+    });
+    assert!(
+        d.key(Key::Enter).is_empty(),
+        "a failed bundle must not open Run"
+    );
+    assert_eq!(d.model.step, Step::Collect);
+    let fx = d.key(Key::Char('r'));
+    assert!(has(&fx, |e| matches!(e, Effect::Collect { .. })));
+    let run2 = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run: run2,
+        result: Ok(bundle(false)),
+    });
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Run);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn run_focus_starts_on_cancel_and_cancel_runs_nothing() {
+    let mut d = fixtures::run_screen(false);
+    assert_eq!(d.model.run.focus, Focus::Cancel);
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(e, Effect::Run { .. })));
+    assert!(d.model.run.cancelled);
+    assert!(journal_texts(&fx)[0].starts_with("declined to run"));
+    d.key(Key::Tab);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Run {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(
+        journal_texts(&fx)[0].starts_with("confirmed: run `sudo ./glide-dist-upgrade.sh start`")
+    );
+    // A second Enter while it starts does not run it twice.
+    assert!(!has(&d.key(Key::Enter), |e| matches!(
+        e,
+        Effect::Run { .. }
+    )));
+}
+
+#[test]
+fn dry_run_is_respected() {
+    let mut d = fixtures::run_screen(false);
+    d.model.opts.dry_run = true;
+    d.key(Key::Tab);
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(e, Effect::Run { .. })));
+    assert_eq!(d.model.ending, Some(Ending::DryRun));
+    assert!(journal_texts(&fx)[0].starts_with("dry run: would run"));
+}
+
+#[test]
+fn run_started_moves_to_watch_and_starts_following() {
+    let mut d = fixtures::run_screen(false);
+    d.keys(&[Key::Tab, Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    let fx = d.send(Msg::RunStarted { run, pid: Some(7) });
+    assert_eq!(d.model.step, Step::Watch);
+    assert!(has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
+    assert!(has(&fx, |e| matches!(e, Effect::Probe { .. })));
+}
+
+#[test]
+fn fallback_is_offered_when_the_script_needs_it() {
+    let d = fixtures::run_screen(true);
+    assert_eq!(d.model.step, Step::Run);
+    assert!(d.model.run.fallback);
+    assert!(
+        d.model
+            .run
+            .fallback_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("not installed")
+    );
+    assert_eq!(d.model.run.focus, Focus::Cancel);
+    assert!(
+        d.effects
+            .iter()
+            .any(|e| matches!(e, Effect::PlanRun { fallback: true, .. }))
+    );
+    let mut d = d;
+    d.key(Key::Right);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Run { fallback: true, .. }
+    )));
+    // The follower started by the first attempt keeps going: no second StartFollow.
+    let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    let fx = d.send(Msg::RunStarted { run, pid: None });
+    assert!(!has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
+    assert_eq!(d.model.step, Step::Watch);
+}
+
+#[test]
+fn a_spawn_failure_returns_to_run_with_the_error() {
+    let mut d = fixtures::run_screen(false);
+    d.keys(&[Key::Tab, Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    d.send(Msg::RunExited {
+        run,
+        outcome: RunOutcome::SpawnFailed {
+            error: "sudo: a password is required".into(),
+        },
+    });
+    assert_eq!(d.model.step, Step::Run);
+    assert!(!d.model.upgrade_started());
+    assert_eq!(d.model.run.focus, Focus::Cancel);
+}
+
+#[test]
+fn quitting_while_the_upgrade_runs_asks_first() {
+    let mut d = fixtures::watching(1);
+    let fx = d.key(Key::Char('q'));
+    assert!(!has(&fx, |e| matches!(e, Effect::Quit)));
+    assert_eq!(
+        d.model.overlay,
+        Some(Overlay::QuitConfirm {
+            focus: Focus::Cancel
+        })
+    );
+    // Enter on the default (Stay) keeps watching.
+    assert!(!has(&d.key(Key::Enter), |e| matches!(e, Effect::Quit)));
+    assert_eq!(d.model.overlay, None);
+    // Ctrl-C asks too; a second Ctrl-C leaves.
+    d.key(Key::CtrlC);
+    assert!(matches!(d.model.overlay, Some(Overlay::QuitConfirm { .. })));
+    let fx = d.key(Key::CtrlC);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+    assert_eq!(
+        journal_texts(&fx),
+        ["quit while the upgrade runs (it keeps running)"]
+    );
+}
+
+#[test]
+fn quitting_when_nothing_runs_needs_no_question() {
+    let mut d = fixtures::warn();
+    assert!(has(&d.key(Key::Char('q')), |e| matches!(e, Effect::Quit)));
+    let mut d = fixtures::recovered(false);
+    assert!(has(&d.key(Key::Char('q')), |e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn terminate_quits_at_once_and_journals_it() {
+    let mut d = fixtures::watching(1);
+    let fx = d.send(Msg::Terminate);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+    assert!(journal_texts(&fx)[0].starts_with("terminated"));
+}
+
+#[test]
+fn watch_reaches_up_and_done_offers_the_final_bundle() {
+    let mut d = fixtures::recovered(false);
+    assert_eq!(d.model.step, Step::Done);
+    assert!(matches!(d.model.ending, Some(Ending::Recovered { .. })));
+    let fx = d.key(Key::Char('c'));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Collect {
+            final_bundle: true,
+            ..
+        }
+    )));
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(true)),
+    });
+    assert!(d.model.final_collect.job.done().is_some());
+    assert_eq!(d.model.latest_bundle(), Some(&bundle(true)));
+    assert!(d.key(Key::Char('c')).is_empty(), "built once");
+}
+
+#[test]
+fn a_failed_upgrade_ends_failed_with_evidence() {
+    let d = fixtures::failed();
+    match &d.model.ending {
+        Some(Ending::Failed { evidence, .. }) => assert!(!evidence.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    // Later milestones cannot overturn the ending.
+    let mut d = d;
+    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    d.send(Msg::Milestone {
+        run: follow,
+        event: MilestoneEvent::Up {
+            at: at(999),
+            evidence: vec![],
+        },
+    });
+    assert!(matches!(d.model.ending, Some(Ending::Failed { .. })));
+}
+
+#[test]
+fn stall_is_shown_and_cleared() {
+    let mut d = fixtures::watching(3);
+    assert!(d.model.stall.is_some());
+    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    d.send(Msg::Milestone {
+        run: follow,
+        event: MilestoneEvent::StallCleared,
+    });
+    assert!(d.model.stall.is_none());
+}
+
+#[test]
+fn ticks_drive_probes_but_only_one_at_a_time() {
+    let mut d = fixtures::watching(0);
+    // Answer the probe in flight, then a tick 6 s later asks again.
+    if let Some(run) = d.model.probe_run {
+        d.send(Msg::ProbeResult {
+            run,
+            service: ServiceState::Stopped,
+        });
+    }
+    let t = d.model.now;
+    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(2)));
+    assert!(!has(&fx, |e| matches!(e, Effect::Probe { .. })), "too soon");
+    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(6)));
+    assert!(has(&fx, |e| matches!(e, Effect::Probe { .. })));
+    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(20)));
+    assert!(
+        !has(&fx, |e| matches!(e, Effect::Probe { .. })),
+        "one probe in flight"
+    );
+}
+
+#[test]
+fn watch_keys_scroll_switch_and_follow() {
+    let mut d = fixtures::watching(2);
+    assert_eq!(d.model.focused_pane, 0);
+    d.key(Key::Tab);
+    assert_eq!(d.model.focused_pane, 1);
+    d.key(Key::Left);
+    d.key(Key::Left);
+    assert_eq!(d.model.focused_pane, 2);
+    d.key(Key::Up);
+    assert!(!d.model.panes[2].follow);
+    d.key(Key::End);
+    assert!(d.model.panes[2].follow);
+    d.key(Key::Char('f'));
+    assert!(!d.model.panes[2].follow);
+}
+
+#[test]
+fn help_and_why_toggle_on_every_step() {
+    for (name, model) in fixtures::screens() {
+        if model.overlay.is_some() {
+            continue;
+        }
+        let mut m = model.clone();
+        let was = m.why_open;
+        update(&mut m, Msg::Key(Key::Char('w')));
+        assert_eq!(m.why_open, !was, "{name}");
+        update(&mut m, Msg::Key(Key::Char('?')));
+        assert_eq!(m.overlay, Some(Overlay::Help), "{name}");
+        update(&mut m, Msg::Key(Key::Esc));
+        assert_eq!(m.overlay, None, "{name}");
+    }
+}
+
+#[test]
+fn every_operator_action_is_journaled_with_a_time() {
+    let d = fixtures::recovered(false);
+    let texts: Vec<&str> = d.model.journal.iter().map(|j| j.text.as_str()).collect();
+    for expected in [
+        "continue to Warn",
+        "acknowledged: the MID service must not be started during recovery",
+        "continue to Collect",
+        "continue to Run",
+        "the MID is Up",
+    ] {
+        assert!(
+            texts.contains(&expected),
+            "{expected} missing from {texts:?}"
+        );
+    }
+    assert!(texts.iter().any(|t| t.starts_with("confirmed: run")));
+    // Times come from the ticks, in order.
+    let times: Vec<_> = d.model.journal.iter().map(|j| j.at).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    assert!(
+        d.model.journal[0]
+            .to_line()
+            .starts_with("2026-11-22T03:04:07Z [Detect]")
+    );
+}
+
+#[test]
+fn upgrade_in_progress_skips_run_and_watches() {
+    let mut d = fixtures::detected(Verdict::UpgradeInProgress, false);
+    d.keys(&[Key::Enter, Key::Char('a'), Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Watch);
+    assert!(has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
+    assert!(!has(&fx, |e| matches!(
+        e,
+        Effect::Run { .. } | Effect::PlanRun { .. }
+    )));
+}
+
+#[test]
+fn milestones_keep_their_first_time() {
+    let mut d = fixtures::watching(2);
+    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    let row = |m: &Model| {
+        m.timeline
+            .iter()
+            .find(|r| r.id == MilestoneId::MidStarted)
+            .and_then(|r| r.reached_at)
+    };
+    let first = row(&d.model);
+    d.send(Msg::Milestone {
+        run: follow,
+        event: MilestoneEvent::Reached {
+            id: MilestoneId::MidStarted,
+            at: at(5000),
+            evidence: None,
+        },
+    });
+    assert_eq!(row(&d.model), first);
+}
+
+#[test]
+fn resize_is_accepted_at_any_time() {
+    for (_, model) in fixtures::screens() {
+        let mut m = model.clone();
+        assert!(
+            update(
+                &mut m,
+                Msg::Resize {
+                    width: 50,
+                    height: 10
+                }
+            )
+            .is_empty()
+        );
+        assert_eq!((m.width, m.height), (50, 10));
+    }
+}
+
+#[test]
+fn quitting_while_a_bundle_is_built_asks_first() {
+    let mut d = fixtures::collecting();
+    assert!(!has(&d.key(Key::Char('q')), |e| matches!(e, Effect::Quit)));
+    assert!(matches!(d.model.overlay, Some(Overlay::QuitConfirm { .. })));
+    d.key(Key::Esc);
+    assert_eq!(d.model.overlay, None);
+    assert_eq!(d.model.step, Step::Collect);
+}
