@@ -18,6 +18,7 @@ use midrescue::mid::report::{DetectReport, FindingCode, TempDirSource, Verdict};
 use midrescue::platform::Platform;
 
 type Check = Result<(), String>;
+type Case = (&'static str, fn() -> Check);
 
 fn run(f: &MidFixture) -> Result<DetectReport, String> {
     detect_with(&f.agent, &unknown_host(f.platform), &f.options()).map_err(|e| format!("{e:#}"))
@@ -1179,7 +1180,7 @@ fn walk_strings(v: &serde_json::Value, f: &mut dyn FnMut(&str)) {
 
 #[test]
 fn variants_from_the_reference() {
-    let cases: &[(&str, fn() -> Check)] = &[
+    let cases: &[Case] = &[
         ("lptm_collapsed_padding", lptm_collapsed_padding),
         (
             "application_experience_capital_denied",
@@ -1193,17 +1194,16 @@ fn variants_from_the_reference() {
             "old_wrapper_failures_before_the_upgrade_are_ignored",
             old_wrapper_failures_before_the_upgrade_are_ignored,
         ),
-        ("iso_zone_variants", iso_zone_variants),
-        (
-            "finished_upgrade_log_appended_to_wrapper_log",
-            finished_upgrade_log_appended_to_wrapper_log,
-        ),
         (
             "temp_folder_lost_evidence_in_dist_upgrade_log",
             temp_folder_lost_evidence_in_dist_upgrade_log,
         ),
         ("upgrade_log_rolled", upgrade_log_rolled),
-        ("shconf_killmode_without_unit", shconf_killmode_without_unit),
+        (
+            "finished_upgrade_log_appended_to_wrapper_log",
+            finished_upgrade_log_appended_to_wrapper_log,
+        ),
+        ("iso_zone_variants", iso_zone_variants),
         (
             "marker_only_in_rotated_log_with_empty_current",
             marker_only_in_rotated_log_with_empty_current,
@@ -1221,6 +1221,10 @@ fn variants_from_the_reference() {
         (
             "windows_os_temp_marker_on_linux_host",
             windows_os_temp_marker_on_linux_host,
+        ),
+        (
+            "marker_rerooted_on_a_disk_copy",
+            marker_rerooted_on_a_disk_copy,
         ),
         (
             "marker_folder_is_not_the_newest_scanned",
@@ -1249,6 +1253,7 @@ fn variants_from_the_reference() {
             "shconf_export_and_quotes_find_the_unit",
             shconf_export_and_quotes_find_the_unit,
         ),
+        ("shconf_killmode_without_unit", shconf_killmode_without_unit),
         ("meta_properties_variants", meta_properties_variants),
         ("incoming_package_names", incoming_package_names),
         (
@@ -1259,16 +1264,16 @@ fn variants_from_the_reference() {
             "windows_layout_after_bin_was_emptied",
             windows_layout_after_bin_was_emptied,
         ),
-        ("very_long_temp_path", very_long_temp_path),
-        (
-            "extracted_jre_lib_is_not_the_package_lib",
-            extracted_jre_lib_is_not_the_package_lib,
-        ),
         (
             "linux_layout_with_windows_native_libs",
             linux_layout_with_windows_native_libs,
         ),
         ("unreadable_config_files", unreadable_config_files),
+        (
+            "extracted_jre_lib_is_not_the_package_lib",
+            extracted_jre_lib_is_not_the_package_lib,
+        ),
+        ("very_long_temp_path", very_long_temp_path),
         ("install_path_not_unicode", install_path_not_unicode),
         (
             "secrets_in_evidence_lines_are_masked",
@@ -1277,6 +1282,10 @@ fn variants_from_the_reference() {
         (
             "control_characters_never_reach_the_output",
             control_characters_never_reach_the_output,
+        ),
+        (
+            "control_characters_in_install_path",
+            control_characters_in_install_path,
         ),
     ];
     let failures: Vec<String> = cases
