@@ -2,7 +2,6 @@
 //! feeds every line and probe to the milestone watch (`mid::milestones`), and turns what it sees
 //! into wizard messages. Files are opened, read and closed on each poll (the follower's rule).
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
@@ -70,17 +69,6 @@ pub fn spawn(
     SessionHandle { cmd }
 }
 
-fn upgrade_log_path(report: &DetectReport) -> Option<PathBuf> {
-    let up = report.upgrade.as_ref()?;
-    up.upgrade_log.clone().or_else(|| {
-        up.temp_dir.as_ref().map(|t| {
-            t.join("upgrade-wrapper")
-                .join("logs")
-                .join("glide-dist-upgrade.log")
-        })
-    })
-}
-
 struct Session {
     report: DetectReport,
     host: Arc<Host>,
@@ -121,7 +109,7 @@ impl Session {
             ..FollowConfig::default()
         });
         let logs = report.agent_dir.join("logs");
-        if let Some(p) = upgrade_log_path(&report) {
+        if let Some(p) = report.upgrade_log_path() {
             follower.add("upgrade", p);
         }
         follower.add("wrapper", logs.join("wrapper.log"));

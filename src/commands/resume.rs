@@ -359,7 +359,7 @@ impl RunState {
             ..FollowConfig::default()
         });
         let logs = rec.report.agent_dir.join("logs");
-        if let Some(upgrade_log) = upgrade_log_path(rec.report) {
+        if let Some(upgrade_log) = rec.report.upgrade_log_path() {
             follower.add(Source::UpgradeLog.tag(), upgrade_log);
         }
         follower.add(Source::WrapperLog.tag(), logs.join("wrapper.log"));
@@ -643,17 +643,6 @@ fn describe_follow_event(label: &str, ev: &FollowEvent) -> Option<String> {
             format!("--  {count} overlong line(s) in {name} cut at {max_bytes} bytes")
         }
         FollowEvent::Error(e) => format!("--  cannot read {name} right now: {e} (retrying)"),
-    })
-}
-
-fn upgrade_log_path(report: &DetectReport) -> Option<PathBuf> {
-    let up = report.upgrade.as_ref()?;
-    up.upgrade_log.clone().or_else(|| {
-        up.temp_dir.as_ref().map(|t| {
-            t.join("upgrade-wrapper")
-                .join("logs")
-                .join("glide-dist-upgrade.log")
-        })
     })
 }
 

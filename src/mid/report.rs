@@ -51,6 +51,21 @@ pub struct DetectReport {
     pub findings: Vec<Finding>,
 }
 
+impl DetectReport {
+    /// `glide-dist-upgrade.log` of the upgrade: as detect found it, else where the temp folder
+    /// would hold it (it may not exist yet when a re-run starts).
+    pub fn upgrade_log_path(&self) -> Option<PathBuf> {
+        let up = self.upgrade.as_ref()?;
+        up.upgrade_log.clone().or_else(|| {
+            up.temp_dir.as_ref().map(|t| {
+                t.join("upgrade-wrapper")
+                    .join("logs")
+                    .join("glide-dist-upgrade.log")
+            })
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceReport {
     pub name: Option<String>,
