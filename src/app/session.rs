@@ -223,8 +223,13 @@ impl Session {
             return;
         };
         let name = self.report.mid_name.clone().unwrap_or_default();
-        let (result, probe) = match instance::fetch(&url, &name, &creds, Duration::from_secs(10)) {
-            Ok(Some(rec)) => {
+        let answer = match instance::fetch(&url, &name, &creds, Duration::from_secs(10)) {
+            Ok(Some(rec)) => Ok(rec),
+            Ok(None) => Err(format!("the instance has no MID Server named {name:?}")),
+            Err(e) => Err(format!("{e:#}")),
+        };
+        let (result, probe) = match answer {
+            Ok(rec) => {
                 let (up, detail) =
                     instance::judge(&rec, self.report.target_version.as_deref(), self.began_utc);
                 let status = InstanceStatus {
@@ -238,26 +243,13 @@ impl Session {
                 };
                 (Ok(status), Probe::Instance { up, detail })
             }
-            Ok(None) => {
-                let why = format!("the instance has no MID Server named {name:?}");
-                (
-                    Err(why.clone()),
-                    Probe::Instance {
-                        up: false,
-                        detail: why,
-                    },
-                )
-            }
-            Err(e) => {
-                let why = format!("{e:#}");
-                (
-                    Err(why.clone()),
-                    Probe::Instance {
-                        up: false,
-                        detail: why,
-                    },
-                )
-            }
+            Err(why) => (
+                Err(why.clone()),
+                Probe::Instance {
+                    up: false,
+                    detail: why,
+                },
+            ),
         };
         let _ = self.tx.send(Msg::InstanceResult { run, result });
         let ev = self.watch.probe(probe, self.began.elapsed());

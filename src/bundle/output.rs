@@ -88,23 +88,17 @@ pub fn check_out_dir(out: &Path, agent_dir: &Path, temp_dirs: &[PathBuf]) -> any
     Ok(())
 }
 
+/// A file-name part: `plan::sanitize_component`'s characters, at most `max` of them.
 fn sanitize(s: &str, max: usize) -> String {
-    let t: String = s
+    let t: String = super::plan::sanitize_component(s)
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
         .take(max)
         .collect();
-    let t = t.trim_matches(|c| c == '.' || c == '_').to_string();
+    let t = t.trim_matches(|c| c == '.' || c == '_');
     if t.is_empty() {
         "unknown".to_string()
     } else {
-        t
+        t.to_string()
     }
 }
 
