@@ -311,10 +311,15 @@ fn instance_that_refuses_the_credentials_does_not_count_as_up() {
             .contains("the instance to report the MID Up"),
         "{j:#}"
     );
+    // Count the refusal message, not "401": log timestamps such as `06:23:35.401` contain it.
     assert_eq!(
-        text.matches("401").count(),
+        text.matches("refused the user").count(),
         1,
         "the refusal is shown once:\n{text}"
+    );
+    assert!(
+        text.contains("(401)"),
+        "the refusal names the HTTP status:\n{text}"
     );
     assert!(
         !text.contains("wrong-password"),
