@@ -75,7 +75,7 @@ upgrade-wrapper/bin/glide-dist-upgrade.{sh,bat} start from the upgrade temp fold
 fallback when the script says the service is not installed), then follows glide-dist-upgrade.log, \
 wrapper.log and agent0.log.0 until the MID is Up. The upgrade runs detached: if this command dies \
 or your SSH link drops, the upgrade keeps going. Never starts the MID service itself.",
-        after_help = "EXAMPLES:\n  midrescue resume --dry-run\n  midrescue resume --agent-dir /opt/servicenow/mid/agent --timeout 30m\n  SN_PASSWORD=... midrescue resume --instance-user admin --yes"
+        after_help = "EXAMPLES:\n  midrescue resume --dry-run\n  midrescue resume --agent-dir /opt/servicenow/mid/agent --timeout 30m\n  MIDRESCUE_INSTANCE_PASSWORD=... midrescue resume --instance-user admin --yes"
     )]
     Resume(ResumeArgs),
 
@@ -114,6 +114,72 @@ pub struct WizardArgs {
     /// Instance URL for the check (default: `url` from config.xml).
     #[arg(long, value_name = "URL", requires = "instance_user")]
     pub instance_url: Option<String>,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// How long the recovery is judged (the wizard and `resume` alike).
+#[derive(Debug, Args, Clone, Copy, PartialEq, Eq)]
+pub struct LimitArgs {
+    /// Give up judging after this long (e.g. 90s, 20m, 1h). The upgrade itself keeps running.
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Report a stall when no log line arrived for this long.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub stall: std::time::Duration,
+}
+
+impl Default for LimitArgs {
+    fn default() -> Self {
+        LimitArgs {
+            timeout: crate::recovery::DEFAULT_TIMEOUT,
+            stall: crate::recovery::DEFAULT_STALL,
+        }
+    }
+}
+
+impl From<LimitArgs> for crate::recovery::Limits {
+    fn from(a: LimitArgs) -> Self {
+        crate::recovery::Limits {
+            timeout: a.timeout,
+            stall: a.stall,
+        }
+    }
+}
+
+/// `90`, `90s`, `20m`, `1h`, `1h30m` → a duration (a usage error otherwise).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{s:?} is not a duration like 90s, 20m or 1h30m");
+    let t = s.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return (n > 0).then(|| std::time::Duration::from_secs(n)).ok_or_else(bad);
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        num.clear();
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs(total))
 }
 
 #[derive(Debug, Args, Clone)]
@@ -166,13 +232,8 @@ pub struct ResumeArgs {
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Give up watching after this long (e.g. 90s, 20m, 1h). The upgrade itself keeps running.
-    #[arg(long, value_name = "DURATION", default_value = "20m")]
-    pub timeout: String,
-
-    /// Report a stall when no log line arrived for this long.
-    #[arg(long, value_name = "DURATION", default_value = "5m")]
-    pub stall: String,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 
     /// Also confirm Up with the instance (read-only ecc_agent query) as this user. The password
     /// comes from MIDRESCUE_INSTANCE_PASSWORD or a prompt; it is never stored or logged.
@@ -271,5 +332,25 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("20m").unwrap(), Duration::from_secs(1200));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        for bad in ["20x", "m", "", "0", "0s", "99999999999999999999h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_duration_is_a_usage_error() {
+        let e = Cli::try_parse_from(["midrescue", "resume", "--timeout", "soon"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let ok = Cli::try_parse_from(["midrescue", "--timeout", "10m"]).unwrap();
+        assert_eq!(ok.wizard.limits.timeout, std::time::Duration::from_secs(600));
     }
 }

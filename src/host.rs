@@ -1,20 +1,70 @@
-//! The world around one install: its platform and the service control that answers for it
-//! (the host's systemd / mid.sh / sc.exe, or a lab's simulated service).
+//! The composition root: the world around one install. It decides the platform, the service
+//! control that answers for it (the host's systemd / sc.exe, or a lab's simulated service) and
+//! whether the install is a lab midrescue made, and hands `mid::detect` and the recovery engine
+//! what they need. `mid`, `platform` and `recovery` never look at labs themselves.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::mid::detect::Surroundings;
+use crate::mid::report::DetectReport;
 use crate::mid::{confs, install};
 use crate::platform::Platform;
-use crate::platform::exec::{Exec, SystemExec};
+use crate::platform::exec::{CommandSpec, Exec, SystemExec};
 use crate::platform::service::hostctl::{LinuxServiceControl, WindowsServiceControl};
 use crate::platform::service::{ServiceControl, UnknownService};
+use crate::recovery::{self, RunKind, StandIn};
 
 pub struct Host {
     pub platform: Platform,
-    pub service: Box<dyn ServiceControl>,
+    pub service: Arc<dyn ServiceControl>,
     /// The lab root when the install is a training lab.
     pub lab_root: Option<PathBuf>,
+}
+
+impl Surroundings for Host {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+    fn service(&self) -> &dyn ServiceControl {
+        self.service.as_ref()
+    }
+    fn lab_root(&self) -> Option<&Path> {
+        self.lab_root.as_deref()
+    }
+}
+
+/// A lab's simulated upgrade stands in for the real command.
+struct LabStandIn(PathBuf);
+
+impl StandIn for LabStandIn {
+    fn command(&self, kind: RunKind) -> Option<CommandSpec> {
+        let target = match kind {
+            RunKind::Script => crate::lab::SimTarget::Script,
+            RunKind::WrapperFallback => crate::lab::SimTarget::WrapperExe,
+        };
+        crate::lab::simulator_command(&self.0, target)
+    }
+}
+
+impl Host {
+    /// Detect the install's state (read-only).
+    pub fn detect(&self, agent_dir: &Path) -> anyhow::Result<DetectReport> {
+        crate::mid::detect::detect(agent_dir, self)
+    }
+
+    /// The install as the recovery engine gets it.
+    pub fn install(&self, report: DetectReport) -> recovery::Install {
+        recovery::Install {
+            report,
+            service: self.service.clone(),
+            stand_in: self
+                .lab_root
+                .clone()
+                .map(|r| Arc::new(LabStandIn(r)) as Arc<dyn StandIn>),
+            lab_root: self.lab_root.clone(),
+        }
+    }
 }
 
 impl Host {
@@ -32,9 +82,9 @@ impl Host {
                 .ok()
                 .or_else(|| install::platform_of(agent_dir))
                 .unwrap_or_else(Platform::host);
-            let service = match crate::lab::service_control(&root) {
-                Ok(s) => s,
-                Err(e) => Box::new(UnknownService::new(None, format!("{e:#}"))),
+            let service: Arc<dyn ServiceControl> = match crate::lab::service_control(&root) {
+                Ok(s) => Arc::from(s),
+                Err(e) => Arc::new(UnknownService::new(None, format!("{e:#}"))),
             };
             return Host {
                 platform,
@@ -51,15 +101,38 @@ impl Host {
     }
 }
 
+/// The one install named, or the only one found, with its host and its diagnosis.
+pub fn detect_one(agent_dir: Option<&Path>) -> anyhow::Result<(Host, DetectReport)> {
+    let installs =
+        crate::mid::locate::find_installs(agent_dir, Platform::host(), &SystemExec::default())?;
+    let dir = match installs.as_slice() {
+        [] => anyhow::bail!(
+            "no MID Server install found in the usual places; name it with --agent-dir DIR"
+        ),
+        [one] => one.clone(),
+        many => anyhow::bail!(
+            "{} MID Server installs found ({}); choose one with --agent-dir DIR",
+            many.len(),
+            many.iter()
+                .map(|p| crate::sanitize::path(p))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let host = Host::for_install(&dir);
+    let report = host.detect(&dir)?;
+    Ok((host, report))
+}
+
 /// This host's control for the install's service. A Windows install read on a Unix host (or
 /// the reverse) gets an unknown control: its service lives on another machine.
 pub fn host_service(
     agent_dir: &Path,
     platform: Platform,
     exec: Arc<dyn Exec>,
-) -> Box<dyn ServiceControl> {
+) -> Arc<dyn ServiceControl> {
     if platform != Platform::host() {
-        return Box::new(UnknownService::new(
+        return Arc::new(UnknownService::new(
             None,
             format!("a {platform} install read on a {} host", Platform::host()),
         ));
@@ -68,12 +141,12 @@ pub fn host_service(
         Platform::Windows => {
             let names = confs::read_wrapper_names(agent_dir);
             match names.name {
-                Some(name) => Box::new(WindowsServiceControl {
+                Some(name) => Arc::new(WindowsServiceControl {
                     name,
                     display_name: names.display_name,
                     exec,
                 }),
-                None => Box::new(UnknownService::new(
+                None => Arc::new(UnknownService::new(
                     None,
                     "wrapper.name is not set in conf/wrapper-override.conf or conf/wrapper.conf",
                 )),
@@ -81,7 +154,7 @@ pub fn host_service(
         }
         Platform::Linux => {
             let sh = confs::read_shconf(agent_dir);
-            Box::new(LinuxServiceControl {
+            Arc::new(LinuxServiceControl {
                 unit: sh.app_name.unwrap_or_else(|| "mid".into()),
                 display_name: sh.app_long_name,
                 agent_dir: agent_dir.to_path_buf(),

@@ -14,5 +14,7 @@ pub mod host;
 pub mod lab;
 pub mod mid;
 pub mod platform;
+pub mod recovery;
+pub mod sanitize;
 pub mod ui;
 pub mod wizard;

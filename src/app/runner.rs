@@ -1,43 +1,47 @@
-//! The effect runner: each `Effect` becomes a task (blocking engine calls on the blocking pool)
-//! whose results come back as `Msg`s carrying the effect's run id.
+//! The effect runner: each `Effect` becomes an engine call (blocking work on the blocking pool,
+//! the recovery session on its own thread) whose results come back as `Msg`s carrying the
+//! effect's run id. No lock is held across a spawn or an engine call.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::bundle::{self, CollectOptions, ExtraFile, Progress, SystemFacts};
+use crate::bundle::{CollectOptions, Progress};
 use crate::host::Host;
-use crate::mid::report::DetectReport;
+use crate::platform::exec::SystemExec;
 use crate::platform::instance::Credentials;
-use crate::platform::privilege;
-use crate::platform::runner::{self, RunKind, RunPlan};
-use crate::wizard::msg::{BundleInfo, CollectProgress, PlanInfo, PlanKind, RunOutcome};
+use crate::recovery::instance::InstanceCheck;
+use crate::recovery::plan::make_plan;
+use crate::recovery::session::SessionParts;
+use crate::recovery::support::{AfterRun, BundleRequest, build_bundle};
+use crate::recovery::{
+    Cadence, InstanceProbe, Install, Limits, RunKind, RunPlan, SystemClock, SystemLauncher, policy,
+};
+use crate::wizard::msg::{BundleInfo, CollectProgress, PlanInfo};
 use crate::wizard::{Effect, JournalEntry, Msg, RunId};
 
-use super::session::{self, Cmd, SessionHandle};
+use super::session::{self, Cmd, Outputs, SessionHandle};
 
 /// Fixed settings of one wizard run.
 #[derive(Debug, Clone)]
 pub struct RunnerConfig {
     pub out_dir: PathBuf,
     pub journal_path: PathBuf,
-    /// Give up judging after this long (the upgrade itself keeps running).
-    pub watch_timeout: Duration,
-    pub stall_after: Duration,
-    /// Instance URL and credentials for the read-only Up check, when configured.
-    pub instance: Option<(String, Credentials)>,
+    /// `--timeout` / `--stall`, as `resume` takes them.
+    pub limits: Limits,
+    /// Instance URL (`None`: the install's own) and credentials for the read-only Up check.
+    pub instance: Option<(Option<String>, Credentials)>,
+    /// How midrescue was invoked for this install, for commands shown to copy.
+    pub invocation: String,
 }
 
 /// What the engine found so far (shared by the tasks).
 #[derive(Default)]
 struct State {
-    report: Option<DetectReport>,
-    host: Option<Arc<Host>>,
+    install: Option<Arc<Install>>,
     plans: [Option<RunPlan>; 2],
-    tee_paths: Vec<PathBuf>,
     session: Option<SessionHandle>,
 }
 
@@ -45,9 +49,10 @@ pub struct Runner {
     cfg: RunnerConfig,
     tx: UnboundedSender<Msg>,
     state: Arc<Mutex<State>>,
+    outputs: Arc<Mutex<Outputs>>,
 }
 
-fn lock(s: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock<T>(s: &Mutex<T>) -> MutexGuard<'_, T> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -64,12 +69,13 @@ impl Runner {
             cfg,
             tx,
             state: Arc::new(Mutex::new(State::default())),
+            outputs: Arc::new(Mutex::new(Outputs::default())),
         }
     }
 
     /// Files written by the run, for the exit summary.
     pub fn tee_paths(&self) -> Vec<PathBuf> {
-        lock(&self.state).tee_paths.clone()
+        lock(&self.outputs).outputs.clone()
     }
 
     pub fn run_all(&self, effects: Vec<Effect>) -> Flow {
@@ -82,7 +88,7 @@ impl Runner {
         flow
     }
 
-    /// Stop the watch thread (the upgrade process is not ours to stop: it runs on).
+    /// Stop the engine's session (the upgrade process is not ours to stop: it runs on).
     pub fn shutdown(&self) {
         if let Some(s) = lock(&self.state).session.take() {
             s.send(Cmd::Stop);
@@ -95,19 +101,20 @@ impl Runner {
         tokio::task::spawn_blocking(move || f(&tx, &state));
     }
 
+    fn install(&self) -> Option<Arc<Install>> {
+        lock(&self.state).install.clone()
+    }
+
     pub fn run(&self, effect: Effect) -> Flow {
         tracing::debug!(?effect, "effect");
         match effect {
             Effect::Quit => return Flow::Quit,
             Effect::WriteJournal(entry) => self.journal(&entry),
             Effect::Detect { run, agent_dir } => self.blocking(move |tx, state| {
-                let host = Arc::new(Host::for_install(&agent_dir));
-                let result = crate::mid::detect::detect(&agent_dir, &host);
-                let msg = match result {
+                let host = Host::for_install(&agent_dir);
+                let msg = match host.detect(&agent_dir) {
                     Ok(report) => {
-                        let mut s = lock(state);
-                        s.report = Some(report.clone());
-                        s.host = Some(host);
+                        lock(state).install = Some(Arc::new(host.install(report.clone())));
                         Ok(Box::new(report))
                     }
                     Err(e) => Err(format!("{e:#}")),
@@ -115,9 +122,9 @@ impl Runner {
                 let _ = tx.send(Msg::DetectDone { run, result: msg });
             }),
             Effect::SetStartType { run, start_type } => self.blocking(move |tx, state| {
-                let host = lock(state).host.clone();
-                let result = match host {
-                    Some(h) => h
+                let install = lock(state).install.clone();
+                let result = match install {
+                    Some(i) => i
                         .service
                         .set_start_type(start_type)
                         .map(|()| start_type)
@@ -128,117 +135,133 @@ impl Runner {
             }),
             Effect::Collect { run, final_bundle } => {
                 let cfg = self.cfg.clone();
+                let outputs = self.outputs.clone();
                 self.blocking(move |tx, state| {
-                    let result = collect(&cfg, tx, state, run, final_bundle);
+                    let install = lock(state).install.clone();
+                    let result = collect(&cfg, tx, install, &outputs, run, final_bundle);
                     let _ = tx.send(Msg::CollectDone { run, result });
                 })
             }
             Effect::PlanRun { run, fallback } => {
-                let out = self.cfg.out_dir.clone();
+                let cfg = self.cfg.clone();
                 self.blocking(move |tx, state| {
-                    let result = plan(&out, state, fallback);
+                    let result = plan(&cfg, state, fallback);
                     let _ = tx.send(Msg::RunPlanned { run, result });
                 })
             }
+            Effect::Run { run, fallback: true } | Effect::DeclineFallback { run }
+                if lock(&self.state).session.is_some() =>
+            {
+                let yes = matches!(effect, Effect::Run { .. });
+                tracing::info!(run, yes, "wrapper fallback decided");
+                if let Some(s) = &lock(&self.state).session {
+                    s.send(Cmd::Fallback(yes));
+                }
+            }
             Effect::Run { run, fallback } => {
-                let cfg = self.cfg.clone();
-                self.blocking(move |tx, state| start_run(&cfg, tx, state, run, fallback))
-            }
-            Effect::StartFollow { run } => {
-                let mut s = lock(&self.state);
-                ensure_session(&self.cfg, &self.tx, &mut s);
-                if let Some(sess) = &s.session {
-                    sess.send(Cmd::Follow(run));
-                }
-            }
-            Effect::Probe { run } => {
-                let mut s = lock(&self.state);
-                ensure_session(&self.cfg, &self.tx, &mut s);
-                if let Some(sess) = &s.session {
-                    sess.send(Cmd::Probe(run));
-                }
-            }
-            Effect::CheckInstance { run } => {
-                let mut s = lock(&self.state);
-                ensure_session(&self.cfg, &self.tx, &mut s);
-                match &s.session {
-                    Some(sess) => sess.send(Cmd::Instance(run)),
+                let first = lock(&self.state).plans[usize::from(fallback)].clone();
+                match first {
+                    Some(plan) => self.start_session(run, Some(plan)),
                     None => {
-                        let _ = self.tx.send(Msg::InstanceResult {
+                        let _ = self.tx.send(Msg::RunExited {
                             run,
-                            result: Err("nothing detected yet".into()),
+                            outcome: crate::wizard::msg::RunOutcome::SpawnFailed {
+                                error: "nothing was planned".into(),
+                            },
                         });
                     }
                 }
             }
+            Effect::DeclineFallback { .. } => {}
+            Effect::StartFollow { run } => self.start_session(run, None),
         }
         Flow::Continue
     }
 
-    /// Append one line to the journal (open, write, close).
+    /// The engine's session: attached to the logs before anything runs.
+    fn start_session(&self, run: RunId, first: Option<RunPlan>) {
+        let Some(install) = self.install() else {
+            tracing::warn!("no install detected: nothing to follow");
+            return;
+        };
+        if lock(&self.state).session.is_some() {
+            tracing::warn!("a recovery session already runs");
+            return;
+        }
+        let instance = self.instance_probe(&install);
+        let parts = SessionParts {
+            cadence: Cadence::default(),
+            limits: self.cfg.limits,
+            clock: Arc::new(SystemClock::default()),
+            launcher: Arc::new(SystemLauncher),
+            instance,
+            out_dir: self.cfg.out_dir.clone(),
+            keep_upgrade_log: true,
+        };
+        let handle = session::spawn(
+            install,
+            parts,
+            first,
+            run,
+            self.tx.clone(),
+            self.outputs.clone(),
+        );
+        lock(&self.state).session = Some(handle);
+    }
+
+    fn instance_probe(&self, install: &Install) -> Option<Arc<dyn InstanceProbe>> {
+        let (url, creds) = self.cfg.instance.clone()?;
+        let report = &install.report;
+        let (Some(url), Some(mid_name)) = (
+            url.or_else(|| report.instance_url.clone()),
+            report.mid_name.clone(),
+        ) else {
+            tracing::warn!("instance check skipped: no instance URL or MID name");
+            return None;
+        };
+        Some(Arc::new(InstanceCheck {
+            url,
+            mid_name,
+            credentials: creds,
+            target_version: report.target_version.clone(),
+            timeout: Cadence::default().instance_timeout,
+        }))
+    }
+
+    /// Append one line to the journal (open, write, close; created private).
     fn journal(&self, entry: &JournalEntry) {
         tracing::info!(journal = %entry.text);
-        if let Some(dir) = self.cfg.journal_path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+        let path = &self.cfg.journal_path;
+        let res = if path.exists() {
+            std::fs::OpenOptions::new().append(true).open(path)
+        } else {
+            crate::platform::private_fs::create_private_file(path)
+                .map_err(|e| std::io::Error::other(format!("{e:#}")))
         }
-        let res = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.cfg.journal_path)
-            .and_then(|mut f| writeln!(f, "{}", entry.to_line()));
+        .and_then(|mut f| writeln!(f, "{}", entry.to_line()));
         if let Err(e) = res {
-            tracing::warn!("journal {}: {e}", self.cfg.journal_path.display());
+            tracing::warn!("journal {}: {e}", path.display());
         }
-    }
-}
-
-fn ensure_session(cfg: &RunnerConfig, tx: &UnboundedSender<Msg>, s: &mut State) {
-    if s.session.is_some() {
-        return;
-    }
-    if let (Some(report), Some(host)) = (s.report.clone(), s.host.clone()) {
-        s.session = Some(session::spawn(
-            report,
-            host,
-            tx.clone(),
-            cfg.watch_timeout,
-            cfg.stall_after,
-            cfg.instance.clone(),
-        ));
     }
 }
 
 fn collect(
     cfg: &RunnerConfig,
     tx: &UnboundedSender<Msg>,
-    state: &Mutex<State>,
+    install: Option<Arc<Install>>,
+    outputs: &Mutex<Outputs>,
     run: RunId,
     final_bundle: bool,
 ) -> Result<BundleInfo, String> {
-    let (report, host, tees) = {
-        let s = lock(state);
-        (s.report.clone(), s.host.clone(), s.tee_paths.clone())
-    };
-    let report = report.ok_or("nothing detected yet")?;
-    let mut facts = SystemFacts::this_host();
-    if let Some(h) = &host {
-        facts.service = Some(h.service.query());
-    }
-    let mut opts = CollectOptions::new(report.agent_dir.clone(), cfg.out_dir.clone());
-    if final_bundle {
-        if cfg.journal_path.is_file() {
-            opts.extra_files.push(ExtraFile {
-                source: cfg.journal_path.clone(),
-                zip_path: "midrescue/journal.txt".into(),
-            });
+    let install = install.ok_or("nothing detected yet")?;
+    let after_run = final_bundle.then(|| {
+        let o = lock(outputs).clone();
+        AfterRun {
+            run: o.run,
+            upgrade_log_copy: o.upgrade_log_copy,
+            journal: Some(cfg.journal_path.clone()),
         }
-        for (i, t) in tees.iter().enumerate().filter(|(_, t)| t.is_file()) {
-            opts.extra_files.push(ExtraFile {
-                source: t.clone(),
-                zip_path: format!("midrescue/rerun-output-{}.log", i + 1),
-            });
-        }
-    }
+    });
     let mut progress = CollectProgress::default();
     let mut on_progress = |p: Progress| {
         match p {
@@ -263,8 +286,13 @@ fn collect(
             progress: progress.clone(),
         });
     };
+    let req = BundleRequest {
+        install: &install,
+        options: CollectOptions::new(install.report.agent_dir.clone(), cfg.out_dir.clone()),
+        after_run,
+    };
     let summary =
-        bundle::collect(&opts, &report, &facts, &mut on_progress).map_err(|e| format!("{e:#}"))?;
+        build_bundle(req, &SystemExec::default(), &mut on_progress).map_err(|e| format!("{e:#}"))?;
     Ok(BundleInfo {
         path: summary.path,
         sha256: summary.sha256,
@@ -276,86 +304,27 @@ fn collect(
     })
 }
 
-fn plan(out: &std::path::Path, state: &Mutex<State>, fallback: bool) -> Result<PlanInfo, String> {
-    let (report, host) = {
-        let s = lock(state);
-        (s.report.clone(), s.host.clone())
-    };
-    let report = report.ok_or("nothing detected yet")?;
+fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<PlanInfo, String> {
+    let install = lock(state).install.clone().ok_or("nothing detected yet")?;
     let kind = if fallback {
         RunKind::WrapperFallback
     } else {
         RunKind::Script
     };
-    let lab_root = host.as_ref().and_then(|h| h.lab_root.clone());
-    let plan = crate::commands::resume::make_plan(&report, lab_root.as_deref(), out, kind)
-        .map_err(|e| e.to_string())?;
-    if let Some(why) = &plan.needs_root
-        && !privilege::is_root()
-    {
+    let plan = make_plan(&install, &cfg.out_dir, kind)
+        .map_err(|e| format!("{e} {}", e.next_step()))?;
+    if let Some(r) = policy::privilege_refusal(
+        &plan,
+        crate::platform::privilege::is_root(),
+        &cfg.invocation,
+    ) {
         return Err(format!(
-            "the upgrade must run as root ({why}). Quit and start `sudo midrescue` (nothing was run)"
+            "{}. {}",
+            r.reason,
+            r.next_step.unwrap_or_default()
         ));
     }
-    let info = PlanInfo {
-        kind: match plan.kind {
-            RunKind::Script => PlanKind::Script,
-            RunKind::WrapperFallback => PlanKind::WrapperFallback,
-        },
-        command: plan.spec.display(),
-        folder: plan
-            .spec
-            .cwd
-            .clone()
-            .unwrap_or_else(|| plan.kb_folder.clone()),
-        user: plan.user.clone(),
-        needs_root: plan.needs_root.is_some(),
-        tee_path: plan.tee_path.clone(),
-        expected: plan.expected.clone(),
-        real_host_command: plan.simulated.then(|| plan.real.display()),
-    };
+    let info = PlanInfo::from(&plan);
     lock(state).plans[usize::from(fallback)] = Some(plan);
     Ok(info)
-}
-
-fn start_run(
-    cfg: &RunnerConfig,
-    tx: &UnboundedSender<Msg>,
-    state: &Mutex<State>,
-    run: RunId,
-    fallback: bool,
-) {
-    let mut s = lock(state);
-    let Some(plan) = s.plans[usize::from(fallback)].clone() else {
-        let _ = tx.send(Msg::RunExited {
-            run,
-            outcome: RunOutcome::SpawnFailed {
-                error: "no plan".into(),
-            },
-        });
-        return;
-    };
-    // Attach to the logs before anything runs, so only new lines count.
-    ensure_session(cfg, tx, &mut s);
-    match runner::spawn(&plan) {
-        Ok(running) => {
-            let pid = running.pid;
-            s.tee_paths.push(running.tee_path.clone());
-            let _ = tx.send(Msg::RunStarted {
-                run,
-                pid: Some(pid),
-            });
-            if let Some(sess) = &s.session {
-                sess.send(Cmd::Attach { run, running });
-            }
-        }
-        Err(e) => {
-            let _ = tx.send(Msg::RunExited {
-                run,
-                outcome: RunOutcome::SpawnFailed {
-                    error: format!("{e:#}"),
-                },
-            });
-        }
-    }
 }

@@ -1,44 +1,37 @@
-//! The watch session: one thread that follows the three logs and the re-run's captured output,
-//! feeds every line and probe to the milestone watch (`mid::milestones`), and turns what it sees
-//! into wizard messages. Files are opened, read and closed on each poll (the follower's rule).
+//! The wizard's face on the engine: the recovery session runs on its own thread
+//! (`recovery::drive`), and its events come back as wizard messages. Decisions the operator
+//! makes on screen (run the fallback or not, quit) go to it as commands. Nothing is decided here.
 
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::commands::resume::parse_meta_buildstamp;
-use crate::follow::{FollowConfig, FollowEvent, Follower, StartAt};
-use crate::host::Host;
-use crate::mid::milestones::{Milestone, Outcome, Probe, Source, Watch, WatchConfig, WatchEvent};
-use crate::mid::report::DetectReport;
-use crate::platform::instance::{self, Credentials};
-use crate::platform::runner::{self, Running};
-use crate::platform::service::ServiceState;
-use crate::wizard::msg::{InstanceStatus, MilestoneEvent, MilestoneId, RunOutcome};
-use crate::wizard::pane::LogSource;
+use crate::mid::milestones::Source;
+use crate::recovery::session::SessionParts;
+use crate::recovery::{Decision, Face, Install, RecoveryEvent, RunPlan, RunReport, Session, drive};
+use crate::wizard::msg::{MilestoneEvent, PlanInfo, RunOutcome};
 use crate::wizard::{Msg, RunId};
 
-/// How often the files are polled.
-pub const POLL: Duration = Duration::from_millis(250);
-
+/// What the operator decided on screen.
 pub enum Cmd {
-    /// Send log lines and milestones with this run id from now on.
-    Follow(RunId),
-    /// A started process: follow its captured output and watch for its exit.
-    Attach {
-        run: RunId,
-        running: Running,
-    },
-    Probe(RunId),
-    /// Ask the instance about the MID (read-only).
-    Instance(RunId),
+    Fallback(bool),
     Stop,
 }
 
+/// What a finished (or running) session leaves for the final bundle and the exit summary.
+#[derive(Debug, Default, Clone)]
+pub struct Outputs {
+    pub run: Option<RunReport>,
+    pub upgrade_log_copy: Option<PathBuf>,
+    /// Files holding each started command's output.
+    pub outputs: Vec<PathBuf>,
+}
+
 pub struct SessionHandle {
-    pub cmd: Sender<Cmd>,
+    cmd: Sender<Cmd>,
 }
 
 impl SessionHandle {
@@ -47,434 +40,182 @@ impl SessionHandle {
     }
 }
 
-/// Start following now: only lines written from here on count.
+/// Attach to the logs now and, with `first`, start it; events come back tagged `run`.
 pub fn spawn(
-    report: DetectReport,
-    host: Arc<Host>,
+    install: Arc<Install>,
+    parts: SessionParts,
+    first: Option<RunPlan>,
+    run: RunId,
     tx: UnboundedSender<Msg>,
-    timeout: Duration,
-    stall: Duration,
-    instance: Option<(String, Credentials)>,
+    outputs: Arc<Mutex<Outputs>>,
 ) -> SessionHandle {
     let (cmd, rx) = channel();
     let spawned = std::thread::Builder::new()
-        .name("midrescue-watch".into())
+        .name("midrescue-recovery".into())
         .spawn(move || {
-            let mut s = Session::new(report, host, tx, timeout, stall, instance);
-            s.run(rx);
+            let mut session = Session::attach(install, parts);
+            if let Ok(mut o) = outputs.lock() {
+                o.upgrade_log_copy = session.upgrade_log_copy().map(PathBuf::from);
+            }
+            let mut face = WizardFace {
+                tx,
+                rx,
+                run,
+                outputs,
+                pending: Vec::new(),
+            };
+            if let Some(plan) = first {
+                for ev in session.start(&plan) {
+                    face.event(&ev);
+                }
+            }
+            drive(&mut session, &mut face);
+            face.flush();
         });
     if let Err(e) = spawned {
-        tracing::error!("cannot start the watch thread: {e}");
+        tracing::error!("cannot start the recovery thread: {e}");
     }
     SessionHandle { cmd }
 }
 
-struct Session {
-    report: DetectReport,
-    host: Arc<Host>,
+struct WizardFace {
     tx: UnboundedSender<Msg>,
-    follower: Follower,
-    watch: Watch,
-    began: Instant,
-    follow_run: Option<RunId>,
-    /// Messages waiting for the follow run id.
-    pending: Vec<Msg>,
-    running: Option<(RunId, Running)>,
-    outputs: usize,
-    said_not_installed: Option<String>,
-    stalled: bool,
-    finished: bool,
-    instance: Option<(String, Credentials)>,
-    began_utc: chrono::DateTime<chrono::Utc>,
+    rx: Receiver<Cmd>,
+    run: RunId,
+    outputs: Arc<Mutex<Outputs>>,
+    /// Lines of one followed file waiting to go as one batch (one redraw per burst).
+    pending: Vec<(Source, Vec<String>, Option<String>)>,
 }
 
-const LABELS: [(&str, LogSource); 3] = [
-    ("upgrade", LogSource::UpgradeLog),
-    ("wrapper", LogSource::WrapperLog),
-    ("agent", LogSource::AgentLog),
-];
+impl WizardFace {
+    fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
 
-impl Session {
-    fn new(
-        report: DetectReport,
-        host: Arc<Host>,
-        tx: UnboundedSender<Msg>,
-        timeout: Duration,
-        stall: Duration,
-        instance: Option<(String, Credentials)>,
-    ) -> Self {
-        let mut follower = Follower::new(FollowConfig {
-            poll_interval: POLL,
-            start: StartAt::End { context_bytes: 0 },
-            ..FollowConfig::default()
+    fn milestone(&self, event: MilestoneEvent) {
+        self.send(Msg::Milestone {
+            run: self.run,
+            event,
         });
-        let logs = report.agent_dir.join("logs");
-        if let Some(p) = report.upgrade_log_path() {
-            follower.add("upgrade", p);
-        }
-        follower.add("wrapper", logs.join("wrapper.log"));
-        follower.add("agent", logs.join("agent0.log.0"));
-        let _ = follower.poll();
-        let watch = Watch::new(WatchConfig {
-            stall_after: stall,
-            timeout,
-            target_version: report.target_version.clone(),
-            require_instance: instance.is_some(),
-        });
-        Session {
-            report,
-            host,
-            tx,
-            follower,
-            watch,
-            began: Instant::now(),
-            follow_run: None,
-            pending: Vec::new(),
-            running: None,
-            outputs: 0,
-            said_not_installed: None,
-            stalled: false,
-            finished: false,
-            instance,
-            began_utc: chrono::Utc::now(),
-        }
     }
 
-    fn run(&mut self, rx: Receiver<Cmd>) {
-        loop {
-            loop {
-                match rx.try_recv() {
-                    Ok(Cmd::Stop) | Err(TryRecvError::Disconnected) => return,
-                    Ok(c) => self.command(c),
-                    Err(TryRecvError::Empty) => break,
-                }
-            }
-            self.poll();
-            self.check_exit();
-            let ev = self.watch.tick(self.began.elapsed());
-            self.events(ev);
-            std::thread::sleep(POLL);
-        }
-    }
-
-    fn send_follow(&mut self, make: impl FnOnce(RunId) -> Msg, placeholder: Msg) {
-        match self.follow_run {
-            Some(run) => {
-                let _ = self.tx.send(make(run));
-            }
-            None => self.pending.push(placeholder),
-        }
-    }
-
-    fn command(&mut self, c: Cmd) {
-        match c {
-            Cmd::Follow(run) => {
-                self.follow_run = Some(run);
-                for m in std::mem::take(&mut self.pending) {
-                    let _ = self.tx.send(with_run(m, run));
-                }
-            }
-            Cmd::Attach { run, running } => {
-                let label = format!("output{}", self.outputs);
-                self.outputs += 1;
-                self.follower
-                    .add_starting(label, &running.tee_path, StartAt::Beginning);
-                self.said_not_installed = None;
-                self.running = Some((run, running));
-                let ev = self.watch.probe(Probe::Spawned, self.began.elapsed());
-                self.events(ev);
-            }
-            Cmd::Probe(run) => {
-                let status = self.host.service.query();
-                let _ = self.tx.send(Msg::ProbeResult {
-                    run,
-                    service: status.state,
-                });
-                let now = self.began.elapsed();
-                let mut ev = self.watch.probe(
-                    Probe::ServiceRunning(status.state == ServiceState::Running),
-                    now,
-                );
-                if let Some(temp) = self
-                    .report
-                    .upgrade
-                    .as_ref()
-                    .and_then(|u| u.temp_dir.as_ref())
-                    && !temp.exists()
-                {
-                    ev.extend(self.watch.probe(Probe::TempFolderGone, now));
-                }
-                if let Some(v) = installed_version(&self.report.agent_dir) {
-                    ev.extend(self.watch.probe(Probe::InstalledVersion(v), now));
-                }
-                self.events(ev);
-            }
-            Cmd::Instance(run) => self.ask_instance(run),
-            Cmd::Stop => {}
-        }
-    }
-
-    fn ask_instance(&mut self, run: RunId) {
-        let Some((url, creds)) = self.instance.clone() else {
-            let _ = self.tx.send(Msg::InstanceResult {
-                run,
-                result: Err("no instance check configured".into()),
+    fn flush(&mut self) {
+        for (source, lines, note) in std::mem::take(&mut self.pending) {
+            self.send(Msg::FollowBatch {
+                run: self.run,
+                source,
+                lines,
+                note,
             });
-            return;
-        };
-        let name = self.report.mid_name.clone().unwrap_or_default();
-        let answer = match instance::fetch(&url, &name, &creds, Duration::from_secs(10)) {
-            Ok(Some(rec)) => Ok(rec),
-            Ok(None) => Err(format!("the instance has no MID Server named {name:?}")),
-            Err(e) => Err(format!("{e:#}")),
-        };
-        let (result, probe) = match answer {
-            Ok(rec) => {
-                let (up, detail) =
-                    instance::judge(&rec, self.report.target_version.as_deref(), self.began_utc);
-                let status = InstanceStatus {
-                    status: rec.status.clone(),
-                    version: Some(rec.version.clone()).filter(|v| !v.is_empty()),
-                    validated: match rec.validated.as_str() {
-                        "true" => Some(true),
-                        "false" => Some(false),
-                        _ => None,
-                    },
-                };
-                (Ok(status), Probe::Instance { up, detail })
-            }
-            Err(why) => (
-                Err(why.clone()),
-                Probe::Instance {
-                    up: false,
-                    detail: why,
-                },
-            ),
-        };
-        let _ = self.tx.send(Msg::InstanceResult { run, result });
-        let ev = self.watch.probe(probe, self.began.elapsed());
-        self.events(ev);
+        }
     }
 
-    fn poll(&mut self) {
-        for batch in self.follower.poll() {
-            let now = self.began.elapsed();
-            if let Some((_, src)) = LABELS.iter().find(|(l, _)| *l == batch.source) {
-                let src = *src;
-                let note = batch.events.iter().rev().find_map(note_of);
-                if !batch.lines.is_empty() || note.is_some() {
-                    let lines = batch.lines.clone();
-                    let n2 = note.clone();
-                    self.send_follow(
-                        |run| Msg::FollowBatch {
-                            run,
-                            source: src,
-                            lines,
-                            note: n2,
-                        },
-                        Msg::FollowBatch {
-                            run: 0,
-                            source: src,
-                            lines: batch.lines.clone(),
-                            note,
-                        },
-                    );
-                }
-                let source = match src {
-                    LogSource::UpgradeLog => Source::UpgradeLog,
-                    LogSource::WrapperLog => Source::WrapperLog,
-                    LogSource::AgentLog => Source::AgentLog,
-                };
-                for line in &batch.lines {
-                    let ev = self.watch.feed(source, line, now);
-                    self.events(ev);
-                }
-            } else {
-                // The captured output of the process we started.
-                for line in &batch.lines {
-                    if line.starts_with("# midrescue ") {
-                        continue;
-                    }
-                    if let Some((run, _)) = &self.running {
-                        let _ = self.tx.send(Msg::RunOutput {
-                            run: *run,
-                            line: line.clone(),
-                        });
-                    }
-                    if runner::says_service_not_installed(line) {
-                        self.said_not_installed = Some(line.clone());
-                    }
-                    let ev = self.watch.feed(Source::Output, line, now);
-                    self.events(ev);
-                }
+    fn batch(&mut self, source: Source, line: Option<String>, note: Option<String>) {
+        match self.pending.last_mut() {
+            Some((s, lines, n)) if *s == source && n.is_none() => {
+                lines.extend(line);
+                *n = note;
             }
-            if self.stalled && !batch.lines.is_empty() {
-                self.stalled = false;
-                self.send_follow(
-                    |run| Msg::Milestone {
-                        run,
-                        event: MilestoneEvent::StallCleared,
-                    },
-                    Msg::Milestone {
-                        run: 0,
-                        event: MilestoneEvent::StallCleared,
-                    },
+            _ => self.pending.push((source, line.into_iter().collect(), note)),
+        }
+    }
+}
+
+impl Face for WizardFace {
+    fn event(&mut self, ev: &RecoveryEvent) {
+        let run = self.run;
+        match ev {
+            RecoveryEvent::Line { source, text } if *source != Source::Output => {
+                return self.batch(*source, Some(text.clone()), None);
+            }
+            RecoveryEvent::FileNote { source, note } if *source != Source::Output => {
+                return self.batch(
+                    *source,
+                    None,
+                    Some(format!("{} {note}", source.file_name())),
                 );
             }
+            _ => self.flush(),
         }
-    }
-
-    fn check_exit(&mut self) {
-        let exit = match self.running.as_mut().map(|(_, r)| r.try_exit()) {
-            Some(Ok(Some(exit))) => exit,
-            Some(Err(e)) => {
-                tracing::warn!("waiting for the upgrade process: {e}");
-                return;
+        match ev {
+            RecoveryEvent::Started {
+                pid, output_file, ..
+            } => {
+                if let Ok(mut o) = self.outputs.lock() {
+                    o.outputs.push(output_file.clone());
+                }
+                self.send(Msg::RunStarted {
+                    run,
+                    pid: Some(*pid),
+                });
             }
-            _ => return,
-        };
-        // Read what it printed last before judging its exit.
-        self.poll();
-        let Some((run, _)) = self.running.take() else {
-            return;
-        };
-        let outcome = match self.said_not_installed.take() {
-            Some(line) => RunOutcome::NeedsFallback { line },
-            None => {
-                let ev = self.watch.probe(
-                    Probe::ProcessExited { code: exit.code },
-                    self.began.elapsed(),
-                );
-                self.events(ev);
-                RunOutcome::Exited { code: exit.code }
-            }
-        };
-        let _ = self.tx.send(Msg::RunExited { run, outcome });
-    }
-
-    fn events(&mut self, events: Vec<WatchEvent>) {
-        for ev in events {
-            if self.finished {
-                return;
-            }
-            let at = chrono::Utc::now();
-            let event = match ev {
-                WatchEvent::Reached(m) => match milestone_id(m) {
-                    Some(id) => MilestoneEvent::Reached {
-                        id,
-                        at,
-                        evidence: Some(m.describe().to_string()),
-                    },
-                    None => continue,
+            RecoveryEvent::SpawnFailed { error, .. } => self.send(Msg::RunExited {
+                run,
+                outcome: RunOutcome::SpawnFailed {
+                    error: error.clone(),
                 },
-                WatchEvent::LockRetry { count, line } => {
-                    tracing::info!(count, %line, "lock retry");
-                    continue;
+            }),
+            RecoveryEvent::Line { text, .. } => self.send(Msg::RunOutput {
+                run,
+                line: text.clone(),
+            }),
+            RecoveryEvent::FileNote { .. } => {}
+            RecoveryEvent::Exited { code, .. } => self.send(Msg::RunExited {
+                run,
+                outcome: RunOutcome::Exited { code: *code },
+            }),
+            RecoveryEvent::FallbackOffered { line, plan } => self.send(Msg::FallbackOffered {
+                run,
+                line: line.clone(),
+                plan: PlanInfo::from(plan.as_ref()),
+            }),
+            RecoveryEvent::Service(service) => self.send(Msg::ProbeResult {
+                run,
+                service: *service,
+            }),
+            RecoveryEvent::Instance(result) => self.send(Msg::InstanceResult {
+                run,
+                result: result.clone(),
+            }),
+            RecoveryEvent::Reached { milestone, at } => self.milestone(MilestoneEvent::Reached {
+                id: *milestone,
+                at: *at,
+                evidence: Some(milestone.describe().to_string()),
+            }),
+            RecoveryEvent::LockRetry { count, line } => {
+                self.milestone(MilestoneEvent::LockRetry {
+                    count: *count,
+                    line: line.clone(),
+                })
+            }
+            RecoveryEvent::Warning(w) => self.milestone(MilestoneEvent::Warning(w.clone())),
+            RecoveryEvent::Stalled { quiet_for, .. } => {
+                let quiet = chrono::Duration::from_std(*quiet_for).unwrap_or_default();
+                self.milestone(MilestoneEvent::Stall {
+                    since: chrono::Utc::now() - quiet,
+                    quiet_secs: quiet_for.as_secs(),
+                });
+            }
+            RecoveryEvent::StallCleared => self.milestone(MilestoneEvent::StallCleared),
+            RecoveryEvent::Finished(report) => {
+                if let Ok(mut o) = self.outputs.lock() {
+                    o.run = Some((**report).clone());
                 }
-                WatchEvent::Warning(w) => {
-                    tracing::warn!("{w}");
-                    continue;
-                }
-                WatchEvent::Stalled { quiet_for } => {
-                    self.stalled = true;
-                    let quiet = chrono::Duration::from_std(quiet_for).unwrap_or_default();
-                    MilestoneEvent::Stall {
-                        since: at - quiet,
-                        quiet_secs: quiet_for.as_secs(),
-                    }
-                }
-                WatchEvent::Finished(outcome) => {
-                    self.finished = true;
-                    match outcome {
-                        Outcome::Up => MilestoneEvent::Up {
-                            at,
-                            evidence: self
-                                .watch
-                                .reached()
-                                .iter()
-                                .map(|m| m.describe().to_string())
-                                .collect(),
-                        },
-                        Outcome::Failed {
-                            reason, evidence, ..
-                        } => MilestoneEvent::Failed {
-                            at,
-                            reason,
-                            evidence,
-                        },
-                        Outcome::TimedOut { last, evidence } => MilestoneEvent::Failed {
-                            at,
-                            reason: format!(
-                                "not Up in time (last step: {}); the upgrade may still be running",
-                                last.map(Milestone::describe).unwrap_or("none")
-                            ),
-                            evidence,
-                        },
-                    }
-                }
-            };
-            let placeholder = Msg::Milestone {
-                run: 0,
-                event: event.clone(),
-            };
-            self.send_follow(|run| Msg::Milestone { run, event }, placeholder);
+                self.send(Msg::RecoveryEnded {
+                    run,
+                    report: report.clone(),
+                });
+            }
         }
     }
-}
 
-fn with_run(m: Msg, run: RunId) -> Msg {
-    match m {
-        Msg::FollowBatch {
-            source,
-            lines,
-            note,
-            ..
-        } => Msg::FollowBatch {
-            run,
-            source,
-            lines,
-            note,
-        },
-        Msg::Milestone { event, .. } => Msg::Milestone { run, event },
-        other => other,
-    }
-}
-
-fn milestone_id(m: Milestone) -> Option<MilestoneId> {
-    Some(match m {
-        Milestone::UpgradeStarted => MilestoneId::ScriptStarted,
-        Milestone::FilesReplacing | Milestone::UpgradeLogAppended => MilestoneId::UpgradeWorking,
-        Milestone::ServiceStarted => MilestoneId::ServiceRunning,
-        Milestone::MidStarted => MilestoneId::MidStarted,
-        Milestone::Connected => MilestoneId::Connected,
-        Milestone::VersionIsTarget => MilestoneId::VersionMatches,
-        Milestone::InstanceUp => MilestoneId::InstanceUp,
-        Milestone::TempFolderCleaned => return None,
-    })
-}
-
-fn note_of(ev: &FollowEvent) -> Option<String> {
-    Some(match ev {
-        FollowEvent::Waiting => "file not there yet; waiting for it".into(),
-        FollowEvent::Appeared => return None,
-        FollowEvent::StartedAt { .. } => return None,
-        FollowEvent::Truncated => "the file was truncated; reading from its start".into(),
-        FollowEvent::Replaced => "the file was replaced; reading the new one".into(),
-        FollowEvent::Rotated { .. } => "the log rotated; following the new file".into(),
-        FollowEvent::Deleted => "the file is gone (the upgrade may have cleaned up)".into(),
-        FollowEvent::LongLinesCut { count, max_bytes } => {
-            format!("{count} long line(s) cut to {max_bytes} bytes")
+    fn wait(&mut self, d: Duration) -> Option<Decision> {
+        self.flush();
+        match self.rx.recv_timeout(d) {
+            Ok(Cmd::Fallback(true)) => Some(Decision::RunFallback),
+            Ok(Cmd::Fallback(false)) => Some(Decision::DeclineFallback),
+            Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => Some(Decision::Stop),
+            Err(RecvTimeoutError::Timeout) => None,
         }
-        FollowEvent::Error(e) => format!("cannot read now: {e}"),
-    })
-}
-
-/// The buildstamp in `package/meta/mid-core.meta.properties` (re-read: the upgrade rewrites it).
-fn installed_version(agent_dir: &std::path::Path) -> Option<String> {
-    let path = agent_dir
-        .join("package")
-        .join("meta")
-        .join("mid-core.meta.properties");
-    let bytes = std::fs::read(path).ok()?;
-    parse_meta_buildstamp(&String::from_utf8_lossy(&bytes))
+    }
 }

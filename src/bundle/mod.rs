@@ -10,6 +10,7 @@
 pub mod facts;
 pub mod output;
 pub mod plan;
+pub mod record;
 pub mod redact;
 pub mod source;
 pub mod summary;
@@ -64,6 +65,8 @@ pub struct CollectOptions {
     /// Extra redaction rules: one regex per line, `#` comments.
     pub extra_rules_file: Option<PathBuf>,
     pub extra_files: Vec<ExtraFile>,
+    /// How the recovery ended (final bundles): written as `recovery.json` and in SUMMARY.md.
+    pub recovery: Option<record::RecoveryRecord>,
     /// DEFLATE level 1-9 (0 = stored).
     pub level: u32,
     /// Worker threads (0 = one per core).
@@ -85,6 +88,7 @@ impl CollectOptions {
             since: None,
             extra_rules_file: None,
             extra_files: Vec::new(),
+            recovery: None,
             level: DEFAULT_LEVEL,
             threads: 0,
             cancel: None,
@@ -389,6 +393,12 @@ fn write_zip(
         serde_json::to_vec_pretty(&diag)?,
         diag_counts,
     ));
+    if let Some(rec) = &opts.recovery {
+        let mut v = serde_json::to_value(rec)?;
+        let mut c = Counts::new();
+        redact::redact_json(rules, &mut v, &mut c);
+        generated.push(("recovery.json".into(), serde_json::to_vec_pretty(&v)?, c));
+    }
     let gen_time = worker::to_zip_time(now.naive_utc()).unwrap_or_default();
     let add_generated = |zip: &mut zip::ZipWriter<BufWriter<File>>,
                          entries: &mut Vec<Entry>,
@@ -428,6 +438,7 @@ fn write_zip(
         skipped: &skipped,
         timeline: tl,
         redactions: &totals,
+        recovery: opts.recovery.as_ref(),
     });
     let mut summary_doc = text_doc("SUMMARY.md".into(), summary_text.as_bytes());
     for (k, v) in summary_counts {

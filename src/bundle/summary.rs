@@ -151,6 +151,8 @@ pub struct SummaryInput<'a> {
     pub skipped: &'a [Problem],
     pub timeline: Vec<timeline::Line>,
     pub redactions: &'a Counts,
+    /// How the recovery ended, in a final bundle.
+    pub recovery: Option<&'a super::record::RecoveryRecord>,
 }
 
 impl SummaryInput<'_> {
@@ -226,6 +228,9 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     );
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| **Verdict** | `{}` |", r.verdict.as_str());
+    if let Some(rec) = i.recovery {
+        let _ = writeln!(s, "| **Recovery** | `{}` |", rec.outcome.as_str());
+    }
     let _ = writeln!(
         s,
         "| MID name | {} |",
@@ -276,6 +281,9 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     }
     s.push('\n');
 
+    if let Some(rec) = i.recovery {
+        recovery_section(&mut s, rec, &mut clean);
+    }
     s.push_str("## Findings\n\n");
     if r.findings.is_empty() {
         s.push_str("None.\n\n");
@@ -417,5 +425,44 @@ mod tests {
         assert!(first.starts_with("2026-11-21 01:10:59"), "{first}");
         assert!(out[1].0.text.contains("Bootstrapping upgrade"));
         assert!(out[1].1.is_none());
+    }
+}
+
+/// `## Recovery`: how the re-run went (final bundles only).
+fn recovery_section(
+    s: &mut String,
+    rec: &super::record::RecoveryRecord,
+    clean: &mut dyn FnMut(&str) -> String,
+) {
+    s.push_str("## Recovery\n\n");
+    let _ = writeln!(s, "Outcome: **{}**: {}\n", rec.outcome.as_str(), clean(&rec.reason));
+    let _ = writeln!(
+        s,
+        "Ran from {} to {}{}; {} lock retr{}.\n",
+        rec.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        rec.ended_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        if rec.fallback_used {
+            ", through the wrapper fallback (the script said its service is not installed)"
+        } else {
+            ""
+        },
+        rec.lock_retries,
+        if rec.lock_retries == 1 { "y" } else { "ies" }
+    );
+    if !rec.milestones.is_empty() {
+        s.push_str("Milestones reached:\n\n");
+        for m in &rec.milestones {
+            let _ = writeln!(s, "- {}", m.describe());
+        }
+        s.push('\n');
+    }
+    if let Some(n) = &rec.next_step {
+        let _ = writeln!(s, "Next step: {}\n", clean(n));
+    }
+    for f in &rec.files {
+        let _ = writeln!(s, "- `{}`", md_escape_inline(f));
+    }
+    if !rec.files.is_empty() {
+        s.push('\n');
     }
 }

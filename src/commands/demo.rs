@@ -8,7 +8,7 @@ use crate::lab::{self, CreateOptions};
 use crate::ui::Theme;
 use crate::wizard::model::Options;
 
-use super::wizard::{host_name, launch, require_tty};
+use super::wizard::{Launch, host_name, launch, require_tty};
 
 pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     if let Err(code) = require_tty() {
@@ -47,21 +47,23 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     };
     // Bundles go beside the lab, outside its install and temp folder.
     let out = made.root.join("midrescue-out");
-    let code = launch(
+    let code = launch(Launch {
         opts,
-        vec![made.agent_dir.clone()],
-        out,
-        Theme::from_env(args.no_color),
+        installs: vec![made.agent_dir.clone()],
+        out_dir: out,
+        theme: Theme::from_env(args.no_color),
         log_path,
         // The lab's instance stand-in answers the read-only Up check with practice credentials.
-        made.instance.as_ref().and_then(|i| {
+        instance: made.instance.as_ref().and_then(|i| {
             let url = i.url.clone()?;
             Some((
                 Some(url),
                 crate::platform::instance::Credentials::new(&i.user, &i.password),
             ))
         }),
-    );
+        limits: crate::recovery::Limits::default(),
+        invocation: super::wizard::invocation(Some(&made.agent_dir)),
+    });
     // The demo's simulated processes end with the demo; a real upgrade would run on.
     let said = match lab::stop(&made.root) {
         Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => format!(

@@ -1,29 +1,32 @@
-//! `midrescue resume`: the non-interactive recovery (KB0779816).
-//!
-//! detect → refuse unless `crashed_upgrade` → collect the bundle → confirm → run the script
-//! (detached) → follow the logs and judge → Up (exit 0) or Failed/TimedOut (exit 1) with the
-//! evidence, the bundle path and the next step. The engine pieces are `platform::runner`,
-//! `follow` and `mid::milestones`; this file is the glue and the operator's words.
-
-mod probes;
+//! `midrescue resume`: the recovery without the full screen. A thin face over the engine
+//! (`recovery`): it asks, prints the engine's events as lines and the result as JSON, and
+//! decides nothing the wizard would decide differently.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context;
 use serde::Serialize;
 
 use crate::cli::{EXIT_FAILED, EXIT_OK, ResumeArgs};
-use crate::follow::{FollowConfig, FollowEvent, Follower, StartAt};
-use crate::mid::milestones::{Milestone, Outcome, Probe, Source, Watch, WatchConfig, WatchEvent};
-use crate::mid::report::{DetectReport, Verdict};
-use crate::platform::instance::{self, Credentials};
-use crate::platform::privilege;
-use crate::platform::runner::{self, PlanInputs, RunKind, RunPlan};
-use crate::platform::service::{ServiceControl, StartType};
+use crate::mid::milestones::Milestone;
+use crate::mid::outcome::RecoveryOutcome;
+use crate::mid::report::Verdict;
+use crate::platform::service::StartType;
+use crate::recovery::instance::InstanceCheck;
+use crate::recovery::plan::make_plan;
+use crate::recovery::policy::{self, Refusal};
+use crate::recovery::session::SessionParts;
+use crate::recovery::support::{AfterRun, BundleRequest, build_bundle};
+use crate::recovery::{
+    Cadence, Clock, Decision, Face, InstanceProbe, Install, Launcher, Limits, RecoveryEvent,
+    RunKind, RunPlan, Session, SystemClock, SystemLauncher, drive,
+};
+use crate::sanitize;
 
-pub use probes::{parse_duration, parse_meta_buildstamp, sanitize};
+/// Version of `resume --json`.
+pub const RESUME_SCHEMA: u32 = 2;
 
 /// The operator: questions and progress lines. The CLI talks to a terminal; tests script it.
 pub trait Operator {
@@ -33,33 +36,34 @@ pub trait Operator {
     fn say(&mut self, line: &str);
 }
 
-/// Everything the recovery needs, already found out (detect ran, the bundle was written).
-pub struct Recovery<'a> {
-    pub report: &'a DetectReport,
-    pub service: &'a dyn ServiceControl,
-    pub lab_root: Option<&'a Path>,
-    /// Where the bundle and the captured output go (outside the MID tree).
+/// Everything the recovery needs, already found out (detect ran, the first bundle was written).
+pub struct Recovery {
+    pub install: Arc<Install>,
+    /// Where the bundles and the captured output go (outside the MID tree).
     pub out_dir: PathBuf,
     pub bundle: Option<PathBuf>,
     pub yes: bool,
     pub manual_start: bool,
-    pub timeout: Duration,
-    pub stall: Duration,
-    pub poll: Duration,
-    /// Instance URL, MID name and credentials for the optional confirmation.
-    pub instance: Option<(String, String, Credentials)>,
+    pub limits: Limits,
+    pub cadence: Cadence,
+    pub clock: Arc<dyn Clock>,
+    pub launcher: Arc<dyn Launcher>,
+    pub instance: Option<Arc<dyn InstanceProbe>>,
+    /// Build the final bundle after the run (off in tests that only look at the run).
+    pub final_bundle: bool,
 }
 
 /// The result object (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ResumeResult {
-    /// `up`, `failed`, `timed_out`, `refused`, `declined` or `dry_run`.
-    pub outcome: String,
+    pub schema_version: u32,
+    pub outcome: RecoveryOutcome,
     pub verdict: Option<Verdict>,
     pub reason: Option<String>,
     pub evidence: Vec<String>,
     pub bundle: Option<PathBuf>,
-    /// The file holding the started process's stdout and stderr.
+    pub final_bundle: Option<PathBuf>,
+    /// The file holding the started process's stdout and stderr (the last one started).
     pub output_file: Option<PathBuf>,
     pub command: Option<String>,
     pub fallback_used: bool,
@@ -70,13 +74,15 @@ pub struct ResumeResult {
 }
 
 impl ResumeResult {
-    fn new(outcome: &str, verdict: Option<Verdict>) -> Self {
+    fn new(outcome: RecoveryOutcome, verdict: Option<Verdict>) -> Self {
         ResumeResult {
-            outcome: outcome.to_string(),
+            schema_version: RESUME_SCHEMA,
+            outcome,
             verdict,
             reason: None,
             evidence: Vec::new(),
             bundle: None,
+            final_bundle: None,
             output_file: None,
             command: None,
             fallback_used: false,
@@ -87,212 +93,160 @@ impl ResumeResult {
         }
     }
 
+    fn refused(verdict: Option<Verdict>, r: Refusal) -> Self {
+        let mut out = Self::new(RecoveryOutcome::Refused, verdict);
+        out.reason = Some(r.reason);
+        out.next_step = r.next_step;
+        out
+    }
+
     pub fn exit_code(&self) -> u8 {
-        match self.outcome.as_str() {
-            "up" | "dry_run" => EXIT_OK,
-            _ => EXIT_FAILED,
+        if self.outcome.is_success() {
+            EXIT_OK
+        } else {
+            EXIT_FAILED
         }
     }
 }
 
-const NEXT_RETRY: &str = "Run `midrescue resume` again: a second run often works once antivirus has scanned the \
-new files (KB0779816). If it fails again, use the manual procedure KB0713557, and send the bundle to ServiceNow support.";
-const NEXT_MANUAL: &str = "The re-run path is closed: use the manual procedure KB0713557 (back up config.xml, \
-wrapper-override.conf and cacerts, install a fresh agent folder, restore them).";
-
-/// Why `resume` will not act on this verdict, with the next step; `None` when it may.
-pub fn refusal(verdict: Verdict) -> Option<(String, Option<&'static str>)> {
-    let why = match verdict {
-        Verdict::CrashedUpgrade => return None,
-        Verdict::TempFolderLost => {
-            return Some((
-                "the upgrade crashed, but its temp folder or script is gone, so there is nothing to re-run"
-                    .to_string(),
-                Some(NEXT_MANUAL),
-            ));
-        }
-        Verdict::Healthy => "the MID Server looks healthy: nothing to re-run",
-        Verdict::UpgradeInProgress => {
-            "an upgrade is running right now: let it finish (re-running it now would fight over the same files)"
-        }
-        Verdict::Stopped => {
-            "the MID service is stopped, but not because of a crashed upgrade: nothing to re-run"
-        }
-        Verdict::NotAMidServer => "this folder is not a MID Server agent folder",
-    };
-    Some((why.to_string(), None))
-}
-
-/// Print the plan (`--dry-run`).
+/// Print the plan: what runs, from where, as whom. Every path goes through the sanitiser, so a
+/// folder name cannot rewrite the line the operator reads before confirming.
 pub fn describe_plan(plan: &RunPlan, op: &mut dyn Operator) {
     let what = match plan.kind {
         RunKind::Script => "re-run the upgrade script",
         RunKind::WrapperFallback => "run the upgrade wrapper directly (fallback)",
     };
     op.say(&format!("Plan: {what}"));
-    op.say(&format!("  KB0779816:  in {}", plan.kb_folder.display()));
-    op.say(&format!("              {}", plan.kb_command));
-    op.say(&format!("  runs:       {}", plan.spec.display()));
+    op.say(&format!(
+        "  KB0779816:  in {}",
+        sanitize::path(&plan.kb_folder)
+    ));
+    op.say(&format!("              {}", sanitize::text(&plan.kb_command)));
+    op.say(&format!("  runs:       {}", sanitize::text(&plan.spec.display())));
     if let Some(cwd) = &plan.spec.cwd {
         op.say(&format!(
             "  from:       {} (outside the install: the script finds its own folder)",
-            cwd.display()
+            sanitize::path(cwd)
         ));
     }
     if plan.simulated {
-        op.say(&format!("  real host:  {}", plan.real.display()));
+        op.say(&format!(
+            "  real host:  {}",
+            sanitize::text(&plan.real.display())
+        ));
         op.say("  (a training lab: the lab's simulated upgrade runs instead of the real command)");
     }
-    op.say(&format!("  as user:    {}", plan.user));
+    op.say(&format!("  as user:    {}", sanitize::text(&plan.user)));
     if let Some(why) = &plan.needs_root {
-        op.say(&format!("  needs root: {why}"));
+        op.say(&format!("  needs root: {}", sanitize::text(why)));
     }
-    op.say(&format!("  output to:  {}", plan.tee_path.display()));
+    op.say(&format!("  output to:  {}", sanitize::path(&plan.tee_path)));
     op.say(&format!("  expect:     {}", plan.expected));
 }
 
-fn stamp() -> String {
-    chrono::Local::now().format("%Y%m%d-%H%M%S").to_string()
-}
-
-/// Build the plan for `kind` with this host's user and privilege facts.
-pub fn make_plan(
-    report: &DetectReport,
-    lab_root: Option<&Path>,
-    out_dir: &Path,
-    kind: RunKind,
-) -> Result<RunPlan, runner::PlanError> {
-    let upgrade = report
-        .upgrade
-        .clone()
-        .unwrap_or(crate::mid::report::UpgradeReport {
-            temp_dir: None,
-            temp_dir_source: None,
-            marker_line: None,
-            script: None,
-            script_exists: false,
-            script_executable: None,
-            wrapper_conf: None,
-            wrapper_exe: None,
-            upgrade_log: None,
-            started_at: None,
-        });
-    let needs_root = if lab_root.is_some() {
-        None
-    } else {
-        privilege::root_needed(
-            report.platform,
-            &report.agent_dir,
-            privilege::systemd_unit_exists(report.service.name.as_deref()),
-        )
-    };
-    let stamp = stamp();
-    let inp = PlanInputs {
-        platform: report.platform,
-        upgrade: &upgrade,
-        lab_root,
-        out_dir,
-        stamp: &stamp,
-        user: privilege::current_user(),
-        needs_root,
-    };
-    match kind {
-        RunKind::Script => runner::plan_script(&inp),
-        RunKind::WrapperFallback => runner::plan_fallback(&inp),
-    }
-}
-
-/// Run the recovery from the confirmation on. The bundle is already written.
+/// Run the recovery from the confirmation on. The first bundle is already written.
 pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
-    let verdict = Some(rec.report.verdict);
-    let mut result = ResumeResult::new("refused", verdict);
+    let report = &rec.install.report;
+    let verdict = Some(report.verdict);
+    let mut result = ResumeResult::new(RecoveryOutcome::Refused, verdict);
     result.bundle = rec.bundle.clone();
-    let plan = match make_plan(rec.report, rec.lab_root, &rec.out_dir, RunKind::Script) {
+    let plan = match make_plan(&rec.install, &rec.out_dir, RunKind::Script) {
         Ok(p) => p,
         Err(e) => {
-            result.next_step = Some(match &e {
-                runner::PlanError::ScriptNotExecutable(_) => {
-                    "Make the script executable as the reason says, then run `midrescue resume` again."
-                        .to_string()
-                }
-                _ => NEXT_MANUAL.to_string(),
-            });
             result.reason = Some(e.to_string());
+            result.next_step = Some(e.next_step().to_string());
             return result;
         }
     };
     result.command = Some(plan.spec.display());
-    if let Some(why) = &plan.needs_root
-        && !privilege::is_root()
-    {
-        result.reason = Some(format!(
-            "the upgrade must run as root ({why}); run `sudo midrescue resume` instead"
-        ));
-        return result;
+    if let Some(r) = policy::privilege_refusal(
+        &plan,
+        crate::platform::privilege::is_root(),
+        "midrescue resume",
+    ) {
+        let mut out = ResumeResult::refused(verdict, r);
+        out.bundle = rec.bundle.clone();
+        out.command = result.command;
+        return out;
     }
     describe_plan(&plan, op);
     if !rec.yes && !op.confirm("Re-run the upgrade now?") {
         tracing::info!("operator declined the re-run");
-        result.outcome = "declined".to_string();
+        result.outcome = RecoveryOutcome::Declined;
         result.reason = Some("the operator declined; nothing was run".to_string());
         return result;
     }
     tracing::info!(yes = rec.yes, command = %plan.spec.display(), "re-run confirmed");
 
     let restore = manual_start(rec, op);
-    let mut run = RunState::new(rec);
-    let outcome = run.watch(rec, plan, op, &mut result);
+    let mut session = Session::attach(
+        rec.install.clone(),
+        SessionParts {
+            cadence: rec.cadence,
+            limits: rec.limits,
+            clock: rec.clock.clone(),
+            launcher: rec.launcher.clone(),
+            instance: rec.instance.clone(),
+            out_dir: rec.out_dir.clone(),
+            keep_upgrade_log: rec.final_bundle,
+        },
+    );
+    let mut face = LineFace::new(op, rec.yes, rec.clock.clone());
+    for ev in session.start(&plan) {
+        face.event(&ev);
+    }
+    let run = drive(&mut session, &mut face);
     if let Some(previous) = restore {
-        match rec.service.set_start_type(previous) {
-            Ok(()) => op.say(&format!("Restored the MID service start type to {previous:?}.")),
+        match rec.install.service.set_start_type(previous) {
+            Ok(()) => op.say(&format!(
+                "Restored the MID service start type to {previous:?}."
+            )),
             Err(e) => op.say(&format!(
                 "Could not restore the MID service start type to {previous:?}: {e:#}. Set it back by hand."
             )),
         }
     }
-    result.milestones = run.watch.reached().to_vec();
-    result.lock_retries = run.watch.lock_retries();
-    match outcome {
-        Outcome::Up => {
-            result.outcome = "up".to_string();
-            result.reason = Some("the MID Server is Up on the target version".to_string());
-        }
-        Outcome::Failed {
-            reason, evidence, ..
-        } => {
-            result.outcome = "failed".to_string();
-            result.reason = Some(reason);
-            result.evidence = evidence;
-            result.next_step = Some(NEXT_RETRY.to_string());
-        }
-        Outcome::TimedOut { last, evidence } => {
-            result.outcome = "timed_out".to_string();
-            result.reason = Some(format!(
-                "not Up within {:?} (last step: {}); still waiting for: {}. The upgrade may still be running.",
-                rec.timeout,
-                last.map(Milestone::describe).unwrap_or("none"),
-                run.watch.missing_for_up().join(", ")
-            ));
-            result.evidence = evidence;
-            result.next_step = Some(NEXT_RETRY.to_string());
-        }
+    let Some(run) = run else {
+        result.reason = Some("stopped before the end".into());
+        return result;
+    };
+    result.outcome = run.outcome;
+    result.reason = Some(run.reason.clone());
+    result.evidence = run.evidence.clone();
+    result.next_step = run.next_step.clone();
+    result.milestones = run.milestones.clone();
+    result.lock_retries = run.lock_retries;
+    result.fallback_used = run.fallback_used;
+    result.output_file = run.output_files.last().cloned();
+    if let Some(fix) = policy::root_owned_after_run(&rec.install) {
+        op.say(&fix.message);
+        result.root_owned_fix = Some(fix.command);
     }
-    if rec.lab_root.is_none()
-        // Only a run as root can have left files owned by root.
-        && privilege::is_root()
-        && let Some(found) = privilege::find_root_owned(&rec.report.agent_dir, 200_000)
-    {
-        op.say(&format!(
-            "{} file(s) in the install now belong to root (e.g. {}). Give them back to the MID's user: {}",
-            found.count,
-            found
-                .examples
-                .first()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            found.fix
-        ));
-        result.root_owned_fix = Some(found.fix);
+    if rec.final_bundle {
+        op.say("Writing the final support bundle (the install as it is now, with the re-run's output)...");
+        let req = BundleRequest {
+            install: &rec.install,
+            options: crate::bundle::CollectOptions::new(
+                rec.install.report.agent_dir.clone(),
+                rec.out_dir.clone(),
+            ),
+            after_run: Some(AfterRun {
+                run: Some(run),
+                upgrade_log_copy: session.upgrade_log_copy().map(Path::to_path_buf),
+                journal: None,
+            }),
+        };
+        match build_bundle(
+            req,
+            &crate::platform::exec::SystemExec::default(),
+            &mut |_| {},
+        ) {
+            Ok(s) => result.final_bundle = Some(s.path),
+            Err(e) => op.say(&format!(
+                "Could not write the final bundle: {}",
+                sanitize::text(&format!("{e:#}"))
+            )),
+        }
     }
     result
 }
@@ -302,7 +256,8 @@ fn manual_start(rec: &Recovery, op: &mut dyn Operator) -> Option<StartType> {
     if !rec.manual_start {
         return None;
     }
-    let previous = rec.service.query().start_type;
+    let service = &rec.install.service;
+    let previous = service.query().start_type;
     if previous == Some(StartType::Manual) || previous == Some(StartType::Disabled) {
         op.say("The MID service already does not start at boot.");
         return None;
@@ -318,7 +273,7 @@ fn manual_start(rec: &Recovery, op: &mut dyn Operator) -> Option<StartType> {
     {
         return None;
     }
-    match rec.service.set_start_type(StartType::Manual) {
+    match service.set_start_type(StartType::Manual) {
         Ok(()) => {
             tracing::info!("MID service start type set to manual (was {previous:?})");
             op.say(&format!(
@@ -333,317 +288,128 @@ fn manual_start(rec: &Recovery, op: &mut dyn Operator) -> Option<StartType> {
     }
 }
 
-const TEE: &str = "output";
-
-/// The loop state of one recovery.
-struct RunState {
-    follower: Follower,
-    watch: Watch,
-    began: Instant,
-    tee_labels: Vec<String>,
-    /// The last warning shown, so a repeated one (e.g. the instance's answer) is shown once.
+/// The engine's events as lines for a terminal or a log.
+struct LineFace<'a> {
+    op: &'a mut dyn Operator,
+    yes: bool,
+    clock: Arc<dyn Clock>,
+    began: Option<chrono::DateTime<chrono::Utc>>,
+    offered: bool,
+    last_service: Option<crate::platform::service::ServiceState>,
     last_warning: Option<String>,
 }
 
-impl RunState {
-    fn new(rec: &Recovery) -> Self {
-        let watch = Watch::new(WatchConfig {
-            stall_after: rec.stall,
-            timeout: rec.timeout,
-            target_version: rec.report.target_version.clone(),
-            require_instance: rec.instance.is_some(),
-        });
-        let mut follower = Follower::new(FollowConfig {
-            poll_interval: rec.poll,
-            start: StartAt::End { context_bytes: 0 },
-            ..FollowConfig::default()
-        });
-        let logs = rec.report.agent_dir.join("logs");
-        if let Some(upgrade_log) = rec.report.upgrade_log_path() {
-            follower.add(Source::UpgradeLog.tag(), upgrade_log);
-        }
-        follower.add(Source::WrapperLog.tag(), logs.join("wrapper.log"));
-        follower.add(Source::AgentLog.tag(), logs.join("agent0.log.0"));
-        // Attach now, before anything runs: only lines written after this point count.
-        let _ = follower.poll();
-        RunState {
-            follower,
-            watch,
-            began: Instant::now(),
-            tee_labels: Vec::new(),
+impl<'a> LineFace<'a> {
+    fn new(op: &'a mut dyn Operator, yes: bool, clock: Arc<dyn Clock>) -> Self {
+        LineFace {
+            op,
+            yes,
+            clock,
+            began: None,
+            offered: false,
+            last_service: None,
             last_warning: None,
         }
     }
 
-    fn watch(
-        &mut self,
-        rec: &Recovery,
-        plan: RunPlan,
-        op: &mut dyn Operator,
-        result: &mut ResumeResult,
-    ) -> Outcome {
-        let mut running = match self.start(&plan, op, result) {
-            Ok(r) => r,
-            Err(reason) => {
-                return Outcome::Failed {
-                    reason,
-                    code: None,
-                    evidence: Vec::new(),
+    fn since_start(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        let d = self
+            .began
+            .map(|b| (at - b).to_std().unwrap_or_default())
+            .unwrap_or_default();
+        crate::recovery::session::clock_text(d)
+    }
+
+    fn warn_once(&mut self, text: String) {
+        if self.last_warning.as_deref() != Some(text.as_str()) {
+            self.op.say(&format!("--  {text}"));
+            self.last_warning = Some(text);
+        }
+    }
+}
+
+impl Face for LineFace<'_> {
+    fn event(&mut self, ev: &RecoveryEvent) {
+        match ev {
+            RecoveryEvent::Started { pid, kind, .. } => {
+                self.began.get_or_insert_with(|| self.clock.utc());
+                let what = match kind {
+                    RunKind::Script => "Started",
+                    RunKind::WrapperFallback => "Started the wrapper fallback",
                 };
+                self.op.say(&format!(
+                    "{what} (pid {pid}). It runs on its own: closing this window or losing SSH does not stop it."
+                ));
             }
-        };
-        let mut said_not_installed = false;
-        let mut exited = false;
-        let mut next_probe = Instant::now();
-        let mut probe_round: u64 = 0;
-        let mut next_instance = Instant::now();
-        loop {
-            if let Some(o) = self.drain(op, &mut said_not_installed) {
-                return o;
+            RecoveryEvent::SpawnFailed { error, .. } => {
+                self.op.say(&format!("--  could not start: {}", sanitize::text(error)))
             }
-            if Instant::now() >= next_probe {
-                next_probe = Instant::now() + Duration::from_secs(1);
-                if !exited {
-                    match running.try_exit() {
-                        Ok(Some(exit)) => {
-                            exited = true;
-                            // Read what it printed last before judging its exit.
-                            if let Some(o) = self.drain(op, &mut said_not_installed) {
-                                return o;
-                            }
-                            if said_not_installed && !result.fallback_used {
-                                match self.fallback(rec, op, result) {
-                                    Ok(Some(r)) => {
-                                        running = r;
-                                        exited = false;
-                                        said_not_installed = false;
-                                        continue;
-                                    }
-                                    Ok(None) => {
-                                        return not_installed(
-                                            "the script said the upgrade service is not installed, and the wrapper fallback was not run".to_string(),
-                                        );
-                                    }
-                                    Err(reason) => return not_installed(reason),
-                                }
-                            }
-                            op.say(&format!(
-                                "-- the started process ended ({})",
-                                exit.code
-                                    .map(|c| format!("exit code {c}"))
-                                    .unwrap_or_else(|| "killed by a signal".into())
-                            ));
-                            let now = self.began.elapsed();
-                            let events = self
-                                .watch
-                                .probe(Probe::ProcessExited { code: exit.code }, now);
-                            if let Some(o) = self.report(events, op) {
-                                return o;
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => tracing::warn!("waiting for the upgrade process: {e}"),
-                    }
+            RecoveryEvent::Line { source, text } => {
+                self.op.say(&format!("[{}] {text}", source.tag()))
+            }
+            RecoveryEvent::FileNote { source, note } => {
+                self.op.say(&format!("--  {} {note}", source.file_name()))
+            }
+            RecoveryEvent::Exited { code, .. } => self.op.say(&format!(
+                "--  the started process ended ({})",
+                code.map(|c| format!("exit code {c}"))
+                    .unwrap_or_else(|| "killed by a signal".into())
+            )),
+            RecoveryEvent::FallbackOffered { plan, .. } => {
+                self.offered = true;
+                self.op.say("The script says the upgrade service is not installed (KB0779816): the fallback runs the upgrade wrapper directly.");
+                describe_plan(plan, self.op);
+            }
+            RecoveryEvent::Service(state) => {
+                if self.last_service.is_some() && self.last_service != Some(*state) {
+                    self.op.say(&format!("--  the MID service is now {state}"));
                 }
-                // A service query may spawn `systemctl`/`sc.exe`: every third round is enough.
-                probe_round += 1;
-                let service = (probe_round % 3 == 1).then_some(rec.service);
-                let mut found = probes::local(rec.report, service);
-                // Ask the instance only when it is the last thing Up waits for.
-                if let Some(target) = &rec.instance
-                    && Instant::now() >= next_instance
-                    && self.watch.missing_for_up().len() == 1
-                {
-                    next_instance = Instant::now() + Duration::from_secs(10);
-                    found.push(self.instance_probe(target, rec.report));
-                }
-                for p in found {
-                    let events = self.watch.probe(p, self.began.elapsed());
-                    if let Some(o) = self.report(events, op) {
-                        return o;
-                    }
+                self.last_service = Some(*state);
+            }
+            RecoveryEvent::Instance(answer) => {
+                let text = match answer {
+                    Ok(a) => format!("instance: {}", a.detail),
+                    Err(e) => format!("instance: {e}"),
+                };
+                self.warn_once(sanitize::text(&text));
+            }
+            RecoveryEvent::Reached { milestone, at } => {
+                let t = self.since_start(*at);
+                self.op.say(&format!("==> {} ({t})", milestone.describe()));
+            }
+            RecoveryEvent::LockRetry { count, .. } => {
+                if *count == 1 || count % 10 == 0 {
+                    self.op.say(&format!(
+                        "--  a file is still locked; the upgrade retries ({count} so far)"
+                    ));
                 }
             }
-            let events = self.watch.tick(self.began.elapsed());
-            if let Some(o) = self.report(events, op) {
-                return o;
-            }
-            std::thread::sleep(rec.poll);
+            RecoveryEvent::Warning(w) => self.warn_once(w.clone()),
+            RecoveryEvent::Stalled {
+                quiet_for,
+                waiting_for,
+            } => self.op.say(&format!(
+                "--  no new log line for {}: the upgrade may be stuck (still waiting for: {})",
+                crate::recovery::session::clock_text(*quiet_for),
+                waiting_for.join(", ")
+            )),
+            RecoveryEvent::StallCleared => self.op.say("--  log lines arrive again"),
+            RecoveryEvent::Finished(_) => {}
         }
     }
 
-    /// Poll the followed files once: stream their lines and feed them to the watch.
-    fn drain(&mut self, op: &mut dyn Operator, said_not_installed: &mut bool) -> Option<Outcome> {
-        let now = self.began.elapsed();
-        for batch in self.follower.poll() {
-            let source = source_of(&batch.source);
-            for ev in &batch.events {
-                if let Some(text) = describe_follow_event(&batch.source, ev) {
-                    op.say(&text);
-                }
-            }
-            for line in &batch.lines {
-                if source == Source::Output && line.starts_with("# midrescue ") {
-                    continue;
-                }
-                op.say(&format!("[{}] {}", source.tag(), sanitize(line)));
-                *said_not_installed |=
-                    source == Source::Output && runner::says_service_not_installed(line);
-                let events = self.watch.feed(source, line, now);
-                if let Some(o) = self.report(events, op) {
-                    return Some(o);
-                }
-            }
+    fn wait(&mut self, d: Duration) -> Option<Decision> {
+        if std::mem::take(&mut self.offered) {
+            let yes = self.yes || self.op.confirm("Run the wrapper fallback now?");
+            return Some(if yes {
+                Decision::RunFallback
+            } else {
+                Decision::DeclineFallback
+            });
         }
+        self.clock.sleep(d);
         None
     }
-
-    /// One read-only question to the instance, as a probe.
-    fn instance_probe(
-        &self,
-        target: &(String, String, Credentials),
-        report: &DetectReport,
-    ) -> Probe {
-        let (url, name, creds) = target;
-        let since = chrono::Utc::now()
-            - chrono::Duration::from_std(self.began.elapsed()).unwrap_or_default();
-        match instance::fetch(url, name, creds, Duration::from_secs(15)) {
-            Ok(Some(r)) => {
-                let (up, detail) = instance::judge(&r, report.target_version.as_deref(), since);
-                Probe::Instance { up, detail }
-            }
-            Ok(None) => Probe::Instance {
-                up: false,
-                detail: format!("the instance has no MID Server named {name:?}"),
-            },
-            Err(e) => Probe::Instance {
-                up: false,
-                detail: format!("{e:#}"),
-            },
-        }
-    }
-
-    fn start(
-        &mut self,
-        plan: &RunPlan,
-        op: &mut dyn Operator,
-        result: &mut ResumeResult,
-    ) -> Result<runner::Running, String> {
-        let label = format!("{TEE}{}", self.tee_labels.len());
-        self.follower
-            .add_starting(label.clone(), &plan.tee_path, StartAt::Beginning);
-        self.tee_labels.push(label);
-        let running = runner::spawn(plan).map_err(|e| format!("{e:#}"))?;
-        result.output_file = Some(plan.tee_path.clone());
-        result.command = Some(plan.spec.display());
-        op.say(&format!(
-            "Started (pid {}). It runs on its own: closing this window or losing SSH does not stop it.",
-            running.pid
-        ));
-        let events = self.watch.probe(Probe::Spawned, self.began.elapsed());
-        let _ = self.report(events, op);
-        Ok(running)
-    }
-
-    /// The script answered "service is not installed": offer the wrapper fallback.
-    fn fallback(
-        &mut self,
-        rec: &Recovery,
-        op: &mut dyn Operator,
-        result: &mut ResumeResult,
-    ) -> Result<Option<runner::Running>, String> {
-        op.say("The script says the upgrade service is not installed (KB0779816): the fallback runs the upgrade wrapper directly.");
-        let plan = make_plan(
-            rec.report,
-            rec.lab_root,
-            &rec.out_dir,
-            RunKind::WrapperFallback,
-        )
-        .map_err(|e| e.to_string())?;
-        describe_plan(&plan, op);
-        if !rec.yes && !op.confirm("Run the wrapper fallback now?") {
-            return Ok(None);
-        }
-        result.fallback_used = true;
-        self.start(&plan, op, result).map(Some)
-    }
-
-    /// Print watch events; the outcome when the watch finished.
-    fn report(&mut self, events: Vec<WatchEvent>, op: &mut dyn Operator) -> Option<Outcome> {
-        let mut done = None;
-        for ev in events {
-            match ev {
-                WatchEvent::Reached(m) => op.say(&format!(
-                    "==> {} ({})",
-                    m.describe(),
-                    clock(self.began.elapsed())
-                )),
-                WatchEvent::LockRetry { count, .. } => {
-                    if count == 1 || count % 10 == 0 {
-                        op.say(&format!(
-                            "--  a file is still locked; the upgrade retries ({count} so far)"
-                        ));
-                    }
-                }
-                WatchEvent::Warning(w) => {
-                    if self.last_warning.as_deref() != Some(w.as_str()) {
-                        op.say(&format!("--  {}", sanitize(&w)));
-                        self.last_warning = Some(w);
-                    }
-                }
-                WatchEvent::Stalled { quiet_for } => op.say(&format!(
-                    "--  no new log line for {}: the upgrade may be stuck (still waiting for: {})",
-                    clock(quiet_for),
-                    self.watch.missing_for_up().join(", ")
-                )),
-                WatchEvent::Finished(o) => done = Some(o),
-            }
-        }
-        done
-    }
-}
-
-fn not_installed(reason: String) -> Outcome {
-    Outcome::Failed {
-        reason,
-        code: Some(crate::mid::report::FindingCode::ServiceNotInstalled),
-        evidence: Vec::new(),
-    }
-}
-
-fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    format!("{:02}:{:02}", s / 60, s % 60)
-}
-
-fn source_of(label: &str) -> Source {
-    match label {
-        "upgrade" => Source::UpgradeLog,
-        "wrapper" => Source::WrapperLog,
-        "agent" => Source::AgentLog,
-        _ => Source::Output,
-    }
-}
-
-fn describe_follow_event(label: &str, ev: &FollowEvent) -> Option<String> {
-    let name = match source_of(label) {
-        Source::Output => "the captured output",
-        Source::UpgradeLog => "glide-dist-upgrade.log",
-        Source::WrapperLog => "wrapper.log",
-        Source::AgentLog => "agent0.log.0",
-    };
-    Some(match ev {
-        FollowEvent::Waiting | FollowEvent::StartedAt { .. } => return None,
-        FollowEvent::Appeared => format!("--  {name} appeared"),
-        FollowEvent::Truncated => format!("--  {name} was truncated; reading it from the start"),
-        FollowEvent::Replaced => format!("--  {name} was replaced; reading the new file"),
-        FollowEvent::Rotated { .. } => format!("--  {name} was rotated; following the new file"),
-        FollowEvent::Deleted => format!("--  {name} was deleted"),
-        FollowEvent::LongLinesCut { count, max_bytes } => {
-            format!("--  {count} overlong line(s) in {name} cut at {max_bytes} bytes")
-        }
-        FollowEvent::Error(e) => format!("--  cannot read {name} right now: {e} (retrying)"),
-    })
 }
 
 // ---- the CLI ----------------------------------------------------------------------------------
@@ -679,74 +445,6 @@ impl Operator for Terminal {
     }
 }
 
-/// What detect found, with the service control that answers for this install.
-pub struct Detected {
-    pub report: DetectReport,
-    pub service: Box<dyn ServiceControl>,
-    pub lab_root: Option<PathBuf>,
-}
-
-/// Detection (the `mid` layer): the one install named, or the only one found.
-fn detect_install(agent_dir: Option<&Path>) -> anyhow::Result<Detected> {
-    let installs = crate::mid::locate::find_installs(
-        agent_dir,
-        crate::platform::Platform::host(),
-        &crate::platform::exec::SystemExec::default(),
-    )?;
-    let dir = match installs.as_slice() {
-        [] => anyhow::bail!(
-            "no MID Server install found in the usual places; name it with --agent-dir DIR"
-        ),
-        [one] => one.clone(),
-        many => anyhow::bail!(
-            "{} MID Server installs found ({}); choose one with --agent-dir DIR",
-            many.len(),
-            many.iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let host = crate::host::Host::for_install(&dir);
-    let report = crate::mid::detect::detect(&dir, &host)?;
-    Ok(Detected {
-        report,
-        service: host.service,
-        lab_root: host.lab_root,
-    })
-}
-
-/// The support bundle (the `bundle` layer): returns the zip's path.
-fn collect_bundle(
-    found: &Detected,
-    out_dir: &Path,
-    op: &mut dyn Operator,
-) -> anyhow::Result<PathBuf> {
-    let opts = crate::bundle::CollectOptions::new(&found.report.agent_dir, out_dir);
-    let mut facts = crate::bundle::facts::SystemFacts::this_host();
-    facts.service = Some(found.service.query());
-    let mut last_said = Instant::now();
-    let summary = crate::bundle::collect(&opts, &found.report, &facts, &mut |p| {
-        if let crate::bundle::Progress::File {
-            files_done,
-            files_total,
-            ..
-        } = p
-            && last_said.elapsed() >= Duration::from_secs(2)
-        {
-            last_said = Instant::now();
-            op.say(&format!("   {files_done}/{files_total} files"));
-        }
-    })?;
-    if !summary.skipped.is_empty() {
-        op.say(&format!(
-            "   {} file(s) not collected (listed in the bundle's manifest)",
-            summary.skipped.len()
-        ));
-    }
-    Ok(summary.path)
-}
-
 pub fn run(agent_dir: Option<&Path>, args: &ResumeArgs) -> anyhow::Result<u8> {
     let mut op = Terminal { json: args.json };
     let result = run_with(agent_dir, args, &mut op)?;
@@ -759,23 +457,19 @@ fn run_with(
     args: &ResumeArgs,
     op: &mut dyn Operator,
 ) -> anyhow::Result<ResumeResult> {
-    let timeout = parse_duration(&args.timeout).context("--timeout")?;
-    let stall = parse_duration(&args.stall).context("--stall")?;
-    let found = detect_install(agent_dir)?;
-    let report = &found.report;
+    let (host, report) = crate::host::detect_one(agent_dir)?;
+    let install = Arc::new(host.install(report));
+    let report = &install.report;
     op.say(&format!(
         "{}: {} (MID {}, installed {}, target {})",
-        report.agent_dir.display(),
+        sanitize::path(&report.agent_dir),
         report.verdict.as_str(),
-        report.mid_name.as_deref().unwrap_or("?"),
-        report.installed_version.as_deref().unwrap_or("?"),
-        report.target_version.as_deref().unwrap_or("?"),
+        sanitize::text(report.mid_name.as_deref().unwrap_or("?")),
+        sanitize::text(report.installed_version.as_deref().unwrap_or("?")),
+        sanitize::text(report.target_version.as_deref().unwrap_or("?")),
     ));
-    if let Some((why, next)) = refusal(report.verdict) {
-        let mut r = ResumeResult::new("refused", Some(report.verdict));
-        r.reason = Some(why);
-        r.next_step = next.map(str::to_string);
-        return Ok(r);
+    if let Some(r) = policy::refusal(report.verdict) {
+        return Ok(ResumeResult::refused(Some(report.verdict), r));
     }
     op.say("Do NOT start the MID service yourself: it would delete the upgrade temp folder (KB0779816).");
     let out_dir = args
@@ -783,15 +477,16 @@ fn run_with(
         .clone()
         .unwrap_or_else(crate::bundle::default_out_dir);
     if args.dry_run {
-        let mut r = ResumeResult::new("dry_run", Some(report.verdict));
-        match make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script) {
+        let mut r = ResumeResult::new(RecoveryOutcome::DryRun, Some(report.verdict));
+        match make_plan(&install, &out_dir, RunKind::Script) {
             Ok(plan) => {
                 describe_plan(&plan, op);
                 r.command = Some(plan.spec.display());
             }
             Err(e) => {
-                r.outcome = "refused".into();
+                r.outcome = RecoveryOutcome::Refused;
                 r.reason = Some(e.to_string());
+                r.next_step = Some(e.next_step().to_string());
             }
         }
         op.say("Dry run: nothing was run.");
@@ -799,81 +494,103 @@ fn run_with(
     }
 
     // Root first: no point in collecting and asking if the run cannot happen as this user.
-    if let Ok(plan) = make_plan(report, found.lab_root.as_deref(), &out_dir, RunKind::Script)
-        && let Some(why) = &plan.needs_root
-        && !privilege::is_root()
+    if let Ok(plan) = make_plan(&install, &out_dir, RunKind::Script)
+        && let Some(r) = policy::privilege_refusal(
+            &plan,
+            crate::platform::privilege::is_root(),
+            "midrescue resume",
+        )
     {
-        let mut r = ResumeResult::new("refused", Some(report.verdict));
-        r.reason = Some(format!("the upgrade must run as root: {why}"));
-        r.next_step = Some("Run it again with sudo: `sudo midrescue resume ...`".to_string());
-        return Ok(r);
+        return Ok(ResumeResult::refused(Some(report.verdict), r));
     }
-    let instance = instance_target(args, report)?;
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let instance = instance_check(args, report)?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
-    let bundle = match collect_bundle(&found, &out_dir, op) {
+    let bundle = match first_bundle(&install, &out_dir, op) {
         Ok(p) => {
-            op.say(&format!("Bundle: {}", p.display()));
+            op.say(&format!("Bundle: {}", sanitize::path(&p)));
             p
         }
         Err(e) => {
-            let mut r = ResumeResult::new("refused", Some(report.verdict));
-            r.reason = Some(format!(
-                "could not write the support bundle ({e:#}); nothing was run, because the logs it saves may be lost by the re-run"
+            return Ok(ResumeResult::refused(
+                Some(report.verdict),
+                Refusal {
+                    reason: format!(
+                        "could not write the support bundle ({}); nothing was run, because the logs it saves may be lost by the re-run",
+                        sanitize::text(&format!("{e:#}"))
+                    ),
+                    next_step: Some(
+                        "Fix the problem (e.g. choose another --out folder) and try again.".into(),
+                    ),
+                },
             ));
-            r.next_step =
-                Some("Fix the problem (e.g. choose another --out folder) and try again.".into());
-            return Ok(r);
         }
     };
     let rec = Recovery {
-        report,
-        service: found.service.as_ref(),
-        lab_root: found.lab_root.as_deref(),
+        install: install.clone(),
         out_dir,
         bundle: Some(bundle),
         yes: args.yes,
         manual_start: args.manual_start,
-        timeout,
-        stall,
-        poll: FollowConfig::default().poll_interval,
-        instance,
+        limits: args.limits.into(),
+        cadence: Cadence::default(),
+        clock: Arc::new(SystemClock::default()),
+        launcher: Arc::new(SystemLauncher),
+        instance: instance.map(|c| Arc::new(c) as Arc<dyn InstanceProbe>),
+        final_bundle: true,
     };
     Ok(recover(&rec, op))
 }
 
-fn instance_target(
+/// The first bundle, with a "N/M files" line every two seconds.
+fn first_bundle(install: &Install, out_dir: &Path, op: &mut dyn Operator) -> anyhow::Result<PathBuf> {
+    let mut last_said = std::time::Instant::now();
+    let req = BundleRequest {
+        install,
+        options: crate::bundle::CollectOptions::new(
+            install.report.agent_dir.clone(),
+            out_dir.to_path_buf(),
+        ),
+        after_run: None,
+    };
+    let summary = build_bundle(
+        req,
+        &crate::platform::exec::SystemExec::default(),
+        &mut |p| {
+            if let crate::bundle::Progress::File {
+                files_done,
+                files_total,
+                ..
+            } = p
+                && last_said.elapsed() >= Duration::from_secs(2)
+            {
+                last_said = std::time::Instant::now();
+                op.say(&format!("   {files_done}/{files_total} files"));
+            }
+        },
+    )?;
+    if !summary.skipped.is_empty() {
+        op.say(&format!(
+            "   {} file(s) not collected (listed in the bundle's manifest)",
+            summary.skipped.len()
+        ));
+    }
+    Ok(summary.path)
+}
+
+fn instance_check(
     args: &ResumeArgs,
-    report: &DetectReport,
-) -> anyhow::Result<Option<(String, String, Credentials)>> {
+    report: &crate::mid::report::DetectReport,
+) -> anyhow::Result<Option<InstanceCheck>> {
     let Some(user) = &args.instance_user else {
         return Ok(None);
     };
-    let url = args
-        .instance_url
-        .clone()
-        .or_else(|| report.instance_url.clone())
-        .context(
-            "--instance-user needs the instance URL: config.xml has none, give --instance-url",
-        )?;
-    let name = report
-        .mid_name
-        .clone()
-        .context("the MID's name is unknown (config.xml), so the instance cannot be asked")?;
-    let password = instance::password_from_env_or_prompt(user)?;
-    if password.is_empty() {
-        anyhow::bail!(
-            "no instance password: set {} or type it at the prompt",
-            instance::PASSWORD_ENV
-        );
-    }
-    Ok(Some((url, name, Credentials::new(user.clone(), password))))
+    InstanceCheck::for_report(user, args.instance_url.as_deref(), report).map(Some)
 }
 
 fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::Result<()> {
-    match result.outcome.as_str() {
-        "up" => op.say("The MID Server is Up."),
-        "dry_run" => {}
+    match result.outcome {
+        RecoveryOutcome::Recovered => op.say("The MID Server is Up."),
+        RecoveryOutcome::DryRun => {}
         other => {
             op.say(&format!(
                 "Result: {other}: {}",
@@ -882,16 +599,19 @@ fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::R
             if !result.evidence.is_empty() {
                 op.say("Evidence:");
                 for e in &result.evidence {
-                    op.say(&format!("  {}", sanitize(e)));
+                    op.say(&format!("  {e}"));
                 }
             }
         }
     }
     if let Some(b) = &result.bundle {
-        op.say(&format!("Support bundle: {}", b.display()));
+        op.say(&format!("Support bundle: {}", sanitize::path(b)));
+    }
+    if let Some(b) = &result.final_bundle {
+        op.say(&format!("Final bundle:   {}", sanitize::path(b)));
     }
     if let Some(o) = &result.output_file {
-        op.say(&format!("Captured output: {}", o.display()));
+        op.say(&format!("Captured output: {}", sanitize::path(o)));
     }
     if let Some(n) = &result.next_step {
         op.say(&format!("Next step: {n}"));
@@ -900,24 +620,4 @@ fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::R
         println!("{}", serde_json::to_string_pretty(result)?);
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_a_crashed_upgrade_is_acted_on() {
-        assert!(refusal(Verdict::CrashedUpgrade).is_none());
-        let (why, next) = refusal(Verdict::TempFolderLost).unwrap();
-        assert!(why.contains("nothing to re-run"));
-        assert!(next.unwrap().contains("KB0713557"));
-        assert!(
-            refusal(Verdict::Healthy)
-                .unwrap()
-                .0
-                .contains("nothing to re-run")
-        );
-        assert!(refusal(Verdict::UpgradeInProgress).is_some());
-    }
 }

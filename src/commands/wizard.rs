@@ -3,7 +3,6 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::app::{self, AppConfig, RunnerConfig};
 use crate::cli::{EXIT_FAILED, WizardArgs};
@@ -12,11 +11,6 @@ use crate::platform::Platform;
 use crate::platform::exec::SystemExec;
 use crate::ui::Theme;
 use crate::wizard::model::Options;
-
-/// How long the wizard judges before calling it "not Up in time" (the upgrade runs on).
-pub const WATCH_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// No log line for this long is a stall.
-pub const STALL_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// Refuse politely without a terminal (scripts, pipes, CI).
 pub fn require_tty() -> Result<(), u8> {
@@ -61,48 +55,68 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         .out
         .clone()
         .unwrap_or_else(crate::bundle::output::default_out_dir);
-    launch(
+    launch(Launch {
         opts,
         installs,
-        out,
-        Theme::from_env(args.no_color),
+        out_dir: out,
+        theme: Theme::from_env(args.no_color),
         log_path,
         instance,
-    )
+        limits: args.limits.into(),
+        invocation: invocation(args.agent_dir.as_deref()),
+    })
+}
+
+/// How midrescue was called for this install, so shown commands can be pasted as they are.
+pub fn invocation(agent_dir: Option<&Path>) -> String {
+    match agent_dir {
+        Some(d) => format!("midrescue --agent-dir {}", shell_quote(&crate::sanitize::path(d))),
+        None => "midrescue".to_string(),
+    }
+}
+
+/// Quote for a POSIX shell or PowerShell alike (single quotes, doubled inside).
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:\\".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
 }
 
 /// The instance check: a URL given, else the install's own (`url` in config.xml).
 pub type InstanceCheck = (Option<String>, crate::platform::instance::Credentials);
 
+/// One wizard run, as `midrescue` and `demo` start it.
+pub struct Launch<'a> {
+    pub opts: Options,
+    pub installs: Vec<PathBuf>,
+    pub out_dir: PathBuf,
+    pub theme: Theme,
+    pub log_path: Option<&'a Path>,
+    pub instance: Option<InstanceCheck>,
+    pub limits: crate::recovery::Limits,
+    pub invocation: String,
+}
+
 /// Run the wizard and print the summary; shared with `demo`.
-pub fn launch(
-    opts: Options,
-    installs: Vec<PathBuf>,
-    out_dir: PathBuf,
-    theme: Theme,
-    log_path: Option<&Path>,
-    instance: Option<InstanceCheck>,
-) -> anyhow::Result<u8> {
-    let mut opts = opts;
-    let instance = instance.and_then(|(url, creds)| {
-        let url = url.or_else(|| instance_url_of(&installs))?;
-        Some((url, creds))
-    });
-    opts.instance_check = instance.is_some();
+pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
+    let mut opts = l.opts;
+    opts.instance_check = l.instance.is_some();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let journal_path = out_dir.join(format!("midrescue-journal-{stamp}.txt"));
+    let journal_path = l.out_dir.join(format!("midrescue-journal-{stamp}.txt"));
     let cfg = AppConfig {
         opts,
-        theme,
-        installs,
+        theme: l.theme,
+        installs: l.installs,
         runner: RunnerConfig {
-            out_dir,
+            out_dir: l.out_dir,
             journal_path,
-            watch_timeout: WATCH_TIMEOUT,
-            stall_after: STALL_AFTER,
-            instance,
+            limits: l.limits,
+            instance: l.instance,
+            invocation: l.invocation,
         },
-        log_file: log_path.map(Path::to_path_buf),
+        log_file: l.log_path.map(Path::to_path_buf),
     };
     let summary = app::run(cfg)?;
     super::say(&summary.text);
@@ -111,11 +125,4 @@ pub fn launch(
 
 pub fn host_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
-}
-
-/// `url` from config.xml of the only install (the check needs to know which instance to ask).
-fn instance_url_of(installs: &[PathBuf]) -> Option<String> {
-    let [one] = installs else { return None };
-    let host = crate::host::Host::for_install(one);
-    crate::mid::detect::detect(one, &host).ok()?.instance_url
 }

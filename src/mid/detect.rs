@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::host::Host;
+use crate::platform::service::ServiceControl;
 use crate::mid::diagnosis::{self, Facts};
 use crate::mid::evidence::Hit;
 use crate::mid::report::{
@@ -15,6 +15,16 @@ use crate::mid::{
 };
 use crate::platform::Platform;
 use crate::platform::service::ServiceState;
+
+/// What detect needs to know about the world around an install. The composition root (`host`)
+/// provides it: this host's service control, or a lab's simulated one.
+pub trait Surroundings {
+    /// The platform the install is laid out for.
+    fn platform(&self) -> Platform;
+    fn service(&self) -> &dyn ServiceControl;
+    /// The lab root, when the install is a training lab midrescue made.
+    fn lab_root(&self) -> Option<&Path>;
+}
 
 /// Where detect looks outside the install. Defaults are the host's; tests and labs narrow them.
 #[derive(Debug, Clone, Default)]
@@ -29,21 +39,21 @@ pub struct DetectOptions {
 
 impl DetectOptions {
     /// The places for an install on `host`: the lab's own folders for a lab, else the OS's.
-    pub fn for_host(host: &Host) -> Self {
-        match &host.lab_root {
+    pub fn for_host(host: &dyn Surroundings) -> Self {
+        match host.lab_root() {
             Some(root) => DetectOptions {
                 os_temp_dirs: ["tmp", "var/tmp", "Windows/Temp", "WINDOWS/TEMP"]
                     .iter()
                     .map(|d| root.join(d))
                     .collect(),
-                systemd_root: Some(root.clone()),
+                systemd_root: Some(root.to_path_buf()),
                 passwd_file: None,
             },
             None => DetectOptions {
-                os_temp_dirs: tempdir::default_os_temp_dirs(host.platform),
-                systemd_root: (host.platform == Platform::Linux && cfg!(unix))
+                os_temp_dirs: tempdir::default_os_temp_dirs(host.platform()),
+                systemd_root: (host.platform() == Platform::Linux && cfg!(unix))
                     .then(|| PathBuf::from("/")),
-                passwd_file: (host.platform == Platform::Linux && cfg!(unix))
+                passwd_file: (host.platform() == Platform::Linux && cfg!(unix))
                     .then(|| PathBuf::from("/etc/passwd")),
             },
         }
@@ -51,12 +61,12 @@ impl DetectOptions {
 }
 
 /// Detect the state of the install in `agent_dir` (the `agent` folder or its parent).
-pub fn detect(agent_dir: &Path, host: &Host) -> anyhow::Result<DetectReport> {
+pub fn detect(agent_dir: &Path, host: &dyn Surroundings) -> anyhow::Result<DetectReport> {
     detect_with(agent_dir, host, &DetectOptions::for_host(host))
 }
 
 /// `detect` with explicit places to look.
-pub fn detect_with(dir: &Path, host: &Host, opts: &DetectOptions) -> anyhow::Result<DetectReport> {
+pub fn detect_with(dir: &Path, host: &dyn Surroundings, opts: &DetectOptions) -> anyhow::Result<DetectReport> {
     let mut report = read_and_diagnose(dir, host, opts)?;
     scrub(&mut report);
     Ok(report)
@@ -87,14 +97,14 @@ fn scrub(r: &mut DetectReport) {
 
 fn read_and_diagnose(
     dir: &Path,
-    host: &Host,
+    host: &dyn Surroundings,
     opts: &DetectOptions,
 ) -> anyhow::Result<DetectReport> {
     if !dir.is_dir() {
         anyhow::bail!("{} is not a folder (or cannot be read)", dir.display());
     }
     let dir = std::path::absolute(dir)?;
-    let platform = host.platform;
+    let platform = host.platform();
     let Some(agent_dir) = install::resolve_agent_dir(&dir) else {
         let (verdict, findings) = diagnosis::diagnose(&Facts::not_an_install(platform));
         return Ok(DetectReport {
@@ -129,11 +139,11 @@ fn read_and_diagnose(
     let names = confs::read_wrapper_names(&agent_dir);
     let installed_version = versions::installed_version(&agent_dir);
 
-    let status = host.service.query();
+    let status = host.service().query();
     if let Some(n) = &status.note {
         tracing::info!("service state: {n}");
     }
-    let upgrade_process_running = host.service.upgrade_process_running();
+    let upgrade_process_running = host.service().upgrade_process_running();
 
     // Logs, newest first.
     let logs = agent_dir.join("logs");

@@ -38,6 +38,16 @@ impl Source {
             Source::AgentLog => "agent",
         }
     }
+
+    /// The file's name as the operator knows it.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Source::Output => "the captured output",
+            Source::UpgradeLog => "glide-dist-upgrade.log",
+            Source::WrapperLog => "wrapper.log",
+            Source::AgentLog => "agent0.log.0",
+        }
+    }
 }
 
 /// Steps of a recovery, in the order they usually happen.
@@ -56,6 +66,42 @@ pub enum Milestone {
 }
 
 impl Milestone {
+    /// The rows of a recovery timeline, in the order they usually happen (the instance's word
+    /// only when it is asked).
+    pub const TIMELINE: [Milestone; 7] = [
+        Milestone::UpgradeStarted,
+        Milestone::FilesReplacing,
+        Milestone::ServiceStarted,
+        Milestone::MidStarted,
+        Milestone::Connected,
+        Milestone::VersionIsTarget,
+        Milestone::InstanceUp,
+    ];
+
+    /// The timeline row a milestone ticks: the upgrade appending its log to wrapper.log means
+    /// its files were replaced; the temp folder's clean-up has no row of its own.
+    pub fn row(self) -> Option<Milestone> {
+        match self {
+            Milestone::UpgradeLogAppended => Some(Milestone::FilesReplacing),
+            Milestone::TempFolderCleaned => None,
+            m => Some(m),
+        }
+    }
+
+    /// Short label of a timeline row.
+    pub fn label(self) -> &'static str {
+        match self {
+            Milestone::UpgradeStarted => "Upgrade running",
+            Milestone::FilesReplacing | Milestone::UpgradeLogAppended => "Files being replaced",
+            Milestone::ServiceStarted => "MID service running",
+            Milestone::MidStarted => "MID Server started",
+            Milestone::Connected => "Connected to instance",
+            Milestone::TempFolderCleaned => "Temp folder cleaned up",
+            Milestone::VersionIsTarget => "Running the new version",
+            Milestone::InstanceUp => "Instance says Up",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Milestone::UpgradeStarted => "upgrade process started",

@@ -76,7 +76,7 @@ pub struct ServiceReport {
     pub upgrade_process_running: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct UpgradeReport {
     /// Absolute path of the upgrade temp folder, if known.
     #[serde(serialize_with = "lossy_path::opt")]
@@ -198,20 +198,7 @@ pub struct Evidence {
     pub text: String,
 }
 
-/// `Display` as the JSON name (`snake_case`), so text output and JSON always agree.
-macro_rules! display_as_json_name {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                match serde_json::to_value(self) {
-                    Ok(serde_json::Value::String(s)) => f.write_str(&s),
-                    _ => write!(f, "{self:?}"),
-                }
-            }
-        }
-    )*};
-}
-pub(crate) use display_as_json_name;
+use crate::platform::display_as_json_name;
 
 display_as_json_name!(LibState, Verdict, Severity, FindingCode, TempDirSource);
 

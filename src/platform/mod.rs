@@ -6,11 +6,28 @@
 pub mod detach;
 pub mod exec;
 pub mod instance;
+pub mod private_fs;
 pub mod privilege;
-pub mod runner;
+pub mod spawn;
 pub mod service;
 
 use serde::{Deserialize, Serialize};
+
+/// `Display` as the JSON name (`snake_case`), so text output and JSON always agree.
+macro_rules! display_as_json_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(serde_json::Value::String(s)) => f.write_str(&s),
+                    _ => write!(f, "{self:?}"),
+                }
+            }
+        }
+    )*};
+}
+pub(crate) use display_as_json_name;
+
 
 /// The OS family of a MID Server host (or of a lab that imitates one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]

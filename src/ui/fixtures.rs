@@ -13,9 +13,11 @@ use crate::platform::Platform;
 use crate::platform::service::{ServiceState, StartType};
 use crate::wizard::model::Options;
 use crate::wizard::msg::{
-    BundleInfo, CollectProgress, MilestoneEvent, MilestoneId, PlanInfo, PlanKind, RunOutcome,
+    BundleInfo, CollectProgress, MilestoneEvent, PlanInfo, RunOutcome,
 };
-use crate::wizard::pane::LogSource;
+use crate::mid::milestones::{Milestone, Source};
+use crate::mid::outcome::RecoveryOutcome;
+use crate::recovery::{RunKind, RunReport};
 use crate::wizard::update::start;
 use crate::wizard::{Effect, Key, Model, Msg, RunId, Timestamp, update};
 
@@ -205,7 +207,7 @@ pub fn bundle(final_bundle: bool) -> BundleInfo {
 pub fn plan(fallback: bool) -> PlanInfo {
     if fallback {
         PlanInfo {
-            kind: PlanKind::WrapperFallback,
+            kind: RunKind::WrapperFallback,
             command: "wrapper-windows-x86-64.exe -c ..\\conf\\wrapper.conf".into(),
             folder: PathBuf::from("C:\\Windows\\TEMP\\1763779200000-0\\upgrade-wrapper\\bin"),
             user: "SYSTEM (elevated)".into(),
@@ -216,7 +218,7 @@ pub fn plan(fallback: bool) -> PlanInfo {
         }
     } else {
         PlanInfo {
-            kind: PlanKind::Script,
+            kind: RunKind::Script,
             command: "sudo ./glide-dist-upgrade.sh start".into(),
             folder: PathBuf::from(TEMP).join("upgrade-wrapper/bin"),
             user: "root (via sudo)".into(),
@@ -299,15 +301,13 @@ pub fn run_screen(fallback: bool) -> Driver {
         });
         d.send(Msg::RunExited {
             run,
-            outcome: RunOutcome::NeedsFallback {
-                line: "The ServiceNow Platform Distribution Upgrade (mid-prod-01) service is not installed."
-                    .into(),
-            },
+            outcome: RunOutcome::Exited { code: Some(1) },
         });
-        let run = d.last_run(|e| matches!(e, Effect::PlanRun { .. }));
-        d.send(Msg::RunPlanned {
+        d.send(Msg::FallbackOffered {
             run,
-            result: Ok(plan(true)),
+            line: "The ServiceNow Platform Distribution Upgrade (mid-prod-01) service is not installed."
+                .into(),
+            plan: plan(true),
         });
         d.tick(44);
     }
@@ -344,6 +344,14 @@ pub fn watching(progress: u8) -> Driver {
         run,
         pid: Some(4242),
     });
+    d.send(Msg::Milestone {
+        run,
+        event: MilestoneEvent::Reached {
+            id: Milestone::UpgradeStarted,
+            at: at(41),
+            evidence: None,
+        },
+    });
     d.send(Msg::RunOutput {
         run,
         line: "Starting ServiceNow Platform Distribution Upgrade (mid-prod-01)...".into(),
@@ -352,8 +360,7 @@ pub fn watching(progress: u8) -> Driver {
         run,
         outcome: RunOutcome::Exited { code: Some(0) },
     });
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
-    let probe = d.last_run(|e| matches!(e, Effect::Probe { .. }));
+    let follow = run;
     let batch = |d: &mut Driver, source, lines: &[&str]| {
         d.send(Msg::FollowBatch {
             run: follow,
@@ -362,28 +369,28 @@ pub fn watching(progress: u8) -> Driver {
             note: None,
         });
     };
-    batch(&mut d, LogSource::UpgradeLog, &UPGRADE_LINES[..3]);
+    batch(&mut d, Source::UpgradeLog, &UPGRADE_LINES[..3]);
     d.send(Msg::ProbeResult {
-        run: probe,
+        run: follow,
         service: ServiceState::Stopped,
     });
     if progress >= 1 {
         d.send(Msg::Milestone {
             run: follow,
             event: MilestoneEvent::Reached {
-                id: MilestoneId::UpgradeWorking,
+                id: Milestone::FilesReplacing,
                 at: at(52),
                 evidence: Some(UPGRADE_LINES[2].into()),
             },
         });
-        batch(&mut d, LogSource::UpgradeLog, &UPGRADE_LINES[3..]);
-        batch(&mut d, LogSource::WrapperLog, WRAPPER_LINES);
+        batch(&mut d, Source::UpgradeLog, &UPGRADE_LINES[3..]);
+        batch(&mut d, Source::WrapperLog, WRAPPER_LINES);
     }
     if progress >= 2 {
-        batch(&mut d, LogSource::AgentLog, AGENT_LINES);
+        batch(&mut d, Source::AgentLog, AGENT_LINES);
         for (id, s) in [
-            (MilestoneId::ServiceRunning, 160),
-            (MilestoneId::MidStarted, 166),
+            (Milestone::ServiceStarted, 160),
+            (Milestone::MidStarted, 166),
         ] {
             d.send(Msg::Milestone {
                 run: follow,
@@ -414,10 +421,10 @@ pub fn recovered(training: bool) -> Driver {
     let mut d = watching(2);
     d.model.opts = opts(training);
     d.model.why_open = training;
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    let follow = d.model.follow_run.unwrap_or_default();
     for (id, s) in [
-        (MilestoneId::Connected, 180),
-        (MilestoneId::VersionMatches, 181),
+        (Milestone::Connected, 180),
+        (Milestone::VersionIsTarget, 181),
     ] {
         d.send(Msg::Milestone {
             run: follow,
@@ -428,17 +435,15 @@ pub fn recovered(training: bool) -> Driver {
             },
         });
     }
-    d.send(Msg::Milestone {
+    d.send(Msg::RecoveryEnded {
         run: follow,
-        event: MilestoneEvent::Up {
-            at: at(181),
-            evidence: vec![
-                "service: running".into(),
-                "agent0.log.0: MID Server started".into(),
-                "agent0.log.0: Successfully connected to instance".into(),
-                "version: yokohama-12-18-2024__patch2-04-10-2025".into(),
-            ],
-        },
+        report: Box::new(run_report(
+            RecoveryOutcome::Recovered,
+            "the MID Server is Up on the target version",
+            181,
+            vec![],
+            None,
+        )),
     });
     d.tick(185);
     d
@@ -446,22 +451,55 @@ pub fn recovered(training: bool) -> Driver {
 
 pub fn failed() -> Driver {
     let mut d = watching(1);
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
-    d.send(Msg::Milestone {
+    let follow = d.model.follow_run.unwrap_or_default();
+    let evidence = "[upgrade] SEVERE: com.snc.dist.mid_upgrade.UpgradeException: \
+                    java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 \
+                    (Text file busy)";
+    d.send(Msg::RecoveryEnded {
         run: follow,
-        event: MilestoneEvent::Failed {
-            at: at(200),
-            reason: "the upgrade hit a locked file again and stopped".into(),
-            evidence: vec![
-                "glide-dist-upgrade.log:231 SEVERE: com.snc.dist.mid_upgrade.UpgradeException: \
-                 java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 \
-                 (Text file busy)"
-                    .into(),
-            ],
-        },
+        report: Box::new(run_report(
+            RecoveryOutcome::Failed,
+            "the upgrade hit a locked file again and stopped",
+            200,
+            vec![evidence.into()],
+            Some(crate::mid::report::FindingCode::FileLocked),
+        )),
     });
     d.tick(205);
     d
+}
+
+/// What the engine reports at the end of a run, as the fixtures need it.
+fn run_report(
+    outcome: RecoveryOutcome,
+    reason: &str,
+    end: i64,
+    evidence: Vec<String>,
+    code: Option<crate::mid::report::FindingCode>,
+) -> RunReport {
+    RunReport {
+        outcome,
+        reason: reason.into(),
+        code,
+        next_step: crate::recovery::policy::next_step_after(
+            outcome,
+            code,
+            Platform::Linux,
+            &evidence,
+        ),
+        evidence,
+        milestones: vec![
+            Milestone::UpgradeStarted,
+            Milestone::FilesReplacing,
+            Milestone::ServiceStarted,
+            Milestone::MidStarted,
+        ],
+        lock_retries: 0,
+        fallback_used: false,
+        output_files: vec![],
+        started_at: at(41),
+        ended_at: at(end),
+    }
 }
 
 /// The screens the snapshot tests and screenshots cover, by name.

@@ -19,14 +19,15 @@ pub enum Effect {
     Collect { run: RunId, final_bundle: bool },
     /// Work out exactly what would run (nothing runs) → `Msg::RunPlanned`.
     PlanRun { run: RunId, fallback: bool },
-    /// Start the planned command detached → `Msg::RunStarted`, `Msg::RunOutput`…, `Msg::RunExited`.
+    /// Start the planned command detached (the engine attaches to the logs first; for the
+    /// fallback, the engine's offer is accepted) → `Msg::RunStarted`, `Msg::RunOutput`…,
+    /// `Msg::RunExited`, and the engine's events below.
     Run { run: RunId, fallback: bool },
-    /// Follow the three logs and the milestones → `Msg::FollowBatch`…, `Msg::Milestone`….
+    /// The operator declined the offered wrapper fallback → `Msg::RecoveryEnded` (failed).
+    DeclineFallback { run: RunId },
+    /// Watch without running anything (an upgrade already runs) → `Msg::FollowBatch`…,
+    /// `Msg::Milestone`…, `Msg::ProbeResult`…, `Msg::InstanceResult`…, `Msg::RecoveryEnded`.
     StartFollow { run: RunId },
-    /// Query the MID service's state once → `Msg::ProbeResult`.
-    Probe { run: RunId },
-    /// Ask the instance about the MID once (read-only) → `Msg::InstanceResult`.
-    CheckInstance { run: RunId },
     /// Append to the journal file (which goes into the final bundle).
     WriteJournal(JournalEntry),
     /// Leave: restore the terminal and print the summary.

@@ -8,7 +8,6 @@ pub mod keymap;
 pub mod model;
 pub mod msg;
 pub mod pane;
-pub mod sanitize;
 pub mod update;
 
 pub use effect::{Effect, JournalEntry};

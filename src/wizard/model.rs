@@ -6,8 +6,11 @@ use crate::mid::report::{DetectReport, Verdict};
 use crate::platform::service::{ServiceState, StartType};
 
 use super::effect::JournalEntry;
-use super::msg::{BundleInfo, CollectProgress, InstanceStatus, MilestoneId, PlanInfo, RunOutcome};
-use super::pane::{LogPane, LogSource};
+use super::msg::{BundleInfo, CollectProgress, PlanInfo, RunOutcome};
+use crate::mid::milestones::Milestone;
+use crate::recovery::InstanceAnswer;
+use super::pane::{LogPane, PANE_SOURCES};
+use crate::mid::milestones::Source;
 use super::{RunId, Timestamp};
 
 /// The six steps, in order.
@@ -159,7 +162,7 @@ pub struct RunState {
 /// One row of the Watch timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimelineRow {
-    pub id: MilestoneId,
+    pub id: Milestone,
     pub reached_at: Option<Timestamp>,
     pub evidence: Option<String>,
 }
@@ -175,6 +178,10 @@ pub enum Ending {
         at: Timestamp,
         reason: String,
         evidence: Vec<String>,
+        /// The engine's next step (the same words `resume` prints).
+        next_step: Option<String>,
+        /// Not Up in time (the upgrade may still be running), rather than failed.
+        timed_out: bool,
     },
     /// Detect said there is nothing to re-run (healthy, stopped, temp folder lost, not a MID).
     NothingToRerun { verdict: Verdict },
@@ -231,11 +238,11 @@ pub struct Model {
     pub timeline: Vec<TimelineRow>,
     pub stall: Option<(Timestamp, u64)>,
     pub service: Option<ServiceState>,
-    pub probe_run: Option<RunId>,
-    pub last_probe: Option<Timestamp>,
-    pub instance: Option<Result<InstanceStatus, String>>,
-    pub instance_run: Option<RunId>,
-    pub last_instance_check: Option<Timestamp>,
+    pub instance: Option<Result<InstanceAnswer, String>>,
+    /// Lock retries so far and the last locked line (shown live on the timeline).
+    pub lock_retries: Option<(u32, String)>,
+    /// The engine's last warning worth showing.
+    pub warning: Option<String>,
 
     pub ending: Option<Ending>,
     pub journal: Vec<JournalEntry>,
@@ -250,9 +257,9 @@ impl Model {
     /// A wizard about to start. Call `update::start` to get the first effects.
     pub fn new(opts: Options, now: Timestamp) -> Self {
         let why_open = opts.training;
-        let timeline = MilestoneId::ALL
+        let timeline = Milestone::TIMELINE
             .iter()
-            .filter(|id| opts.instance_check || **id != MilestoneId::InstanceUp)
+            .filter(|id| opts.instance_check || **id != Milestone::InstanceUp)
             .map(|id| TimelineRow {
                 id: *id,
                 reached_at: None,
@@ -279,18 +286,16 @@ impl Model {
             collect: Collect::default(),
             final_collect: Collect::default(),
             run: RunState::default(),
-            run_output: LogPane::new(LogSource::UpgradeLog),
+            run_output: LogPane::new(Source::Output),
             follow_run: None,
-            panes: LogSource::ALL.map(LogPane::new),
+            panes: PANE_SOURCES.map(LogPane::new),
             focused_pane: 0,
             timeline,
             stall: None,
             service: None,
-            probe_run: None,
-            last_probe: None,
             instance: None,
-            instance_run: None,
-            last_instance_check: None,
+            lock_retries: None,
+            warning: None,
             ending: None,
             journal: Vec::new(),
             notice: None,

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::mid::milestones::{Milestone, Source};
 use crate::mid::report::DetectReport;
 use crate::platform::service::{ServiceState, StartType};
+use crate::recovery::{InstanceAnswer, RunReport};
 
-use super::pane::LogSource;
 use super::{RunId, Timestamp};
 
 /// A key press, reduced to what the wizard distinguishes (the runtime maps crossterm events).
@@ -72,9 +73,16 @@ pub enum Msg {
         run: RunId,
         outcome: RunOutcome,
     },
+    /// The script said its upgrade service is not installed: the engine offers the wrapper
+    /// fallback (nothing runs until the operator confirms it).
+    FallbackOffered {
+        run: RunId,
+        line: String,
+        plan: PlanInfo,
+    },
     FollowBatch {
         run: RunId,
-        source: LogSource,
+        source: Source,
         lines: Vec<String>,
         /// The follower's note (missing, rotated, truncated), if it has one now.
         note: Option<String>,
@@ -83,13 +91,20 @@ pub enum Msg {
         run: RunId,
         event: MilestoneEvent,
     },
+    /// The engine's verdict on the run: recovered, failed or timed out.
+    RecoveryEnded {
+        run: RunId,
+        report: Box<RunReport>,
+    },
+    /// The MID service's state, as the engine probed it.
     ProbeResult {
         run: RunId,
         service: ServiceState,
     },
+    /// The instance's answer, as the engine asked it.
     InstanceResult {
         run: RunId,
-        result: Result<InstanceStatus, String>,
+        result: Result<InstanceAnswer, String>,
     },
 }
 
@@ -115,20 +130,10 @@ pub struct BundleInfo {
     pub skipped: Vec<(String, String)>,
 }
 
-/// Which recovery command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlanKind {
-    /// `upgrade-wrapper/bin/glide-dist-upgrade.{sh,bat} start`.
-    Script,
-    /// `wrapper-windows-x86-64.exe -c ..\conf\wrapper.conf` (when the script says the upgrade
-    /// service is not installed).
-    WrapperFallback,
-}
-
 /// Exactly what will run, for the operator to read before confirming.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanInfo {
-    pub kind: PlanKind,
+    pub kind: crate::recovery::RunKind,
     pub command: String,
     pub folder: PathBuf,
     pub user: String,
@@ -141,81 +146,47 @@ pub struct PlanInfo {
     pub real_host_command: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RunOutcome {
-    /// The command exited (the upgrade it started runs on, detached).
-    Exited { code: Option<i32> },
-    /// The script said "service is not installed": the wrapper fallback applies.
-    NeedsFallback { line: String },
-    /// Could not be started at all.
-    SpawnFailed { error: String },
-}
-
-/// The steps of the timeline on the Watch screen, in the order they usually happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MilestoneId {
-    ScriptStarted,
-    UpgradeWorking,
-    ServiceRunning,
-    MidStarted,
-    Connected,
-    VersionMatches,
-    InstanceUp,
-}
-
-impl MilestoneId {
-    pub const ALL: [MilestoneId; 7] = [
-        MilestoneId::ScriptStarted,
-        MilestoneId::UpgradeWorking,
-        MilestoneId::ServiceRunning,
-        MilestoneId::MidStarted,
-        MilestoneId::Connected,
-        MilestoneId::VersionMatches,
-        MilestoneId::InstanceUp,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            MilestoneId::ScriptStarted => "Upgrade re-run started",
-            MilestoneId::UpgradeWorking => "Upgrade copying files",
-            MilestoneId::ServiceRunning => "MID service running",
-            MilestoneId::MidStarted => "MID Server started",
-            MilestoneId::Connected => "Connected to instance",
-            MilestoneId::VersionMatches => "Running the new version",
-            MilestoneId::InstanceUp => "Instance says Up",
+impl From<&crate::recovery::RunPlan> for PlanInfo {
+    fn from(plan: &crate::recovery::RunPlan) -> Self {
+        PlanInfo {
+            kind: plan.kind,
+            command: plan.spec.display(),
+            folder: plan
+                .spec
+                .cwd
+                .clone()
+                .unwrap_or_else(|| plan.kb_folder.clone()),
+            user: plan.user.clone(),
+            needs_root: plan.needs_root.is_some(),
+            tee_path: plan.tee_path.clone(),
+            expected: plan.expected.clone(),
+            real_host_command: plan.simulated.then(|| plan.real.display()),
         }
     }
 }
 
-/// What the milestone tracker concluded from the followed logs and probes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunOutcome {
+    /// The command exited (the upgrade it started runs on, detached).
+    Exited { code: Option<i32> },
+    /// Could not be started at all.
+    SpawnFailed { error: String },
+}
+
+/// What the milestone watch saw, as the Watch screen shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MilestoneEvent {
     Reached {
-        id: MilestoneId,
+        id: Milestone,
         at: Timestamp,
         evidence: Option<String>,
     },
-    /// The MID is Up: every required signal is in.
-    Up {
-        at: Timestamp,
-        evidence: Vec<String>,
-    },
-    /// The upgrade failed again.
-    Failed {
-        at: Timestamp,
-        reason: String,
-        evidence: Vec<String>,
-    },
+    /// A file is locked; the upgrade retries (shown live, not only after a stall).
+    LockRetry { count: u32, line: String },
     /// No log line for a while.
     Stall { since: Timestamp, quiet_secs: u64 },
     /// Lines flow again after a stall.
     StallCleared,
-}
-
-/// The instance's view of the MID (read-only ecc_agent query).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstanceStatus {
-    pub status: String,
-    pub version: Option<String>,
-    pub validated: Option<bool>,
+    /// Worth showing, not fatal.
+    Warning(String),
 }

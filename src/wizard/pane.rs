@@ -2,49 +2,23 @@
 
 use std::collections::VecDeque;
 
-use super::sanitize::sanitize_line;
+use crate::mid::milestones::Source;
+use crate::sanitize::line as sanitize_line;
 
 /// Lines kept per pane; older ones fall off the top (the full logs go into the bundle).
 pub const PANE_CAPACITY: usize = 5_000;
 
-/// Which followed file a pane shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LogSource {
-    /// `upgrade-wrapper/logs/glide-dist-upgrade.log` in the temp folder.
-    UpgradeLog,
-    /// `agent/logs/wrapper.log`.
-    WrapperLog,
-    /// `agent/logs/agent0.log.0`.
-    AgentLog,
-}
+/// The followed files the Watch screen shows, in pane order.
+pub const PANE_SOURCES: [Source; 3] = [Source::UpgradeLog, Source::WrapperLog, Source::AgentLog];
 
-impl LogSource {
-    pub const ALL: [LogSource; 3] = [
-        LogSource::UpgradeLog,
-        LogSource::WrapperLog,
-        LogSource::AgentLog,
-    ];
-
-    pub fn file_name(self) -> &'static str {
-        match self {
-            LogSource::UpgradeLog => "glide-dist-upgrade.log",
-            LogSource::WrapperLog => "wrapper.log",
-            LogSource::AgentLog => "agent0.log.0",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        match self {
-            LogSource::UpgradeLog => 0,
-            LogSource::WrapperLog => 1,
-            LogSource::AgentLog => 2,
-        }
-    }
+/// The pane of a followed file (`None` for the captured output, shown on the Run step).
+pub fn pane_index(source: Source) -> Option<usize> {
+    PANE_SOURCES.iter().position(|s| *s == source)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogPane {
-    pub source: LogSource,
+    pub source: Source,
     lines: VecDeque<String>,
     /// Lines dropped from the top since the start (shown so nobody thinks the log began here).
     pub dropped: u64,
@@ -57,7 +31,7 @@ pub struct LogPane {
 }
 
 impl LogPane {
-    pub fn new(source: LogSource) -> Self {
+    pub fn new(source: Source) -> Self {
         LogPane {
             source,
             lines: VecDeque::new(),
@@ -138,7 +112,7 @@ mod tests {
 
     #[test]
     fn bounded_and_counts_dropped() {
-        let mut p = LogPane::new(LogSource::AgentLog);
+        let mut p = LogPane::new(Source::AgentLog);
         p.push_lines((0..PANE_CAPACITY + 10).map(|i| format!("line {i}")));
         assert_eq!(p.len(), PANE_CAPACITY);
         assert_eq!(p.dropped, 10);
@@ -150,7 +124,7 @@ mod tests {
 
     #[test]
     fn scrolling_back_freezes_the_view_while_lines_arrive() {
-        let mut p = LogPane::new(LogSource::AgentLog);
+        let mut p = LogPane::new(Source::AgentLog);
         p.push_lines(["a", "b", "c"]);
         p.scroll_up(1);
         assert!(!p.follow);
@@ -163,7 +137,7 @@ mod tests {
 
     #[test]
     fn lines_are_sanitised_on_the_way_in() {
-        let mut p = LogPane::new(LogSource::UpgradeLog);
+        let mut p = LogPane::new(Source::UpgradeLog);
         p.push_lines(["\u{1b}[31mred\u{1b}[0m"]);
         assert_eq!(p.visible(5).collect::<Vec<_>>(), ["red"]);
     }

@@ -9,15 +9,12 @@ use crate::platform::service::StartType;
 use super::effect::{Effect, JournalEntry};
 use super::keymap::{self, Action};
 use super::model::{ConfirmKind, Ending, Focus, Job, Model, Overlay, Picker, RunState, Step};
-use super::msg::{Key, MilestoneEvent, MilestoneId, Msg, RunOutcome};
+use super::msg::{Key, MilestoneEvent, Msg, RunOutcome};
+use super::pane::pane_index;
 use super::{RunId, Timestamp};
-
-/// Seconds between two service probes while watching.
-pub const PROBE_EVERY_SECS: i64 = 5;
-/// Seconds between two instance checks while watching (when configured).
-pub const INSTANCE_EVERY_SECS: i64 = 15;
-/// Seconds between two instance checks once only the instance's word is missing.
-pub const INSTANCE_SOON_SECS: i64 = 3;
+use crate::mid::milestones::Milestone;
+use crate::mid::outcome::RecoveryOutcome;
+use crate::recovery::RunReport;
 
 /// Begin: pick, detect, or say that nothing was found.
 pub fn start(m: &mut Model, installs: Vec<PathBuf>) -> Vec<Effect> {
@@ -151,8 +148,6 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             m.run.pid = pid;
             m.run.started_at = Some(m.now);
-            let now = m.now;
-            reach(m, MilestoneId::ScriptStarted, now, None);
             enter_watch(m)
         }
         Msg::RunOutput { run, line } => {
@@ -170,6 +165,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             on_run_exited(m, outcome)
         }
+        Msg::FallbackOffered { run, line, plan } => {
+            if m.follow_run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            // KB0779816: the script answered "service is not installed": the engine offers the
+            // wrapper; the operator reads it on the Run step and confirms (or not).
+            m.step = Step::Run;
+            let previous = std::mem::take(&mut m.run);
+            m.run = RunState {
+                fallback: true,
+                fallback_reason: Some(line.clone()),
+                plan: Job::Done(plan),
+                exited: previous.exited,
+                ..RunState::default()
+            };
+            vec![journal(
+                m,
+                format!("script said: {line}; wrapper fallback offered"),
+            )]
+        }
         Msg::FollowBatch {
             run,
             source,
@@ -179,10 +195,15 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             if m.follow_run != Some(run) {
                 return vec![];
             }
+            let Some(i) = pane_index(source) else {
+                return vec![];
+            };
             m.dirty = true;
-            let pane = &mut m.panes[source.index()];
+            let pane = &mut m.panes[i];
             pane.push_lines(lines);
-            pane.note = note;
+            if note.is_some() {
+                pane.note = note;
+            }
             vec![]
         }
         Msg::Milestone { run, event } => {
@@ -192,22 +213,27 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             on_milestone(m, event)
         }
-        Msg::ProbeResult { run, service } => {
-            if m.probe_run != Some(run) {
+        Msg::RecoveryEnded { run, report } => {
+            if m.follow_run != Some(run) || m.ending.is_some() {
                 return vec![];
             }
             m.dirty = true;
-            m.probe_run = None;
+            on_recovery_ended(m, *report)
+        }
+        Msg::ProbeResult { run, service } => {
+            if m.follow_run != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
             // Shown as a signal; the timeline follows the milestone watch alone.
             m.service = Some(service);
             vec![]
         }
         Msg::InstanceResult { run, result } => {
-            if m.instance_run != Some(run) {
+            if m.follow_run != Some(run) {
                 return vec![];
             }
             m.dirty = true;
-            m.instance_run = None;
             m.instance = Some(result);
             vec![]
         }
@@ -219,36 +245,8 @@ fn tick(m: &mut Model, now: Timestamp) -> Vec<Effect> {
         m.dirty = true;
     }
     m.now = now;
-    let mut fx = vec![];
-    let watching = m.step == Step::Watch && m.follow_run.is_some() && m.ending.is_none();
-    if !watching {
-        return fx;
-    }
-    let due =
-        |last: Option<Timestamp>, every: i64| last.is_none_or(|t| (now - t).num_seconds() >= every);
-    if m.probe_run.is_none() && due(m.last_probe, PROBE_EVERY_SECS) {
-        let run = m.new_run();
-        m.probe_run = Some(run);
-        m.last_probe = Some(now);
-        fx.push(Effect::Probe { run });
-    }
-    // Once every local signal is in, only the instance is missing: ask it more often.
-    let only_instance_left = m
-        .timeline
-        .iter()
-        .all(|r| r.id == MilestoneId::InstanceUp || r.reached_at.is_some());
-    let every = if only_instance_left {
-        INSTANCE_SOON_SECS
-    } else {
-        INSTANCE_EVERY_SECS
-    };
-    if m.opts.instance_check && m.instance_run.is_none() && due(m.last_instance_check, every) {
-        let run = m.new_run();
-        m.instance_run = Some(run);
-        m.last_instance_check = Some(now);
-        fx.push(Effect::CheckInstance { run });
-    }
-    fx
+    // Probes and instance checks are the engine's (one cadence for both faces).
+    vec![]
 }
 
 fn on_key(m: &mut Model, key: Key) -> Vec<Effect> {
@@ -497,6 +495,15 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
         return vec![];
     };
     match m.run.focus {
+        Focus::Cancel if m.run.fallback && m.follow_run.is_some() => {
+            // The engine offered the fallback: declining it ends the recovery as failed.
+            m.run.cancelled = true;
+            let run = m.follow_run.unwrap_or_default();
+            vec![
+                journal(m, format!("declined the wrapper fallback: {}", plan.command)),
+                Effect::DeclineFallback { run },
+            ]
+        }
         Focus::Cancel => {
             m.run.cancelled = true;
             vec![journal(m, format!("declined to run: {}", plan.command))]
@@ -517,7 +524,9 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
             if m.run.run.is_some() && m.run.exited.is_none() {
                 return vec![];
             }
-            let run = m.new_run();
+            // One engine session follows the logs from before the first start to the end.
+            let fresh = m.new_run();
+            let run = *m.follow_run.get_or_insert(fresh);
             m.run.run = Some(run);
             m.run.exited = None;
             m.run.cancelled = false;
@@ -541,24 +550,8 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
 fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
     m.run.exited = Some(outcome.clone());
     match outcome {
-        RunOutcome::NeedsFallback { line } if !m.run.fallback => {
-            // KB0779816: the script answered "service is not installed": offer the wrapper.
-            m.step = Step::Run;
-            m.run = RunState {
-                fallback: true,
-                fallback_reason: Some(line.clone()),
-                ..RunState::default()
-            };
-            let mut fx = vec![journal(
-                m,
-                format!("script said: {line}; wrapper fallback offered"),
-            )];
-            fx.push(begin_plan(m, true));
-            fx
-        }
         RunOutcome::SpawnFailed { error } => {
             m.step = Step::Run;
-            m.run.run = None;
             m.run.focus = Focus::Cancel;
             m.notice = Some(format!("Could not start: {error}"));
             vec![journal(m, format!("could not start the command: {error}"))]
@@ -567,16 +560,19 @@ fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
             let code = code.map_or("a signal".to_string(), |c| c.to_string());
             vec![journal(m, format!("command exited with {code}"))]
         }
-        RunOutcome::NeedsFallback { line } => {
-            vec![journal(m, format!("the fallback also said: {line}"))]
-        }
     }
 }
 
 fn on_milestone(m: &mut Model, event: MilestoneEvent) -> Vec<Effect> {
     match event {
         MilestoneEvent::Reached { id, at, evidence } => {
-            reach(m, id, at, evidence);
+            if let Some(row) = id.row() {
+                reach(m, row, at, evidence);
+            }
+            vec![]
+        }
+        MilestoneEvent::LockRetry { count, line } => {
+            m.lock_retries = Some((count, line));
             vec![]
         }
         MilestoneEvent::Stall { since, quiet_secs } => {
@@ -587,35 +583,49 @@ fn on_milestone(m: &mut Model, event: MilestoneEvent) -> Vec<Effect> {
             m.stall = None;
             vec![]
         }
-        MilestoneEvent::Up { at, evidence } => {
-            m.step = Step::Done;
-            m.stall = None;
-            m.ending = Some(Ending::Recovered { at, evidence });
+        MilestoneEvent::Warning(w) => {
+            m.warning = Some(w);
+            vec![]
+        }
+    }
+}
+
+fn on_recovery_ended(m: &mut Model, r: RunReport) -> Vec<Effect> {
+    m.step = Step::Done;
+    m.stall = None;
+    let at = r.ended_at;
+    match r.outcome {
+        RecoveryOutcome::Recovered => {
+            m.ending = Some(Ending::Recovered {
+                at,
+                evidence: r
+                    .milestones
+                    .iter()
+                    .map(|ms| ms.describe().to_string())
+                    .collect(),
+            });
             vec![journal(m, "the MID is Up")]
         }
-        MilestoneEvent::Failed {
-            at,
-            reason,
-            evidence,
-        } => {
-            m.step = Step::Done;
-            let line = format!("the upgrade failed: {reason}");
+        outcome => {
+            let line = format!("the upgrade {}: {}", outcome.as_str(), r.reason);
             m.ending = Some(Ending::Failed {
                 at,
-                reason,
-                evidence,
+                reason: r.reason,
+                evidence: r.evidence,
+                next_step: r.next_step,
+                timed_out: outcome == RecoveryOutcome::TimedOut,
             });
             vec![journal(m, line)]
         }
     }
 }
 
-fn reach(m: &mut Model, id: MilestoneId, at: Timestamp, evidence: Option<String>) {
+fn reach(m: &mut Model, id: Milestone, at: Timestamp, evidence: Option<String>) {
     if let Some(row) = m.timeline.iter_mut().find(|r| r.id == id)
         && row.reached_at.is_none()
     {
         row.reached_at = Some(at);
-        row.evidence = evidence.map(|e| super::sanitize::sanitize_line(&e));
+        row.evidence = evidence.map(|e| crate::sanitize::line(&e));
     }
 }
 
@@ -623,15 +633,10 @@ fn enter_watch(m: &mut Model) -> Vec<Effect> {
     m.step = Step::Watch;
     let mut fx = vec![];
     if m.follow_run.is_none() {
+        // Nothing was started by us (an upgrade already runs): the engine only watches.
         let run = m.new_run();
         m.follow_run = Some(run);
         fx.push(Effect::StartFollow { run });
-    }
-    if m.probe_run.is_none() {
-        let run = m.new_run();
-        m.probe_run = Some(run);
-        m.last_probe = Some(m.now);
-        fx.push(Effect::Probe { run });
     }
     fx
 }
@@ -705,9 +710,8 @@ pub fn effect_run(e: &Effect) -> Option<RunId> {
         | Effect::Collect { run, .. }
         | Effect::PlanRun { run, .. }
         | Effect::Run { run, .. }
-        | Effect::StartFollow { run }
-        | Effect::Probe { run }
-        | Effect::CheckInstance { run } => Some(*run),
+        | Effect::DeclineFallback { run }
+        | Effect::StartFollow { run } => Some(*run),
         Effect::WriteJournal(_) | Effect::Quit => None,
     }
 }

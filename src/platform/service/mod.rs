@@ -76,4 +76,4 @@ pub mod unknown;
 
 pub use unknown::UnknownService;
 
-crate::mid::report::display_as_json_name!(ServiceState, StartType);
+crate::platform::display_as_json_name!(ServiceState, StartType);

@@ -226,7 +226,7 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
                 .unwrap_or_default();
-            let ev = crate::wizard::sanitize::sanitize_line(&e.text);
+            let ev = crate::sanitize::line(&e.text);
             // Line 0 means the evidence is a fact, not a line of a file.
             let place = match (name.is_empty(), e.line) {
                 (true, _) => String::new(),

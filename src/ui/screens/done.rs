@@ -47,17 +47,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             }
         }
         Some(Ending::Failed {
-            reason, evidence, ..
+            reason,
+            evidence,
+            next_step,
+            timed_out,
+            ..
         }) => {
-            lines.push(Line::styled(format!(" ✗ FAILED: {reason}"), theme.error()));
+            let word = if *timed_out { "NOT UP IN TIME" } else { "FAILED" };
+            lines.push(Line::styled(format!(" ✗ {word}: {reason}"), theme.error()));
             // What to do comes before the evidence: on a small screen it must not scroll away.
+            if let Some(n) = next_step {
+                next(&mut lines, n);
+            }
             next(
                 &mut lines,
-                "Do NOT start the MID service. Press c for the final bundle,",
-            );
-            next(
-                &mut lines,
-                "send it to ServiceNow support; last resort: KB0713557.",
+                "Do NOT start the MID service. Press c for the final bundle for ServiceNow support.",
             );
             if !evidence.is_empty() {
                 lines.push(Line::styled(" Evidence:", theme.label()));

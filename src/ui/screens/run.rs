@@ -7,7 +7,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::wizard::Model;
 use crate::wizard::model::Job;
-use crate::wizard::msg::{PlanKind, RunOutcome};
+use crate::recovery::RunKind;
+use crate::wizard::msg::RunOutcome;
 
 use super::super::Theme;
 use super::super::text::{self, kv};
@@ -43,8 +44,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             let w = 11;
             let val = width.saturating_sub(w + 5);
             let what = match plan.kind {
-                PlanKind::Script => "This re-runs the crashed upgrade:",
-                PlanKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
+                RunKind::Script => "This re-runs the crashed upgrade:",
+                RunKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
             };
             lines.push(Line::styled(format!(" {what}"), theme.title()));
             // The whole command, wrapped if need be: the operator must see exactly what runs.

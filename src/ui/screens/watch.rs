@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::platform::service::ServiceState;
 use crate::wizard::Model;
-use crate::wizard::msg::{MilestoneId, RunOutcome};
+use crate::mid::milestones::Milestone;
+use crate::wizard::msg::RunOutcome;
 use crate::wizard::pane::LogPane;
 
 use super::super::text::{self, DONE, PENDING, WARN};
@@ -48,7 +49,7 @@ fn timeline(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     );
 }
 
-fn reached(model: &Model, id: MilestoneId) -> bool {
+fn reached(model: &Model, id: Milestone) -> bool {
     model
         .timeline
         .iter()
@@ -64,7 +65,7 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         }
     };
     let service = match model.service {
-        _ if reached(model, MilestoneId::ServiceRunning) => "running",
+        _ if reached(model, Milestone::ServiceStarted) => "running",
         Some(ServiceState::Running) => "running",
         Some(ServiceState::Stopped) => "stopped (for now)",
         Some(ServiceState::Pending) => "starting",
@@ -74,14 +75,14 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let mut lines = vec![Line::from(vec![
         mark(
             model.service == Some(ServiceState::Running)
-                || reached(model, MilestoneId::ServiceRunning),
+                || reached(model, Milestone::ServiceStarted),
         ),
         Span::raw(format!("Service: {service}")),
     ])];
     for (id, label) in [
-        (MilestoneId::MidStarted, "MID Server started"),
-        (MilestoneId::Connected, "Connected to the instance"),
-        (MilestoneId::VersionMatches, "New version running"),
+        (Milestone::MidStarted, "MID Server started"),
+        (Milestone::Connected, "Connected to the instance"),
+        (Milestone::VersionIsTarget, "New version running"),
     ] {
         lines.push(Line::from(vec![mark(reached(model, id)), Span::raw(label)]));
     }
@@ -91,8 +92,14 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             Some(Err(e)) => format!("Instance: cannot ask ({e})"),
             None => "Instance: not asked yet".into(),
         };
-        let up = matches!(&model.instance, Some(Ok(s)) if s.status == "Up");
+        let up = matches!(&model.instance, Some(Ok(s)) if s.up);
         lines.push(Line::from(vec![mark(up), Span::raw(inst)]));
+    }
+    if let Some((count, _)) = &model.lock_retries {
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {WARN} "), theme.warn()),
+            Span::raw(format!("A file is locked: retry {count} (the upgrade retries)")),
+        ]));
     }
     if let Some((since, quiet)) = model.stall {
         lines.push(Line::from(vec![

@@ -1,5 +1,5 @@
-//! Running the Distribution Upgrade (KB0779816): the plan (pure, testable for both platforms)
-//! and the detached spawn.
+//! The KB plan (KB0779816): exactly what would run, from where and as whom, decided before
+//! anything runs (pure, testable for both platforms).
 //!
 //! Where it runs from: the KB says "in `<temp>/upgrade-wrapper/bin/` run `./glide-dist-upgrade.sh
 //! start`", while the MID itself runs `bin/glide-dist-upgrade.sh start` from `upgrade-wrapper`.
@@ -9,23 +9,17 @@
 //! Windows). The wrapper fallback gets an absolute `-c` path for the same reason. Plans keep the
 //! KB's own form for display, so the operator sees what the KB told them to type.
 //!
-//! Output: the child's stdout and stderr go straight into the tee file (no pipe to us), and the
-//! caller follows that file. So the upgrade never depends on us: our exit, a crash or SIGHUP
-//! cannot give it a SIGPIPE or a full pipe.
+//! A training lab plugs in through [`StandIn`]: the host gives the plan a stand-in command (the
+//! lab's simulator) and the plan says so (`simulated`), keeping the real command for display.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 
-use crate::lab::{self, SimTarget};
 use crate::mid::report::UpgradeReport;
 use crate::platform::Platform;
-use crate::platform::detach::detach;
 use crate::platform::exec::CommandSpec;
 
 /// Which command of the recovery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunKind {
     /// `glide-dist-upgrade.{sh,bat} start`.
@@ -58,12 +52,17 @@ pub struct RunPlan {
     pub simulated: bool,
 }
 
+/// A stand-in for the real command: a training lab's simulator. `None` runs the real command.
+pub trait StandIn: Send + Sync {
+    fn command(&self, kind: RunKind) -> Option<CommandSpec>;
+}
+
 /// The facts a plan needs besides the upgrade report (given, so plans stay pure).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PlanInputs<'a> {
     pub platform: Platform,
     pub upgrade: &'a UpgradeReport,
-    pub lab_root: Option<&'a Path>,
+    pub stand_in: Option<&'a dyn StandIn>,
     /// Folder of the bundle; the tee file goes here and the child's working directory is here.
     pub out_dir: &'a Path,
     /// File-name-safe timestamp for the tee file, e.g. `20261122-051500`.
@@ -105,6 +104,24 @@ impl std::fmt::Display for PlanError {
 }
 
 impl std::error::Error for PlanError {}
+
+impl PlanError {
+    /// What the operator can do about it.
+    pub fn next_step(&self) -> &'static str {
+        match self {
+            PlanError::ScriptNotExecutable(_) => {
+                "Make the script executable as the reason says, then run the recovery again."
+            }
+            PlanError::NoFallback(_) => {
+                "Use the manual procedure KB0713557, and send the bundle to ServiceNow support."
+            }
+            PlanError::NoTempFolder | PlanError::ScriptMissing(_) => {
+                "The re-run path is closed: use the manual procedure KB0713557 (back up config.xml, \
+wrapper-override.conf and cacerts, install a fresh agent folder, restore them)."
+            }
+        }
+    }
+}
 
 const SCRIPT_SH: &str = "glide-dist-upgrade.sh";
 const SCRIPT_BAT: &str = "glide-dist-upgrade.bat";
@@ -167,8 +184,8 @@ fn tee_path(inp: &PlanInputs, kind: RunKind) -> PathBuf {
 /// A lab's stand-in for the command, when the lab needs one (a Windows-layout lab on this
 /// host); `None` runs the real command (a Linux-layout lab's script is real and calls the
 /// simulator itself).
-fn simulated(inp: &PlanInputs, target: SimTarget) -> Option<CommandSpec> {
-    let mut spec = lab::simulator_command(inp.lab_root?, target)?;
+fn simulated(inp: &PlanInputs, kind: RunKind) -> Option<CommandSpec> {
+    let mut spec = inp.stand_in?.command(kind)?;
     if spec.cwd.is_none() {
         spec.cwd = Some(inp.out_dir.to_path_buf());
     }
@@ -190,7 +207,7 @@ pub fn plan_script(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
         .script
         .clone()
         .unwrap_or_else(|| join(inp.platform, &bin, &[name]));
-    let sim = simulated(inp, SimTarget::Script);
+    let sim = simulated(inp, RunKind::Script);
     if sim.is_none() {
         if !inp.upgrade.script_exists {
             return Err(PlanError::ScriptMissing(script));
@@ -238,7 +255,7 @@ pub fn plan_fallback(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
         .wrapper_conf
         .clone()
         .unwrap_or_else(|| join(inp.platform, &upgrade_wrapper, &["conf", "wrapper.conf"]));
-    let sim = simulated(inp, SimTarget::WrapperExe);
+    let sim = simulated(inp, RunKind::WrapperFallback);
     let (exe, kb_command) = match inp.platform {
         Platform::Windows => (
             inp.upgrade
@@ -293,84 +310,48 @@ fn finish_plan(
     }
 }
 
+/// The plan for `kind` on `install`, with this host's user and privilege facts. Output files go
+/// to `out_dir` (beside the bundle, outside the MID tree).
+pub fn make_plan(
+    install: &super::Install,
+    out_dir: &Path,
+    kind: RunKind,
+) -> Result<RunPlan, PlanError> {
+    use crate::platform::privilege;
+    let report = &install.report;
+    let none = UpgradeReport::default();
+    let upgrade = report.upgrade.as_ref().unwrap_or(&none);
+    let needs_root = if install.is_lab() {
+        None
+    } else {
+        privilege::root_needed(
+            report.platform,
+            &report.agent_dir,
+            privilege::systemd_unit_exists(report.service.name.as_deref()),
+        )
+    };
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+    let inp = PlanInputs {
+        platform: report.platform,
+        upgrade,
+        stand_in: install.stand_in.as_deref(),
+        out_dir,
+        stamp: &stamp,
+        user: privilege::current_user(),
+        needs_root,
+    };
+    match kind {
+        RunKind::Script => plan_script(&inp),
+        RunKind::WrapperFallback => plan_fallback(&inp),
+    }
+}
+
 /// The single-line answer of a script whose temporary service is gone: "The ServiceNow Platform
 /// Distribution Upgrade (xxx) service is not installed" (mid-server.md §0). Tolerant of the
 /// newer "AI Platform" name and of case.
 pub fn says_service_not_installed(line: &str) -> bool {
     line.to_ascii_lowercase()
         .contains("service is not installed")
-}
-
-/// A started upgrade process. Dropping it does not stop the process.
-#[derive(Debug)]
-pub struct Running {
-    child: Child,
-    pub pid: u32,
-    pub tee_path: PathBuf,
-}
-
-/// How the process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Exit {
-    /// Exit code; `None` when a signal ended it.
-    pub code: Option<i32>,
-}
-
-impl Exit {
-    pub fn success(self) -> bool {
-        self.code == Some(0)
-    }
-}
-
-impl Running {
-    /// The exit, once the process has ended (never blocks).
-    pub fn try_exit(&mut self) -> std::io::Result<Option<Exit>> {
-        Ok(self.child.try_wait()?.map(|s| Exit { code: s.code() }))
-    }
-}
-
-/// Start the plan detached, its output appended to `plan.tee_path` after a header line.
-pub fn spawn(plan: &RunPlan) -> anyhow::Result<Running> {
-    use anyhow::Context;
-    if let Some(dir) = plan.tee_path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let mut tee = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&plan.tee_path)
-        .with_context(|| format!("opening {}", plan.tee_path.display()))?;
-    writeln!(
-        tee,
-        "# midrescue {}: {} (working directory {})",
-        chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
-        plan.spec.display(),
-        plan.spec
-            .cwd
-            .as_deref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_default()
-    )?;
-    tee.flush()?;
-    let mut cmd = Command::new(&plan.spec.program);
-    cmd.args(&plan.spec.args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(tee.try_clone()?))
-        .stderr(Stdio::from(tee));
-    if let Some(dir) = &plan.spec.cwd {
-        cmd.current_dir(dir);
-    }
-    detach(&mut cmd);
-    let child = cmd
-        .spawn()
-        .with_context(|| format!("starting {}", plan.spec.display()))?;
-    let pid = child.id();
-    tracing::info!(pid, command = %plan.spec.display(), "upgrade process started");
-    Ok(Running {
-        child,
-        pid,
-        tee_path: plan.tee_path.clone(),
-    })
 }
 
 #[cfg(test)]
@@ -396,7 +377,7 @@ mod tests {
         PlanInputs {
             platform,
             upgrade: up,
-            lab_root: None,
+            stand_in: None,
             out_dir: out,
             stamp: "20261122-051500",
             user: "svc".into(),
@@ -523,56 +504,5 @@ mod tests {
             "wrapper  | The ServiceNow AI Platform Distribution Upgrade (x) Service is not installed."
         ));
         assert!(!says_service_not_installed("wrapper  | Launching a JVM..."));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn spawned_process_is_detached_and_its_output_lands_in_the_tee_file() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let script = dir.path().join("fake-upgrade.sh");
-        fs::write(
-            &script,
-            "#!/bin/sh\necho out line\necho err line >&2\nsleep 0.3\nexit 3\n",
-        )
-        .unwrap();
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-        let out = dir.path().join("out");
-        let plan = RunPlan {
-            kind: RunKind::Script,
-            spec: CommandSpec {
-                program: script.to_string_lossy().into_owned(),
-                args: vec!["start".into()],
-                cwd: Some(dir.path().to_path_buf()),
-            },
-            real: CommandSpec::new("unused", &[]),
-            kb_command: String::new(),
-            kb_folder: PathBuf::new(),
-            user: "u".into(),
-            needs_root: None,
-            tee_path: out.join("tee.log"),
-            expected: String::new(),
-            simulated: false,
-        };
-        let mut running = spawn(&plan).unwrap();
-        // SAFETY: getsid has no preconditions.
-        let (ours, theirs) = unsafe { (libc::getsid(0), libc::getsid(running.pid as libc::pid_t)) };
-        let exit = loop {
-            if let Some(e) = running.try_exit().unwrap() {
-                break e;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        };
-        assert_ne!(theirs, -1, "child still runs (it sleeps)");
-        assert_ne!(ours, theirs);
-        assert_eq!(
-            theirs, running.pid as libc::pid_t,
-            "child leads its own session"
-        );
-        assert_eq!(exit.code, Some(3));
-        let text = fs::read_to_string(out.join("tee.log")).unwrap();
-        assert!(text.starts_with("# midrescue "));
-        assert!(text.contains("out line\n"));
-        assert!(text.contains("err line\n"));
     }
 }

@@ -1,18 +1,33 @@
-//! Untrusted text (log lines, script output) made safe for the screen: escape sequences are
-//! removed and other control characters replaced, so a log line can never move the cursor,
-//! change colours or retitle the terminal.
+//! The one sanitiser: untrusted text (log lines, script output, file and folder names) made
+//! safe for a terminal, in the CLI and the wizard alike. Escape sequences are removed and other
+//! control characters replaced, so a log line or a folder name can never move the cursor,
+//! change colours, retitle the terminal or rewrite a line the operator is about to confirm.
 
 /// Longest line kept for display; the rest is cut with a marker (the bundle keeps the full text).
 pub const MAX_LINE_CHARS: usize = 4_000;
 
+/// A path, safe to print: as [`line`], never cut.
+pub fn path(p: &std::path::Path) -> String {
+    clean(&p.to_string_lossy(), usize::MAX)
+}
+
+/// Any short untrusted text (a name, a command), safe to print: as [`line`], never cut.
+pub fn text(s: &str) -> String {
+    clean(s, usize::MAX)
+}
+
 /// Strip ANSI/VT escape sequences (CSI, OSC, DCS, two-byte ESC), expand tabs to spaces, replace
 /// every other control character with `�`, drop a trailing `\r`, and cap the length.
-pub fn sanitize_line(input: &str) -> String {
-    let mut out = String::with_capacity(input.len().min(MAX_LINE_CHARS));
+pub fn line(input: &str) -> String {
+    clean(input, MAX_LINE_CHARS)
+}
+
+fn clean(input: &str, max: usize) -> String {
+    let mut out = String::with_capacity(input.len().min(max));
     let mut chars = input.strip_suffix('\r').unwrap_or(input).chars().peekable();
     let mut count = 0usize;
     while let Some(c) = chars.next() {
-        if count >= MAX_LINE_CHARS {
+        if count >= max {
             out.push_str(" …[cut]");
             break;
         }
@@ -82,33 +97,45 @@ mod tests {
 
     #[test]
     fn strips_colour_and_cursor_sequences() {
-        assert_eq!(sanitize_line("\u{1b}[31mred\u{1b}[0m ok"), "red ok");
-        assert_eq!(sanitize_line("a\u{1b}[2J\u{1b}[Hb"), "ab");
+        assert_eq!(line("\u{1b}[31mred\u{1b}[0m ok"), "red ok");
+        assert_eq!(line("a\u{1b}[2J\u{1b}[Hb"), "ab");
     }
 
     #[test]
     fn strips_osc_title_change() {
-        assert_eq!(sanitize_line("x\u{1b}]0;pwned\u{7}y"), "xy");
-        assert_eq!(sanitize_line("x\u{1b}]0;pwned\u{1b}\\y"), "xy");
+        assert_eq!(line("x\u{1b}]0;pwned\u{7}y"), "xy");
+        assert_eq!(line("x\u{1b}]0;pwned\u{1b}\\y"), "xy");
     }
 
     #[test]
     fn replaces_other_controls_and_trailing_cr() {
-        assert_eq!(sanitize_line("a\u{8}b\u{7}c\r"), "a\u{fffd}b\u{fffd}c");
-        assert_eq!(sanitize_line("a\tb"), "a    b");
+        assert_eq!(line("a\u{8}b\u{7}c\r"), "a\u{fffd}b\u{fffd}c");
+        assert_eq!(line("a\tb"), "a    b");
     }
 
     #[test]
     fn caps_gigantic_lines() {
         let long = "x".repeat(50_000);
-        let s = sanitize_line(&long);
+        let s = line(&long);
         assert!(s.chars().count() < MAX_LINE_CHARS + 10);
         assert!(s.ends_with("…[cut]"));
     }
 
     #[test]
     fn unterminated_sequence_does_not_panic() {
-        assert_eq!(sanitize_line("ok\u{1b}["), "ok");
-        assert_eq!(sanitize_line("ok\u{1b}"), "ok");
+        assert_eq!(line("ok\u{1b}["), "ok");
+        assert_eq!(line("ok\u{1b}"), "ok");
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    #[test]
+    fn escape_in_a_folder_name_cannot_rewrite_the_line() {
+        let p = std::path::Path::new("/tmp/x\u{1b}[2K\rruns: rm -rf /\u{1b}]0;t\u{7}/glide-dist-upgrade.sh");
+        let shown = super::path(p);
+        assert!(!shown.contains('\u{1b}'));
+        assert!(!shown.contains('\r'));
+        assert!(shown.ends_with("/glide-dist-upgrade.sh"));
     }
 }
