@@ -171,7 +171,7 @@ fn main() {
     let lib = time(|| {
         let host = Host {
             platform: Platform::Windows,
-            service: Box::new(UnknownService::new(None, "bench")),
+            service: std::sync::Arc::new(UnknownService::new(None, "bench")),
             lab_root: None,
         };
         let r = detect_with(&agent, &host, &opts).unwrap();
@@ -198,7 +198,7 @@ fn main() {
     let no_wrapper_evidence = time(|| {
         let host = Host {
             platform: Platform::Windows,
-            service: Box::new(UnknownService::new(None, "bench")),
+            service: std::sync::Arc::new(UnknownService::new(None, "bench")),
             lab_root: None,
         };
         let r = detect_with(&agent, &host, &opts).unwrap();

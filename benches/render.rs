@@ -5,8 +5,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use midrescue::ui::{self, Theme, fixtures};
-use midrescue::wizard::pane::LogSource;
-use midrescue::wizard::{Effect, Msg, update};
+use midrescue::wizard::pane::PANE_SOURCES;
+use midrescue::wizard::{Msg, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -19,8 +19,8 @@ fn watch_model(lines_per_pane: usize) -> midrescue::wizard::Model {
             height: 60,
         },
     );
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
-    for source in LogSource::ALL {
+    let follow = d.model.follow_run.unwrap_or_default();
+    for source in PANE_SOURCES {
         let lines: Vec<String> = (0..lines_per_pane)
             .map(|i| {
                 format!(
@@ -65,7 +65,7 @@ fn bench(c: &mut Criterion) {
         let lines: Vec<String> = (0..1000)
             .map(|i| format!("\u{1b}[32mINFO\u{1b}[0m line {i}"))
             .collect();
-        let mut pane = midrescue::wizard::pane::LogPane::new(LogSource::AgentLog);
+        let mut pane = midrescue::wizard::pane::LogPane::new(midrescue::mid::milestones::Source::AgentLog);
         b.iter(|| pane.push_lines(&lines))
     });
 }

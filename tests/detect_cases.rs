@@ -545,7 +545,7 @@ fn every_finding_code() {
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
     let h = midrescue::host::Host {
         platform: Platform::Linux,
-        service: Box::new(FixedService {
+        service: std::sync::Arc::new(FixedService {
             state: ServiceState::Stopped,
             start_type: None,
             upgrade_running: true,

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use midrescue::commands::resume::{Operator, Recovery, recover};
+use midrescue::mid::outcome::RecoveryOutcome;
+use midrescue::recovery::{Cadence, Install, Limits, SystemClock, SystemLauncher};
 use midrescue::mid::report::*;
 use midrescue::platform::Platform;
 use midrescue::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
@@ -65,7 +69,7 @@ impl Operator for Scripted {
     }
 }
 
-struct Install {
+struct TestInstall {
     _dir: tempfile::TempDir,
     agent: PathBuf,
     temp: PathBuf,
@@ -90,7 +94,7 @@ echo "11/22/26 05:00:05 (456) StartupSequencer Successfully connected to instanc
 rm -rf "$TEMP"
 "#;
 
-fn install(script_body: &str, fallback_body: Option<&str>) -> Install {
+fn install(script_body: &str, fallback_body: Option<&str>) -> TestInstall {
     let dir = tempfile::tempdir().unwrap();
     let agent = dir.path().join("mid/agent");
     let temp = agent.join("work/upgrade_temp/1700000000000-0");
@@ -176,7 +180,7 @@ fn install(script_body: &str, fallback_body: Option<&str>) -> Install {
         verdict: Verdict::CrashedUpgrade,
         findings: Vec::new(),
     };
-    Install {
+    TestInstall {
         _dir: dir,
         agent,
         temp,
@@ -190,33 +194,60 @@ fn write_exec(path: &Path, text: &str) {
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// The recovery of `inst` with `service`, polling fast (a test needs no 250 ms cadence).
+fn recovery(
+    inst: &TestInstall,
+    service: Arc<PidFileService>,
+    yes: bool,
+    manual_start: bool,
+    timeout: Duration,
+    stall: Duration,
+) -> Recovery {
+    Recovery {
+        install: Arc::new(Install {
+            report: inst.report.clone(),
+            service,
+            stand_in: None,
+            lab_root: None,
+        }),
+        out_dir: inst.out.clone(),
+        bundle: Some(inst.out.join("bundle.zip")),
+        yes,
+        manual_start,
+        limits: Limits { timeout, stall },
+        cadence: Cadence {
+            poll: Duration::from_millis(50),
+            ..Cadence::default()
+        },
+        clock: Arc::new(SystemClock::default()),
+        launcher: Arc::new(SystemLauncher),
+        instance: None,
+        final_bundle: false,
+    }
+}
+
 fn run(
-    inst: &Install,
+    inst: &TestInstall,
     yes: bool,
     answer: bool,
     manual_start: bool,
 ) -> (
     midrescue::commands::resume::ResumeResult,
     Scripted,
-    PidFileService,
+    Arc<PidFileService>,
 ) {
-    let service = PidFileService {
+    let service = Arc::new(PidFileService {
         agent: inst.agent.clone(),
         start_type: Mutex::new(StartType::Auto),
-    };
-    let rec = Recovery {
-        report: &inst.report,
-        service: &service,
-        lab_root: None,
-        out_dir: inst.out.clone(),
-        bundle: Some(inst.out.join("bundle.zip")),
+    });
+    let rec = recovery(
+        inst,
+        service.clone(),
         yes,
         manual_start,
-        timeout: Duration::from_secs(30),
-        stall: Duration::from_secs(20),
-        poll: Duration::from_millis(50),
-        instance: None,
-    };
+        Duration::from_secs(30),
+        Duration::from_secs(20),
+    );
     let mut op = Scripted {
         answer,
         said: Vec::new(),
@@ -230,7 +261,7 @@ fn run(
 fn successful_rerun_reaches_up_streams_lines_and_restores_start_type() {
     let inst = install(SUCCESS, None);
     let (result, op, service) = run(&inst, false, true, true);
-    assert_eq!(result.outcome, "up", "said: {:#?}", op.said);
+    assert_eq!(result.outcome, RecoveryOutcome::Recovered, "said: {:#?}", op.said);
     assert_eq!(result.exit_code(), 0);
     assert_eq!(
         op.asked.len(),
@@ -299,7 +330,7 @@ fn successful_rerun_reaches_up_streams_lines_and_restores_start_type() {
 fn declining_runs_nothing() {
     let inst = install(SUCCESS, None);
     let (result, _op, _) = run(&inst, false, false, false);
-    assert_eq!(result.outcome, "declined");
+    assert_eq!(result.outcome, RecoveryOutcome::Declined);
     assert!(inst.temp.exists());
     assert!(!inst.agent.join("work/mid.pid").exists());
 }
@@ -313,7 +344,7 @@ exit 1
 "#;
     let inst = install(body, None);
     let (result, op, _) = run(&inst, true, false, false);
-    assert_eq!(result.outcome, "failed", "said: {:#?}", op.said);
+    assert_eq!(result.outcome, RecoveryOutcome::Failed, "said: {:#?}", op.said);
     assert_eq!(result.exit_code(), 1);
     assert!(
         result.evidence[0].contains("Access is denied"),
@@ -332,7 +363,7 @@ exit 1
 "#;
     let inst = install(body, Some(SUCCESS));
     let (result, op, _) = run(&inst, true, false, false);
-    assert_eq!(result.outcome, "up", "said: {:#?}", op.said);
+    assert_eq!(result.outcome, RecoveryOutcome::Recovered, "said: {:#?}", op.said);
     assert!(result.fallback_used);
     assert!(
         op.said
@@ -356,26 +387,22 @@ fn service_not_installed_without_consent_fails_clearly() {
             self.0.push(l.to_string());
         }
     }
-    let service = PidFileService {
+    let service = Arc::new(PidFileService {
         agent: inst.agent.clone(),
         start_type: Mutex::new(StartType::Auto),
-    };
-    let rec = Recovery {
-        report: &inst.report,
-        service: &service,
-        lab_root: None,
-        out_dir: inst.out.clone(),
-        bundle: None,
-        yes: false,
-        manual_start: false,
-        timeout: Duration::from_secs(30),
-        stall: Duration::from_secs(20),
-        poll: Duration::from_millis(50),
-        instance: None,
-    };
+    });
+    let mut rec = recovery(
+        &inst,
+        service,
+        false,
+        false,
+        Duration::from_secs(30),
+        Duration::from_secs(20),
+    );
+    rec.bundle = None;
     let mut op = YesThenNo(Vec::new(), 0);
     let result = recover(&rec, &mut op);
-    assert_eq!(result.outcome, "failed");
+    assert_eq!(result.outcome, RecoveryOutcome::Failed);
     assert!(!result.fallback_used);
     assert!(result.reason.unwrap().contains("not installed"));
     assert!(
@@ -392,30 +419,26 @@ echo 1 > "$AGENT/work/mid.pid"
 echo "11/22/26 05:00:04 (123) MIDServer MID Server started" >> "$AGENT/logs/agent0.log.0"
 "#;
     let inst = install(body, None);
-    let service = PidFileService {
+    let service = Arc::new(PidFileService {
         agent: inst.agent.clone(),
         start_type: Mutex::new(StartType::Auto),
-    };
-    let rec = Recovery {
-        report: &inst.report,
-        service: &service,
-        lab_root: None,
-        out_dir: inst.out.clone(),
-        bundle: None,
-        yes: true,
-        manual_start: false,
-        timeout: Duration::from_secs(2),
-        stall: Duration::from_secs(1),
-        poll: Duration::from_millis(50),
-        instance: None,
-    };
+    });
+    let mut rec = recovery(
+        &inst,
+        service,
+        true,
+        false,
+        Duration::from_secs(2),
+        Duration::from_secs(1),
+    );
+    rec.bundle = None;
     let mut op = Scripted {
         answer: true,
         said: Vec::new(),
         asked: Vec::new(),
     };
     let result = recover(&rec, &mut op);
-    assert_eq!(result.outcome, "timed_out");
+    assert_eq!(result.outcome, RecoveryOutcome::TimedOut);
     let reason = result.reason.unwrap();
     assert!(reason.contains("Successfully connected"), "{reason}");
     assert!(reason.contains("installed version"), "{reason}");

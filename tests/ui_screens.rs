@@ -153,7 +153,7 @@ fn log_panes_never_show_escape_sequences() {
     let follow = d.last_run(|e| matches!(e, midrescue::wizard::Effect::StartFollow { .. }));
     d.send(Msg::FollowBatch {
         run: follow,
-        source: midrescue::wizard::pane::LogSource::UpgradeLog,
+        source: midrescue::mid::milestones::Source::UpgradeLog,
         lines: vec!["\u{1b}[2J\u{1b}]0;owned\u{7}evil \u{1b}[31mred\u{8}".into()],
         note: None,
     });

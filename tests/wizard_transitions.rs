@@ -6,8 +6,10 @@ use midrescue::mid::report::Verdict;
 use midrescue::platform::service::{ServiceState, StartType};
 use midrescue::ui::fixtures::{self, Driver, at, bundle, plan, report};
 use midrescue::wizard::model::{Ending, Focus, Job, Options, Overlay};
-use midrescue::wizard::msg::{CollectProgress, MilestoneEvent, MilestoneId, RunOutcome};
-use midrescue::wizard::pane::LogSource;
+use midrescue::mid::milestones::{Milestone, Source};
+use midrescue::mid::outcome::RecoveryOutcome;
+use midrescue::recovery::RunKind;
+use midrescue::wizard::msg::{CollectProgress, MilestoneEvent, RunOutcome};
 use midrescue::wizard::update::start;
 use midrescue::wizard::{Effect, Key, Model, Msg, Step, update};
 
@@ -90,16 +92,23 @@ fn stale_run_ids_are_ignored_everywhere() {
         },
         Msg::FollowBatch {
             run: stale,
-            source: LogSource::AgentLog,
+            source: Source::AgentLog,
             lines: vec!["x".into()],
             note: None,
         },
         Msg::Milestone {
             run: stale,
-            event: MilestoneEvent::Up {
-                at: at(9),
-                evidence: vec![],
-            },
+            event: MilestoneEvent::StallCleared,
+        },
+        Msg::RecoveryEnded {
+            run: stale,
+            report: Box::new(fixtures::run_report(
+                RecoveryOutcome::Recovered,
+                "up",
+                9,
+                vec![],
+                None,
+            )),
         },
         Msg::ProbeResult {
             run: stale,
@@ -327,8 +336,9 @@ fn run_started_moves_to_watch_and_starts_following() {
     let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
     let fx = d.send(Msg::RunStarted { run, pid: Some(7) });
     assert_eq!(d.model.step, Step::Watch);
-    assert!(has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
-    assert!(has(&fx, |e| matches!(e, Effect::Probe { .. })));
+    // The engine attached to the logs when it was asked to run: its events carry that id.
+    assert_eq!(d.model.follow_run, Some(run));
+    assert!(!has(&fx, |e| matches!(e, Effect::StartFollow { .. })));
 }
 
 #[test]
@@ -345,10 +355,10 @@ fn fallback_is_offered_when_the_script_needs_it() {
             .contains("not installed")
     );
     assert_eq!(d.model.run.focus, Focus::Cancel);
-    assert!(
-        d.effects
-            .iter()
-            .any(|e| matches!(e, Effect::PlanRun { fallback: true, .. }))
+    assert_eq!(
+        d.model.run.plan.done().map(|p| p.kind),
+        Some(RunKind::WrapperFallback),
+        "the engine's offered plan is shown"
     );
     let mut d = d;
     d.key(Key::Right);
@@ -453,13 +463,16 @@ fn a_failed_upgrade_ends_failed_with_evidence() {
     }
     // Later milestones cannot overturn the ending.
     let mut d = d;
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
-    d.send(Msg::Milestone {
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::RecoveryEnded {
         run: follow,
-        event: MilestoneEvent::Up {
-            at: at(999),
-            evidence: vec![],
-        },
+        report: Box::new(fixtures::run_report(
+            RecoveryOutcome::Recovered,
+            "up",
+            999,
+            vec![],
+            None,
+        )),
     });
     assert!(matches!(d.model.ending, Some(Ending::Failed { .. })));
 }
@@ -468,7 +481,7 @@ fn a_failed_upgrade_ends_failed_with_evidence() {
 fn stall_is_shown_and_cleared() {
     let mut d = fixtures::watching(3);
     assert!(d.model.stall.is_some());
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    let follow = d.model.follow_run.unwrap();
     d.send(Msg::Milestone {
         run: follow,
         event: MilestoneEvent::StallCleared,
@@ -477,25 +490,20 @@ fn stall_is_shown_and_cleared() {
 }
 
 #[test]
-fn ticks_drive_probes_but_only_one_at_a_time() {
+fn ticks_only_tell_the_time_the_engine_probes() {
     let mut d = fixtures::watching(0);
-    // Answer the probe in flight, then a tick 6 s later asks again.
-    if let Some(run) = d.model.probe_run {
-        d.send(Msg::ProbeResult {
-            run,
-            service: ServiceState::Stopped,
-        });
-    }
     let t = d.model.now;
-    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(2)));
-    assert!(!has(&fx, |e| matches!(e, Effect::Probe { .. })), "too soon");
-    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(6)));
-    assert!(has(&fx, |e| matches!(e, Effect::Probe { .. })));
-    let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(20)));
-    assert!(
-        !has(&fx, |e| matches!(e, Effect::Probe { .. })),
-        "one probe in flight"
-    );
+    for secs in [2, 6, 20, 600] {
+        let fx = update(&mut d.model, Msg::Tick(t + chrono::Duration::seconds(secs)));
+        assert!(fx.is_empty(), "a tick asked for work: {fx:?}");
+    }
+    // The engine's probe results are shown as they come.
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::ProbeResult {
+        run: follow,
+        service: ServiceState::Running,
+    });
+    assert_eq!(d.model.service, Some(ServiceState::Running));
 }
 
 #[test]
@@ -580,18 +588,18 @@ fn upgrade_in_progress_skips_run_and_watches() {
 #[test]
 fn milestones_keep_their_first_time() {
     let mut d = fixtures::watching(2);
-    let follow = d.last_run(|e| matches!(e, Effect::StartFollow { .. }));
+    let follow = d.model.follow_run.unwrap();
     let row = |m: &Model| {
         m.timeline
             .iter()
-            .find(|r| r.id == MilestoneId::MidStarted)
+            .find(|r| r.id == Milestone::MidStarted)
             .and_then(|r| r.reached_at)
     };
     let first = row(&d.model);
     d.send(Msg::Milestone {
         run: follow,
         event: MilestoneEvent::Reached {
-            id: MilestoneId::MidStarted,
+            id: Milestone::MidStarted,
             at: at(5000),
             evidence: None,
         },

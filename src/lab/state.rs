@@ -51,12 +51,14 @@ pub fn update_info<T>(root: &Path, f: impl FnOnce(&mut LabInfo) -> T) -> anyhow:
 pub fn pid_alive(pid: u32) -> bool {
     #[cfg(unix)]
     {
-        let Ok(p) = libc::pid_t::try_from(pid) else {
+        let Ok(p) = i32::try_from(pid) else {
             return false;
         };
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        let rc = unsafe { libc::kill(p, 0) };
-        let exists = rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        // Signal "none" only checks that the process exists.
+        let exists = match nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None) {
+            Ok(()) => true,
+            Err(e) => e == nix::errno::Errno::EPERM,
+        };
         if !exists {
             return false;
         }
@@ -102,12 +104,11 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
 pub fn signal(pid: u32, hard: bool) {
     #[cfg(unix)]
     {
-        if let Ok(p) = libc::pid_t::try_from(pid) {
-            let sig = if hard { libc::SIGKILL } else { libc::SIGTERM };
-            // SAFETY: plain kill(2) on a pid we recorded and re-checked as ours.
-            unsafe {
-                libc::kill(p, sig);
-            }
+        if let Ok(p) = i32::try_from(pid) {
+            use nix::sys::signal::Signal;
+            let sig = if hard { Signal::SIGKILL } else { Signal::SIGTERM };
+            // A pid we recorded and re-checked as ours; gone already is fine.
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
         }
     }
     #[cfg(not(unix))]

@@ -3,7 +3,6 @@
 //! also wants the target version and an update after our run began. The password comes from the
 //! operator (environment or a no-echo prompt), lives only in memory, and never reaches a log.
 
-use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -52,53 +51,11 @@ pub fn password_from_env_or_prompt(user: &str) -> anyhow::Result<String> {
     {
         return Ok(p);
     }
-    eprint!("Instance password for {user} (not shown, not stored): ");
-    std::io::stderr().flush()?;
-    let _guard = NoEcho::start();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    eprintln!();
+    // rpassword turns echo off on Unix and Windows alike (and reads stdin without a terminal).
+    let line = rpassword::prompt_password(format!(
+        "Instance password for {user} (not shown, not stored): "
+    ))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
-}
-
-/// Turns terminal echo off on stdin for its lifetime (Unix; a no-op elsewhere or without a TTY).
-struct NoEcho {
-    #[cfg(unix)]
-    saved: Option<libc::termios>,
-}
-
-impl NoEcho {
-    fn start() -> NoEcho {
-        #[cfg(unix)]
-        {
-            // SAFETY: all-zero is a valid termios to be filled by tcgetattr; fd 0 is stdin.
-            let mut t: libc::termios = unsafe { std::mem::zeroed() };
-            if unsafe { libc::tcgetattr(0, &mut t) } != 0 {
-                return NoEcho { saved: None };
-            }
-            let saved = t;
-            t.c_lflag &= !libc::ECHO;
-            // SAFETY: t is a valid termios from tcgetattr.
-            unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
-            NoEcho { saved: Some(saved) }
-        }
-        #[cfg(not(unix))]
-        {
-            NoEcho {}
-        }
-    }
-}
-
-impl Drop for NoEcho {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        {
-            if let Some(t) = &self.saved {
-                // SAFETY: restoring the termios read at start.
-                unsafe { libc::tcsetattr(0, libc::TCSANOW, t) };
-            }
-        }
-    }
 }
 
 /// The `ecc_agent` fields we read.
@@ -257,7 +214,7 @@ fn base64(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use std::io::{Read, Write};
 
     #[test]
     fn base64_and_percent_encoding() {

@@ -13,8 +13,7 @@ use crate::platform::Platform;
 pub fn current_user() -> String {
     #[cfg(unix)]
     {
-        // SAFETY: geteuid has no preconditions.
-        let uid = unsafe { libc::geteuid() };
+        let uid = nix::unistd::geteuid().as_raw();
         user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
     }
     #[cfg(not(unix))]
@@ -27,8 +26,7 @@ pub fn current_user() -> String {
 pub fn is_root() -> bool {
     #[cfg(unix)]
     {
-        // SAFETY: geteuid has no preconditions.
-        unsafe { libc::geteuid() == 0 }
+        nix::unistd::geteuid().is_root()
     }
     #[cfg(not(unix))]
     {
@@ -138,23 +136,15 @@ fn symlink_owner(path: &Path) -> Option<(u32, u32)> {
     }
 }
 
-/// Name of a uid from the password database.
+/// Name of a uid from the password database (`None` when it cannot be resolved, e.g. a
+/// directory account seen by a static binary: callers then show the numeric id).
 pub fn user_name(uid: u32) -> Option<String> {
     #[cfg(unix)]
     {
-        let mut buf = vec![0 as libc::c_char; 4096];
-        // SAFETY: all-zero is a valid passwd (null pointers, zero ids); getpwuid_r fills it.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: the pointers are valid for the call and buf's length is passed.
-        let rc =
-            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_name points to a NUL-terminated string inside buf.
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        Some(name.to_string_lossy().into_owned())
+        nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
     }
     #[cfg(not(unix))]
     {
@@ -163,23 +153,14 @@ pub fn user_name(uid: u32) -> Option<String> {
     }
 }
 
-/// Name of a gid from the group database.
+/// Name of a gid from the group database (`None` when it cannot be resolved).
 pub fn group_name(gid: u32) -> Option<String> {
     #[cfg(unix)]
     {
-        let mut buf = vec![0 as libc::c_char; 4096];
-        // SAFETY: all-zero is a valid group record; getgrgid_r fills it.
-        let mut grp: libc::group = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: the pointers are valid for the call and buf's length is passed.
-        let rc =
-            unsafe { libc::getgrgid_r(gid, &mut grp, buf.as_mut_ptr(), buf.len(), &mut result) };
-        if rc != 0 || result.is_null() || grp.gr_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success gr_name points to a NUL-terminated string inside buf.
-        let name = unsafe { std::ffi::CStr::from_ptr(grp.gr_name) };
-        Some(name.to_string_lossy().into_owned())
+        nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+            .ok()
+            .flatten()
+            .map(|g| g.name)
     }
     #[cfg(not(unix))]
     {

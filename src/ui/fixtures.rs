@@ -470,7 +470,7 @@ pub fn failed() -> Driver {
 }
 
 /// What the engine reports at the end of a run, as the fixtures need it.
-fn run_report(
+pub fn run_report(
     outcome: RecoveryOutcome,
     reason: &str,
     end: i64,

@@ -552,6 +552,7 @@ fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
     match outcome {
         RunOutcome::SpawnFailed { error } => {
             m.step = Step::Run;
+            m.run.run = None;
             m.run.focus = Focus::Cancel;
             m.notice = Some(format!("Could not start: {error}"));
             vec![journal(m, format!("could not start the command: {error}"))]

@@ -282,7 +282,7 @@ impl ServiceControl for FixedService {
 pub fn host(platform: Platform, state: ServiceState, start_type: Option<StartType>) -> Host {
     Host {
         platform,
-        service: Box::new(FixedService {
+        service: std::sync::Arc::new(FixedService {
             state,
             start_type,
             upgrade_running: false,
