@@ -1,9 +1,13 @@
 //! midrescue: rescue a ServiceNow MID Server whose auto-upgrade crashed midway.
 //!
-//! Layers (see README "Architecture"): `mid` knows the MID Server, `platform` knows the host,
-//! `bundle` builds the support zip, `follow` tails files without holding them open, `lab` builds
-//! practice installs, `wizard` is the pure state machine, `ui` draws it, `app` runs it, and
-//! `commands` glue the engine to the subcommands.
+//! Layers, top to bottom (see README "Architecture"); each uses only layers below it:
+//! `cli` (arguments), `commands` (one thin face per subcommand), `app` (the wizard's runtime:
+//! terminal, event loop, effects to engine calls), `wizard` (the pure state machine), `ui`
+//! (drawing), `host` (the composition root: platform, service control, lab or not), `recovery`
+//! (the one recovery engine: plan, policy, session, bundles), `bundle` (the support zip and the
+//! redaction), `lab` (practice installs), `mid` (MID Server knowledge and the diagnosis),
+//! `follow` (tailing files without holding them open), `platform` (host primitives), and the
+//! leaf `sanitize` (untrusted text made safe for a terminal).
 
 pub mod app;
 pub mod bundle;

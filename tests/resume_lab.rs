@@ -64,7 +64,7 @@ fn recoverable_scenarios_reach_up_confirmed_by_the_instance() {
         let mut extra: Vec<&str> = vec!["--yes"];
         extra.extend(args.iter().map(String::as_str));
         let (o, j) = resume(&l, out.path(), &extra);
-        assert_eq!(j["outcome"], "up", "{name}: {j:#}\n{}", progress(&o));
+        assert_eq!(j["outcome"], "recovered", "{name}: {j:#}\n{}", progress(&o));
         assert_eq!(o.status.code(), Some(0), "{name}");
         assert_eq!(j["fallback_used"], false, "{name}");
         let ms: Vec<&str> = j["milestones"]
@@ -100,7 +100,7 @@ fn service_not_installed_reaches_up_only_through_the_fallback() {
     let l = Lab::new("service-not-installed", SPEED);
     let out = tempfile::tempdir().unwrap();
     let (o, j) = resume(&l, out.path(), &["--yes"]);
-    assert_eq!(j["outcome"], "up", "{j:#}\n{}", progress(&o));
+    assert_eq!(j["outcome"], "recovered", "{j:#}\n{}", progress(&o));
     assert_eq!(j["fallback_used"], true);
     assert!(progress(&o).contains("service is not installed"));
 

@@ -150,7 +150,7 @@ fn why_panel_is_open_in_training_and_shows_the_kb_text() {
 #[test]
 fn log_panes_never_show_escape_sequences() {
     let mut d = fixtures::watching(0);
-    let follow = d.last_run(|e| matches!(e, midrescue::wizard::Effect::StartFollow { .. }));
+    let follow = d.model.follow_run.unwrap();
     d.send(Msg::FollowBatch {
         run: follow,
         source: midrescue::mid::milestones::Source::UpgradeLog,

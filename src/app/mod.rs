@@ -1,4 +1,5 @@
-//! Runtime: the terminal guard, the event loop, the effect runner, signals.
+//! Runtime: the terminal guard, the event loop, the effect runner (effects become engine calls,
+//! engine events become messages), signals. No recovery decision is made here.
 //!
 //! One channel of `Msg`s: keys and resizes (crossterm EventStream), a 1 s tick for the clock,
 //! SIGTERM/SIGHUP/SIGINT, and the results of effects. The loop drains every pending message,

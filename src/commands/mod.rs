@@ -1,5 +1,6 @@
-//! Glue between the CLI and the engine: one file per subcommand. Commands print; the engine
-//! layers (`mid`, `bundle`, `follow`, `lab`, `platform`) never do.
+//! One thin face per subcommand: turn engine results and events into printed lines and JSON.
+//! Commands print and decide nothing the wizard would decide differently; the engine layers
+//! (`recovery`, `mid`, `bundle`, `follow`, `lab`, `platform`) never print.
 
 pub mod collect;
 pub mod demo;

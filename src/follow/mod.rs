@@ -7,6 +7,7 @@
 
 mod identity;
 mod lines;
+#[cfg(any(test, feature = "test-support"))]
 mod task;
 mod tracked;
 
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 pub use identity::HEAD_LEN;
 pub use lines::{LineSplitter, SplitStats};
+#[cfg(any(test, feature = "test-support"))]
 pub use task::{FollowHandle, spawn};
 
 use tracked::Tracked;

@@ -93,15 +93,16 @@ pub fn lock_advice(platform: Platform, file: Option<String>) -> String {
         .unwrap_or_else(|| "a file of the install".to_string());
     let find = match platform {
         Platform::Windows => {
-            "find who holds it with Resource Monitor (resmon.exe) > CPU > Associated Handles \
+            "Find who holds it with Resource Monitor (resmon.exe) > CPU > Associated Handles \
 (search for the file name), or Sysinternals `handle.exe <file>`"
         }
-        Platform::Linux => "find who holds it with `lsof <file>` or `fuser -v <file>`",
+        Platform::Linux => "Find who holds it with `lsof <file>` or `fuser -v <file>`",
     };
     format!(
         "The upgrade could not replace {what}: another process holds it. {find}. It is usually \
 antivirus, a second java process of this MID, or an Explorer or shell window open in the folder. \
-Stop it, then re-run the recovery (the temp folder is still there)."
+Stop it, then re-run the recovery (the temp folder is still there). If it fails again after \
+that, use the manual procedure KB0713557 and send the bundle to ServiceNow support."
     )
 }
 

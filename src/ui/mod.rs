@@ -1,11 +1,13 @@
 //! Drawing a wizard `Model`: theme, header, footer, one pure function per screen, overlays.
 //! Nothing here changes the model.
 
+#[cfg(any(test, feature = "test-support"))]
 pub mod fixtures;
 pub mod footer;
 pub mod header;
 pub mod overlay;
 pub mod screens;
+#[cfg(any(test, feature = "test-support"))]
 pub mod svg;
 pub mod text;
 pub mod theme;

@@ -99,3 +99,74 @@ pub fn ellipsize_left(s: &str, max: usize) -> String {
     let skip = n - max.saturating_sub(1);
     format!("…{}", s.chars().skip(skip).collect::<String>())
 }
+
+/// Word-wrap `s` to `width` columns: the first line starts with `first`, the others with
+/// `rest` (so wrapped text keeps its indent). Words longer than a line are split.
+pub fn wrap_indented(s: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut out: Vec<String> = Vec::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    let room = |prefix: &str| width.saturating_sub(prefix.width()).max(8);
+    for word in s.split_whitespace() {
+        let prefix_w = if out.is_empty() { first } else { rest };
+        let sep = usize::from(!empty);
+        if !empty && line.width() + sep + word.width() > width {
+            out.push(std::mem::replace(&mut line, rest.to_string()));
+            empty = true;
+        }
+        let mut w = word;
+        // A word wider than a whole line (a long path) is cut into pieces.
+        while w.width() > room(if out.is_empty() { prefix_w } else { rest }) && empty {
+            let max = room(if out.is_empty() { first } else { rest });
+            let cut = w
+                .char_indices()
+                .scan(0, |acc, (i, c)| {
+                    *acc += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+                    Some((i, *acc))
+                })
+                .take_while(|(_, acc)| *acc <= max)
+                .last()
+                .map(|(i, _)| i + w[i..].chars().next().map_or(1, char::len_utf8))
+                .unwrap_or(w.len());
+            line.push_str(&w[..cut]);
+            out.push(std::mem::replace(&mut line, rest.to_string()));
+            w = &w[cut..];
+        }
+        if w.is_empty() {
+            continue;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(w);
+        empty = false;
+    }
+    if !empty || out.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod wrap_tests {
+    use super::wrap_indented;
+
+    #[test]
+    fn wrapped_lines_keep_their_indent() {
+        let lines = wrap_indented("alpha beta gamma delta epsilon", 16, " → ", "   ");
+        assert_eq!(lines, [" → alpha beta", "   gamma delta", "   epsilon"]);
+        for l in &lines {
+            assert!(l.chars().count() <= 16);
+        }
+    }
+
+    #[test]
+    fn a_long_path_is_cut_not_lost() {
+        let p = "/opt/servicenow/mid/agent/bin/wrapper-linux-x86-64";
+        let lines = wrap_indented(p, 20, " → ", "   ");
+        assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
+        let joined: String = lines.iter().map(|l| l.trim_start_matches(" → ").trim_start()).collect();
+        assert_eq!(joined, p);
+    }
+}

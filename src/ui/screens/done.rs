@@ -35,13 +35,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                     theme.dim(),
                 ));
             }
-            next(
-                &mut lines,
+            next(&mut lines, width,
                 "Check it in the instance (MID Server > Servers: Up, Validated).",
             );
             if model.start_type.done().is_some() {
-                next(
-                    &mut lines,
+                next(&mut lines, width,
                     "Set the MID service's start type back to Automatic.",
                 );
             }
@@ -57,10 +55,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::styled(format!(" ✗ {word}: {reason}"), theme.error()));
             // What to do comes before the evidence: on a small screen it must not scroll away.
             if let Some(n) = next_step {
-                next(&mut lines, n);
+                next(&mut lines, width, n);
             }
-            next(
-                &mut lines,
+            next(&mut lines, width,
                 "Do NOT start the MID service. Press c for the final bundle for ServiceNow support.",
             );
             if !evidence.is_empty() {
@@ -79,8 +76,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(format!(" {sub}")));
             match verdict {
                 Verdict::TempFolderLost => {
-                    next(
-                        &mut lines,
+                    next(&mut lines, width,
                         "Do NOT start the MID service. Manual restore (KB0713557):",
                     );
                     for s in [
@@ -91,8 +87,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                         lines.push(Line::raw(format!("     {s}")));
                     }
                 }
-                Verdict::Healthy => next(&mut lines, "Nothing to do. A bundle is still available."),
-                _ => next(&mut lines, "Save the logs (c) before changing anything."),
+                Verdict::Healthy => next(&mut lines, width, "Nothing to do. A bundle is still available."),
+                _ => next(&mut lines, width, "Save the logs (c) before changing anything."),
             }
         }
         Some(Ending::DryRun) => {
@@ -111,8 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 " ✗ No MID Server install was found.",
                 theme.error(),
             ));
-            next(
-                &mut lines,
+            next(&mut lines, width,
                 "Name it: midrescue --agent-dir <the MID's agent folder>",
             );
         }
@@ -168,15 +163,28 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 }
 
 fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {
+    let inner = width.saturating_sub(2);
     for e in ev.iter().take(9) {
-        // Evidence wraps (up to three rows each): it is what support will ask for.
-        lines.push(Line::styled(
-            text::ellipsize(&format!("   · {e}"), width.saturating_sub(3) * 3),
-            theme.dim(),
-        ));
+        // Evidence wraps, indented (up to three rows each): it is what support will ask for.
+        let rows = text::wrap_indented(e, inner, "   · ", "     ");
+        let cut = rows.len() > 3;
+        for (i, row) in rows.into_iter().take(3).enumerate() {
+            let row = if cut && i == 2 {
+                text::ellipsize(&format!("{row} …"), inner)
+            } else {
+                row
+            };
+            lines.push(Line::styled(row, theme.dim()));
+        }
     }
 }
 
-fn next(lines: &mut Vec<Line<'_>>, s: &str) {
-    lines.push(Line::raw(format!(" → {s}")));
+/// A next step, wrapped so that its continuation lines stay indented under the text.
+fn next(lines: &mut Vec<Line<'_>>, width: usize, s: &str) {
+    let inner = width.saturating_sub(2);
+    lines.extend(
+        super::super::text::wrap_indented(s, inner, " → ", "   ")
+            .into_iter()
+            .map(Line::raw),
+    );
 }
