@@ -65,7 +65,8 @@ fn bench(c: &mut Criterion) {
         let lines: Vec<String> = (0..1000)
             .map(|i| format!("\u{1b}[32mINFO\u{1b}[0m line {i}"))
             .collect();
-        let mut pane = midrescue::wizard::pane::LogPane::new(midrescue::mid::milestones::Source::AgentLog);
+        let mut pane =
+            midrescue::wizard::pane::LogPane::new(midrescue::mid::milestones::Source::AgentLog);
         b.iter(|| pane.push_lines(&lines))
     });
 }

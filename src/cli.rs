@@ -154,7 +154,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("{s:?} is not a duration like 90s, 20m or 1h30m");
     let t = s.trim();
     if let Ok(n) = t.parse::<u64>() {
-        return (n > 0).then(|| std::time::Duration::from_secs(n)).ok_or_else(bad);
+        return (n > 0)
+            .then(|| std::time::Duration::from_secs(n))
+            .ok_or_else(bad);
     }
     let mut total = 0u64;
     let mut num = String::new();
@@ -351,6 +353,9 @@ mod tests {
         let e = Cli::try_parse_from(["midrescue", "resume", "--timeout", "soon"]).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let ok = Cli::try_parse_from(["midrescue", "--timeout", "10m"]).unwrap();
-        assert_eq!(ok.wizard.limits.timeout, std::time::Duration::from_secs(600));
+        assert_eq!(
+            ok.wizard.limits.timeout,
+            std::time::Duration::from_secs(600)
+        );
     }
 }

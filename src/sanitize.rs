@@ -132,7 +132,9 @@ mod tests {
 mod path_tests {
     #[test]
     fn escape_in_a_folder_name_cannot_rewrite_the_line() {
-        let p = std::path::Path::new("/tmp/x\u{1b}[2K\rruns: rm -rf /\u{1b}]0;t\u{7}/glide-dist-upgrade.sh");
+        let p = std::path::Path::new(
+            "/tmp/x\u{1b}[2K\rruns: rm -rf /\u{1b}]0;t\u{7}/glide-dist-upgrade.sh",
+        );
         let shown = super::path(p);
         assert!(!shown.contains('\u{1b}'));
         assert!(!shown.contains('\r'));

@@ -33,6 +33,27 @@ struct BundleFacts {
     milestones: Vec<String>,
 }
 
+/// Each lab's upgrade temp folder has its own numeric id (`<ms since epoch><n>`): name it `<id>`.
+fn upgrade_id(name: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in name.chars().chain(std::iter::once('/')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 13 {
+            out.push_str("<id>");
+        } else {
+            out.push_str(&digits);
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}
+
 fn read_entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> Option<String> {
     let mut f = zip.by_name(name).ok()?;
     let mut s = String::new();
@@ -58,8 +79,9 @@ fn facts(path: &Path) -> BundleFacts {
             || n == "recovery.json"
     };
     let mut entries: Vec<String> = (0..zip.len())
-        .map(|i| zip.by_index(i).unwrap().name().to_string())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
         .filter(|n| n != "midrescue/journal.txt")
+        .map(|n| upgrade_id(&n))
         .collect();
     entries.sort();
     let mut redactions = BTreeMap::new();
@@ -108,19 +130,22 @@ fn resume_face(lab: &Lab, out: &Path) -> (PathBuf, PathBuf, String) {
     let output = Command::new(bin())
         .arg("--log-file")
         .arg(out.join("midrescue.log"))
-        .args(["resume", "--yes", "--json", "--timeout", "90s", "--agent-dir"])
+        .args([
+            "resume",
+            "--yes",
+            "--json",
+            "--timeout",
+            "90s",
+            "--agent-dir",
+        ])
         .arg(lab.agent())
         .arg("--out")
         .arg(out)
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "no JSON ({e}): {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    });
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&output.stderr)));
     assert_eq!(json["schema_version"], 2);
     (
         PathBuf::from(json["bundle"].as_str().unwrap()),
@@ -162,8 +187,7 @@ fn wizard_face(lab: &Lab, out: &Path) -> (PathBuf, PathBuf, Model) {
                 m.step,
                 m.ending
             );
-            if let Ok(Some(msg)) =
-                tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
+            if let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
             {
                 let fx = update(&mut m, msg);
                 runner.run_all(fx);
@@ -178,7 +202,9 @@ fn wizard_face(lab: &Lab, out: &Path) -> (PathBuf, PathBuf, Model) {
                 Step::Run if m.run.plan.done().is_some() && m.run.run.is_none() => {
                     &[Key::Tab, Key::Enter]
                 }
-                Step::Done if matches!(m.final_collect.job, midrescue::wizard::model::Job::Idle) => {
+                Step::Done
+                    if matches!(m.final_collect.job, midrescue::wizard::model::Job::Idle) =>
+                {
                     &[Key::Char('c')]
                 }
                 Step::Done if m.final_collect.job.done().is_some() => break,
@@ -219,15 +245,23 @@ fn resume_and_the_wizard_decide_and_write_the_same() {
     assert_eq!(fa.verdict, "crashed_upgrade");
     assert_eq!(fa, fb, "first bundles differ");
     let (la, lb) = (facts(&final_a), facts(&final_b));
-    assert_eq!(la.verdict, "healthy", "the final bundle detects the install as it is now");
+    assert_eq!(
+        la.verdict, "healthy",
+        "the final bundle detects the install as it is now"
+    );
     assert_eq!(la.outcome.as_deref(), Some("recovered"));
     assert!(
-        la.entries.iter().any(|e| e == "midrescue/glide-dist-upgrade.log"),
+        la.entries
+            .iter()
+            .any(|e| e == "midrescue/glide-dist-upgrade.log"),
         "the re-run's upgrade log is kept: {:?}",
         la.entries
     );
     assert_eq!(la, lb, "final bundles differ");
     let mut zip = zip::ZipArchive::new(std::fs::File::open(&final_a).unwrap()).unwrap();
     let summary = read_entry(&mut zip, "SUMMARY.md").unwrap();
-    assert!(summary.contains("| **Recovery** | `recovered` |"), "{summary}");
+    assert!(
+        summary.contains("| **Recovery** | `recovered` |"),
+        "{summary}"
+    );
 }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use midrescue::commands::resume::{Operator, Recovery, recover};
 use midrescue::mid::outcome::RecoveryOutcome;
-use midrescue::recovery::{Cadence, Install, Limits, SystemClock, SystemLauncher};
 use midrescue::mid::report::*;
 use midrescue::platform::Platform;
 use midrescue::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
+use midrescue::recovery::{Cadence, Install, Limits, SystemClock, SystemLauncher};
 
 const OLD: &str = "sandiego-12-22-2021__patch9a-hotfix1-01-31-2023_02-01-2023_1625";
 const NEW: &str = "tokyo-07-08-2022__patch4-12-14-2022_12-21-2022_1048";
@@ -261,7 +261,12 @@ fn run(
 fn successful_rerun_reaches_up_streams_lines_and_restores_start_type() {
     let inst = install(SUCCESS, None);
     let (result, op, service) = run(&inst, false, true, true);
-    assert_eq!(result.outcome, RecoveryOutcome::Recovered, "said: {:#?}", op.said);
+    assert_eq!(
+        result.outcome,
+        RecoveryOutcome::Recovered,
+        "said: {:#?}",
+        op.said
+    );
     assert_eq!(result.exit_code(), 0);
     assert_eq!(
         op.asked.len(),
@@ -344,7 +349,12 @@ exit 1
 "#;
     let inst = install(body, None);
     let (result, op, _) = run(&inst, true, false, false);
-    assert_eq!(result.outcome, RecoveryOutcome::Failed, "said: {:#?}", op.said);
+    assert_eq!(
+        result.outcome,
+        RecoveryOutcome::Failed,
+        "said: {:#?}",
+        op.said
+    );
     assert_eq!(result.exit_code(), 1);
     assert!(
         result.evidence[0].contains("Access is denied"),
@@ -363,7 +373,12 @@ exit 1
 "#;
     let inst = install(body, Some(SUCCESS));
     let (result, op, _) = run(&inst, true, false, false);
-    assert_eq!(result.outcome, RecoveryOutcome::Recovered, "said: {:#?}", op.said);
+    assert_eq!(
+        result.outcome,
+        RecoveryOutcome::Recovered,
+        "said: {:#?}",
+        op.said
+    );
     assert!(result.fallback_used);
     assert!(
         op.said

@@ -2,13 +2,13 @@
 
 use std::path::PathBuf;
 
-use midrescue::mid::report::Verdict;
-use midrescue::platform::service::{ServiceState, StartType};
-use midrescue::ui::fixtures::{self, Driver, at, bundle, plan, report};
-use midrescue::wizard::model::{Ending, Focus, Job, Options, Overlay};
 use midrescue::mid::milestones::{Milestone, Source};
 use midrescue::mid::outcome::RecoveryOutcome;
+use midrescue::mid::report::Verdict;
+use midrescue::platform::service::{ServiceState, StartType};
 use midrescue::recovery::RunKind;
+use midrescue::ui::fixtures::{self, Driver, at, bundle, plan, report};
+use midrescue::wizard::model::{Ending, Focus, Job, Options, Overlay};
 use midrescue::wizard::msg::{CollectProgress, MilestoneEvent, RunOutcome};
 use midrescue::wizard::update::start;
 use midrescue::wizard::{Effect, Key, Model, Msg, Step, update};

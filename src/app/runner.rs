@@ -17,7 +17,7 @@ use crate::recovery::plan::make_plan;
 use crate::recovery::session::SessionParts;
 use crate::recovery::support::{AfterRun, BundleRequest, build_bundle};
 use crate::recovery::{
-    Cadence, InstanceProbe, Install, Limits, RunKind, RunPlan, SystemClock, SystemLauncher, policy,
+    Cadence, Install, InstanceProbe, Limits, RunKind, RunPlan, SystemClock, SystemLauncher, policy,
 };
 use crate::wizard::msg::{BundleInfo, CollectProgress, PlanInfo};
 use crate::wizard::{Effect, JournalEntry, Msg, RunId};
@@ -149,7 +149,11 @@ impl Runner {
                     let _ = tx.send(Msg::RunPlanned { run, result });
                 })
             }
-            Effect::Run { run, fallback: true } | Effect::DeclineFallback { run }
+            Effect::Run {
+                run,
+                fallback: true,
+            }
+            | Effect::DeclineFallback { run }
                 if lock(&self.state).session.is_some() =>
             {
                 let yes = matches!(effect, Effect::Run { .. });
@@ -291,8 +295,8 @@ fn collect(
         options: CollectOptions::new(install.report.agent_dir.clone(), cfg.out_dir.clone()),
         after_run,
     };
-    let summary =
-        build_bundle(req, &SystemExec::default(), &mut on_progress).map_err(|e| format!("{e:#}"))?;
+    let summary = build_bundle(req, &SystemExec::default(), &mut on_progress)
+        .map_err(|e| format!("{e:#}"))?;
     Ok(BundleInfo {
         path: summary.path,
         sha256: summary.sha256,
@@ -311,18 +315,14 @@ fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<Plan
     } else {
         RunKind::Script
     };
-    let plan = make_plan(&install, &cfg.out_dir, kind)
-        .map_err(|e| format!("{e} {}", e.next_step()))?;
+    let plan =
+        make_plan(&install, &cfg.out_dir, kind).map_err(|e| format!("{e} {}", e.next_step()))?;
     if let Some(r) = policy::privilege_refusal(
         &plan,
         crate::platform::privilege::is_root(),
         &cfg.invocation,
     ) {
-        return Err(format!(
-            "{}. {}",
-            r.reason,
-            r.next_step.unwrap_or_default()
-        ));
+        return Err(format!("{}. {}", r.reason, r.next_step.unwrap_or_default()));
     }
     let info = PlanInfo::from(&plan);
     lock(state).plans[usize::from(fallback)] = Some(plan);

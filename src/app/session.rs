@@ -116,7 +116,9 @@ impl WizardFace {
                 lines.extend(line);
                 *n = note;
             }
-            _ => self.pending.push((source, line.into_iter().collect(), note)),
+            _ => self
+                .pending
+                .push((source, line.into_iter().collect(), note)),
         }
     }
 }
@@ -182,12 +184,10 @@ impl Face for WizardFace {
                 at: *at,
                 evidence: Some(milestone.describe().to_string()),
             }),
-            RecoveryEvent::LockRetry { count, line } => {
-                self.milestone(MilestoneEvent::LockRetry {
-                    count: *count,
-                    line: line.clone(),
-                })
-            }
+            RecoveryEvent::LockRetry { count, line } => self.milestone(MilestoneEvent::LockRetry {
+                count: *count,
+                line: line.clone(),
+            }),
             RecoveryEvent::Warning(w) => self.milestone(MilestoneEvent::Warning(w.clone())),
             RecoveryEvent::Stalled { quiet_for, .. } => {
                 let quiet = chrono::Duration::from_std(*quiet_for).unwrap_or_default();

@@ -435,12 +435,19 @@ fn recovery_section(
     clean: &mut dyn FnMut(&str) -> String,
 ) {
     s.push_str("## Recovery\n\n");
-    let _ = writeln!(s, "Outcome: **{}**: {}\n", rec.outcome.as_str(), clean(&rec.reason));
+    let _ = writeln!(
+        s,
+        "Outcome: **{}**: {}\n",
+        rec.outcome.as_str(),
+        clean(&rec.reason)
+    );
     let _ = writeln!(
         s,
         "Ran from {} to {}{}; {} lock retr{}.\n",
-        rec.started_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        rec.ended_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        rec.started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        rec.ended_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         if rec.fallback_used {
             ", through the wrapper fallback (the script said its service is not installed)"
         } else {

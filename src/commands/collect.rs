@@ -1,21 +1,18 @@
-//! `midrescue collect`: find the install, detect its state, gather the system facts (the only
-//! place that runs commands for the bundle), build the support bundle with a progress line on
-//! stderr, and print where it is.
+//! `midrescue collect`: find the install, detect its state, build the support bundle the one way
+//! every bundle is built (`recovery::support`), with a progress line on stderr, and print where
+//! it is.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use crate::bundle::{self, BundleSummary, CollectOptions, Progress, SystemFacts};
+use crate::bundle::{self, BundleSummary, CollectOptions, Progress};
 use crate::cli::{CollectArgs, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 use crate::host::Host;
-use crate::mid::confs;
 use crate::mid::detect::detect;
 use crate::mid::locate::find_installs;
-use crate::mid::report::DetectReport;
 use crate::platform::Platform;
-use crate::platform::exec::{Exec, SystemExec};
-use crate::platform::service::processes;
+use crate::platform::exec::SystemExec;
+use crate::recovery::support::{BundleRequest, build_bundle};
 
 pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     let since = match args.since.as_deref().map(parse_since).transpose() {
@@ -58,9 +55,6 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_FAILED);
     }
-    let exec: Arc<dyn Exec> = Arc::new(SystemExec::default());
-    let facts = gather_facts(&host, &report, exec.as_ref());
-
     let mut opts = CollectOptions::new(
         report.agent_dir.clone(),
         args.out.clone().unwrap_or_else(bundle::default_out_dir),
@@ -71,7 +65,13 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     opts.level = args.level;
 
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
-    let summary = bundle::collect(&opts, &report, &facts, &mut |p| line.show(&p));
+    let install = host.install(report);
+    let req = BundleRequest {
+        install: &install,
+        options: opts,
+        after_run: None,
+    };
+    let summary = build_bundle(req, &SystemExec::default(), &mut |p| line.show(&p));
     line.finish();
     let summary = summary?;
     if args.json {
@@ -92,67 +92,6 @@ pub fn parse_since(s: &str) -> Result<chrono::NaiveDate, String> {
         return Ok(t.with_timezone(&chrono::Utc).date_naive());
     }
     Err(format!("--since {s:?}: expected a date like 2026-11-01"))
-}
-
-/// The system facts for the bundle's `system.txt`: OS, host, the service query with its raw
-/// output, the java/wrapper processes, the systemd unit. Used by `collect`, `resume` and the
-/// wizard's Collect step.
-pub fn gather_facts(host: &Host, report: &DetectReport, exec: &dyn Exec) -> SystemFacts {
-    let mut facts = SystemFacts::this_host();
-    facts.service = Some(host.service.query());
-    if host.lab_root.is_some() {
-        facts
-            .notes
-            .push("this install is a midrescue training lab".to_string());
-    }
-    let list_platform = Platform::host();
-    let mut spec = processes::list_spec(list_platform);
-    spec.cwd = Some(std::env::temp_dir());
-    match exec.run(&spec) {
-        Ok(out) => {
-            let rows: Vec<String> = processes::parse_list(list_platform, &out.stdout)
-                .into_iter()
-                .filter(|p| is_java_or_wrapper(&p.command_line))
-                .map(|p| format!("{}\t{}", p.pid, p.command_line))
-                .collect();
-            facts.processes = if rows.is_empty() {
-                "(no java or wrapper process running)\n".into()
-            } else {
-                rows.join("\n") + "\n"
-            };
-        }
-        Err(e) => facts.notes.push(format!(
-            "process list unavailable: `{}`: {e}",
-            spec.display()
-        )),
-    }
-    if report.platform == Platform::Linux {
-        let root: PathBuf = host.lab_root.clone().unwrap_or_else(|| PathBuf::from("/"));
-        let name = report
-            .service
-            .name
-            .clone()
-            .or_else(|| confs::read_shconf(&report.agent_dir).app_name)
-            .unwrap_or_else(|| "mid".into());
-        if cfg!(unix) || host.lab_root.is_some() {
-            facts.unit_file = confs::read_unit(&root, &name).map(|(p, _)| p);
-        }
-    }
-    facts
-}
-
-fn is_java_or_wrapper(cmd: &str) -> bool {
-    let first = cmd.split_whitespace().next().unwrap_or("");
-    let exe = first
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(first)
-        .to_ascii_lowercase();
-    exe == "java"
-        || exe == "java.exe"
-        || exe.starts_with("wrapper")
-        || cmd.contains("service_now.mid")
-        || cmd.contains("glide-dist-upgrade")
 }
 
 /// The human result.
@@ -180,7 +119,7 @@ pub fn render(s: &BundleSummary) -> String {
     if !s.skipped.is_empty() {
         let _ = writeln!(o, "Not collected:");
         for (f, why) in &s.skipped {
-            let _ = writeln!(o, "  {}: {}", super::detect::sanitize(f), why);
+            let _ = writeln!(o, "  {}: {}", crate::sanitize::text(f), why);
         }
     }
     let _ = writeln!(
@@ -230,7 +169,7 @@ impl ProgressLine {
                     "{pct:3}%  {files_done}/{files_total} files, {:.1}/{:.1} MB  {}",
                     *bytes_done as f64 / 1e6,
                     *bytes_total as f64 / 1e6,
-                    super::detect::sanitize(path)
+                    crate::sanitize::text(path)
                 )
             }
             Progress::Writing => "Writing manifest, summary and checksum…".into(),
@@ -288,16 +227,5 @@ mod tests {
                 .unwrap_err()
                 .contains("expected a date")
         );
-    }
-
-    #[test]
-    fn process_filter() {
-        assert!(is_java_or_wrapper(
-            "/opt/mid/agent/jre/bin/java -cp x com.service_now.mid.Main"
-        ));
-        assert!(is_java_or_wrapper(
-            "C:\\mid\\agent\\bin\\wrapper-windows-x86-64.exe -s x"
-        ));
-        assert!(!is_java_or_wrapper("bash -l"));
     }
 }

@@ -12,6 +12,7 @@ use crate::mid::report::{DetectReport, Severity, Verdict};
 use crate::platform::Platform;
 use crate::platform::exec::SystemExec;
 use crate::platform::service::{ServiceState, StartType};
+use crate::sanitize::text as sanitize;
 
 pub fn run(agent_dir: Option<&Path>, args: &DetectArgs) -> anyhow::Result<u8> {
     let installs = find_installs(agent_dir, Platform::host(), &SystemExec::default())?;
@@ -57,89 +58,6 @@ pub fn run(agent_dir: Option<&Path>, args: &DetectArgs) -> anyhow::Result<u8> {
     Ok(if failed { EXIT_FAILED } else { EXIT_OK })
 }
 
-/// Replace control characters (escape sequences in log lines) so they cannot drive the terminal.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\t' {
-                '\u{fffd}'
-            } else {
-                c
-            }
-        })
-        .collect()
-}
-
-/// The verdict in plain words, and the next step.
-pub fn verdict_words(r: &DetectReport) -> (&'static str, String, String) {
-    let started = r
-        .upgrade
-        .as_ref()
-        .and_then(|u| u.started_at.clone())
-        .map(|t| format!(" (began {t})"))
-        .unwrap_or_default();
-    let script = r
-        .upgrade
-        .as_ref()
-        .and_then(|u| u.script.as_ref())
-        .map(|s| s.display().to_string())
-        .unwrap_or_else(|| "the upgrade script".into());
-    match r.verdict {
-        Verdict::CrashedUpgrade => (
-            "CRASHED UPGRADE",
-            format!(
-                "An upgrade began{started} and the MID Server has not started since. The upgrade \
-                 temp folder and its script are still there, so the upgrade can be re-run."
-            ),
-            format!(
-                "1. Do NOT start the MID service: it would delete the temp folder this recovery needs.\n\
-                 2. Save the logs:        midrescue collect\n\
-                 3. Re-run the upgrade:   midrescue resume   (or by hand: {script} start)"
-            ),
-        ),
-        Verdict::TempFolderLost => (
-            "CRASHED UPGRADE, TEMP FOLDER LOST",
-            format!(
-                "An upgrade began{started} and the MID Server has not started since, but the upgrade \
-                 temp folder or its script is gone: the upgrade cannot be re-run from it."
-            ),
-            "1. Do NOT start the MID service.\n\
-             2. Save the logs:        midrescue collect\n\
-             3. Restore by hand (KB0713557): keep config.xml, conf/wrapper-override.conf and \
-             jre/lib/security/cacerts, rename `agent`, extract a fresh MID zip, restore those files."
-                .into(),
-        ),
-        Verdict::UpgradeInProgress => (
-            "UPGRADE IN PROGRESS",
-            "An upgrade is running right now (or has just restarted the MID).".into(),
-            "Wait a few minutes and watch the logs; do not start or stop the MID service meanwhile. \
-             Run `midrescue detect` again afterwards."
-                .into(),
-        ),
-        Verdict::Healthy => (
-            "HEALTHY",
-            "The MID Server is running and no unfinished upgrade was found.".into(),
-            "Nothing to repair. Check that it shows Up (and validated) in the instance.".into(),
-        ),
-        Verdict::Stopped => (
-            "STOPPED",
-            "The MID Server is not running, and not because of an unfinished upgrade.".into(),
-            "Look at the findings below and at logs/wrapper.log; start the service normally once \
-             the cause is fixed."
-                .into(),
-        ),
-        Verdict::NotAMidServer => (
-            "NOT A MID SERVER",
-            format!(
-                "{} is not a MID Server install: none of config.xml, conf/wrapper.conf, \
-                 bin/mid.sh, bin/mid.bat, bin/wrapper-*, logs/agent0.log.* is there.",
-                r.agent_dir.display()
-            ),
-            "Point --agent-dir at the MID's `agent` folder (or the folder that holds it).".into(),
-        ),
-    }
-}
-
 fn state_words(s: ServiceState) -> &'static str {
     match s {
         ServiceState::Running => "running",
@@ -161,7 +79,14 @@ fn start_words(s: Option<StartType>) -> &'static str {
 
 /// The readable report of one install.
 pub fn render_text(r: &DetectReport) -> String {
-    let (head, what, next) = verdict_words(r);
+    let head = r.verdict.text().title;
+    let what = crate::mid::advice::meaning(r);
+    let invocation = super::wizard::invocation(Some(&r.agent_dir));
+    let next: String = crate::mid::advice::next_steps(r, &invocation)
+        .iter()
+        .enumerate()
+        .map(|(i, step)| format!("{}. {step}\n", i + 1))
+        .collect();
     let mut s = String::new();
     let _ = writeln!(s, "{head}: {}", r.agent_dir.display());
     let _ = writeln!(s, "{what}\n");

@@ -20,7 +20,7 @@ use crate::recovery::policy::{self, Refusal};
 use crate::recovery::session::SessionParts;
 use crate::recovery::support::{AfterRun, BundleRequest, build_bundle};
 use crate::recovery::{
-    Cadence, Clock, Decision, Face, InstanceProbe, Install, Launcher, Limits, RecoveryEvent,
+    Cadence, Clock, Decision, Face, Install, InstanceProbe, Launcher, Limits, RecoveryEvent,
     RunKind, RunPlan, Session, SystemClock, SystemLauncher, drive,
 };
 use crate::sanitize;
@@ -121,8 +121,14 @@ pub fn describe_plan(plan: &RunPlan, op: &mut dyn Operator) {
         "  KB0779816:  in {}",
         sanitize::path(&plan.kb_folder)
     ));
-    op.say(&format!("              {}", sanitize::text(&plan.kb_command)));
-    op.say(&format!("  runs:       {}", sanitize::text(&plan.spec.display())));
+    op.say(&format!(
+        "              {}",
+        sanitize::text(&plan.kb_command)
+    ));
+    op.say(&format!(
+        "  runs:       {}",
+        sanitize::text(&plan.spec.display())
+    ));
     if let Some(cwd) = &plan.spec.cwd {
         op.say(&format!(
             "  from:       {} (outside the install: the script finds its own folder)",
@@ -341,9 +347,9 @@ impl Face for LineFace<'_> {
                     "{what} (pid {pid}). It runs on its own: closing this window or losing SSH does not stop it."
                 ));
             }
-            RecoveryEvent::SpawnFailed { error, .. } => {
-                self.op.say(&format!("--  could not start: {}", sanitize::text(error)))
-            }
+            RecoveryEvent::SpawnFailed { error, .. } => self
+                .op
+                .say(&format!("--  could not start: {}", sanitize::text(error))),
             RecoveryEvent::Line { source, text } => {
                 self.op.say(&format!("[{}] {text}", source.tag()))
             }
@@ -542,7 +548,11 @@ fn run_with(
 }
 
 /// The first bundle, with a "N/M files" line every two seconds.
-fn first_bundle(install: &Install, out_dir: &Path, op: &mut dyn Operator) -> anyhow::Result<PathBuf> {
+fn first_bundle(
+    install: &Install,
+    out_dir: &Path,
+    op: &mut dyn Operator,
+) -> anyhow::Result<PathBuf> {
     let mut last_said = std::time::Instant::now();
     let req = BundleRequest {
         install,

@@ -70,14 +70,19 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
 /// How midrescue was called for this install, so shown commands can be pasted as they are.
 pub fn invocation(agent_dir: Option<&Path>) -> String {
     match agent_dir {
-        Some(d) => format!("midrescue --agent-dir {}", shell_quote(&crate::sanitize::path(d))),
+        Some(d) => format!(
+            "midrescue --agent-dir {}",
+            shell_quote(&crate::sanitize::path(d))
+        ),
         None => "midrescue".to_string(),
     }
 }
 
 /// Quote for a POSIX shell or PowerShell alike (single quotes, doubled inside).
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "/._-:\\".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-:\\".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "''"))

@@ -106,7 +106,11 @@ pub fn signal(pid: u32, hard: bool) {
     {
         if let Ok(p) = i32::try_from(pid) {
             use nix::sys::signal::Signal;
-            let sig = if hard { Signal::SIGKILL } else { Signal::SIGTERM };
+            let sig = if hard {
+                Signal::SIGKILL
+            } else {
+                Signal::SIGTERM
+            };
             // A pid we recorded and re-checked as ours; gone already is fine.
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
         }

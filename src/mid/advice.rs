@@ -98,9 +98,7 @@ pub fn meaning(r: &DetectReport) -> String {
         Verdict::UpgradeInProgress => {
             "An upgrade is running right now (or has just restarted the MID).".into()
         }
-        Verdict::Healthy => {
-            "The MID Server is running and no unfinished upgrade was found.".into()
-        }
+        Verdict::Healthy => "The MID Server is running and no unfinished upgrade was found.".into(),
         Verdict::Stopped => {
             "The MID Server is not running, and not because of an unfinished upgrade.".into()
         }
@@ -143,7 +141,9 @@ pub fn next_steps(r: &DetectReport, invocation: &str) -> Vec<String> {
         Verdict::Stopped => {
             let mut v = Vec::new();
             if r.findings.is_empty() {
-                v.push("Read logs/wrapper.log and logs/agent0.log.0 for why the MID stopped.".into());
+                v.push(
+                    "Read logs/wrapper.log and logs/agent0.log.0 for why the MID stopped.".into(),
+                );
             } else {
                 v.push("Fix what the findings above name.".into());
             }

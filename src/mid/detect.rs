@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::platform::service::ServiceControl;
 use crate::mid::diagnosis::{self, Facts};
 use crate::mid::evidence::Hit;
 use crate::mid::report::{
@@ -14,6 +13,7 @@ use crate::mid::{
     config, confs, install, libstate, logscan, ownership, revlines, tempdir, versions,
 };
 use crate::platform::Platform;
+use crate::platform::service::ServiceControl;
 use crate::platform::service::ServiceState;
 
 /// What detect needs to know about the world around an install. The composition root (`host`)
@@ -66,7 +66,11 @@ pub fn detect(agent_dir: &Path, host: &dyn Surroundings) -> anyhow::Result<Detec
 }
 
 /// `detect` with explicit places to look.
-pub fn detect_with(dir: &Path, host: &dyn Surroundings, opts: &DetectOptions) -> anyhow::Result<DetectReport> {
+pub fn detect_with(
+    dir: &Path,
+    host: &dyn Surroundings,
+    opts: &DetectOptions,
+) -> anyhow::Result<DetectReport> {
     let mut report = read_and_diagnose(dir, host, opts)?;
     scrub(&mut report);
     Ok(report)

@@ -8,8 +8,8 @@ pub mod exec;
 pub mod instance;
 pub mod private_fs;
 pub mod privilege;
-pub mod spawn;
 pub mod service;
+pub mod spawn;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +27,6 @@ macro_rules! display_as_json_name {
     )*};
 }
 pub(crate) use display_as_json_name;
-
 
 /// The OS family of a MID Server host (or of a lab that imitates one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]

@@ -108,12 +108,19 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         };
         assert_ne!(ours, theirs);
-        assert_eq!(theirs.as_raw(), running.pid as i32, "child leads its own session");
+        assert_eq!(
+            theirs.as_raw(),
+            running.pid as i32,
+            "child leads its own session"
+        );
         assert_eq!(code, Some(3));
         let text = std::fs::read_to_string(&tee).unwrap();
         assert!(text.starts_with("# midrescue "));
         assert!(text.contains("out line\n"));
         assert!(text.contains("err line\n"));
-        assert!(text.contains("secret=gone"), "scrubbed variable reached the child: {text}");
+        assert!(
+            text.contains("secret=gone"),
+            "scrubbed variable reached the child: {text}"
+        );
     }
 }

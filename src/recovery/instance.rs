@@ -30,7 +30,9 @@ impl InstanceCheck {
         let url = url
             .map(str::to_string)
             .or_else(|| report.instance_url.clone())
-            .context("--instance-user needs the instance URL: config.xml has none, give --instance-url")?;
+            .context(
+                "--instance-user needs the instance URL: config.xml has none, give --instance-url",
+            )?;
         let mid_name = report
             .mid_name
             .clone()

@@ -118,9 +118,11 @@ pub fn locked_file(line: &str) -> Option<String> {
         .filter_map(|p| Regex::new(p).ok())
         .collect()
     });
-    PATTERNS
-        .iter()
-        .find_map(|re| re.captures(line)?.get(1).map(|m| m.as_str().trim().to_string()))
+    PATTERNS.iter().find_map(|re| {
+        re.captures(line)?
+            .get(1)
+            .map(|m| m.as_str().trim().to_string())
+    })
 }
 
 /// Files the run left owned by root in a non-root install, and the `chown` that gives them back.
@@ -193,7 +195,9 @@ mod tests {
     #[test]
     fn lock_advice_names_the_platform_tool() {
         let w = lock_advice(Platform::Windows, Some(r"C:\x\mid.jar".into()));
-        assert!(w.contains("Resource Monitor") && w.contains("handle.exe") && w.contains("mid.jar"));
+        assert!(
+            w.contains("Resource Monitor") && w.contains("handle.exe") && w.contains("mid.jar")
+        );
         let l = lock_advice(Platform::Linux, None);
         assert!(l.contains("lsof") && l.contains("fuser"));
         let next = next_step_after(

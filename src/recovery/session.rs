@@ -91,16 +91,31 @@ pub enum RecoveryEvent {
         output_file: PathBuf,
     },
     /// The command could not be started at all.
-    SpawnFailed { kind: RunKind, error: String },
+    SpawnFailed {
+        kind: RunKind,
+        error: String,
+    },
     /// A new line of a followed file, made safe to show (no control characters, secrets masked).
-    Line { source: Source, text: String },
+    Line {
+        source: Source,
+        text: String,
+    },
     /// Something happened to a followed file (appeared, rotated, truncated, deleted...).
-    FileNote { source: Source, note: String },
+    FileNote {
+        source: Source,
+        note: String,
+    },
     /// The command we started ended.
-    Exited { kind: RunKind, code: Option<i32> },
+    Exited {
+        kind: RunKind,
+        code: Option<i32>,
+    },
     /// The script answered that its upgrade service is not installed (KB0779816): the wrapper
     /// fallback applies. Nothing runs until the face decides ([`Decision`]).
-    FallbackOffered { line: String, plan: Box<RunPlan> },
+    FallbackOffered {
+        line: String,
+        plan: Box<RunPlan>,
+    },
     /// The MID service's state, probed.
     Service(ServiceState),
     /// The instance's answer, or why there is none.
@@ -110,7 +125,10 @@ pub enum RecoveryEvent {
         at: DateTime<Utc>,
     },
     /// A file could not be replaced yet; the upgrade retries (not fatal).
-    LockRetry { count: u32, line: String },
+    LockRetry {
+        count: u32,
+        line: String,
+    },
     Warning(String),
     Stalled {
         quiet_for: Duration,
@@ -263,7 +281,11 @@ impl Session {
         });
         let copy_path = parts.out_dir.join(format!(
             "glide-dist-upgrade-{}.log",
-            parts.clock.utc().with_timezone(&chrono::Local).format("%Y%m%d-%H%M%S")
+            parts
+                .clock
+                .utc()
+                .with_timezone(&chrono::Local)
+                .format("%Y%m%d-%H%M%S")
         ));
         let upgrade_copy = parts.keep_upgrade_log.then_some(copy_path).and_then(|p| {
             match crate::platform::private_fs::create_private_file(&p) {
@@ -486,7 +508,8 @@ impl Session {
         }
         if let Some(line) = started.said_not_installed {
             if started.kind == RunKind::Script && !self.fallback_used {
-                match super::plan::make_plan(&self.install, &self.out_dir, RunKind::WrapperFallback) {
+                match super::plan::make_plan(&self.install, &self.out_dir, RunKind::WrapperFallback)
+                {
                     Ok(plan) => {
                         tracing::info!("wrapper fallback offered after: {line}");
                         self.fallback_offer = Some(plan.clone());
@@ -570,7 +593,9 @@ impl Session {
         let answer = match rx.try_recv() {
             Ok(a) => a,
             Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err("the instance query ended without an answer".into()),
+            Err(TryRecvError::Disconnected) => {
+                Err("the instance query ended without an answer".into())
+            }
         };
         self.instance_pending = None;
         let probe = match &answer {
@@ -601,7 +626,9 @@ impl Session {
                     count,
                     line: crate::sanitize::line(&line),
                 }),
-                WatchEvent::Warning(w) => ev.push(RecoveryEvent::Warning(crate::sanitize::line(&w))),
+                WatchEvent::Warning(w) => {
+                    ev.push(RecoveryEvent::Warning(crate::sanitize::line(&w)))
+                }
                 WatchEvent::Stalled { quiet_for } => {
                     self.stalled = true;
                     ev.push(RecoveryEvent::Stalled {

@@ -5,19 +5,17 @@ use std::path::PathBuf;
 
 use chrono::TimeZone;
 
+use crate::mid::milestones::{Milestone, Source};
+use crate::mid::outcome::RecoveryOutcome;
 use crate::mid::report::{
     DetectReport, Evidence, Finding, FindingCode, LibState, SCHEMA_VERSION, ServiceReport,
     Severity, TempDirSource, UpgradeReport, Verdict,
 };
 use crate::platform::Platform;
 use crate::platform::service::{ServiceState, StartType};
-use crate::wizard::model::Options;
-use crate::wizard::msg::{
-    BundleInfo, CollectProgress, MilestoneEvent, PlanInfo, RunOutcome,
-};
-use crate::mid::milestones::{Milestone, Source};
-use crate::mid::outcome::RecoveryOutcome;
 use crate::recovery::{RunKind, RunReport};
+use crate::wizard::model::Options;
+use crate::wizard::msg::{BundleInfo, CollectProgress, MilestoneEvent, PlanInfo, RunOutcome};
 use crate::wizard::update::start;
 use crate::wizard::{Effect, Key, Model, Msg, RunId, Timestamp, update};
 

@@ -73,7 +73,10 @@ fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "  Esc, ? or Enter closes this help.",
+        format!(
+            "  {} closes this help.",
+            keymap::keys_of(keymap::Context::Help, keymap::Action::CloseOverlay)
+        ),
         theme.dim(),
     ));
     let h = u16::try_from(lines.len() + 3).unwrap_or(20);

@@ -166,7 +166,10 @@ mod wrap_tests {
         let p = "/opt/servicenow/mid/agent/bin/wrapper-linux-x86-64";
         let lines = wrap_indented(p, 20, " → ", "   ");
         assert!(lines.iter().all(|l| l.chars().count() <= 20), "{lines:?}");
-        let joined: String = lines.iter().map(|l| l.trim_start_matches(" → ").trim_start()).collect();
+        let joined: String = lines
+            .iter()
+            .map(|l| l.trim_start_matches(" → ").trim_start())
+            .collect();
         assert_eq!(joined, p);
     }
 }

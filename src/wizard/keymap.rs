@@ -341,6 +341,55 @@ pub fn table(ctx: Context) -> &'static [Binding] {
 }
 
 /// Every binding of the current context with its enabled state.
+/// How the key for `action` in `ctx` is shown (e.g. `r`), so screen texts name the keys the
+/// keymap really binds. `?` when the action has no key there (a test keeps screens honest).
+pub fn key_of(ctx: Context, action: Action) -> &'static str {
+    table(ctx)
+        .iter()
+        .find(|b| b.keys.iter().any(|(_, a)| *a == action))
+        .map_or("?", |b| b.display)
+}
+
+/// Every key bound to `action` in `ctx`, by name: `Esc, ?, q or Enter`.
+pub fn keys_of(ctx: Context, action: Action) -> String {
+    let names: Vec<String> = table(ctx)
+        .iter()
+        .flat_map(|b| b.keys.iter())
+        .filter(|(_, a)| *a == action)
+        .map(|(k, _)| key_name(*k))
+        .collect();
+    match names.split_last() {
+        None => "?".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// A key as the operator reads it.
+pub fn key_name(k: Key) -> String {
+    match k {
+        Key::Char(c) => c.to_string(),
+        Key::Enter => "Enter".into(),
+        Key::Esc => "Esc".into(),
+        Key::Tab => "Tab".into(),
+        Key::BackTab => "Shift-Tab".into(),
+        Key::Up => "↑".into(),
+        Key::Down => "↓".into(),
+        Key::Left => "←".into(),
+        Key::Right => "→".into(),
+        Key::PageUp => "PgUp".into(),
+        Key::PageDown => "PgDn".into(),
+        Key::Home => "Home".into(),
+        Key::End => "End".into(),
+        Key::CtrlC => "Ctrl-C".into(),
+    }
+}
+
+/// `key_of` for a step.
+pub fn step_key(step: Step, action: Action) -> &'static str {
+    key_of(Context::Step(step), action)
+}
+
 pub fn bindings(model: &Model) -> Vec<BindingState> {
     table(context(model))
         .iter()

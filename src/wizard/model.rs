@@ -7,11 +7,11 @@ use crate::platform::service::{ServiceState, StartType};
 
 use super::effect::JournalEntry;
 use super::msg::{BundleInfo, CollectProgress, PlanInfo, RunOutcome};
-use crate::mid::milestones::Milestone;
-use crate::recovery::InstanceAnswer;
 use super::pane::{LogPane, PANE_SOURCES};
-use crate::mid::milestones::Source;
 use super::{RunId, Timestamp};
+use crate::mid::milestones::Milestone;
+use crate::mid::milestones::Source;
+use crate::recovery::InstanceAnswer;
 
 /// The six steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

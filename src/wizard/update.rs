@@ -500,7 +500,10 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
             m.run.cancelled = true;
             let run = m.follow_run.unwrap_or_default();
             vec![
-                journal(m, format!("declined the wrapper fallback: {}", plan.command)),
+                journal(
+                    m,
+                    format!("declined the wrapper fallback: {}", plan.command),
+                ),
                 Effect::DeclineFallback { run },
             ]
         }

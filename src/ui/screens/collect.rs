@@ -6,6 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::wizard::Model;
+use crate::wizard::Step;
+use crate::wizard::keymap::{self, Action};
 use crate::wizard::model::{Collect, Job};
 
 use super::super::Theme;
@@ -62,7 +64,10 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
         }
         Job::Failed(e) => vec![
             Line::styled(format!(" ✗ The bundle failed: {e}"), theme.error()),
-            Line::raw(" Press r to try again. The recovery waits until the logs are saved."),
+            Line::raw(format!(
+                " Press {} to try again. The recovery waits until the logs are saved.",
+                keymap::step_key(Step::Collect, Action::Retry)
+            )),
         ],
         Job::Done(b) => {
             let mut v = vec![

@@ -8,7 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 use crate::mid::report::{DetectReport, LibState, Severity, TempDirSource, Verdict};
 use crate::platform::service::ServiceState;
 use crate::wizard::Model;
-use crate::wizard::keymap::start_type_word;
+use crate::wizard::Step;
+use crate::wizard::keymap::{self, Action, start_type_word};
 use crate::wizard::model::Job;
 
 use super::super::Theme;
@@ -24,7 +25,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             Line::raw(""),
             Line::styled(format!(" ✗ Detect failed: {e}"), theme.error()),
             Line::raw(""),
-            Line::raw(" Nothing was changed. Press r to try again, q to quit."),
+            Line::raw(format!(
+                " Nothing was changed. Press {} to try again, {} to quit.",
+                keymap::step_key(Step::Detect, Action::Retry),
+                keymap::step_key(Step::Detect, Action::Quit)
+            )),
         ],
         Job::Done(report) => verdict_lines(
             report,
@@ -61,34 +66,16 @@ fn running<'a>(model: &Model, theme: &Theme) -> Vec<Line<'a>> {
     ]
 }
 
-/// The verdict in plain words, with its marker.
-pub fn verdict_words(v: Verdict) -> (&'static str, &'static str) {
-    match v {
-        Verdict::CrashedUpgrade => (
-            "✗ The upgrade crashed midway.",
-            "It can very likely be finished by re-running it from its temp folder (KB0779816).",
-        ),
-        Verdict::TempFolderLost => (
-            "✗ The upgrade crashed and its temp folder is gone.",
-            "It cannot be re-run; the way out is the manual restore (KB0713557).",
-        ),
-        Verdict::UpgradeInProgress => (
-            "… An upgrade is running right now.",
-            "Do not interfere: save the logs, then watch it finish.",
-        ),
-        Verdict::Healthy => (
-            "✓ The MID Server looks healthy.",
-            "Nothing to repair: no crashed upgrade was found.",
-        ),
-        Verdict::Stopped => (
-            "! The MID service is stopped, but not because of an upgrade.",
-            "There is nothing to re-run; find why it stopped in wrapper.log and agent0.log.0.",
-        ),
-        Verdict::NotAMidServer => (
-            "✗ This folder is not a MID Server agent folder.",
-            "Run midrescue --agent-dir with the folder that holds config.xml.",
-        ),
-    }
+/// The verdict in plain words (from `mid::advice`, the words the CLI uses too), with its marker.
+pub fn verdict_words(v: Verdict) -> (String, &'static str) {
+    let mark = match v {
+        Verdict::Healthy => "✓",
+        Verdict::UpgradeInProgress => "…",
+        Verdict::Stopped => "!",
+        _ => "✗",
+    };
+    let t = v.text();
+    (format!("{mark} {}", t.headline), t.subline)
 }
 
 fn verdict_style(v: Verdict, theme: &Theme) -> ratatui::style::Style {

@@ -8,6 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::mid::report::Verdict;
 use crate::wizard::Model;
+use crate::wizard::Step;
+use crate::wizard::keymap::{self, Action};
 use crate::wizard::model::{Ending, Job};
 
 use super::super::Theme;
@@ -35,11 +37,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                     theme.dim(),
                 ));
             }
-            next(&mut lines, width,
+            next(
+                &mut lines,
+                width,
                 "Check it in the instance (MID Server > Servers: Up, Validated).",
             );
             if model.start_type.done().is_some() {
-                next(&mut lines, width,
+                next(
+                    &mut lines,
+                    width,
                     "Set the MID service's start type back to Automatic.",
                 );
             }
@@ -51,14 +57,23 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             timed_out,
             ..
         }) => {
-            let word = if *timed_out { "NOT UP IN TIME" } else { "FAILED" };
+            let word = if *timed_out {
+                "NOT UP IN TIME"
+            } else {
+                "FAILED"
+            };
             lines.push(Line::styled(format!(" ✗ {word}: {reason}"), theme.error()));
             // What to do comes before the evidence: on a small screen it must not scroll away.
             if let Some(n) = next_step {
                 next(&mut lines, width, n);
             }
-            next(&mut lines, width,
-                "Do NOT start the MID service. Press c for the final bundle for ServiceNow support.",
+            next(
+                &mut lines,
+                width,
+                &format!(
+                    "Do NOT start the MID service. Press {} for the final bundle for ServiceNow support.",
+                    keymap::step_key(Step::Done, Action::CollectFinal)
+                ),
             );
             if !evidence.is_empty() {
                 lines.push(Line::styled(" Evidence:", theme.label()));
@@ -76,7 +91,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(format!(" {sub}")));
             match verdict {
                 Verdict::TempFolderLost => {
-                    next(&mut lines, width,
+                    next(
+                        &mut lines,
+                        width,
                         "Do NOT start the MID service. Manual restore (KB0713557):",
                     );
                     for s in [
@@ -87,8 +104,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                         lines.push(Line::raw(format!("     {s}")));
                     }
                 }
-                Verdict::Healthy => next(&mut lines, width, "Nothing to do. A bundle is still available."),
-                _ => next(&mut lines, width, "Save the logs (c) before changing anything."),
+                Verdict::Healthy => next(
+                    &mut lines,
+                    width,
+                    "Nothing to do. A bundle is still available.",
+                ),
+                _ => next(
+                    &mut lines,
+                    width,
+                    &format!(
+                        "Save the logs ({}) before changing anything.",
+                        keymap::step_key(Step::Done, Action::CollectFinal)
+                    ),
+                ),
             }
         }
         Some(Ending::DryRun) => {
@@ -107,7 +135,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 " ✗ No MID Server install was found.",
                 theme.error(),
             ));
-            next(&mut lines, width,
+            next(
+                &mut lines,
+                width,
                 "Name it: midrescue --agent-dir <the MID's agent folder>",
             );
         }
@@ -129,7 +159,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             if !matches!(model.ending, Some(Ending::NoInstall)) {
                 lines.push(Line::from(vec![
                     Span::raw(" Press "),
-                    Span::styled("c", theme.key()),
+                    Span::styled(
+                        keymap::step_key(Step::Done, Action::CollectFinal),
+                        theme.key(),
+                    ),
                     Span::raw(" for a final bundle with the re-run's output and the journal."),
                 ]));
             }

@@ -5,9 +5,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::wizard::Model;
-use crate::wizard::model::Job;
 use crate::recovery::RunKind;
+use crate::wizard::Model;
+use crate::wizard::Step;
+use crate::wizard::keymap::{self, Action};
+use crate::wizard::model::Job;
 use crate::wizard::msg::RunOutcome;
 
 use super::super::Theme;
@@ -38,7 +40,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         }
         Job::Failed(e) => {
             lines.push(Line::styled(format!(" ✗ Cannot run: {e}"), theme.error()));
-            lines.push(Line::raw(" Press r to try again, or q to quit."));
+            lines.push(Line::raw(format!(
+                " Press {} to try again, or {} to quit.",
+                keymap::step_key(Step::Run, Action::Retry),
+                keymap::step_key(Step::Run, Action::Quit)
+            )));
         }
         Job::Done(plan) => {
             let w = 11;
@@ -87,7 +93,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             buttons = Some(vec![
                 text::buttons(model.run.focus, "Cancel", proceed, theme),
                 Line::styled(
-                    "   Focus starts on Cancel: Tab moves to Run, Enter presses.",
+                    format!(
+                        "   Focus starts on Cancel: {} moves to Run, {} presses.",
+                        keymap::step_key(Step::Run, Action::FocusNext),
+                        keymap::step_key(Step::Run, Action::Activate)
+                    ),
                     theme.dim(),
                 ),
             ]);

@@ -8,7 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::platform::service::StartType;
 use crate::wizard::Model;
-use crate::wizard::keymap::start_type_word;
+use crate::wizard::Step;
+use crate::wizard::keymap::{self, Action, start_type_word};
 use crate::wizard::model::Job;
 
 use super::super::Theme;
@@ -38,7 +39,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         Line::from(vec![
             Span::styled(" [ ] ", theme.warn()),
             Span::raw("I understand: I will not start the MID service.  "),
-            Span::styled("Press a.", theme.key()),
+            Span::styled(
+                format!(
+                    "Press {}.",
+                    keymap::step_key(Step::Warn, Action::Acknowledge)
+                ),
+                theme.key(),
+            ),
         ])
     };
     lines.push(ack);

@@ -6,9 +6,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
+use crate::mid::milestones::Milestone;
 use crate::platform::service::ServiceState;
 use crate::wizard::Model;
-use crate::mid::milestones::Milestone;
 use crate::wizard::msg::RunOutcome;
 use crate::wizard::pane::LogPane;
 
@@ -98,7 +98,9 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if let Some((count, _)) = &model.lock_retries {
         lines.push(Line::from(vec![
             Span::styled(format!(" {WARN} "), theme.warn()),
-            Span::raw(format!("A file is locked: retry {count} (the upgrade retries)")),
+            Span::raw(format!(
+                "A file is locked: retry {count} (the upgrade retries)"
+            )),
         ]));
     }
     if let Some((since, quiet)) = model.stall {
