@@ -393,41 +393,6 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     (s, counts)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(n: u64, text: &str) -> timeline::Line {
-        timeline::Line {
-            when: timeline::parse_time(text),
-            file: "agent/logs/agent0.log.0".into(),
-            line: n,
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn hourly_checks_collapse_to_the_newest_and_the_upgrade_story_stays() {
-        let lines = vec![
-            line(1, "11/21/26 01:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(2, "11/21/26 02:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(3, "11/21/26 03:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(
-                4,
-                "11/21/26 03:11:02 (101) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
-            ),
-        ];
-        let out = collapse_repeats(lines);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0.line, 3, "the newest copy is kept");
-        let (n, first) = out[0].1.clone().expect("repeat count");
-        assert_eq!(n, 2);
-        assert!(first.starts_with("2026-11-21 01:10:59"), "{first}");
-        assert!(out[1].0.text.contains("Bootstrapping upgrade"));
-        assert!(out[1].1.is_none());
-    }
-}
-
 /// `## Recovery`: how the re-run went (final bundles only).
 fn recovery_section(
     s: &mut String,
@@ -471,5 +436,40 @@ fn recovery_section(
     }
     if !rec.files.is_empty() {
         s.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(n: u64, text: &str) -> timeline::Line {
+        timeline::Line {
+            when: timeline::parse_time(text),
+            file: "agent/logs/agent0.log.0".into(),
+            line: n,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn hourly_checks_collapse_to_the_newest_and_the_upgrade_story_stays() {
+        let lines = vec![
+            line(1, "11/21/26 01:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(2, "11/21/26 02:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(3, "11/21/26 03:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(
+                4,
+                "11/21/26 03:11:02 (101) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
+            ),
+        ];
+        let out = collapse_repeats(lines);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].0.line, 3, "the newest copy is kept");
+        let (n, first) = out[0].1.clone().expect("repeat count");
+        assert_eq!(n, 2);
+        assert!(first.starts_with("2026-11-21 01:10:59"), "{first}");
+        assert!(out[1].0.text.contains("Bootstrapping upgrade"));
+        assert!(out[1].1.is_none());
     }
 }
