@@ -55,6 +55,7 @@ impl Host {
 
     /// The install as the recovery engine gets it.
     pub fn install(&self, report: DetectReport) -> recovery::Install {
+        let report_agent = report.agent_dir.clone();
         recovery::Install {
             report,
             service: self.service.clone(),
@@ -62,8 +63,20 @@ impl Host {
                 .lab_root
                 .clone()
                 .map(|r| Arc::new(LabStandIn(r)) as Arc<dyn StandIn>),
+            temp_roots: self.temp_roots(&report_agent),
             lab_root: self.lab_root.clone(),
         }
+    }
+
+    /// Where this install's upgrade temp folder may lie: its own `work/upgrade_temp`, and the
+    /// OS temp folders of a real host or the lab's own folder.
+    fn temp_roots(&self, agent_dir: &Path) -> Vec<PathBuf> {
+        let mut roots = vec![agent_dir.join("work").join("upgrade_temp")];
+        match &self.lab_root {
+            Some(root) => roots.push(root.clone()),
+            None => roots.extend(crate::mid::tempdir::default_os_temp_dirs(Platform::host())),
+        }
+        roots
     }
 }
 

@@ -203,6 +203,18 @@ fn install(dir: &Path) -> (PathBuf, DetectReport) {
         format!("package.filename=mid-core.{OLD}.universal.universal.zip\n"),
     )
     .unwrap();
+    // What would run must exist where the plan names it (the provenance check looks at it).
+    // A Windows-layout path read on Linux joins the wrapper with a backslash.
+    std::fs::write(
+        temp.join("upgrade-wrapper/bin/glide-dist-upgrade.bat"),
+        "@echo off\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        temp.join("upgrade-wrapper/bin\\wrapper-windows-x86-64.exe"),
+        "MZ",
+    )
+    .unwrap();
     append(
         &agent.join("logs/agent0.log.0"),
         "11/21/26 23:00:00 (1) MIDServer MID Server started\n",
@@ -263,11 +275,13 @@ fn setup(limits: Limits) -> Setup {
         service: running.clone(),
         asked: Mutex::new(0),
     });
+    let temp_roots = vec![report.agent_dir.join("work/upgrade_temp")];
     let install = Arc::new(Install {
         report,
         service: Arc::new(FakeService(running)),
         stand_in: None,
         lab_root: None,
+        temp_roots,
     });
     let out = dir.path().join("out");
     let plan = midrescue::recovery::plan::make_plan(&install, &out, RunKind::Script).unwrap();

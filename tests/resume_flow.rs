@@ -209,6 +209,7 @@ fn recovery(
             service,
             stand_in: None,
             lab_root: None,
+            temp_roots: vec![inst.agent.join("work/upgrade_temp")],
         }),
         out_dir: inst.out.clone(),
         bundle: Some(inst.out.join("bundle.zip")),

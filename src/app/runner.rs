@@ -317,6 +317,17 @@ fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<Plan
     };
     let plan =
         make_plan(&install, &cfg.out_dir, kind).map_err(|e| format!("{e} {}", e.next_step()))?;
+    if let Some(r) = policy::trust_refusal(&plan) {
+        return Err(format!("{} {}", r.reason, r.next_step.unwrap_or_default()));
+    }
+    if let crate::recovery::provenance::Trust::Confirm { reason, entry } = &plan.trust {
+        // A typed confirmation is asked by `resume` only; the wizard does not run it.
+        return Err(format!(
+            "{reason} ({}). Nothing was run. If you trust this folder, run `{} resume` and type RUN when asked.",
+            crate::sanitize::text(entry),
+            cfg.invocation
+        ));
+    }
     if let Some(r) = policy::privilege_refusal(
         &plan,
         crate::platform::privilege::is_root(),

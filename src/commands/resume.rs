@@ -34,6 +34,11 @@ pub trait Operator {
     fn confirm(&mut self, question: &str) -> bool;
     /// One line of progress for the human.
     fn say(&mut self, line: &str);
+    /// Ask for a typed word (`--yes` does not answer this one); `false` unless typed exactly.
+    fn confirm_typed(&mut self, question: &str, word: &str) -> bool {
+        let _ = (question, word);
+        false
+    }
 }
 
 /// Everything the recovery needs, already found out (detect ran, the first bundle was written).
@@ -165,6 +170,24 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
         }
     };
     result.command = Some(plan.spec.display());
+    if let Some(r) = policy::trust_refusal(&plan) {
+        let mut out = ResumeResult::refused(verdict, r);
+        out.bundle = rec.bundle.clone();
+        out.command = result.command;
+        return out;
+    }
+    if let crate::recovery::provenance::Trust::Confirm { reason, entry } = &plan.trust {
+        op.say(&format!("Warning: {reason}: {}", sanitize::text(entry)));
+        if !op.confirm_typed(
+            "Anyone allowed by that entry could change what runs as administrator. Type RUN to run it anyway",
+            "RUN",
+        ) {
+            result.outcome = RecoveryOutcome::Declined;
+            result.reason = Some(format!("not confirmed: {reason}; nothing was run"));
+            return result;
+        }
+        tracing::info!(%reason, %entry, "ACL warning confirmed by typing RUN");
+    }
     if let Some(r) = policy::privilege_refusal(
         &plan,
         crate::platform::privilege::is_root(),
@@ -442,6 +465,19 @@ impl Operator for Terminal {
         matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
     }
 
+    fn confirm_typed(&mut self, question: &str, word: &str) -> bool {
+        if !std::io::stdin().is_terminal() {
+            self.say(&format!(
+                "{question} -- no terminal to type on; nothing runs."
+            ));
+            return false;
+        }
+        eprint!("{question}: ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).is_ok() && line.trim() == word
+    }
+
     fn say(&mut self, line: &str) {
         if self.json {
             eprintln!("{line}");
@@ -488,6 +524,12 @@ fn run_with(
             Ok(plan) => {
                 describe_plan(&plan, op);
                 r.command = Some(plan.spec.display());
+                if let Some(refusal) = policy::trust_refusal(&plan) {
+                    op.say(&format!("It would be refused: {}", refusal.reason));
+                    r.outcome = RecoveryOutcome::Refused;
+                    r.reason = Some(refusal.reason);
+                    r.next_step = refusal.next_step;
+                }
             }
             Err(e) => {
                 r.outcome = RecoveryOutcome::Refused;
@@ -501,11 +543,13 @@ fn run_with(
 
     // Root first: no point in collecting and asking if the run cannot happen as this user.
     if let Ok(plan) = make_plan(&install, &out_dir, RunKind::Script)
-        && let Some(r) = policy::privilege_refusal(
-            &plan,
-            crate::platform::privilege::is_root(),
-            "midrescue resume",
-        )
+        && let Some(r) = policy::trust_refusal(&plan).or_else(|| {
+            policy::privilege_refusal(
+                &plan,
+                crate::platform::privilege::is_root(),
+                "midrescue resume",
+            )
+        })
     {
         return Ok(ResumeResult::refused(Some(report.verdict), r));
     }

@@ -229,7 +229,10 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
             if let Some(n) = look_behind.as_mut() {
                 // Past the newest start: only the upgrade that may have preceded it matters.
                 *n += 1;
-                if facts.marker_before_start.is_none() && f.marker.find(b).is_some() {
+                if facts.marker_before_start.is_none()
+                    && f.marker.find(b).is_some()
+                    && super::tempdir::marker_path(&line.text).is_some()
+                {
                     facts.marker_before_start = Some(hit_of(&path, line.offset, &line.text));
                 } else if facts.marker_before_start.is_some()
                     && facts.assigned_before_start.is_none()
@@ -251,7 +254,10 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
                 look_behind = Some(0);
                 continue;
             }
-            if facts.marker.is_none() && f.marker.find(b).is_some() {
+            if facts.marker.is_none()
+                && f.marker.find(b).is_some()
+                && super::tempdir::marker_path(&line.text).is_some()
+            {
                 facts.marker = Some(hit_of(&path, line.offset, &line.text));
             } else if facts.bootstrapping.is_none() && f.bootstrap.find(b).is_some() {
                 facts.bootstrapping = Some(hit_of(&path, line.offset, &line.text));

@@ -6,13 +6,33 @@ use std::time::SystemTime;
 
 use crate::platform::Platform;
 
-/// The path between the backticks of an ``Added marker `...` to upgrade marker file.`` line.
+/// The path of a marker line: a timestamped agent-log line whose message is
+/// ``Added marker `<path>` to upgrade marker file.`` (whatever thread wrote it; legacy lines may
+/// have no thread column). A line that merely contains the phrase (a quoted path, a message of
+/// another component) is not a marker: the folder it names would be run as root.
 pub fn marker_path(line: &str) -> Option<&str> {
-    let rest = &line[line.find("Added marker")? + "Added marker".len()..];
-    let start = rest.find('`')? + 1;
-    let len = rest[start..].find('`')?;
-    let p = rest[start..start + len].trim();
-    (!p.is_empty()).then_some(p)
+    let parsed = super::logline::parse(line)?;
+    if !matches!(
+        parsed.format,
+        super::logline::LineFormat::AgentIso | super::logline::LineFormat::AgentLegacy
+    ) {
+        return None;
+    }
+    let message = parsed.message.trim_end();
+    let whole = match parsed.thread {
+        // Legacy lines without a thread column: the parser took the first word as the thread.
+        Some(t) if t == "Added" => &line[line.find("Added marker")?..],
+        _ => message,
+    };
+    marker_in_message(whole.trim_end())
+}
+
+/// The path in a message ``Added marker `<path>` to upgrade marker file.`` (nothing else).
+pub fn marker_in_message(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("Added marker `")?;
+    let rest = rest.strip_suffix("to upgrade marker file.")?.trim_end();
+    let p = rest.strip_suffix('`')?.trim();
+    (!p.is_empty() && !p.contains('`')).then_some(p)
 }
 
 /// The last component of a marker path written on either OS (`C:\WINDOWS\TEMP\1-0\` → `1-0`).
@@ -274,14 +294,38 @@ mod tests {
             Some("C:\\WINDOWS\\TEMP\\1569035472492-0")
         );
         assert_eq!(
-            marker_path("Added marker `/tmp/1528126003155-0` to upgrade marker file."),
+            marker_in_message("Added marker `/tmp/1528126003155-0` to upgrade marker file."),
             Some("/tmp/1528126003155-0")
         );
         assert_eq!(
-            marker_path("Added service `x` to upgrade marker file."),
+            marker_in_message("Added service `x` to upgrade marker file."),
             None
         );
-        assert_eq!(marker_path("Added marker `` to"), None);
+        assert_eq!(marker_in_message("Added marker `` to"), None);
+        // The phrase inside another message is not a marker (the trust boundary: its folder
+        // would be run as root).
+        assert_eq!(
+            marker_path(
+                "2026-11-22T03:07:46.112+0000 INFO (Worker-3) [Probe:12] user said: Added marker `/home/eve/x` to upgrade marker file."
+            ),
+            None
+        );
+        assert_eq!(
+            marker_path("Added marker `/tmp/1-0` to upgrade marker file."),
+            None
+        );
+        assert_eq!(
+            marker_path(
+                "2026-11-22T03:07:46.112+0000 INFO (AutoUpgrade.3600) [AutoUpgrade:311] Added marker `/opt/mid/agent/work/upgrade_temp/1-0` to upgrade marker file."
+            ),
+            Some("/opt/mid/agent/work/upgrade_temp/1-0")
+        );
+        assert_eq!(
+            marker_path(
+                "09/21/19 16:28:12 (551) Added marker `C:\\WINDOWS\\TEMP\\1-0` to upgrade marker file.\r"
+            ),
+            Some("C:\\WINDOWS\\TEMP\\1-0")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod clock;
 pub mod instance;
 pub mod plan;
 pub mod policy;
+pub mod provenance;
 pub mod session;
 pub mod support;
 
@@ -41,6 +42,9 @@ pub struct Install {
     pub stand_in: Option<Arc<dyn StandIn>>,
     /// The lab's root folder, when the install is a lab.
     pub lab_root: Option<PathBuf>,
+    /// Where an upgrade temp folder may lie (the install's `work/upgrade_temp`, the OS temp
+    /// folders, a lab's folder): what runs must be inside one (`provenance`).
+    pub temp_roots: Vec<PathBuf>,
 }
 
 impl Install {

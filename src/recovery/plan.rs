@@ -50,6 +50,8 @@ pub struct RunPlan {
     pub expected: String,
     /// True when `spec` is the lab's simulator rather than the real command.
     pub simulated: bool,
+    /// Whether what would run may be trusted (`provenance`), checked when the plan was made.
+    pub trust: super::provenance::Trust,
 }
 
 /// A stand-in for the real command: a training lab's simulator. `None` runs the real command.
@@ -307,6 +309,36 @@ fn finish_plan(
         tee_path: tee_path(inp, kind),
         expected: EXPECTED.to_string(),
         simulated,
+        trust: super::provenance::Trust::Trusted,
+    }
+}
+
+/// The file whose provenance decides whether the plan may run: the script, or the wrapper.
+/// `None` for a Windows-layout lab, whose stand-in is midrescue's own binary.
+pub fn payload(plan: &RunPlan, upgrade: &UpgradeReport) -> Option<PathBuf> {
+    if plan.simulated && plan.spec.program != plan.real.program {
+        return None;
+    }
+    match plan.kind {
+        RunKind::Script => upgrade.script.clone(),
+        RunKind::WrapperFallback => Some(PathBuf::from(&plan.real.program)),
+    }
+}
+
+/// Check the plan's payload on this host (`provenance`).
+pub fn check_trust(install: &super::Install, plan: &RunPlan) -> super::provenance::Trust {
+    let none = UpgradeReport::default();
+    let upgrade = install.report.upgrade.as_ref().unwrap_or(&none);
+    match payload(plan, upgrade) {
+        None => super::provenance::Trust::Trusted,
+        Some(file) => super::provenance::check(
+            &file,
+            &super::provenance::Bounds {
+                temp_roots: install.temp_roots.clone(),
+                agent_dir: install.report.agent_dir.clone(),
+            },
+            &crate::platform::exec::SystemExec::default(),
+        ),
     }
 }
 
@@ -340,10 +372,12 @@ pub fn make_plan(
         user: privilege::current_user(),
         needs_root,
     };
-    match kind {
+    let mut plan = match kind {
         RunKind::Script => plan_script(&inp),
         RunKind::WrapperFallback => plan_fallback(&inp),
-    }
+    }?;
+    plan.trust = check_trust(install, &plan);
+    Ok(plan)
 }
 
 /// The single-line answer of a script whose temporary service is gone: "The ServiceNow Platform

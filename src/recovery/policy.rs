@@ -46,6 +46,26 @@ pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Opt
     })
 }
 
+/// Refuse a plan whose payload failed its provenance check (see `provenance`). A Windows ACL
+/// warning is not refused here: the face asks for a typed confirmation.
+pub fn trust_refusal(plan: &RunPlan) -> Option<Refusal> {
+    match &plan.trust {
+        super::provenance::Trust::Refused { reason } => Some(Refusal {
+            reason: format!("midrescue will not run it as {}: {reason}", run_as_word()),
+            next_step: Some(super::provenance::MANUAL.to_string()),
+        }),
+        _ => None,
+    }
+}
+
+fn run_as_word() -> &'static str {
+    if cfg!(windows) {
+        "administrator"
+    } else {
+        "root"
+    }
+}
+
 const RERUN: &str = "Run the recovery again: a second run often works once antivirus has scanned the new \
 files (KB0779816). If it fails again, use the manual procedure KB0713557, and send the bundle to ServiceNow support.";
 

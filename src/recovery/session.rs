@@ -353,6 +353,25 @@ impl Session {
             self.fallback_used = true;
         }
         self.fallback_offer = None;
+        // The last guard before anything runs: what was checked at plan time is checked again.
+        if let super::provenance::Trust::Refused { reason } =
+            super::plan::check_trust(&self.install, plan)
+        {
+            let error = format!("not run: {reason}");
+            ev.push(RecoveryEvent::SpawnFailed {
+                kind: plan.kind,
+                error: error.clone(),
+            });
+            self.finish_with(
+                Outcome::Failed {
+                    reason: error,
+                    code: None,
+                    evidence: Vec::new(),
+                },
+                &mut ev,
+            );
+            return ev;
+        }
         match self.launcher.launch(plan) {
             Ok(process) => {
                 let n = self.outputs.len();
