@@ -175,6 +175,9 @@ fn install(script_body: &str, fallback_body: Option<&str>) -> Install {
         lib: LibState::Partial,
         verdict: Verdict::CrashedUpgrade,
         findings: Vec::new(),
+        elevated: None,
+        temp_dir_attribution: None,
+        unattributed_temp_dirs: Vec::new(),
     };
     Install {
         _dir: dir,

@@ -72,10 +72,7 @@ pub fn sanitize(s: &str) -> String {
 
 /// The verdict in plain words, and the next step.
 pub fn verdict_words(r: &DetectReport) -> (&'static str, String, String) {
-    let started = r
-        .upgrade
-        .as_ref()
-        .and_then(|u| u.started_at.clone())
+    let started = crate::mid::advice::began_words(r)
         .map(|t| format!(" (began {t})"))
         .unwrap_or_default();
     let script = r
@@ -124,9 +121,7 @@ pub fn verdict_words(r: &DetectReport) -> (&'static str, String, String) {
         Verdict::Stopped => (
             "STOPPED",
             "The MID Server is not running, and not because of an unfinished upgrade.".into(),
-            "Look at the findings below and at logs/wrapper.log; start the service normally once \
-             the cause is fixed."
-                .into(),
+            crate::mid::advice::stopped_next_step(r),
         ),
         Verdict::NotAMidServer => (
             "NOT A MID SERVER",
@@ -307,6 +302,9 @@ mod tests {
                     text: "2019/12/15 00:33:17 | Machine is shutting down.\x1b]0;evil\x07".into(),
                 }],
             }],
+            elevated: None,
+            temp_dir_attribution: None,
+            unattributed_temp_dirs: Vec::new(),
         }
     }
 

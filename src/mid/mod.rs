@@ -2,6 +2,7 @@
 //! and marker, versions, failure signatures, and the diagnosis. Reads files; never draws or
 //! writes (detect runs the service control's status queries through `Host`).
 
+pub mod advice;
 pub mod config;
 pub mod confs;
 pub mod detect;
