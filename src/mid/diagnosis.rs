@@ -267,13 +267,19 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
         .iter()
         .find(|(c, ev)| is_precheck_line(*c, &ev.text))
         .map(|(c, _)| *c);
+    let mut status_lines = Vec::new();
     for (code, ev) in &f.hits {
         match precheck {
-            Some(p) if *code == FindingCode::UpgradeFailed && is_status_line(&ev.text) => {
-                add(p, vec![ev.clone()]);
+            Some(_) if *code == FindingCode::UpgradeFailed && is_status_line(&ev.text) => {
+                status_lines.push(ev.clone());
             }
             _ => add(*code, vec![ev.clone()]),
         }
+    }
+    if let Some(p) = precheck {
+        // After the cause, in the order they were written.
+        status_lines.reverse();
+        add(p, status_lines);
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     (v, findings)
