@@ -268,6 +268,12 @@ impl<'a> Lab<'a> {
             assigned: assigned.clone(),
             version: new,
             script_denied: self.sc.crash == Crash::ScriptNotExecutable,
+            service_conflict: (self.sc.crash == Crash::ServiceConflict).then(|| {
+                format!(
+                    "ERROR | wrapperm | {} | The ServiceNow Platform Distribution Upgrade ({MID_NAME}) service is already started with status: START_PENDING",
+                    upgrade_at.format("%Y/%m/%d %H:%M:%S")
+                )
+            }),
         };
         let story_at = upgrade_at - chrono::Duration::seconds(60);
         for (i, l) in story.lines().iter().enumerate() {
@@ -309,7 +315,9 @@ impl<'a> Lab<'a> {
                     },
                     Crash::AccessDenied(rel) => Fault::AccessDenied(rel.to_string()),
                     Crash::JreDelete => Fault::JreDelete,
-                    Crash::None | Crash::ScriptNotExecutable => Fault::None,
+                    Crash::None | Crash::ScriptNotExecutable | Crash::ServiceConflict => {
+                        Fault::None
+                    }
                 };
                 if self.sc.crash == Crash::ScriptNotExecutable {
                     // The MID's /bin/sh was refused: no upgrade ever ran.
@@ -319,7 +327,10 @@ impl<'a> Lab<'a> {
                             .join(script_name(self.platform)),
                         false,
                     )?;
-                } else if self.replay(&temp, fault, upgrade_at)? == Outcome::Completed {
+                } else if self.sc.crash != Crash::ServiceConflict
+                    // KB0784389: the launch failed before any file was touched; no replay.
+                    && self.replay(&temp, fault, upgrade_at)? == Outcome::Completed
+                {
                     bail!(
                         "scenario {}: the first run was meant to crash",
                         self.sc.name
