@@ -676,11 +676,7 @@ fn config_decrypt_failed_with_stack_trace() -> Check {
         .find(|x| x.code == FindingCode::ConfigDecryptFailed)
         .ok_or("none")?;
     ensure!(c.evidence[0].line == 2, "line {}", c.evidence[0].line);
-    ensure!(
-        c.message.contains("plain text"),
-        "advice: {}",
-        c.message
-    );
+    ensure!(c.message.contains("plain text"), "advice: {}", c.message);
     let text = render_text(&r);
     ensure!(text.contains("plain text"), "next step: {text}");
     // The same failure as the wrapper copies it: `jvm 1` lines, the exception on its own line.
@@ -726,7 +722,11 @@ fn upgrade_scenario_unknown_names_the_target() -> Check {
     );
     let r = run(&g)?;
     has(&r, FindingCode::UpgradeScenarioUnknown)?;
-    ensure!(r.target_version.as_deref() == Some(NEW), "iso target {:?}", r.target_version);
+    ensure!(
+        r.target_version.as_deref() == Some(NEW),
+        "iso target {:?}",
+        r.target_version
+    );
     Ok(())
 }
 
@@ -740,7 +740,10 @@ fn scanned_temp_folders_must_name_the_install() -> Check {
         &other.join("upgrade-wrapper/conf/wrapper.conf"),
         b"wrapper.app.parameter.2=/opt/other-mid/agent\n",
     );
-    write_file(&other.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"), b"#!/bin/sh\n");
+    write_file(
+        &other.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
+        b"#!/bin/sh\n",
+    );
     let r = run(&f)?;
     ensure!(r.upgrade.is_none(), "used: {:?}", r.upgrade);
     ensure!(
@@ -754,7 +757,11 @@ fn scanned_temp_folders_must_name_the_install() -> Check {
         0,
         &[
             legacy(0, "MIDServer", "MID Server started"),
-            legacy(22, "AutoUpgrade.3600", "Stopping MID server. Bootstrapping upgrade."),
+            legacy(
+                22,
+                "AutoUpgrade.3600",
+                "Stopping MID server. Bootstrapping upgrade.",
+            ),
         ],
     );
     let r = run(&f)?;
@@ -768,7 +775,11 @@ fn scanned_temp_folders_must_name_the_install() -> Check {
         "attribution {:?}",
         r.temp_dir_attribution
     );
-    ensure!(r.unattributed_temp_dirs == vec![other], "{:?}", r.unattributed_temp_dirs);
+    ensure!(
+        r.unattributed_temp_dirs == vec![other],
+        "{:?}",
+        r.unattributed_temp_dirs
+    );
     Ok(())
 }
 
@@ -825,21 +836,36 @@ fn bare_cr_and_indented_package_lines() -> Check {
     let lines = [
         "09/21/19 16:00:12 (551) MIDServer MID Server started".to_string(),
         "09/21/19 16:20:12 (551) AutoUpgrade.3600 Current packages:".into(),
-        format!("09/21/19 16:20:12 (551) StartupSequencer     Install name: mid-core.{OLD}.universal.universal.zip"),
-        format!("09/21/19 16:20:12 (551) AutoUpgrade.3600     Assigned:   [mid-core.{NEW}.universal.universal.zip]"),
-        "09/21/19 16:22:12 (551) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.".into(),
-        format!("09/21/19 16:22:12 (551) AutoUpgrade.3600 Added marker `{m}` to upgrade marker file."),
+        format!(
+            "09/21/19 16:20:12 (551) StartupSequencer     Install name: mid-core.{OLD}.universal.universal.zip"
+        ),
+        format!(
+            "09/21/19 16:20:12 (551) AutoUpgrade.3600     Assigned:   [mid-core.{NEW}.universal.universal.zip]"
+        ),
+        "09/21/19 16:22:12 (551) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade."
+            .into(),
+        format!(
+            "09/21/19 16:22:12 (551) AutoUpgrade.3600 Added marker `{m}` to upgrade marker file."
+        ),
     ];
     f.write("logs/agent0.log.0", &(lines.join("\r") + "\r"));
     let r = run(&f)?;
     verdict(&r, Verdict::CrashedUpgrade)?;
     temp_is(&r, &temp)?;
-    let ml = r.upgrade.as_ref().and_then(|u| u.marker_line.as_ref()).ok_or("no marker")?;
+    let ml = r
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.marker_line.as_ref())
+        .ok_or("no marker")?;
     ensure!(ml.line == 6, "marker line number {}", ml.line);
     // Without the temp folder's meta file the Assigned: line names the target.
     std::fs::remove_dir_all(temp.join("agent")).map_err(|e| e.to_string())?;
     let r = run(&f)?;
-    ensure!(r.target_version.as_deref() == Some(NEW), "target {:?}", r.target_version);
+    ensure!(
+        r.target_version.as_deref() == Some(NEW),
+        "target {:?}",
+        r.target_version
+    );
     Ok(())
 }
 
@@ -847,10 +873,7 @@ fn live_log_lock_means_running() -> Check {
     // The docs' sign: agent0.log.0.lck with agent0.log.0 written just now. The start line
     // rotated away; the service state is unknown (another host's control).
     let f = MidFixture::new(Platform::Windows);
-    f.agent_log(
-        0,
-        &[legacy(30, "ECCQueueMonitor.40", "Polling ECC queue")],
-    );
+    f.agent_log(0, &[legacy(30, "ECCQueueMonitor.40", "Polling ECC queue")]);
     let r = run(&f)?;
     verdict(&r, Verdict::Stopped)?;
     f.write("logs/agent0.log.0.lck", "");

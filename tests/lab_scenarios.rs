@@ -245,9 +245,7 @@ fn upgrade_service_conflict_is_read_not_reinstalled() {
     let a = l.agent();
     let log = std::fs::read_to_string(a.join("logs/agent0.log.0")).unwrap();
     assert!(log.contains("Bootstrapping upgrade."));
-    assert!(log.contains(
-        "Gobbled: ERROR | wrapperm | "
-    ));
+    assert!(log.contains("Gobbled: ERROR | wrapperm | "));
     assert!(log.contains(
         "The ServiceNow Platform Distribution Upgrade (lab-mid-01) service is already started with status: START_PENDING"
     ));

@@ -29,8 +29,7 @@ fn quote_windows(s: &str) -> String {
 }
 
 fn quote_sh(s: &str) -> String {
-    if s
-        .bytes()
+    if s.bytes()
         .all(|c| c.is_ascii_alphanumeric() || b"/._-+:@".contains(&c))
     {
         s.to_string()
@@ -189,7 +188,10 @@ mod tests {
         let r = report(Platform::Windows, &[FindingCode::UpgradeServiceConflict]);
         let step = stopped_next_step(&r);
         assert!(step.contains("unique name"), "{step}");
-        assert!(step.contains("sc.exe start snc_mid_midserver-lab"), "{step}");
+        assert!(
+            step.contains("sc.exe start snc_mid_midserver-lab"),
+            "{step}"
+        );
         assert!(step.contains("do NOT reinstall"), "{step}");
         assert!(!run_offered(&r));
         let r = report(Platform::Linux, &[FindingCode::UpgradeServiceConflict]);
@@ -234,6 +236,9 @@ mod tests {
         );
         let mut l = report(Platform::Linux, &[]);
         l.agent_dir = PathBuf::from("/opt/mid 1/agent");
-        assert_eq!(start_command(&l), "sudo '/opt/mid 1/agent/bin/mid.sh' start");
+        assert_eq!(
+            start_command(&l),
+            "sudo '/opt/mid 1/agent/bin/mid.sh' start"
+        );
     }
 }

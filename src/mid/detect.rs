@@ -7,8 +7,8 @@ use crate::host::Host;
 use crate::mid::diagnosis::{self, Facts};
 use crate::mid::evidence::Hit;
 use crate::mid::report::{
-    Attribution, DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport,
-    TempDirSource, UpgradeReport,
+    Attribution, DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
+    UpgradeReport,
 };
 use crate::mid::{
     config, confs, install, libstate, logscan, ownership, revlines, tempdir, versions,
@@ -197,8 +197,11 @@ fn read_and_diagnose(
             u.display()
         );
     }
-    let (upgrade_process_running, upgrade_process_unattributed) =
-        upgrade_processes(host, &agent_dir, temp_dir.as_deref().filter(|_| temp_exists));
+    let (upgrade_process_running, upgrade_process_unattributed) = upgrade_processes(
+        host,
+        &agent_dir,
+        temp_dir.as_deref().filter(|_| temp_exists),
+    );
     let log_lock_live = logscan::log_lock_live(&logs, std::time::SystemTime::now());
     let files = temp_dir
         .as_deref()

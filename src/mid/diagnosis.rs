@@ -152,7 +152,8 @@ fn is_precheck_line(code: FindingCode, text: &str) -> bool {
 /// Failed`, `OperationalState=UPGRADE_FAILED`): the same event, not a second failure.
 fn is_status_line(text: &str) -> bool {
     let l = text.to_ascii_lowercase();
-    l.contains("setting mid status to upgrade failed") || l.contains("operationalstate=upgrade_failed")
+    l.contains("setting mid status to upgrade failed")
+        || l.contains("operationalstate=upgrade_failed")
 }
 
 fn finding(code: FindingCode, evidence: Vec<Evidence>) -> Finding {

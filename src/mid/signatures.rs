@@ -23,7 +23,10 @@ const SIGNATURES: &[Signature] = &[
     },
     Signature {
         code: FindingCode::UpgradeServiceConflict,
-        all_of: &["platform distribution upgrade (", "service is already running"],
+        all_of: &[
+            "platform distribution upgrade (",
+            "service is already running",
+        ],
     },
     // KB0647664: wrong-platform ZIP or broken JRE; the JVM never starts.
     Signature {
@@ -524,8 +527,14 @@ mod tests {
                 "2019/11/02 19:07:59 | The value of wrapper.java.command does not appear to be a java binary.",
                 JavaNotRunnable,
             ),
-            ("2019/11/02 19:07:59 | Unable to execute Java command.  The system cannot find the file specified. (0x2)", JavaNotRunnable),
-            ("2019/11/02 19:07:59 | Critical error: wait for JVM process failed", JavaNotRunnable),
+            (
+                "2019/11/02 19:07:59 | Unable to execute Java command.  The system cannot find the file specified. (0x2)",
+                JavaNotRunnable,
+            ),
+            (
+                "2019/11/02 19:07:59 | Critical error: wait for JVM process failed",
+                JavaNotRunnable,
+            ),
             (
                 "05/15/19 10:38:22 (564) MIDServer SEVERE *** ERROR *** Unexpected exception, terminating the MID server java.lang.RuntimeException: Unable to unsecure parameter mid.instance.password: Problem while decrypting",
                 ConfigDecryptFailed,
@@ -551,7 +560,9 @@ mod tests {
             ))
         );
         assert_eq!(
-            scenario_buildstamps("Unable to determine upgrade scenario with current=... assigned=..."),
+            scenario_buildstamps(
+                "Unable to determine upgrade scenario with current=... assigned=..."
+            ),
             Some((None, None))
         );
     }

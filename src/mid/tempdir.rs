@@ -211,7 +211,9 @@ pub fn attribution(temp_dir: &Path, agent_dir: &Path) -> Attribution {
 fn read_head(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut out = Vec::new();
-    std::fs::File::open(path)?.take(limit).read_to_end(&mut out)?;
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut out)?;
     Ok(out)
 }
 
@@ -245,7 +247,10 @@ pub fn names_path(line: &str, dir: &Path) -> bool {
     while let Some(i) = hay[from..].find(&want) {
         let start = from + i;
         let end = start + want.len();
-        let before_ok = hay[..start].chars().next_back().is_none_or(|c| !path_char(c));
+        let before_ok = hay[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !path_char(c));
         let after_ok = hay[end..]
             .chars()
             .next()
@@ -470,7 +475,7 @@ mod tests {
             std::fs::create_dir_all(&conf).unwrap();
             std::fs::write(conf.join("wrapper.conf"), format!("x={names}\n")).unwrap();
         }
-        let s = scan_temp_dirs(&agent, &[os.clone()]);
+        let s = scan_temp_dirs(&agent, std::slice::from_ref(&os));
         assert_eq!(s.chosen, None);
         assert_eq!(s.unattributed.len(), 3);
         // The upgrade log names it: attributed.
@@ -496,8 +501,17 @@ mod tests {
         ));
         assert!(!names_path(r"C:\ServiceNow\MID Server1\agent2\lib", agent));
         assert!(!names_path(r"C:\ServiceNow\MID Server1\agent_old", agent));
-        assert!(names_path(r"cd C:\ServiceNow\MID Server1\agent && x", agent));
-        assert!(names_path("/opt/servicenow/mid/agent", Path::new("/opt/servicenow/mid/agent/")));
-        assert!(!names_path("/opt/servicenow/MID/agent", Path::new("/opt/servicenow/mid/agent")));
+        assert!(names_path(
+            r"cd C:\ServiceNow\MID Server1\agent && x",
+            agent
+        ));
+        assert!(names_path(
+            "/opt/servicenow/mid/agent",
+            Path::new("/opt/servicenow/mid/agent/")
+        ));
+        assert!(!names_path(
+            "/opt/servicenow/MID/agent",
+            Path::new("/opt/servicenow/mid/agent")
+        ));
     }
 }

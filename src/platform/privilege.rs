@@ -224,7 +224,9 @@ mod tests {
         assert_eq!(parse_elevation(filtered), Some(false));
         assert_eq!(parse_elevation("ERROR: access denied"), None);
         assert_eq!(
-            parse_elevation("\"Mandatory Label\\System Mandatory Level\",\"Label\",\"S-1-16-16384\",\"\""),
+            parse_elevation(
+                "\"Mandatory Label\\System Mandatory Level\",\"Label\",\"S-1-16-16384\",\"\""
+            ),
             Some(true)
         );
     }
