@@ -751,6 +751,11 @@ fn scanned_temp_folders_must_name_the_install() -> Check {
         "unattributed {:?}",
         r.unattributed_temp_dirs
     );
+    ensure!(
+        render_text(&r).contains("not used"),
+        "text: {}",
+        render_text(&r)
+    );
     // A crash whose marker line is gone (rotated away): only a folder naming this install
     // may stand in.
     f.agent_log(

@@ -189,6 +189,24 @@ pub fn render_text(r: &DetectReport) -> String {
             }
         );
         let _ = writeln!(s, "  agent/lib          {}", r.lib);
+        if let Some(elevated) = r.elevated {
+            let _ = writeln!(
+                s,
+                "  administrator      {}",
+                if elevated {
+                    "yes"
+                } else {
+                    "no (re-running the upgrade needs \"Run as administrator\")"
+                }
+            );
+        }
+        for u in &r.unattributed_temp_dirs {
+            let _ = writeln!(
+                s,
+                "  other temp folder  {} (nothing ties it to this install: not used)",
+                sanitize(&u.display().to_string())
+            );
+        }
         if let Some(u) = &r.upgrade {
             let p = |o: &Option<std::path::PathBuf>| {
                 o.as_ref()
@@ -223,7 +241,7 @@ pub fn render_text(r: &DetectReport) -> String {
                 let _ = writeln!(
                     s,
                     "  marker             {}:{}\n                     {}",
-                    m.file.display(),
+                    sanitize(&m.file.display().to_string()),
                     m.line,
                     sanitize(&m.text)
                 );
