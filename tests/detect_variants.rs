@@ -692,22 +692,21 @@ fn config_decrypt_failed_with_stack_trace() -> Check {
 }
 
 fn upgrade_scenario_unknown_names_the_target() -> Check {
+    // The line as a public issue on a MID docker image quotes it (a hotfix build assigned an
+    // older patch: a downgrade the MID cannot plan).
+    let assigned = "sandiego-12-22-2021__patch9a-12-12-2022_01-04-2023_0931";
     let f = MidFixture::new(Platform::Linux);
     f.agent_log(
         0,
         &[
-            legacy(0, "MIDServer", "MID Server started"),
-            legacy(
-                5,
-                "AutoUpgrade.3600",
-                &format!("WARNING *** WARNING *** Unable to determine upgrade scenario with current={OLD} assigned={NEW}"),
-            ),
+            "03/02/23 09:20:01 (100) MIDServer MID Server started".into(),
+            format!("03/02/23 09:24:10 (512) AutoUpgrade.3600 WARNING *** WARNING *** Unable to determine upgrade scenario with current=sandiego-12-22-2021__patch9a-hotfix1-01-31-2023_02-01-2023_1625 assigned={assigned}"),
         ],
     );
     let r = run(&f)?;
     has(&r, FindingCode::UpgradeScenarioUnknown)?;
     ensure!(
-        r.target_version.as_deref() == Some(NEW),
+        r.target_version.as_deref() == Some(assigned),
         "target {:?}",
         r.target_version
     );
