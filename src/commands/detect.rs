@@ -120,7 +120,7 @@ pub fn verdict_words(r: &DetectReport) -> (&'static str, String, String) {
         ),
         Verdict::Stopped => (
             "STOPPED",
-            "The MID Server is not running, and not because of an unfinished upgrade.".into(),
+            crate::mid::advice::stopped_what(r),
             crate::mid::advice::stopped_next_step(r),
         ),
         Verdict::NotAMidServer => (

@@ -78,6 +78,21 @@ pub fn next_step(code: FindingCode, r: &DetectReport) -> Option<String> {
     })
 }
 
+/// What `stopped` means for this install, in plain words (the headline's second line).
+pub fn stopped_what(r: &DetectReport) -> String {
+    if r.findings
+        .iter()
+        .any(|f| f.code == FindingCode::UpgradeServiceConflict)
+    {
+        "The MID Server is not running. An upgrade began but could not install its upgrade \
+         service (another MID Server on this host has the same name), so nothing of this \
+         install was replaced: this is not a crashed upgrade (KB0784389)."
+            .to_string()
+    } else {
+        "The MID Server is not running, and not because of an unfinished upgrade.".to_string()
+    }
+}
+
 /// The next step when the verdict is `stopped`: the first finding's own step if it has one;
 /// never "look at the findings below" when there are none.
 pub fn stopped_next_step(r: &DetectReport) -> String {
@@ -187,6 +202,7 @@ mod tests {
     fn conflict_advice_is_unique_names_then_start_never_reinstall() {
         let r = report(Platform::Windows, &[FindingCode::UpgradeServiceConflict]);
         let step = stopped_next_step(&r);
+        assert!(stopped_what(&r).contains("not a crashed upgrade"));
         assert!(step.contains("unique name"), "{step}");
         assert!(
             step.contains("sc.exe start snc_mid_midserver-lab"),

@@ -384,4 +384,55 @@ mod tests {
         assert!(fs.windows(2).all(|w| w[0].severity >= w[1].severity));
         assert!(fs.iter().all(|x| !x.message.is_empty()));
     }
+
+    #[test]
+    fn an_upgrade_that_could_not_install_its_service_is_stopped() {
+        let mut f = crashed();
+        f.marker = None;
+        f.temp_dir = None;
+        f.temp_dir_exists = false;
+        f.script_exists = false;
+        f.service_state = ServiceState::Stopped;
+        f.start_type = Some(StartType::Auto);
+        assert_eq!(verdict(&f), Verdict::TempFolderLost);
+        f.hits = vec![(
+            FindingCode::UpgradeServiceConflict,
+            ev(
+                "Gobbled: ERROR | wrapperm | 2019/11/02 19:07:59 | The ServiceNow Platform Distribution Upgrade (midserver-lab) service is already started with status: START_PENDING",
+            ),
+        )];
+        let (v, fs) = diagnose(&f);
+        assert_eq!(v, Verdict::Stopped);
+        let codes: Vec<_> = fs.iter().map(|x| x.code).collect();
+        assert_eq!(codes, vec![FindingCode::UpgradeServiceConflict]);
+        // Files were replaced after all: then it is a crash, whatever else the logs say.
+        f.lib = LibState::Partial;
+        assert_eq!(verdict(&f), Verdict::TempFolderLost);
+    }
+
+    #[test]
+    fn a_live_log_lock_is_a_running_mid() {
+        let mut n = Facts::not_an_install(Platform::Windows);
+        n.is_install = true;
+        n.lib = LibState::Intact;
+        assert_eq!(verdict(&n), Verdict::Stopped);
+        n.log_lock_live = true;
+        assert_eq!(verdict(&n), Verdict::Healthy);
+        n.last_stop = Some(ev("MID Server stopped"));
+        assert_eq!(verdict(&n), Verdict::Stopped);
+    }
+
+    #[test]
+    fn an_unattributed_upgrade_process_is_told_not_counted() {
+        let mut f = crashed();
+        f.upgrade_process_unattributed = Some(ev(
+            "an upgrade process runs on this host (not attributed): pid 7 x",
+        ));
+        let (v, fs) = diagnose(&f);
+        assert_eq!(v, Verdict::CrashedUpgrade);
+        assert!(
+            fs.iter()
+                .any(|x| x.code == FindingCode::UpgradeProcessUnattributed)
+        );
+    }
 }
