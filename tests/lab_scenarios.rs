@@ -263,4 +263,19 @@ fn upgrade_service_conflict_is_read_not_reinstalled() {
     let ev = &report["findings"][0]["evidence"][0];
     assert!(ev["line"].as_u64().unwrap() > 1000, "{ev}");
     assert!(lab::training_text("upgrade-service-conflict").contains("Read before you reinstall"));
+    // Re-running the upgrade by hand hits the same refusal: the other MID still holds it.
+    let out = Command::new(bin())
+        .args(lab::sim::base_args(l.root(), lab::SimTarget::Script))
+        .arg("start")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("service is already started with status: START_PENDING"),
+        "{out:?}"
+    );
+    // Nothing was replaced by it either.
+    let report = detect(a, l.root());
+    assert_eq!(report["verdict"], "stopped");
 }

@@ -93,6 +93,9 @@ pub enum Rerun {
     FailsAgain,
     /// Windows: the script prints only "service is not installed"; the wrapper fallback works.
     WrapperOnly,
+    /// KB0784389: the other MID of the same name still holds the upgrade service, so a re-run
+    /// hits the same refusal. The way out is a unique name, not a re-run.
+    SameConflict,
 }
 
 /// One training scenario.
@@ -232,7 +235,7 @@ static SCENARIOS: [Scenario; 11] = [
         era: Era::PreRome,
         stage: Stage::Crashed,
         crash: ServiceConflict,
-        rerun: Rerun::Succeeds,
+        rerun: Rerun::SameConflict,
         instance: true,
         verdict: Verdict::Stopped,
         findings: &[F::UpgradeServiceConflict],
