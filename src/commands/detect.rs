@@ -207,7 +207,13 @@ pub fn render_text(r: &DetectReport) -> String {
                 sanitize(&u.display().to_string())
             );
         }
-        if let Some(u) = &r.upgrade {
+        // An upgrade that never got a temp folder to run from (KB0784389's refusal) has no
+        // folder, script or log to show.
+        let shown = r
+            .upgrade
+            .as_ref()
+            .filter(|u| !(r.verdict == Verdict::Stopped && u.temp_dir.is_none()));
+        if let Some(u) = shown {
             let p = |o: &Option<std::path::PathBuf>| {
                 o.as_ref()
                     .map_or("(none)".to_string(), |p| sanitize(&p.display().to_string()))

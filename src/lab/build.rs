@@ -23,6 +23,8 @@ pub const INSTANCE_USER: &str = "lab.admin";
 pub const INSTANCE_PASSWORD: &str = "Practice-Only-1";
 /// The instance URL of labs without a stand-in: a reserved name that can never resolve.
 const NO_INSTANCE_URL: &str = "https://midrescue-lab.service-now.invalid/";
+/// Where the time goes in a gobbled wrapper-manager line (filled in when the line is written).
+const WRAPPERM_TIME: &str = "<wrapperm time>";
 /// How many times the first run retries a locked file before it gives up.
 const FIRST_RUN_RETRIES: u32 = 12;
 
@@ -270,14 +272,18 @@ impl<'a> Lab<'a> {
             script_denied: self.sc.crash == Crash::ScriptNotExecutable,
             service_conflict: (self.sc.crash == Crash::ServiceConflict).then(|| {
                 format!(
-                    "ERROR | wrapperm | {} | The ServiceNow Platform Distribution Upgrade ({MID_NAME}) service is already started with status: START_PENDING",
-                    upgrade_at.format("%Y/%m/%d %H:%M:%S")
+                    "ERROR | wrapperm | {WRAPPERM_TIME} | The ServiceNow Platform Distribution Upgrade ({MID_NAME}) service is already started with status: START_PENDING"
                 )
             }),
         };
         let story_at = upgrade_at - chrono::Duration::seconds(60);
-        for (i, l) in story.lines().iter().enumerate() {
-            log.line(story_at + chrono::Duration::milliseconds(450 * i as i64), l)?;
+        for (i, mut l) in story.lines().into_iter().enumerate() {
+            let at = story_at + chrono::Duration::milliseconds(450 * i as i64);
+            // The wrapper manager stamps its own line with the same moment.
+            l.msg = l
+                .msg
+                .replace(WRAPPERM_TIME, &at.format("%Y/%m/%d %H:%M:%S").to_string());
+            log.line(at, &l)?;
         }
         history::append_wrapper(
             &wrapper_log,
