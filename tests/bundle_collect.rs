@@ -219,6 +219,9 @@ fn report_for(agent: &Path) -> DetectReport {
                 text: "wrapper.ntservice.password=CANARY-evidence-24".into(),
             }],
         }],
+        elevated: None,
+        temp_dir_attribution: None,
+        unattributed_temp_dirs: Vec::new(),
     }
 }
 

@@ -603,3 +603,60 @@ fn start_after_a_finished_upgrade_is_not_flagged() {
     assert_eq!(r.verdict, Verdict::Healthy);
     assert!(!codes(&r).contains(&FindingCode::ServiceStartedMidUpgrade));
 }
+
+/// A host control that lists the upgrade processes running on the host (any install's).
+struct ListingService(Vec<midrescue::platform::service::processes::ProcessInfo>);
+
+impl midrescue::platform::service::ServiceControl for ListingService {
+    fn query(&self) -> midrescue::platform::service::ServiceStatus {
+        midrescue::platform::service::ServiceStatus::unknown(Some("mid".into()), "fixture")
+    }
+    fn set_start_type(&self, _s: StartType) -> anyhow::Result<()> {
+        anyhow::bail!("fixture")
+    }
+    fn upgrade_process_running(&self) -> bool {
+        !self.0.is_empty()
+    }
+    fn upgrade_processes(
+        &self,
+    ) -> Option<Vec<midrescue::platform::service::processes::ProcessInfo>> {
+        Some(self.0.clone())
+    }
+}
+
+#[test]
+fn only_this_installs_upgrade_process_makes_it_in_progress() {
+    use midrescue::platform::service::processes::ProcessInfo;
+    let f = MidFixture::new(Platform::Linux);
+    let temp = f.temp_folder("1528126003155-0", &[]);
+    f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+    let other = ProcessInfo {
+        pid: 4260,
+        command_line: "/tmp/1528126009999-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126009999-0/upgrade-wrapper/conf/wrapper.conf".into(),
+        cwd: Some("/tmp/1528126009999-0/upgrade-wrapper".into()),
+    };
+    let host = |list: Vec<ProcessInfo>| midrescue::host::Host {
+        platform: Platform::Linux,
+        service: std::sync::Arc::new(ListingService(list)),
+        lab_root: None,
+    };
+    // Another MID's upgrade: reported, not attributed, and this install stays crashed.
+    let r = detect_with(&f.agent, &host(vec![other.clone()]), &f.options()).unwrap();
+    assert_eq!(r.verdict, Verdict::CrashedUpgrade);
+    assert!(!r.service.upgrade_process_running);
+    let note = r
+        .findings
+        .iter()
+        .find(|x| x.code == FindingCode::UpgradeProcessUnattributed)
+        .expect("unattributed finding");
+    assert!(note.evidence[0].text.contains("(not attributed): pid 4260"));
+    // This install's: by its working folder (the MID runs the script relative to it).
+    let mine = ProcessInfo {
+        pid: 4242,
+        command_line: "/bin/sh bin/glide-dist-upgrade.sh start".into(),
+        cwd: Some(temp.join("upgrade-wrapper")),
+    };
+    let r = detect_with(&f.agent, &host(vec![other, mine]), &f.options()).unwrap();
+    assert_eq!(r.verdict, Verdict::UpgradeInProgress);
+    assert!(r.service.upgrade_process_running);
+}

@@ -238,3 +238,44 @@ fn lab_list_names_every_scenario() {
         );
     }
 }
+
+#[test]
+fn upgrade_service_conflict_is_read_not_reinstalled() {
+    let l = Lab::new("upgrade-service-conflict", 1.0);
+    let a = l.agent();
+    let log = std::fs::read_to_string(a.join("logs/agent0.log.0")).unwrap();
+    assert!(log.contains("Bootstrapping upgrade."));
+    assert!(log.contains("Gobbled: ERROR | wrapperm | "));
+    assert!(log.contains(
+        "The ServiceNow Platform Distribution Upgrade (lab-mid-01) service is already started with status: START_PENDING"
+    ));
+    assert!(!log.contains("Added marker"), "the upgrade never ran");
+    let report = detect(a, l.root());
+    assert_eq!(report["verdict"], "stopped");
+    assert_eq!(
+        serde_json::from_value::<LibState>(report["lib"].clone()).unwrap(),
+        LibState::Intact
+    );
+    let codes = finding_codes(&report);
+    for bad in ["temp_folder_missing", "upgrade_failed", "lib_incomplete"] {
+        assert!(!codes.contains(&bad.to_string()), "{bad} in {codes:?}");
+    }
+    let ev = &report["findings"][0]["evidence"][0];
+    assert!(ev["line"].as_u64().unwrap() > 1000, "{ev}");
+    assert!(lab::training_text("upgrade-service-conflict").contains("Read before you reinstall"));
+    // Re-running the upgrade by hand hits the same refusal: the other MID still holds it.
+    let out = Command::new(bin())
+        .args(lab::sim::base_args(l.root(), lab::SimTarget::Script))
+        .arg("start")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("service is already started with status: START_PENDING"),
+        "{out:?}"
+    );
+    // Nothing was replaced by it either.
+    let report = detect(a, l.root());
+    assert_eq!(report["verdict"], "stopped");
+}

@@ -245,6 +245,9 @@ fn install(dir: &Path) -> (PathBuf, DetectReport) {
         lib: LibState::Partial,
         verdict: Verdict::CrashedUpgrade,
         findings: Vec::new(),
+        elevated: None,
+        temp_dir_attribution: None,
+        unattributed_temp_dirs: Vec::new(),
     };
     (agent, report)
 }

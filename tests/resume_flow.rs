@@ -179,6 +179,9 @@ fn install(script_body: &str, fallback_body: Option<&str>) -> TestInstall {
         lib: LibState::Partial,
         verdict: Verdict::CrashedUpgrade,
         findings: Vec::new(),
+        elevated: None,
+        temp_dir_attribution: None,
+        unattributed_temp_dirs: Vec::new(),
     };
     TestInstall {
         _dir: dir,

@@ -310,6 +310,9 @@ fn collect(
 
 fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<PlanInfo, String> {
     let install = lock(state).install.clone().ok_or("nothing detected yet")?;
+    if let Some(r) = policy::elevation_refusal(&install.report) {
+        return Err(format!("{} {}", r.reason, r.next_step.unwrap_or_default()));
+    }
     let kind = if fallback {
         RunKind::WrapperFallback
     } else {

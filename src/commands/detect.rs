@@ -119,7 +119,31 @@ pub fn render_text(r: &DetectReport) -> String {
             }
         );
         let _ = writeln!(s, "  agent/lib          {}", r.lib);
-        if let Some(u) = &r.upgrade {
+        if let Some(elevated) = r.elevated {
+            let _ = writeln!(
+                s,
+                "  administrator      {}",
+                if elevated {
+                    "yes"
+                } else {
+                    "no (re-running the upgrade needs \"Run as administrator\")"
+                }
+            );
+        }
+        for u in &r.unattributed_temp_dirs {
+            let _ = writeln!(
+                s,
+                "  other temp folder  {} (nothing ties it to this install: not used)",
+                sanitize(&u.display().to_string())
+            );
+        }
+        // An upgrade that never got a temp folder to run from (KB0784389's refusal) has no
+        // folder, script or log to show.
+        let shown = r
+            .upgrade
+            .as_ref()
+            .filter(|u| !(r.verdict == Verdict::Stopped && u.temp_dir.is_none()));
+        if let Some(u) = shown {
             let p = |o: &Option<std::path::PathBuf>| {
                 o.as_ref()
                     .map_or("(none)".to_string(), |p| sanitize(&p.display().to_string()))
@@ -153,7 +177,7 @@ pub fn render_text(r: &DetectReport) -> String {
                 let _ = writeln!(
                     s,
                     "  marker             {}:{}\n                     {}",
-                    m.file.display(),
+                    sanitize(&m.file.display().to_string()),
                     m.line,
                     sanitize(&m.text)
                 );
@@ -232,6 +256,9 @@ mod tests {
                     text: "2019/12/15 00:33:17 | Machine is shutting down.\x1b]0;evil\x07".into(),
                 }],
             }],
+            elevated: None,
+            temp_dir_attribution: None,
+            unattributed_temp_dirs: Vec::new(),
         }
     }
 

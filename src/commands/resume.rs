@@ -510,7 +510,7 @@ fn run_with(
         sanitize::text(report.installed_version.as_deref().unwrap_or("?")),
         sanitize::text(report.target_version.as_deref().unwrap_or("?")),
     ));
-    if let Some(r) = policy::refusal(report.verdict) {
+    if let Some(r) = policy::refusal(report.verdict).or_else(|| policy::elevation_refusal(report)) {
         return Ok(ResumeResult::refused(Some(report.verdict), r));
     }
     op.say("Do NOT start the MID service yourself: it would delete the upgrade temp folder (KB0779816).");

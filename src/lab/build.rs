@@ -23,6 +23,8 @@ pub const INSTANCE_USER: &str = "lab.admin";
 pub const INSTANCE_PASSWORD: &str = "Practice-Only-1";
 /// The instance URL of labs without a stand-in: a reserved name that can never resolve.
 const NO_INSTANCE_URL: &str = "https://midrescue-lab.service-now.invalid/";
+/// Where the time goes in a gobbled wrapper-manager line (filled in when the line is written).
+const WRAPPERM_TIME: &str = "<wrapperm time>";
 /// How many times the first run retries a locked file before it gives up.
 const FIRST_RUN_RETRIES: u32 = 12;
 
@@ -268,10 +270,20 @@ impl<'a> Lab<'a> {
             assigned: assigned.clone(),
             version: new,
             script_denied: self.sc.crash == Crash::ScriptNotExecutable,
+            service_conflict: (self.sc.crash == Crash::ServiceConflict).then(|| {
+                format!(
+                    "ERROR | wrapperm | {WRAPPERM_TIME} | The ServiceNow Platform Distribution Upgrade ({MID_NAME}) service is already started with status: START_PENDING"
+                )
+            }),
         };
         let story_at = upgrade_at - chrono::Duration::seconds(60);
-        for (i, l) in story.lines().iter().enumerate() {
-            log.line(story_at + chrono::Duration::milliseconds(450 * i as i64), l)?;
+        for (i, mut l) in story.lines().into_iter().enumerate() {
+            let at = story_at + chrono::Duration::milliseconds(450 * i as i64);
+            // The wrapper manager stamps its own line with the same moment.
+            l.msg = l
+                .msg
+                .replace(WRAPPERM_TIME, &at.format("%Y/%m/%d %H:%M:%S").to_string());
+            log.line(at, &l)?;
         }
         history::append_wrapper(
             &wrapper_log,
@@ -309,7 +321,9 @@ impl<'a> Lab<'a> {
                     },
                     Crash::AccessDenied(rel) => Fault::AccessDenied(rel.to_string()),
                     Crash::JreDelete => Fault::JreDelete,
-                    Crash::None | Crash::ScriptNotExecutable => Fault::None,
+                    Crash::None | Crash::ScriptNotExecutable | Crash::ServiceConflict => {
+                        Fault::None
+                    }
                 };
                 if self.sc.crash == Crash::ScriptNotExecutable {
                     // The MID's /bin/sh was refused: no upgrade ever ran.
@@ -319,7 +333,10 @@ impl<'a> Lab<'a> {
                             .join(script_name(self.platform)),
                         false,
                     )?;
-                } else if self.replay(&temp, fault, upgrade_at)? == Outcome::Completed {
+                } else if self.sc.crash != Crash::ServiceConflict
+                    // KB0784389: the launch failed before any file was touched; no replay.
+                    && self.replay(&temp, fault, upgrade_at)? == Outcome::Completed
+                {
                     bail!(
                         "scenario {}: the first run was meant to crash",
                         self.sc.name

@@ -271,6 +271,9 @@ pub struct UpgradeStory<'a> {
     pub version: &'a str,
     /// The MID could not run the script (KB0690910).
     pub script_denied: bool,
+    /// KB0784389: the wrapper-manager line the launch gobbled when the upgrade service of this
+    /// MID's name was already taken (another MID of the same name); no upgrade ran.
+    pub service_conflict: Option<String>,
 }
 
 impl UpgradeStory<'_> {
@@ -333,6 +336,16 @@ impl UpgradeStory<'_> {
         } else {
             "/bin/sh -c bin/glide-dist-upgrade.sh start"
         };
+        if let Some(wrapperm) = &self.service_conflict {
+            // The upgrade could not install its service: nothing is replaced, no marker.
+            v.push(info(
+                t,
+                "StreamGobbler:45",
+                format!("Gobbling stderr: {launch} Gobbled: {wrapperm}"),
+            ));
+            v.extend(stop_lines());
+            return v;
+        }
         if self.script_denied {
             v.push(info(
                 t,

@@ -80,6 +80,9 @@ pub enum Crash {
     JreDelete,
     /// The MID could not run the script: `Permission denied` (KB0690910).
     ScriptNotExecutable,
+    /// KB0784389: another MID of the same name holds the upgrade service; this MID's upgrade
+    /// could not install its own, so it stopped without replacing anything.
+    ServiceConflict,
 }
 
 /// What happens when the trainee re-runs the upgrade.
@@ -90,6 +93,9 @@ pub enum Rerun {
     FailsAgain,
     /// Windows: the script prints only "service is not installed"; the wrapper fallback works.
     WrapperOnly,
+    /// KB0784389: the other MID of the same name still holds the upgrade service, so a re-run
+    /// hits the same refusal. The way out is a unique name, not a re-run.
+    SameConflict,
 }
 
 /// One training scenario.
@@ -113,7 +119,7 @@ pub struct Scenario {
 use Crash::*;
 use FindingCode as F;
 
-static SCENARIOS: [Scenario; 10] = [
+static SCENARIOS: [Scenario; 11] = [
     Scenario {
         name: "file-lock-timeout",
         summary: "Linux, Rome+ temp folder: a jar stayed locked until the upgrade timed out; a re-run succeeds.",
@@ -223,6 +229,18 @@ static SCENARIOS: [Scenario; 10] = [
         findings: &[F::UpgradeProcessRunning],
     },
     Scenario {
+        name: "upgrade-service-conflict",
+        summary: "Windows, pre-Orlando: another MID of the same name holds the upgrade service; nothing was replaced. Read before you reinstall.",
+        platform: Platform::Windows,
+        era: Era::PreRome,
+        stage: Stage::Crashed,
+        crash: ServiceConflict,
+        rerun: Rerun::SameConflict,
+        instance: true,
+        verdict: Verdict::Stopped,
+        findings: &[F::UpgradeServiceConflict],
+    },
+    Scenario {
         name: "healthy",
         summary: "Linux: an earlier upgrade went fine and the MID runs; nothing to recover.",
         platform: Platform::Linux,
@@ -258,6 +276,7 @@ pub fn training_text(name: &str) -> &'static str {
         "script-not-executable" => include_str!("../../assets/lab/script-not-executable.md"),
         "temp-folder-lost" => include_str!("../../assets/lab/temp-folder-lost.md"),
         "upgrade-in-progress" => include_str!("../../assets/lab/upgrade-in-progress.md"),
+        "upgrade-service-conflict" => include_str!("../../assets/lab/upgrade-service-conflict.md"),
         "healthy" => include_str!("../../assets/lab/healthy.md"),
         _ => "",
     }

@@ -87,6 +87,14 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         say!("The ServiceNow Platform Distribution Upgrade ({name}) service is not installed.");
         return Ok(1);
     }
+    if sc.rerun == Rerun::SameConflict {
+        // KB0784389: the other MID of this name still holds the upgrade service.
+        say!(
+            "ERROR  | wrapperm | {} | The ServiceNow Platform Distribution Upgrade ({name}) service is already started with status: START_PENDING",
+            chrono::Local::now().format("%Y/%m/%d %H:%M:%S")
+        );
+        return Ok(1);
+    }
     let Some(temp) = info
         .temp_dir
         .clone()

@@ -1,7 +1,160 @@
-//! The operator's words for a verdict: one headline, what it means, why nothing is re-run (when
-//! nothing is), and the next steps. The CLI (`detect`, `resume`) and the wizard all show these.
+//! The operator's words for a diagnosis, one source for the CLI and the wizard: the verdict's
+//! headline, what it means, why nothing is re-run, the next steps (as commands to copy), the
+//! next step for findings that are not a crash, the command that starts the MID (shown to copy:
+//! midrescue never starts it), the refusal to run unelevated on Windows, and times told with
+//! their zone.
 
-use super::report::{DetectReport, Verdict};
+use crate::mid::logline;
+use crate::mid::report::{DetectReport, FindingCode, Verdict};
+use crate::platform::Platform;
+
+/// The command an operator runs to start this MID's service, to copy. midrescue never runs it.
+pub fn start_command(r: &DetectReport) -> String {
+    match r.platform {
+        Platform::Windows => match r.service.name.as_deref() {
+            Some(n) => format!("sc.exe start {}", quote_windows(n)),
+            None => quote_windows(&r.agent_dir.join("start.bat").display().to_string()),
+        },
+        Platform::Linux => format!(
+            "sudo {} start",
+            quote_sh(&r.agent_dir.join("bin").join("mid.sh").display().to_string())
+        ),
+    }
+}
+
+fn quote_windows(s: &str) -> String {
+    if s.contains([' ', '&', '(', ')', '^']) {
+        format!("\"{s}\"")
+    } else {
+        s.to_string()
+    }
+}
+
+fn quote_sh(s: &str) -> String {
+    if s.bytes()
+        .all(|c| c.is_ascii_alphanumeric() || b"/._-+:@".contains(&c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// The numbered next steps for a finding that has its own (not the crash recovery), or `None`.
+pub fn next_step(code: FindingCode, r: &DetectReport) -> Option<String> {
+    let start = start_command(r);
+    let name = r.mid_name.as_deref().unwrap_or("(this MID's name)");
+    Some(match code {
+        FindingCode::UpgradeServiceConflict => format!(
+            "Not a crash: do NOT reinstall (KB0784389). Nothing of this install was replaced.\n\
+             1. Find the other MID Server on this host named `{name}` and give it (or this one) a \
+             unique name: `name` in its agent/config.xml (and wrapper.name/wrapper.displayname in \
+             conf/wrapper-override.conf if they carry the name).\n\
+             2. Then start this MID (midrescue never starts it):   {start}\n\
+             3. Watch it come Up; it will retry the upgrade on its own."
+        ),
+        FindingCode::JavaNotRunnable => format!(
+            "1. Check wrapper.java.command in conf/wrapper.conf and conf/wrapper-override.conf: it \
+             must name this OS's java (agent/jre/bin/java{exe}).\n\
+             2. If agent/jre is from another OS or broken, install the MID ZIP for this OS and \
+             architecture (KB0647664), keeping config.xml and conf/wrapper-override.conf.\n\
+             3. Then start the MID:   {start}",
+            exe = if r.platform == Platform::Windows {
+                ".exe"
+            } else {
+                ""
+            }
+        ),
+        FindingCode::ConfigDecryptFailed => format!(
+            "1. In agent/config.xml, set mid.instance.password back to the password in plain text \
+             (remove the `encrypted:` prefix; KB0745202, KB0746702).\n\
+             2. Then start the MID; it encrypts the password again:   {start}"
+        ),
+        FindingCode::UpgradeScenarioUnknown => format!(
+            "1. Compare the `current=` and `assigned=` builds in the line below; check \
+             `mid.pinned.version` in config.xml and the instance's `mid.version` property.\n\
+             2. Make the instance assign a build this MID can upgrade to, then start or restart \
+             it:   {start}"
+        ),
+        _ => return None,
+    })
+}
+
+/// What `stopped` means for this install, in plain words (the headline's second line).
+pub fn stopped_what(r: &DetectReport) -> String {
+    if r.findings
+        .iter()
+        .any(|f| f.code == FindingCode::UpgradeServiceConflict)
+    {
+        "The MID Server is not running. An upgrade began but could not install its upgrade \
+         service (another MID Server on this host has the same name), so nothing of this \
+         install was replaced: this is not a crashed upgrade (KB0784389)."
+            .to_string()
+    } else {
+        "The MID Server is not running, and not because of an unfinished upgrade.".to_string()
+    }
+}
+
+/// The next step when the verdict is `stopped`: the first finding's own step if it has one;
+/// never "look at the findings below" when there are none.
+pub fn stopped_next_step(r: &DetectReport) -> String {
+    if let Some(step) = r.findings.iter().find_map(|f| next_step(f.code, r)) {
+        return step;
+    }
+    let start = start_command(r);
+    if r.findings.is_empty() {
+        format!(
+            "No failure was found in the logs. Read logs/wrapper.log and logs/agent0.log.0 for \
+             why it stopped, then start the service normally:   {start}"
+        )
+    } else {
+        format!(
+            "Fix what the findings below name (and check logs/wrapper.log), then start the \
+             service normally:   {start}"
+        )
+    }
+}
+
+/// Windows: the refusal Run gives when midrescue is not elevated (the upgrade stops and
+/// starts services); `None` when it may go on.
+pub fn elevation_refusal(r: &DetectReport) -> Option<String> {
+    (r.platform == Platform::Windows && r.elevated == Some(false)).then(|| {
+        "midrescue is not running as administrator, and the upgrade stops and starts Windows \
+         services, which needs it. Close this window, open the Start menu, right-click \
+         \"Windows PowerShell\" (or \"Command Prompt\"), choose \"Run as administrator\", \
+         and run midrescue again."
+            .to_string()
+    })
+}
+
+/// When the upgrade began, in words: `2019-09-21 16:22:12 (host local time)` when the log
+/// line has no zone, RFC 3339 with its offset otherwise.
+pub fn began_words(r: &DetectReport) -> Option<String> {
+    let up = r.upgrade.as_ref()?;
+    let zoned_line = up
+        .marker_line
+        .as_ref()
+        .and_then(|m| logline::time_words(&m.text));
+    match (&up.started_at, zoned_line) {
+        (Some(t), Some(words)) if words.ends_with("(host local time)") => {
+            // started_at is the bootstrapping line's; same log, same zone rule.
+            match chrono::DateTime::parse_from_rfc3339(t) {
+                Ok(d) => Some(format!(
+                    "{} (host local time)",
+                    d.naive_local().format("%Y-%m-%d %H:%M:%S")
+                )),
+                Err(_) => Some(words),
+            }
+        }
+        (Some(t), _) => Some(t.clone()),
+        (None, words) => words,
+    }
+}
+
+/// Whether the verdict offers Run (re-running the upgrade script).
+pub fn run_offered(r: &DetectReport) -> bool {
+    r.verdict == Verdict::CrashedUpgrade
+}
 
 /// The words for one verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,10 +233,7 @@ jre/lib/security/cacerts, rename `agent`, extract a fresh MID zip, restore those
 
 /// What the verdict means for this install, in a sentence or two.
 pub fn meaning(r: &DetectReport) -> String {
-    let started = r
-        .upgrade
-        .as_ref()
-        .and_then(|u| u.started_at.clone())
+    let started = began_words(r)
         .map(|t| format!(" (began {t})"))
         .unwrap_or_default();
     match r.verdict {
@@ -99,9 +249,7 @@ pub fn meaning(r: &DetectReport) -> String {
             "An upgrade is running right now (or has just restarted the MID).".into()
         }
         Verdict::Healthy => "The MID Server is running and no unfinished upgrade was found.".into(),
-        Verdict::Stopped => {
-            "The MID Server is not running, and not because of an unfinished upgrade.".into()
-        }
+        Verdict::Stopped => stopped_what(r),
         Verdict::NotAMidServer => format!(
             "{} is not a MID Server install: none of config.xml, conf/wrapper.conf, \
              bin/mid.sh, bin/mid.bat, bin/wrapper-*, logs/agent0.log.* is there.",
@@ -153,5 +301,110 @@ pub fn next_steps(r: &DetectReport, invocation: &str) -> Vec<String> {
         Verdict::NotAMidServer => vec![
             "Point --agent-dir at the MID's `agent` folder (or the folder that holds it).".into(),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mid::report::{Finding, Severity};
+    use crate::platform::service::{ServiceState, StartType};
+    use std::path::PathBuf;
+
+    fn report(platform: Platform, codes: &[FindingCode]) -> DetectReport {
+        DetectReport {
+            schema_version: 1,
+            agent_dir: PathBuf::from(match platform {
+                Platform::Windows => r"C:\ServiceNow\MID Server1\agent",
+                Platform::Linux => "/opt/servicenow/mid/agent",
+            }),
+            platform,
+            mid_name: Some("midserver-lab".into()),
+            instance_url: None,
+            installed_version: None,
+            target_version: None,
+            service: crate::mid::report::ServiceReport {
+                name: Some("snc_mid_midserver-lab".into()),
+                display_name: None,
+                state: ServiceState::Stopped,
+                start_type: Some(StartType::Manual),
+                upgrade_process_running: false,
+            },
+            upgrade: None,
+            lib: crate::mid::report::LibState::Intact,
+            verdict: Verdict::Stopped,
+            findings: codes
+                .iter()
+                .map(|c| Finding {
+                    code: *c,
+                    severity: Severity::Error,
+                    message: String::new(),
+                    evidence: Vec::new(),
+                })
+                .collect(),
+            elevated: None,
+            temp_dir_attribution: None,
+            unattributed_temp_dirs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn conflict_advice_is_unique_names_then_start_never_reinstall() {
+        let r = report(Platform::Windows, &[FindingCode::UpgradeServiceConflict]);
+        let step = stopped_next_step(&r);
+        assert!(stopped_what(&r).contains("not a crashed upgrade"));
+        assert!(step.contains("unique name"), "{step}");
+        assert!(
+            step.contains("sc.exe start snc_mid_midserver-lab"),
+            "{step}"
+        );
+        assert!(step.contains("do NOT reinstall"), "{step}");
+        assert!(!run_offered(&r));
+        let r = report(Platform::Linux, &[FindingCode::UpgradeServiceConflict]);
+        assert!(stopped_next_step(&r).contains("sudo /opt/servicenow/mid/agent/bin/mid.sh start"));
+    }
+
+    #[test]
+    fn no_findings_never_points_at_findings() {
+        let r = report(Platform::Linux, &[]);
+        let step = stopped_next_step(&r);
+        assert!(!step.contains("findings below"), "{step}");
+        assert!(step.contains("No failure was found"));
+        let r = report(Platform::Linux, &[FindingCode::DiskSpace]);
+        assert!(stopped_next_step(&r).contains("findings below"));
+    }
+
+    #[test]
+    fn refusal_only_when_windows_and_not_elevated() {
+        let mut r = report(Platform::Windows, &[]);
+        assert_eq!(elevation_refusal(&r), None);
+        r.elevated = Some(false);
+        assert!(
+            elevation_refusal(&r)
+                .unwrap()
+                .contains("\"Run as administrator\"")
+        );
+        r.elevated = Some(true);
+        assert_eq!(elevation_refusal(&r), None);
+        let mut l = report(Platform::Linux, &[]);
+        l.elevated = Some(false);
+        assert_eq!(elevation_refusal(&l), None);
+    }
+
+    #[test]
+    fn quoting() {
+        let mut r = report(Platform::Windows, &[]);
+        r.service.name = None;
+        assert_eq!(
+            start_command(&r),
+            r#""C:\ServiceNow\MID Server1\agent/start.bat""#
+                .replace('/', std::path::MAIN_SEPARATOR_STR)
+        );
+        let mut l = report(Platform::Linux, &[]);
+        l.agent_dir = PathBuf::from("/opt/mid 1/agent");
+        assert_eq!(
+            start_command(&l),
+            "sudo '/opt/mid 1/agent/bin/mid.sh' start"
+        );
     }
 }

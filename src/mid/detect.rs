@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::mid::diagnosis::{self, Facts};
 use crate::mid::evidence::Hit;
 use crate::mid::report::{
-    DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
+    Attribution, DetectReport, Evidence, FindingCode, SCHEMA_VERSION, ServiceReport, TempDirSource,
     UpgradeReport,
 };
 use crate::mid::{
@@ -130,6 +130,9 @@ fn read_and_diagnose(
             lib: crate::mid::report::LibState::Missing,
             verdict,
             findings,
+            elevated: elevated(host),
+            temp_dir_attribution: None,
+            unattributed_temp_dirs: Vec::new(),
         });
     };
 
@@ -147,7 +150,6 @@ fn read_and_diagnose(
     if let Some(n) = &status.note {
         tracing::info!("service state: {n}");
     }
-    let upgrade_process_running = host.service().upgrade_process_running();
 
     // Logs, newest first.
     let logs = agent_dir.join("logs");
@@ -164,13 +166,22 @@ fn read_and_diagnose(
     }
     let upgrade_began = agent.marker.is_some() || agent.bootstrapping.is_some();
 
-    // The temp folder: marker first, else scan.
+    // The temp folder: marker first, else scan. Only a folder tied to this install is used
+    // (`tempdir::attribution`); others found by scanning are listed as unattributed.
     let from_marker = agent.marker.as_ref().and_then(|m| {
         tempdir::marker_path(&m.text)
             .map(|raw| tempdir::resolve_marker_path(raw, &agent_dir, platform))
     });
-    let (temp_dir, temp_source, temp_exists) = match from_marker {
-        Some((p, true)) => (Some(p), Some(TempDirSource::Marker), true),
+    let scan = tempdir::scan_temp_dirs(&agent_dir, &opts.os_temp_dirs);
+    let (temp_dir, temp_source, temp_exists, attribution) = match from_marker {
+        Some((p, true)) => {
+            // The install's own log names this exact folder.
+            let a = match tempdir::attribution(&p, &agent_dir) {
+                Attribution::Unattributed => Attribution::ByMarker,
+                a => a,
+            };
+            (Some(p), Some(TempDirSource::Marker), true, Some(a))
+        }
         Some((p, false)) => {
             // The path does not exist here as written (e.g. `C:\WINDOWS\TEMP\<n>` read on
             // another host): a folder of the same name in the scanned places is the same one,
@@ -180,15 +191,32 @@ fn read_and_diagnose(
                 .and_then(tempdir::marker_name)
                 .and_then(|n| tempdir::find_named(&agent_dir, &opts.os_temp_dirs, n));
             match named {
-                Some(s) => (Some(s), Some(TempDirSource::Scan), true),
-                None => (Some(p), Some(TempDirSource::Marker), false),
+                Some((s, a)) => (Some(s), Some(TempDirSource::Scan), true, Some(a)),
+                None => (Some(p), Some(TempDirSource::Marker), false, None),
             }
         }
-        None => match tempdir::scan_temp_dirs(&agent_dir, &opts.os_temp_dirs) {
-            Some(s) => (Some(s), Some(TempDirSource::Scan), true),
-            None => (None, None, false),
+        None => match scan.chosen.clone() {
+            Some((s, a)) => (Some(s), Some(TempDirSource::Scan), true, Some(a)),
+            None => (None, None, false, None),
         },
     };
+    let unattributed_temp_dirs: Vec<PathBuf> = scan
+        .unattributed
+        .into_iter()
+        .filter(|u| Some(u) != temp_dir.as_ref())
+        .collect();
+    for u in &unattributed_temp_dirs {
+        tracing::info!(
+            "{}: an upgrade temp folder that names another install (or none): not used",
+            u.display()
+        );
+    }
+    let (upgrade_process_running, upgrade_process_unattributed) = upgrade_processes(
+        host,
+        &agent_dir,
+        temp_dir.as_deref().filter(|_| temp_exists),
+    );
+    let log_lock_live = logscan::log_lock_live(&logs, std::time::SystemTime::now());
     let files = temp_dir
         .as_deref()
         .filter(|_| temp_exists)
@@ -198,15 +226,15 @@ fn read_and_diagnose(
     // An upgrade: from a little before it began. No upgrade since the last start: from that
     // start exactly, so the glide-dist-upgrade.log a finished upgrade appended to wrapper.log
     // just before starting the MID (lock retries and all) is not reported again.
+    // Instants: an ISO agent line carries its offset, a wrapper line is host local time.
     let cutoff = match agent.bootstrapping.as_ref().or(agent.marker.as_ref()) {
         Some(h) => h.time.map(|t| t - chrono::Duration::minutes(2)),
         None => agent.last_start.as_ref().and_then(|h| h.time),
     };
-    let wrapper = logscan::scan_signatures(
-        &logscan::generations(&logs, "wrapper.log"),
-        cutoff,
-        logscan::WRAPPER_BUDGET,
-    );
+    // `wrapper.txt` is the name some installs (and the docs) use for the same log.
+    let mut wrapper_files = logscan::generations(&logs, "wrapper.log");
+    wrapper_files.extend(logscan::generations(&logs, "wrapper.txt"));
+    let wrapper = logscan::scan_signatures(&wrapper_files, cutoff, logscan::WRAPPER_BUDGET);
     // agent/logs/dist-upgrade.log keeps the upgrade's part of the log in the install: the
     // evidence that survives a lost temp folder.
     let dist_upgrade = logscan::scan_signatures(
@@ -250,6 +278,19 @@ fn read_and_diagnose(
                 .assigned
                 .as_ref()
                 .and_then(|a| versions::assigned_core_version(&a.text))
+        })
+        .or_else(|| {
+            // The upgrade/downgrade loop's line names the assigned build itself.
+            agent
+                .hits
+                .iter()
+                .chain(&wrapper.hits)
+                .filter(|(c, _)| *c == FindingCode::UpgradeScenarioUnknown)
+                .find_map(|(_, h)| {
+                    crate::mid::signatures::scenario_buildstamps(&h.text)
+                        .and_then(|(_, assigned)| assigned)
+                        .map(str::to_string)
+                })
         });
     let lib = libstate::check_lib(&agent_dir, temp_dir.as_deref().filter(|_| temp_exists));
     let lib_evidence = (lib.state != crate::mid::report::LibState::Intact).then(|| Evidence {
@@ -353,6 +394,8 @@ fn read_and_diagnose(
         service_state: status.state,
         start_type: status.start_type,
         upgrade_process_running,
+        upgrade_process_unattributed,
+        log_lock_live,
         marker: marker.as_ref().map(Hit::evidence),
         bootstrapping: bootstrapping.as_ref().map(Hit::evidence),
         last_start: last_start.as_ref().map(Hit::evidence),
@@ -417,7 +460,50 @@ fn read_and_diagnose(
         lib: lib.state,
         verdict,
         findings,
+        elevated: elevated(host),
+        temp_dir_attribution: attribution.filter(|_| temp_exists),
+        unattributed_temp_dirs,
     })
+}
+
+/// Windows: whether midrescue runs elevated (`None` elsewhere, in a lab, or when unknown).
+fn elevated(host: &dyn Surroundings) -> Option<bool> {
+    if host.platform() != Platform::Windows || host.lab_root().is_some() || !cfg!(windows) {
+        return None;
+    }
+    crate::platform::privilege::is_elevated(&crate::platform::exec::SystemExec::default())
+}
+
+/// Whether an upgrade process of THIS install runs (its command line or working folder names
+/// the install or its temp folder), and the first one that runs but is not attributed.
+fn upgrade_processes(
+    host: &dyn Surroundings,
+    agent_dir: &Path,
+    temp_dir: Option<&Path>,
+) -> (bool, Option<Evidence>) {
+    use crate::platform::service::processes;
+    let Some(list) = host.service().upgrade_processes() else {
+        // A control that cannot list processes answers for its own install (a lab).
+        return (host.service().upgrade_process_running(), None);
+    };
+    let (mine, others): (Vec<_>, Vec<_>) = list
+        .iter()
+        .partition(|p| processes::attributed(p, agent_dir, temp_dir));
+    let note = others.first().map(|p| {
+        let mut cmd: String = p.command_line.chars().take(300).collect();
+        if p.command_line.chars().count() > 300 {
+            cmd.push_str("...");
+        }
+        Evidence {
+            file: PathBuf::new(),
+            line: 0,
+            text: format!(
+                "an upgrade process runs on this host (not attributed): pid {} {cmd}",
+                p.pid
+            ),
+        }
+    });
+    (!mine.is_empty(), note)
 }
 
 /// Root-owned files when `RUN_AS_USER` names a non-root user (at most 5 listed).

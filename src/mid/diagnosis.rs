@@ -17,6 +17,11 @@ pub struct Facts {
     pub service_state: ServiceState,
     pub start_type: Option<StartType>,
     pub upgrade_process_running: bool,
+    /// An upgrade process runs on this host that nothing ties to this install.
+    pub upgrade_process_unattributed: Option<Evidence>,
+    /// `agent0.log.0.lck` is there and `agent0.log.0` was written in the last minutes: the MID
+    /// process runs (the lock file alone survives a crash).
+    pub log_lock_live: bool,
     /// The marker line, when one was written since the MID last started.
     pub marker: Option<Evidence>,
     /// The `Bootstrapping upgrade` line, when one was written since the MID last started.
@@ -54,6 +59,8 @@ impl Facts {
             service_state: ServiceState::Unknown,
             start_type: None,
             upgrade_process_running: false,
+            upgrade_process_unattributed: None,
+            log_lock_live: false,
             marker: None,
             bootstrapping: None,
             last_start: None,
@@ -83,6 +90,18 @@ pub fn verdict(f: &Facts) -> Verdict {
     if f.upgrade_process_running {
         return Verdict::UpgradeInProgress;
     }
+    // KB0784389: the upgrade could not even install its service (another MID of the same name
+    // holds it), so nothing of this install was replaced: stopped, not crashed.
+    if upgrade_began
+        && service_conflict(f)
+        && f.lib == LibState::Intact
+        && !matches!(
+            f.service_state,
+            ServiceState::Running | ServiceState::Pending
+        )
+    {
+        return Verdict::Stopped;
+    }
     if upgrade_began {
         // A MID that was started on the half-upgraded install runs, but no upgrade is under way.
         if f.started_mid_upgrade.is_none()
@@ -105,13 +124,36 @@ pub fn verdict(f: &Facts) -> Verdict {
         ServiceState::Running | ServiceState::Pending => Verdict::Healthy,
         ServiceState::Stopped | ServiceState::NotInstalled => Verdict::Stopped,
         ServiceState::Unknown => {
-            if f.last_start.is_some() && f.last_stop.is_none() && f.lib == LibState::Intact {
+            let started = f.last_start.is_some() || f.log_lock_live;
+            if started && f.last_stop.is_none() && f.lib == LibState::Intact {
                 Verdict::Healthy
             } else {
                 Verdict::Stopped
             }
         }
     }
+}
+
+fn service_conflict(f: &Facts) -> bool {
+    f.hits
+        .iter()
+        .any(|(c, _)| *c == FindingCode::UpgradeServiceConflict)
+}
+
+/// Whether a line is the pre-upgrade check's own failure (its cause is named in it).
+fn is_precheck_line(code: FindingCode, text: &str) -> bool {
+    let l = text.to_ascii_lowercase();
+    code == FindingCode::PrecheckFailed
+        || l.contains("pre-upgrade check failure")
+        || l.contains("upgrade failure: the host machine does not meet")
+}
+
+/// The status lines a failed pre-check writes after its cause (`Setting mid status to Upgrade
+/// Failed`, `OperationalState=UPGRADE_FAILED`): the same event, not a second failure.
+fn is_status_line(text: &str) -> bool {
+    let l = text.to_ascii_lowercase();
+    l.contains("setting mid status to upgrade failed")
+        || l.contains("operationalstate=upgrade_failed")
 }
 
 fn finding(code: FindingCode, evidence: Vec<Evidence>) -> Finding {
@@ -216,8 +258,29 @@ pub fn diagnose(f: &Facts) -> (Verdict, Vec<Finding>) {
     if !f.root_owned.is_empty() {
         add(FindingCode::RootOwnedFiles, f.root_owned.clone());
     }
+    if let Some(ev) = &f.upgrade_process_unattributed {
+        add(FindingCode::UpgradeProcessUnattributed, vec![ev.clone()]);
+    }
+    // One event, one finding: a failed pre-check's status lines join the finding that names
+    // its cause instead of making an `upgrade_failed` of their own.
+    let precheck = f
+        .hits
+        .iter()
+        .find(|(c, ev)| is_precheck_line(*c, &ev.text))
+        .map(|(c, _)| *c);
+    let mut status_lines = Vec::new();
     for (code, ev) in &f.hits {
-        add(*code, vec![ev.clone()]);
+        match precheck {
+            Some(_) if *code == FindingCode::UpgradeFailed && is_status_line(&ev.text) => {
+                status_lines.push(ev.clone());
+            }
+            _ => add(*code, vec![ev.clone()]),
+        }
+    }
+    if let Some(p) = precheck {
+        // After the cause, in the order they were written.
+        status_lines.reverse();
+        add(p, status_lines);
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     (v, findings)
@@ -320,5 +383,56 @@ mod tests {
         }
         assert!(fs.windows(2).all(|w| w[0].severity >= w[1].severity));
         assert!(fs.iter().all(|x| !x.message.is_empty()));
+    }
+
+    #[test]
+    fn an_upgrade_that_could_not_install_its_service_is_stopped() {
+        let mut f = crashed();
+        f.marker = None;
+        f.temp_dir = None;
+        f.temp_dir_exists = false;
+        f.script_exists = false;
+        f.service_state = ServiceState::Stopped;
+        f.start_type = Some(StartType::Auto);
+        assert_eq!(verdict(&f), Verdict::TempFolderLost);
+        f.hits = vec![(
+            FindingCode::UpgradeServiceConflict,
+            ev(
+                "Gobbled: ERROR | wrapperm | 2019/11/02 19:07:59 | The ServiceNow Platform Distribution Upgrade (midserver-lab) service is already started with status: START_PENDING",
+            ),
+        )];
+        let (v, fs) = diagnose(&f);
+        assert_eq!(v, Verdict::Stopped);
+        let codes: Vec<_> = fs.iter().map(|x| x.code).collect();
+        assert_eq!(codes, vec![FindingCode::UpgradeServiceConflict]);
+        // Files were replaced after all: then it is a crash, whatever else the logs say.
+        f.lib = LibState::Partial;
+        assert_eq!(verdict(&f), Verdict::TempFolderLost);
+    }
+
+    #[test]
+    fn a_live_log_lock_is_a_running_mid() {
+        let mut n = Facts::not_an_install(Platform::Windows);
+        n.is_install = true;
+        n.lib = LibState::Intact;
+        assert_eq!(verdict(&n), Verdict::Stopped);
+        n.log_lock_live = true;
+        assert_eq!(verdict(&n), Verdict::Healthy);
+        n.last_stop = Some(ev("MID Server stopped"));
+        assert_eq!(verdict(&n), Verdict::Stopped);
+    }
+
+    #[test]
+    fn an_unattributed_upgrade_process_is_told_not_counted() {
+        let mut f = crashed();
+        f.upgrade_process_unattributed = Some(ev(
+            "an upgrade process runs on this host (not attributed): pid 7 x",
+        ));
+        let (v, fs) = diagnose(&f);
+        assert_eq!(v, Verdict::CrashedUpgrade);
+        assert!(
+            fs.iter()
+                .any(|x| x.code == FindingCode::UpgradeProcessUnattributed)
+        );
     }
 }

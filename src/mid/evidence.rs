@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, Utc};
 use regex::Regex;
 
 use crate::mid::report::Evidence;
@@ -15,7 +15,9 @@ pub struct Hit {
     pub offset: u64,
     pub line: u64,
     pub text: String,
-    pub time: Option<NaiveDateTime>,
+    /// The instant the line shows (its own offset, else the host's zone), when it has a time;
+    /// a continuation line (stack trace) takes the time of the line above it.
+    pub time: Option<DateTime<Utc>>,
     /// The time as RFC 3339, when the line has one.
     pub rfc3339: Option<String>,
 }

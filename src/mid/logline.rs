@@ -6,9 +6,10 @@
 //! - LPTM:         `INFO   | jvm 1    | 2019/09/21 16:30:47.114 | INFO: ...` (padding may be collapsed)
 //!
 //! Times are the wall-clock times the line shows (the MID writes local time); the ISO format
-//! also carries its UTC offset.
+//! also carries its UTC offset. Zone-less lines (legacy agent lines, `wrapper.log`) are in the
+//! host's local time: `instant` reads them so, and what shows them says "host local time".
 
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// Which of the known formats a line is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +42,44 @@ impl LogLine<'_> {
     pub fn rfc3339(&self) -> String {
         to_rfc3339(self.time, self.offset)
     }
+
+    /// The instant the line shows: with its own offset, else read in the host's zone. Lines
+    /// of different formats compare only this way (an ISO agent line at +0200 against a
+    /// zone-less wrapper line).
+    pub fn instant(&self) -> Option<DateTime<Utc>> {
+        to_instant(self.time, self.offset)
+    }
+}
+
+/// A wall-clock time as an instant: in `offset` when given, else in the host's zone (the
+/// earlier reading when a DST change makes it ambiguous).
+pub fn to_instant(time: NaiveDateTime, offset: Option<FixedOffset>) -> Option<DateTime<Utc>> {
+    match offset {
+        Some(o) => o
+            .from_local_datetime(&time)
+            .single()
+            .map(|t| t.with_timezone(&Utc)),
+        None => chrono::Local
+            .from_local_datetime(&time)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+    }
+}
+
+/// Words for a line's time as shown to a person: `2019-09-21 16:22:12 (host local time)` for
+/// zone-less lines, the RFC 3339 text with its offset otherwise.
+pub fn time_words(line: &str) -> Option<String> {
+    let l = parse(line)?;
+    Some(match l.offset {
+        Some(_) => l.rfc3339(),
+        None => format!("{} (host local time)", l.time.format("%Y-%m-%d %H:%M:%S")),
+    })
+}
+
+/// Whether a line is the continuation of the one above (stack-trace `at ...` lines, `Caused
+/// by:`, exception text, indented sub-lines): it has no time of its own.
+pub fn is_continuation(line: &str) -> bool {
+    !line.trim().is_empty() && parse(line).is_none()
 }
 
 /// RFC 3339 text for a wall-clock time and an optional offset (local zone when absent).

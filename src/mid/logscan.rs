@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDateTime;
+use chrono::{DateTime, NaiveDateTime, Utc};
 use memchr::memmem::Finder;
 
 use crate::mid::evidence::Hit;
@@ -152,7 +152,7 @@ fn hit_of(file: &Path, offset: u64, text: &str) -> Hit {
         offset,
         line: 0,
         text: text.to_string(),
-        time: parsed.as_ref().map(|l| l.time),
+        time: parsed.as_ref().and_then(|l| l.instant()),
         rfc3339: parsed.as_ref().map(|l| l.rfc3339()),
     }
 }
@@ -192,9 +192,19 @@ impl AgentFinders {
             initializing: Finder::new("Initializing MID Server"),
             stopped: Finder::new("MID Server stopped"),
             stopping: Finder::new("MID Server stopping"),
-            assigned: Finder::new("Assigned: ["),
+            assigned: Finder::new("Assigned:"),
         }
     }
+}
+
+/// `Assigned: [...]`, however the KB copy spaced it (`Assigned:  [`, indented sub-lines).
+fn is_assigned_line(f: &AgentFinders, b: &[u8]) -> bool {
+    f.assigned.find(b).is_some_and(|i| {
+        b[i + "Assigned:".len()..]
+            .iter()
+            .find(|c| !c.is_ascii_whitespace())
+            == Some(&b'[')
+    })
 }
 
 /// Scan `logs/agent0.log*` newest first (see module docs).
@@ -236,7 +246,7 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
                     facts.marker_before_start = Some(hit_of(&path, line.offset, &line.text));
                 } else if facts.marker_before_start.is_some()
                     && facts.assigned_before_start.is_none()
-                    && f.assigned.find(b).is_some()
+                    && is_assigned_line(&f, b)
                 {
                     facts.assigned_before_start = Some(hit_of(&path, line.offset, &line.text));
                 }
@@ -261,7 +271,7 @@ pub fn scan_agent_logs(logs_dir: &Path) -> AgentLogFacts {
                 facts.marker = Some(hit_of(&path, line.offset, &line.text));
             } else if facts.bootstrapping.is_none() && f.bootstrap.find(b).is_some() {
                 facts.bootstrapping = Some(hit_of(&path, line.offset, &line.text));
-            } else if facts.assigned.is_none() && f.assigned.find(b).is_some() {
+            } else if facts.assigned.is_none() && is_assigned_line(&f, b) {
                 facts.assigned = Some(hit_of(&path, line.offset, &line.text));
             } else if facts.last_stop.is_none()
                 && (f.stopped.find(b).is_some() || f.stopping.find(b).is_some())
@@ -301,14 +311,18 @@ pub struct SignatureScan {
 }
 
 /// Scan `files` (newest first) backwards for signature lines, stopping at the first line older
-/// than `cutoff` or when `budget` bytes were read.
+/// than `cutoff` (instants: a zone-less line is read in the host's zone) or when `budget`
+/// bytes were read. A continuation line (stack trace) belongs to the timed line above it: it
+/// is kept or cut with that line and takes its time.
 pub fn scan_signatures(
     files: &[PathBuf],
-    cutoff: Option<NaiveDateTime>,
+    cutoff: Option<DateTime<Utc>>,
     budget: u64,
 ) -> SignatureScan {
     let mut scan = SignatureScan::default();
     let mut counts = HashMap::new();
+    // Hits on continuation lines, waiting for the line above them (read next).
+    let mut pending: Vec<(FindingCode, Hit)> = Vec::new();
     'files: for path in files {
         let mut reader = match ReverseLines::open(path) {
             Ok(r) => r,
@@ -327,19 +341,31 @@ pub fn scan_signatures(
                     break;
                 }
             };
+            let parsed = logline::parse(&line.text);
+            let time = parsed.as_ref().and_then(|l| l.instant());
             if let Some(cut) = cutoff
-                && logline::parse(&line.text).is_some_and(|l| l.time < cut)
+                && time.is_some_and(|t| t < cut)
             {
+                // This line and the continuation lines below it are older than the cutoff.
+                pending.clear();
                 scan.bytes_read = before + reader.bytes_read();
                 break 'files;
             }
+            if parsed.is_some() {
+                let rfc = parsed.as_ref().map(|l| l.rfc3339());
+                for (code, mut hit) in pending.drain(..).rev() {
+                    hit.time = time;
+                    hit.rfc3339.clone_from(&rfc);
+                    push_hit(&mut scan.hits, &mut counts, code, hit);
+                }
+            }
             if let Some(code) = signatures::classify(&line.text) {
-                push_hit(
-                    &mut scan.hits,
-                    &mut counts,
-                    code,
-                    hit_of(path, line.offset, &line.text),
-                );
+                let hit = hit_of(path, line.offset, &line.text);
+                if parsed.is_none() && cutoff.is_some() {
+                    pending.push((code, hit));
+                } else {
+                    push_hit(&mut scan.hits, &mut counts, code, hit);
+                }
             }
             if before + reader.bytes_read() > budget {
                 scan.budget_exhausted = true;
@@ -349,5 +375,81 @@ pub fn scan_signatures(
         }
         scan.bytes_read = before + reader.bytes_read();
     }
+    // Continuation lines at the very top of the oldest file read: no line above tells their
+    // time, so they are kept.
+    for (code, hit) in pending.into_iter().rev() {
+        push_hit(&mut scan.hits, &mut counts, code, hit);
+    }
     scan
+}
+
+/// How recently `agent0.log.0` must have been written for its `.lck` to mean "the MID runs".
+pub const LOCK_FRESH: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Whether the agent log's lock file is there and the log was written within `LOCK_FRESH` of
+/// `now`: the sign of a running MID (a crash leaves the `.lck` behind, but the log goes quiet).
+pub fn log_lock_live(logs_dir: &Path, now: std::time::SystemTime) -> bool {
+    let family = agent_log_family(logs_dir);
+    let log = logs_dir.join(format!("{family}.0"));
+    let lck = logs_dir.join(format!("{family}.0.lck"));
+    if !std::fs::symlink_metadata(&lck).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    std::fs::metadata(&log)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| now.duration_since(t).map_or(true, |age| age <= LOCK_FRESH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(p: &Path, text: &str) {
+        std::fs::write(p, text).unwrap();
+    }
+
+    #[test]
+    fn continuation_lines_belong_to_the_line_above() {
+        let d = tempfile::tempdir().unwrap();
+        let log = d.path().join("wrapper.log");
+        // KB0745202's shape: the SEVERE line, then stack lines without a time, CRLF endings.
+        write(
+            &log,
+            "2019/05/15 10:00:00 | old line\r\n\
+             2019/05/15 10:38:22 | MIDServer SEVERE *** ERROR *** Unexpected exception, terminating the MID server\r\n\
+             java.lang.RuntimeException: Unable to unsecure parameter mid.instance.password: Problem while decrypting\r\n\
+             \tat com.service_now.mid.services.config.ConfigParameters.get(ConfigParameters.java:42)\r\n",
+        );
+        let at = |h: u32, m: u32| {
+            crate::mid::logline::to_instant(
+                chrono::NaiveDate::from_ymd_opt(2019, 5, 15)
+                    .unwrap()
+                    .and_hms_opt(h, m, 0)
+                    .unwrap(),
+                None,
+            )
+        };
+        let s = scan_signatures(std::slice::from_ref(&log), at(10, 30), 1 << 20);
+        assert_eq!(s.hits.len(), 1, "{:?}", s.hits);
+        assert_eq!(s.hits[0].0, FindingCode::ConfigDecryptFailed);
+        assert!(s.hits[0].1.time.is_some());
+        // The timed line above is older than the cutoff: its stack lines go with it.
+        let s = scan_signatures(std::slice::from_ref(&log), at(10, 40), 1 << 20);
+        assert!(s.hits.is_empty(), "{:?}", s.hits);
+    }
+
+    #[test]
+    fn lock_file_with_a_fresh_log_means_running() {
+        let d = tempfile::tempdir().unwrap();
+        let now = std::time::SystemTime::now();
+        write(&d.path().join("agent0.log.0"), "x\n");
+        assert!(!log_lock_live(d.path(), now));
+        write(&d.path().join("agent0.log.0.lck"), "");
+        assert!(log_lock_live(d.path(), now));
+        // The lock survives a crash; the log then goes quiet.
+        assert!(!log_lock_live(
+            d.path(),
+            now + LOCK_FRESH + std::time::Duration::from_secs(60)
+        ));
+    }
 }

@@ -522,6 +522,12 @@ fn fatal(source: Source, line: &str, lower: &str) -> Option<(FindingCode, String
             FileLocked | JreDeleteFailed | JvmStartTimeout | ServiceNotInstalled => false,
             UpgradeFailed | PrecheckFailed | WrapperNameMismatch | DiskSpace => true,
             MachineShutdown => source == Source::WrapperLog || upgrade_output,
+            // The wrapper cannot run Java, or the MID cannot decrypt its password: the MID
+            // will not come up, wherever it is said (KB0647664, KB0745202).
+            JavaNotRunnable | ConfigDecryptFailed => true,
+            // The launch's own refusal, gobbled into the agent log or printed by the script.
+            UpgradeServiceConflict => upgrade_output || source == Source::AgentLog,
+            UpgradeScenarioUnknown | UpgradeProcessUnattributed => false,
             AccessDenied | ApplicationExperience => {
                 upgrade_output || line.contains("UpgradeException")
             }
@@ -798,5 +804,45 @@ mod tests {
             s(3),
         );
         assert_eq!(w.outcome(), Some(&Outcome::Up));
+    }
+
+    #[test]
+    fn kb_failures_that_keep_the_mid_down_end_the_watch() {
+        for (source, line, want) in [
+            (
+                Source::WrapperLog,
+                "2019/11/02 19:07:59 | The value of wrapper.java.command does not appear to be a java binary.",
+                FindingCode::JavaNotRunnable,
+            ),
+            (
+                Source::AgentLog,
+                "05/15/19 10:38:22 (564) MIDServer SEVERE *** ERROR *** Unexpected exception, terminating the MID server java.lang.RuntimeException: Unable to unsecure parameter mid.instance.password: Problem while decrypting",
+                FindingCode::ConfigDecryptFailed,
+            ),
+            (
+                Source::Output,
+                "ERROR | wrapperm | 2019/11/02 19:07:59 | The ServiceNow Platform Distribution Upgrade (midserver-lab) service is already started with status: START_PENDING",
+                FindingCode::UpgradeServiceConflict,
+            ),
+        ] {
+            let mut w = Watch::new(cfg());
+            let ev = w.feed(source, line, s(1));
+            let Some(WatchEvent::Finished(Outcome::Failed { code, .. })) = ev.last() else {
+                panic!("{line}: expected failure, got {ev:?}");
+            };
+            assert_eq!(*code, Some(want), "{line}");
+        }
+        // The upgrade loop's warning alone does not end a watch.
+        let mut w = Watch::new(cfg());
+        let ev = w.feed(
+            Source::AgentLog,
+            "03/02/23 09:24:10 (512) AutoUpgrade.3600 WARNING *** WARNING *** Unable to determine upgrade scenario with current=a assigned=b",
+            s(1),
+        );
+        assert!(
+            !ev.iter()
+                .any(|e| matches!(e, WatchEvent::Finished(Outcome::Failed { .. }))),
+            "{ev:?}"
+        );
     }
 }

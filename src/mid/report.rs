@@ -27,6 +27,10 @@ mod lossy_path {
             None => s.serialize_none(),
         }
     }
+
+    pub fn many<S: Serializer>(v: &[PathBuf], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|p| p.to_string_lossy()))
+    }
 }
 
 /// Everything detect found out about one MID install.
@@ -49,6 +53,40 @@ pub struct DetectReport {
     pub lib: LibState,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
+    /// Windows: whether midrescue runs elevated (the upgrade manages services, so Run needs
+    /// it); `None` on Linux or when it could not be told. See `advice::elevation_refusal`.
+    #[serde(default)]
+    pub elevated: Option<bool>,
+    /// How the upgrade temp folder in `upgrade.temp_dir` was tied to this install
+    /// (`tempdir::attribution`); `None` when there is none.
+    #[serde(default)]
+    pub temp_dir_attribution: Option<Attribution>,
+    /// Upgrade temp folders found by scanning the OS temp folders that nothing ties to this
+    /// install: listed, never used (not by detect, not by collect).
+    #[serde(default, serialize_with = "lossy_path::many")]
+    pub unattributed_temp_dirs: Vec<PathBuf>,
+}
+
+/// Why an upgrade temp folder belongs to this install (mid-server.md §5.1; the same rule
+/// guards collect).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribution {
+    /// It sits in this install's own `work/upgrade_temp`.
+    ByLocation,
+    /// This install's agent log names its exact path (the ``Added marker `...` `` line).
+    ByMarker,
+    /// A file in it (its `upgrade-wrapper/conf/wrapper.conf`, its upgrade log) names this
+    /// install's agent folder: the line that does.
+    ByContent(Evidence),
+    /// Nothing ties it to this install: not used.
+    Unattributed,
+}
+
+impl Attribution {
+    pub fn is_attributed(&self) -> bool {
+        !matches!(self, Attribution::Unattributed)
+    }
 }
 
 impl DetectReport {
@@ -177,6 +215,18 @@ pub enum FindingCode {
     ServiceStartedMidUpgrade,
     UpgradeProcessRunning,
     RootOwnedFiles,
+    /// Two MIDs with one name on a host: this one's upgrade could not install its upgrade
+    /// service, which the other's holds (KB0784389). Nothing was replaced.
+    UpgradeServiceConflict,
+    /// The wrapper cannot run the configured Java (wrong-platform ZIP, broken JRE; KB0647664).
+    JavaNotRunnable,
+    /// config.xml's instance password cannot be decrypted (KB0745202).
+    ConfigDecryptFailed,
+    /// `Unable to determine upgrade scenario with current=... assigned=...`: an
+    /// upgrade/downgrade loop.
+    UpgradeScenarioUnknown,
+    /// An upgrade process runs on this host that cannot be tied to this install.
+    UpgradeProcessUnattributed,
 }
 
 /// One thing detect noticed, in plain words, with the lines that prove it.

@@ -2,7 +2,8 @@
 //!
 //! Memory stays bounded whatever the line length: a line longer than `max_line` keeps only its
 //! first `max_line` bytes (read back with one positioned read once the line's start is known).
-//! CR before LF is dropped; invalid UTF-8 becomes U+FFFD. The file is opened once, read, and
+//! CR before LF is dropped; a bare CR (old Mac-style files, logs copied through some
+//! editors) ends a line too; invalid UTF-8 becomes U+FFFD. The file is opened once, read, and
 //! closed when the reader is dropped; never mapped.
 
 use std::fs::File;
@@ -109,6 +110,27 @@ impl ReverseLines {
         })
     }
 
+    /// Drop the line break at the end of `buf`: `\n`, `\r\n` or a bare `\r`. A `\n` at the very
+    /// start of `buf` may have its `\r` in the chunk below, which is read first.
+    fn pop_break(&mut self) -> std::io::Result<()> {
+        match self.buf.last() {
+            Some(b'\n') => {
+                self.buf.pop();
+                if self.buf.is_empty() && self.pos > 0 {
+                    self.read_chunk()?;
+                }
+                if self.buf.last() == Some(&b'\r') {
+                    self.buf.pop();
+                }
+            }
+            Some(b'\r') => {
+                self.buf.pop();
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     fn next_line(&mut self) -> std::io::Result<Option<RevLine>> {
         if self.done {
             return Ok(None);
@@ -119,16 +141,15 @@ impl ReverseLines {
                 if self.buf.is_empty() && self.pos > 0 {
                     self.read_chunk()?;
                 }
-                if self.buf.last() == Some(&b'\n') {
-                    self.buf.pop();
-                }
+                self.pop_break()?;
                 self.started = true;
             }
-            if let Some(nl) = memchr::memrchr(b'\n', &self.buf) {
+            if let Some(nl) = memchr::memrchr2(b'\n', b'\r', &self.buf) {
                 let offset = self.pos + nl as u64 + 1;
                 let line_bytes = self.buf.split_off(nl + 1);
-                self.buf.pop(); // the '\n' itself
-                return self.make_line(offset, &line_bytes).map(Some);
+                let line = self.make_line(offset, &line_bytes)?;
+                self.pop_break()?;
+                return Ok(Some(line));
             }
             if self.pos == 0 {
                 self.done = true;
@@ -162,8 +183,24 @@ impl Iterator for ReverseLines {
     }
 }
 
+/// Line breaks in `buf`: every `\n`, and every `\r` not followed by `\n`. A `\r` at the end
+/// is counted when `cr_at_end_breaks` (the byte after it is not `\n`, or a line starts there).
+fn breaks(buf: &[u8], cr_at_end_breaks: bool) -> u64 {
+    let mut n = memchr::memchr_iter(b'\n', buf).count() as u64;
+    for i in memchr::memchr_iter(b'\r', buf) {
+        match buf.get(i + 1) {
+            Some(b'\n') => {}
+            Some(_) => n += 1,
+            None if cr_at_end_breaks => n += 1,
+            None => {}
+        }
+    }
+    n
+}
+
 /// 1-based line numbers of the lines starting at `offsets` (each the offset of a line's first
-/// byte), by counting line breaks in one forward pass up to the largest offset.
+/// byte), by counting line breaks (as `ReverseLines` splits them) in one forward pass up to
+/// the largest offset.
 pub fn line_numbers(path: &Path, offsets: &[u64]) -> std::io::Result<Vec<u64>> {
     let Some(&max) = offsets.iter().max() else {
         return Ok(Vec::new());
@@ -175,6 +212,8 @@ pub fn line_numbers(path: &Path, offsets: &[u64]) -> std::io::Result<Vec<u64>> {
     let mut buf = vec![0u8; CHUNK];
     let mut base = 0u64;
     let mut count = 0u64;
+    // The previous chunk ended with `\r`: a break unless this chunk starts with `\n`.
+    let mut pending_cr = false;
     let mut next = 0usize;
     while next < sorted.len() {
         let n = if base >= max {
@@ -183,18 +222,22 @@ pub fn line_numbers(path: &Path, offsets: &[u64]) -> std::io::Result<Vec<u64>> {
             let want = ((max - base) as usize).min(CHUNK);
             file.read(&mut buf[..want])?
         };
+        if pending_cr && (n == 0 || buf[0] != b'\n') {
+            count += 1;
+        }
         // Resolve every offset that falls inside [base, base + n] (or everything on EOF).
         let end = base + n as u64;
         while next < sorted.len() && (sorted[next].0 <= end || n == 0) {
             let upto = (sorted[next].0.saturating_sub(base) as usize).min(n);
-            let c = count + memchr::memchr_iter(b'\n', &buf[..upto]).count() as u64;
-            result[sorted[next].1] = c + 1;
+            // A line starts at `upto`, so a `\r` just before it was a break.
+            result[sorted[next].1] = count + breaks(&buf[..upto], true) + 1;
             next += 1;
         }
         if n == 0 {
             break;
         }
-        count += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        pending_cr = buf[n - 1] == b'\r';
+        count += breaks(&buf[..n], false);
         base = end;
     }
     Ok(result)
@@ -252,6 +295,37 @@ mod tests {
     fn invalid_utf8_is_lossy() {
         let v = lines_of(b"ok\n\xff\xfebad\n", 100);
         assert_eq!(v[0].text, "\u{fffd}\u{fffd}bad");
+    }
+
+    #[test]
+    fn bare_cr_and_crlf_end_lines() {
+        let v = lines_of(b"one\rtwo\r\nthree\rfour\r", 100);
+        let t: Vec<_> = v.iter().map(|l| (l.offset, l.text.as_str())).collect();
+        assert_eq!(t, vec![(15, "four"), (9, "three"), (4, "two"), (0, "one")]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.log");
+        std::fs::write(&p, b"one\rtwo\r\nthree\rfour\r").unwrap();
+        assert_eq!(line_numbers(&p, &[15, 9, 4, 0]).unwrap(), vec![4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn crlf_split_across_chunks_is_one_break() {
+        let mut content = vec![b'x'; CHUNK - 1];
+        content.extend_from_slice(b"\r\nlast\r\n");
+        let v = lines_of(&content, 10);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].text, "last");
+        let mut content = vec![b'x'; CHUNK - 1];
+        content.extend_from_slice(b"\r\n");
+        let v = lines_of(&content, CHUNK);
+        assert_eq!(v.len(), 1);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.log");
+        let mut content = vec![b'x'; CHUNK - 1];
+        content.extend_from_slice(b"\r\nsecond\rthird\n");
+        std::fs::write(&p, &content).unwrap();
+        let second = CHUNK as u64 + 1;
+        assert_eq!(line_numbers(&p, &[second, second + 7]).unwrap(), vec![2, 3]);
     }
 
     #[test]

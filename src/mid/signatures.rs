@@ -12,6 +12,49 @@ struct Signature {
 
 /// Ordered: the first match wins, so specific signatures come before general ones.
 const SIGNATURES: &[Signature] = &[
+    // KB0784389: two MIDs with one name on a host; the second cannot install its upgrade
+    // service. Before `ServiceNotInstalled` and the generic failures.
+    Signature {
+        code: FindingCode::UpgradeServiceConflict,
+        all_of: &[
+            "platform distribution upgrade (",
+            "service is already started with status",
+        ],
+    },
+    Signature {
+        code: FindingCode::UpgradeServiceConflict,
+        all_of: &[
+            "platform distribution upgrade (",
+            "service is already running",
+        ],
+    },
+    // KB0647664: wrong-platform ZIP or broken JRE; the JVM never starts.
+    Signature {
+        code: FindingCode::JavaNotRunnable,
+        all_of: &["wrapper.java.command does not appear to be a java binary"],
+    },
+    Signature {
+        code: FindingCode::JavaNotRunnable,
+        all_of: &["unable to execute java command"],
+    },
+    Signature {
+        code: FindingCode::JavaNotRunnable,
+        all_of: &["critical error: wait for jvm process failed"],
+    },
+    // KB0745202: the keystore cannot decrypt config.xml's secret.
+    Signature {
+        code: FindingCode::ConfigDecryptFailed,
+        all_of: &["unable to unsecure parameter", "problem while decrypting"],
+    },
+    Signature {
+        code: FindingCode::ConfigDecryptFailed,
+        all_of: &["unable to unsecure parameter"],
+    },
+    // The upgrade/downgrade loop: the assigned build cannot be reached from the installed one.
+    Signature {
+        code: FindingCode::UpgradeScenarioUnknown,
+        all_of: &["unable to determine upgrade scenario"],
+    },
     // Application Experience disabled: mid.bat "Access is Denied" (KB0597552).
     Signature {
         code: FindingCode::ApplicationExperience,
@@ -151,6 +194,13 @@ const SIGNATURES: &[Signature] = &[
 /// Cheap first test: every signature contains one of these (lower case) words, so most lines
 /// are rejected without lower-casing them.
 const PREFILTER: &[&[u8]] = &[
+    b"already started",
+    b"already running",
+    b"java binary",
+    b"Java command",
+    b"JVM process",
+    b"unsecure",
+    b"upgrade scenario",
     b"denied",
     b"Denied",
     b"DENIED",
@@ -229,7 +279,8 @@ pub fn describe(code: FindingCode) -> (Severity, &'static str) {
         PrecheckFailed => (
             Warning,
             "The pre-upgrade check stopped the upgrade before anything was replaced; the MID stays \
-             on its old version. Fix the reason named in the line, then let the MID retry.",
+             on its old version (the instance shows it as \"Upgrade Failed\": the same event). \
+             Fix the reason named in the first line, then let the MID retry (KB0565184).",
         ),
         UpgradeFailed => (
             Error,
@@ -309,7 +360,57 @@ pub fn describe(code: FindingCode) -> (Severity, &'static str) {
             "Files in the MID folder belong to root while the service runs as another user (often \
              after running the upgrade script with sudo). chown them back to the service user.",
         ),
+        UpgradeServiceConflict => (
+            Error,
+            "This MID's upgrade could not install its upgrade service: another MID Server on this \
+             host has the same name, and the upgrade service of that name is already taken \
+             (KB0784389). The upgrade never touched this install's files, so it is NOT a crash and \
+             needs no reinstall: give each MID Server on the host a unique name (`name` in \
+             config.xml), then start this MID.",
+        ),
+        JavaNotRunnable => (
+            Error,
+            "The wrapper cannot run Java: wrapper.java.command does not point at a working java \
+             binary for this host (a Linux ZIP on Windows or the reverse, or a broken or missing \
+             agent/jre; KB0647664). Install the MID ZIP built for this OS and architecture, or \
+             repair agent/jre, then start the MID.",
+        ),
+        ConfigDecryptFailed => (
+            Error,
+            "The MID cannot decrypt the instance password in config.xml (its keystore does not \
+             match the encrypted value; KB0745202). Re-enter the password in plain text in \
+             config.xml (`mid.instance.password`, remove the `encrypted:` prefix); the MID \
+             encrypts it again when it starts.",
+        ),
+        UpgradeScenarioUnknown => (
+            Warning,
+            "The MID cannot work out how to go from its installed build to the build the instance \
+             assigns (`current=` vs `assigned=`): an upgrade/downgrade loop, often after a clone \
+             or a pinned or future version (KB0697389). Check `mid.pinned.version` and the \
+             instance's `mid.version`, so the assigned build is one this MID can upgrade to.",
+        ),
+        UpgradeProcessUnattributed => (
+            Info,
+            "An upgrade process runs on this host (not attributed): its command line names neither \
+             this install nor its temp folder, so it may belong to another MID Server. It does not \
+             make this install's upgrade \"in progress\".",
+        ),
     }
+}
+
+/// The buildstamps of an `Unable to determine upgrade scenario with current=<a> assigned=<b>`
+/// line: (current, assigned).
+pub fn scenario_buildstamps(line: &str) -> Option<(Option<&str>, Option<&str>)> {
+    let rest = &line[line.find("upgrade scenario")?..];
+    let value = |key: &str| {
+        let v = &rest[rest.find(key)? + key.len()..];
+        let end = v
+            .find(|c: char| c.is_whitespace() || c == ',')
+            .unwrap_or(v.len());
+        let v = v[..end].trim_end_matches(['.', ';']);
+        (!v.is_empty() && v != "...").then_some(v)
+    };
+    Some((value("current="), value("assigned=")))
 }
 
 #[cfg(test)]
@@ -412,6 +513,58 @@ mod tests {
         for (line, code) in cases {
             assert_eq!(classify(line), Some(*code), "{line}");
         }
+    }
+
+    #[test]
+    fn kb_lines_of_the_new_codes() {
+        let cases: &[(&str, FindingCode)] = &[
+            // KB0784389, legacy line without a thread column, as the KB prints it.
+            (
+                "11/02/19 19:07:59 (301) Gobbling stderr: cmd.exe /C bin\\glide-dist-upgrade.bat start Gobbled: ERROR | wrapperm | 2019/11/02 19:07:59 | The ServiceNow Platform Distribution Upgrade (midserver-lab) service is already started with status: START_PENDING",
+                UpgradeServiceConflict,
+            ),
+            (
+                "2019/11/02 19:07:59 | The value of wrapper.java.command does not appear to be a java binary.",
+                JavaNotRunnable,
+            ),
+            (
+                "2019/11/02 19:07:59 | Unable to execute Java command.  The system cannot find the file specified. (0x2)",
+                JavaNotRunnable,
+            ),
+            (
+                "2019/11/02 19:07:59 | Critical error: wait for JVM process failed",
+                JavaNotRunnable,
+            ),
+            (
+                "05/15/19 10:38:22 (564) MIDServer SEVERE *** ERROR *** Unexpected exception, terminating the MID server java.lang.RuntimeException: Unable to unsecure parameter mid.instance.password: Problem while decrypting",
+                ConfigDecryptFailed,
+            ),
+            (
+                "java.lang.RuntimeException: Unable to unsecure parameter mid.instance.password: Problem while decrypting",
+                ConfigDecryptFailed,
+            ),
+            (
+                "05/02/20 10:11:12 (123) AutoUpgrade.3600 WARNING *** WARNING *** Unable to determine upgrade scenario with current=orlando-12-11-2019__patch4-05-06-2020_05-13-2020_2215 assigned=paris-06-24-2020__patch0-07-23-2020_07-30-2020_1931",
+                UpgradeScenarioUnknown,
+            ),
+        ];
+        for (line, code) in cases {
+            assert_eq!(classify(line), Some(*code), "{line}");
+            assert_eq!(classify(&format!("{line}\r")), Some(*code), "CR: {line}");
+        }
+        assert_eq!(
+            scenario_buildstamps(cases[6].0),
+            Some((
+                Some("orlando-12-11-2019__patch4-05-06-2020_05-13-2020_2215"),
+                Some("paris-06-24-2020__patch0-07-23-2020_07-30-2020_1931")
+            ))
+        );
+        assert_eq!(
+            scenario_buildstamps(
+                "Unable to determine upgrade scenario with current=... assigned=..."
+            ),
+            Some((None, None))
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::mid::report::{Attribution, Evidence};
 use crate::platform::Platform;
 
 /// The path of a marker line: a timestamped agent-log line whose message is
@@ -21,7 +22,7 @@ pub fn marker_path(line: &str) -> Option<&str> {
     let message = parsed.message.trim_end();
     let whole = match parsed.thread {
         // Legacy lines without a thread column: the parser took the first word as the thread.
-        Some(t) if t == "Added" => &line[line.find("Added marker")?..],
+        Some("Added") => &line[line.find("Added marker")?..],
         _ => message,
     };
     marker_in_message(whole.trim_end())
@@ -125,18 +126,44 @@ fn child_path_nocase(base: &Path, parts: &[&str]) -> Option<PathBuf> {
 /// A folder named `name` where upgrade temp folders live (`agent/work/upgrade_temp`, then the
 /// OS temp folders): the marker's folder when the path it was written with does not exist
 /// here (an OS temp of another host layout). Those holding `upgrade-wrapper` come first.
-pub fn find_named(agent_dir: &Path, os_temp_dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+///
+/// A folder in this install's `work/upgrade_temp` is its own; one in an OS temp folder is
+/// when its files name the install (`attribution`), or when it carries the long, generated
+/// name (`<13 digits>-0`) that this install's own marker line wrote.
+pub fn find_named(
+    agent_dir: &Path,
+    os_temp_dirs: &[PathBuf],
+    name: &str,
+) -> Option<(PathBuf, Attribution)> {
     let places =
         std::iter::once(agent_dir.join("work/upgrade_temp")).chain(os_temp_dirs.iter().cloned());
-    let found: Vec<PathBuf> = places
+    let found: Vec<(PathBuf, Attribution)> = places
         .map(|d| d.join(name))
         .filter(|p| p.is_dir())
+        .filter_map(|p| {
+            let a = match attribution(&p, agent_dir) {
+                Attribution::Unattributed if is_generated_name(name) => Attribution::ByMarker,
+                a => a,
+            };
+            a.is_attributed().then_some((p, a))
+        })
         .collect();
     found
         .iter()
-        .find(|p| p.join("upgrade-wrapper").is_dir())
+        .find(|(p, _)| p.join("upgrade-wrapper").is_dir())
         .or(found.first())
         .cloned()
+}
+
+/// `<at least 10 digits>-<digits>`: the epoch-milliseconds name the MID gives a temp folder.
+fn is_generated_name(name: &str) -> bool {
+    let Some((a, b)) = name.split_once('-') else {
+        return false;
+    };
+    a.len() >= 10
+        && a.bytes().all(|c| c.is_ascii_digit())
+        && !b.is_empty()
+        && b.bytes().all(|c| c.is_ascii_digit())
 }
 
 /// Where to look for upgrade temp folders: `agent/work/upgrade_temp` first (Rome+), then the OS
@@ -158,13 +185,113 @@ pub fn default_os_temp_dirs(platform: Platform) -> Vec<PathBuf> {
     }
 }
 
+/// How much of the upgrade log is read to find the install it belongs to (its first lines
+/// name the agent folder).
+const ATTRIBUTION_LOG_HEAD: u64 = 256 * 1024;
+
+/// Whether `temp_dir` belongs to the install in `agent_dir`: by location when it sits in the
+/// install's own `work/upgrade_temp`; by content when its `upgrade-wrapper/conf/wrapper.conf`
+/// or the head of its upgrade log names the agent folder; else unattributed (a folder in a
+/// shared OS temp folder may be another MID's, or planted: never used). Collect and detect
+/// both go by this rule.
+pub fn attribution(temp_dir: &Path, agent_dir: &Path) -> Attribution {
+    let own = agent_dir.join("work").join("upgrade_temp");
+    if temp_dir.parent() == Some(own.as_path()) || temp_dir.starts_with(&own) {
+        return Attribution::ByLocation;
+    }
+    let uw = temp_dir.join("upgrade-wrapper");
+    let files = [
+        (uw.join("conf/wrapper.conf"), 1024 * 1024),
+        (uw.join("logs/glide-dist-upgrade.log"), ATTRIBUTION_LOG_HEAD),
+    ];
+    for (file, limit) in files {
+        // Never follow a link out of the folder: it must hold the file itself.
+        if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(bytes) = read_head(&file, limit) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some((i, line)) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| names_path(l, agent_dir))
+        {
+            return Attribution::ByContent(Evidence {
+                file,
+                line: i as u64 + 1,
+                text: crate::mid::evidence::clean_text(line.trim_end_matches('\r')),
+            });
+        }
+    }
+    Attribution::Unattributed
+}
+
+fn read_head(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// A path as compared in text: `/` separators, no trailing separator; Windows paths (drive
+/// letter) lower-cased, since Windows names are case-insensitive.
+fn path_key(s: &str) -> String {
+    let unified = s.replace('\\', "/");
+    let trimmed = unified.trim_end_matches('/');
+    let b = trimmed.as_bytes();
+    if b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':' {
+        trimmed.to_ascii_lowercase()
+    } else {
+        trimmed.to_string()
+    }
+}
+
+/// Whether `line` names `dir` as a whole path (not `/opt/mid/agent2` for `/opt/mid/agent`,
+/// nor `/x/opt/mid/agent`).
+pub fn names_path(line: &str, dir: &Path) -> bool {
+    let want = path_key(&dir.to_string_lossy());
+    if want.is_empty() || want == "/" {
+        return false;
+    }
+    let hay = if want.as_bytes().get(1) == Some(&b':') {
+        line.replace('\\', "/").to_ascii_lowercase()
+    } else {
+        line.replace('\\', "/")
+    };
+    let path_char = |c: char| c.is_alphanumeric() || matches!(c, '/' | '.' | '-' | '_');
+    let mut from = 0;
+    while let Some(i) = hay[from..].find(&want) {
+        let start = from + i;
+        let end = start + want.len();
+        let before_ok = hay[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !path_char(c));
+        let after_ok = hay[end..]
+            .chars()
+            .next()
+            .is_none_or(|c| c == '/' || !path_char(c));
+        if before_ok && after_ok {
+            return true;
+        }
+        from = start + 1;
+        while !hay.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
 /// A temp folder candidate found by scanning.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScannedTemp {
     pub path: PathBuf,
     pub modified: Option<SystemTime>,
-    /// Whether its upgrade wrapper conf names this install (strong match for OS temp folders).
-    pub names_install: bool,
+    pub attribution: Attribution,
 }
 
 /// Children of `parent` that hold an `upgrade-wrapper` folder (symlinks are not followed).
@@ -172,47 +299,54 @@ fn candidates_in(parent: &Path, agent_dir: &Path) -> Vec<ScannedTemp> {
     let Ok(rd) = std::fs::read_dir(parent) else {
         return Vec::new();
     };
-    let agent_text = agent_dir.to_string_lossy().to_string();
     rd.filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| {
             let path = e.path();
-            let uw = path.join("upgrade-wrapper");
-            let meta = std::fs::symlink_metadata(&uw).ok()?;
+            let meta = std::fs::symlink_metadata(path.join("upgrade-wrapper")).ok()?;
             if !meta.is_dir() {
                 return None;
             }
-            let conf =
-                crate::mid::smallfile::read(&uw.join("conf/wrapper.conf")).unwrap_or_default();
-            let names_install =
-                !agent_text.is_empty() && String::from_utf8_lossy(&conf).contains(&agent_text);
             Some(ScannedTemp {
                 modified: e.metadata().ok().and_then(|m| m.modified().ok()),
+                attribution: attribution(&path, agent_dir),
                 path,
-                names_install,
             })
         })
         .collect()
 }
 
-/// The newest upgrade temp folder: under `agent/work/upgrade_temp` if any, else in the OS temp
-/// folders (those naming this install first).
-pub fn scan_temp_dirs(agent_dir: &Path, os_temp_dirs: &[PathBuf]) -> Option<PathBuf> {
+/// What a scan for upgrade temp folders found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TempScan {
+    /// The newest folder that belongs to this install, and why it does.
+    pub chosen: Option<(PathBuf, Attribution)>,
+    /// Upgrade temp folders in the OS temp folders that nothing ties to this install.
+    pub unattributed: Vec<PathBuf>,
+}
+
+/// The newest upgrade temp folder of this install: under `agent/work/upgrade_temp` if any,
+/// else in the OS temp folders among those whose files name this install.
+pub fn scan_temp_dirs(agent_dir: &Path, os_temp_dirs: &[PathBuf]) -> TempScan {
     let newest = |v: Vec<ScannedTemp>| {
         v.into_iter()
-            .max_by_key(|c| (c.names_install, c.modified, c.path.clone()))
-            .map(|c| c.path)
+            .max_by_key(|c| (c.modified, c.path.clone()))
+            .map(|c| (c.path, c.attribution))
     };
+    let mut scan = TempScan::default();
     let local = candidates_in(&agent_dir.join("work/upgrade_temp"), agent_dir);
-    if !local.is_empty() {
-        return newest(local);
-    }
-    newest(
-        os_temp_dirs
-            .iter()
-            .flat_map(|d| candidates_in(d, agent_dir))
-            .collect(),
-    )
+    let (mine, others): (Vec<ScannedTemp>, Vec<ScannedTemp>) = os_temp_dirs
+        .iter()
+        .flat_map(|d| candidates_in(d, agent_dir))
+        .partition(|c| c.attribution.is_attributed());
+    scan.unattributed = others.into_iter().map(|c| c.path).collect();
+    scan.unattributed.sort();
+    scan.chosen = if local.is_empty() {
+        newest(mine)
+    } else {
+        newest(local)
+    };
+    scan
 }
 
 /// What the temp folder holds for a re-run.
@@ -352,16 +486,76 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let agent = d.path().join("agent");
         let os = d.path().join("ostmp");
-        std::fs::create_dir_all(os.join("1-0/upgrade-wrapper")).unwrap();
-        assert_eq!(
-            scan_temp_dirs(&agent, std::slice::from_ref(&os)),
-            Some(os.join("1-0"))
-        );
+        std::fs::create_dir_all(os.join("1-0/upgrade-wrapper/conf")).unwrap();
+        std::fs::create_dir_all(os.join("2-0/upgrade-wrapper")).unwrap();
+        std::fs::write(
+            os.join("1-0/upgrade-wrapper/conf/wrapper.conf"),
+            format!("wrapper.app.parameter.2={}\r\n", agent.display()),
+        )
+        .unwrap();
+        let s = scan_temp_dirs(&agent, std::slice::from_ref(&os));
+        assert_eq!(s.chosen.as_ref().map(|c| c.0.clone()), Some(os.join("1-0")));
+        assert!(matches!(s.chosen, Some((_, Attribution::ByContent(ref e))) if e.line == 1));
+        assert_eq!(s.unattributed, vec![os.join("2-0")]);
         std::fs::create_dir_all(agent.join("work/upgrade_temp/5/upgrade-wrapper")).unwrap();
         std::fs::create_dir_all(agent.join("work/upgrade_temp/empty")).unwrap();
         assert_eq!(
-            scan_temp_dirs(&agent, &[os]),
-            Some(agent.join("work/upgrade_temp/5"))
+            scan_temp_dirs(&agent, &[os]).chosen,
+            Some((agent.join("work/upgrade_temp/5"), Attribution::ByLocation))
         );
+    }
+
+    #[test]
+    fn a_scanned_folder_naming_another_install_is_unattributed() {
+        let d = tempfile::tempdir().unwrap();
+        let agent = d.path().join("mid/agent");
+        let os = d.path().join("ostmp");
+        for (name, names) in [
+            ("1-0", format!("{}2", agent.display())),
+            ("2-0", format!("/x{}", agent.display())),
+            ("3-0", format!("{}.old/conf", agent.display())),
+        ] {
+            let conf = os.join(name).join("upgrade-wrapper/conf");
+            std::fs::create_dir_all(&conf).unwrap();
+            std::fs::write(conf.join("wrapper.conf"), format!("x={names}\n")).unwrap();
+        }
+        let s = scan_temp_dirs(&agent, std::slice::from_ref(&os));
+        assert_eq!(s.chosen, None);
+        assert_eq!(s.unattributed.len(), 3);
+        // The upgrade log names it: attributed.
+        let logs = os.join("3-0/upgrade-wrapper/logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::write(
+            logs.join("glide-dist-upgrade.log"),
+            format!("INFO | jvm 1 | 2019/09/21 16:30:47.130 | INFO: Removing previous MID JRE at `{}/jre`.\n", agent.display()),
+        )
+        .unwrap();
+        assert!(matches!(
+            attribution(&os.join("3-0"), &agent),
+            Attribution::ByContent(_)
+        ));
+    }
+
+    #[test]
+    fn windows_paths_match_whatever_the_case_and_separator() {
+        let agent = Path::new("C:/ServiceNow/MID Server1/agent");
+        assert!(names_path(
+            r#"wrapper.java.classpath.1="c:\servicenow\mid server1\agent\lib\*.jar""#,
+            agent
+        ));
+        assert!(!names_path(r"C:\ServiceNow\MID Server1\agent2\lib", agent));
+        assert!(!names_path(r"C:\ServiceNow\MID Server1\agent_old", agent));
+        assert!(names_path(
+            r"cd C:\ServiceNow\MID Server1\agent && x",
+            agent
+        ));
+        assert!(names_path(
+            "/opt/servicenow/mid/agent",
+            Path::new("/opt/servicenow/mid/agent/")
+        ));
+        assert!(!names_path(
+            "/opt/servicenow/MID/agent",
+            Path::new("/opt/servicenow/mid/agent")
+        ));
     }
 }

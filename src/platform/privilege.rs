@@ -34,6 +34,30 @@ pub fn is_root() -> bool {
     }
 }
 
+/// `whoami /groups`: lists the token's integrity level, whatever the display language.
+pub fn elevation_spec() -> crate::platform::exec::CommandSpec {
+    crate::platform::exec::CommandSpec::new("whoami.exe", &["/groups", "/fo", "csv", "/nh"])
+}
+
+/// Whether a `whoami /groups` listing shows an elevated token: High (`S-1-16-12288`) or System
+/// (`S-1-16-16384`) mandatory level. `None` when no integrity level is listed at all.
+pub fn parse_elevation(out: &str) -> Option<bool> {
+    const HIGH: &str = "S-1-16-12288";
+    const SYSTEM: &str = "S-1-16-16384";
+    if out.contains(HIGH) || out.contains(SYSTEM) {
+        return Some(true);
+    }
+    // Medium (`S-1-16-8192`), medium plus, low: a filtered (not elevated) token.
+    out.contains("S-1-16-").then_some(false)
+}
+
+/// Windows: whether this process runs elevated ("Run as administrator"); `None` when it
+/// cannot be told. The upgrade stops and starts services, which needs elevation.
+pub fn is_elevated(exec: &dyn crate::platform::exec::Exec) -> Option<bool> {
+    let out = exec.run(&elevation_spec()).ok()?;
+    parse_elevation(&out.stdout)
+}
+
 /// Owner of a path as (uid, gid), Unix only.
 pub fn owner(path: &Path) -> Option<(u32, u32)> {
     #[cfg(unix)]
@@ -172,6 +196,21 @@ pub fn group_name(gid: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elevation_from_whoami_groups() {
+        let admin = "\"Everyone\",\"Well-known group\",\"S-1-1-0\",\"Mandatory group, Enabled by default, Enabled group\"\r\n\"BUILTIN\\Administrators\",\"Alias\",\"S-1-5-32-544\",\"Mandatory group, Enabled by default, Enabled group, Group owner\"\r\n\"Mandatory Label\\High Mandatory Level\",\"Label\",\"S-1-16-12288\",\"\"\r\n";
+        assert_eq!(parse_elevation(admin), Some(true));
+        let filtered = "\"BUILTIN\\Administrators\",\"Alias\",\"S-1-5-32-544\",\"Group used for deny only\"\r\n\"Mandatory Label\\Medium Mandatory Level\",\"Label\",\"S-1-16-8192\",\"\"\r\n";
+        assert_eq!(parse_elevation(filtered), Some(false));
+        assert_eq!(parse_elevation("ERROR: access denied"), None);
+        assert_eq!(
+            parse_elevation(
+                "\"Mandatory Label\\System Mandatory Level\",\"Label\",\"S-1-16-16384\",\"\""
+            ),
+            Some(true)
+        );
+    }
 
     #[test]
     fn windows_never_needs_root() {

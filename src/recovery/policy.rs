@@ -33,6 +33,15 @@ pub fn refusal(verdict: Verdict) -> Option<Refusal> {
     })
 }
 
+/// Refuse to run on Windows without elevation (the upgrade stops and starts services).
+pub fn elevation_refusal(report: &crate::mid::report::DetectReport) -> Option<Refusal> {
+    let step = crate::mid::advice::elevation_refusal(report)?;
+    Some(Refusal {
+        reason: "midrescue is not running as administrator; nothing was run".into(),
+        next_step: Some(step),
+    })
+}
+
 /// Refuse a plan this process cannot carry out (root needed on Linux). `invocation` is the
 /// command line to repeat under sudo.
 pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Option<Refusal> {

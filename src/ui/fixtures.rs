@@ -113,6 +113,9 @@ pub fn report(verdict: Verdict) -> DetectReport {
         } else {
             vec![]
         },
+        elevated: None,
+        temp_dir_attribution: None,
+        unattributed_temp_dirs: Vec::new(),
     }
 }
 

@@ -36,19 +36,27 @@ fn check(spec: &CommandSpec, out: std::io::Result<CommandOutput>) -> anyhow::Res
 }
 
 fn upgrade_running(exec: &dyn Exec, platform: Platform) -> bool {
+    upgrade_list(exec, platform).is_some_and(|l| !l.is_empty())
+}
+
+/// The upgrade processes on this host (`None` when the listing failed).
+fn upgrade_list(exec: &dyn Exec, platform: Platform) -> Option<Vec<processes::ProcessInfo>> {
     let spec = processes::list_spec(platform);
     match exec.run(&spec) {
         Ok(out) => {
             let list = processes::parse_list(platform, &out.stdout);
-            let found = processes::upgrade_processes(&list);
+            let mut found = processes::upgrade_processes(&list);
+            if platform == Platform::Linux && cfg!(target_os = "linux") {
+                processes::fill_cwd(&mut found, std::path::Path::new("/proc"));
+            }
             if !found.is_empty() {
                 tracing::info!(?found, "upgrade process running");
             }
-            !found.is_empty()
+            Some(found)
         }
         Err(e) => {
             tracing::warn!("`{}` failed: {e}", spec.display());
-            false
+            None
         }
     }
 }
@@ -128,6 +136,10 @@ impl ServiceControl for LinuxServiceControl {
     fn upgrade_process_running(&self) -> bool {
         upgrade_running(self.exec.as_ref(), Platform::Linux)
     }
+
+    fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
+        upgrade_list(self.exec.as_ref(), Platform::Linux)
+    }
 }
 
 /// A Windows service queried with `sc.exe query` and `sc.exe qc`.
@@ -179,6 +191,10 @@ impl ServiceControl for WindowsServiceControl {
 
     fn upgrade_process_running(&self) -> bool {
         upgrade_running(self.exec.as_ref(), Platform::Windows)
+    }
+
+    fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
+        upgrade_list(self.exec.as_ref(), Platform::Windows)
     }
 }
 

@@ -1,15 +1,19 @@
 //! "Is the Distribution Upgrade running right now?": list processes (`ps -eo pid,args` on Linux,
 //! PowerShell `Get-CimInstance Win32_Process` as CSV on Windows) and look for the upgrade's
-//! command lines.
+//! command lines, then tell which of them belong to a given install (several MIDs may share a
+//! host: another one's upgrade must not make this one "in progress").
 
 use crate::platform::Platform;
 use crate::platform::exec::CommandSpec;
 
-/// A running process: id and command line.
+use std::path::{Path, PathBuf};
+
+/// A running process: id, command line and (Linux, when readable) working folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessInfo {
     pub pid: u32,
     pub command_line: String,
+    pub cwd: Option<PathBuf>,
 }
 
 pub fn list_spec(platform: Platform) -> CommandSpec {
@@ -43,6 +47,7 @@ pub fn parse_ps(out: &str) -> Vec<ProcessInfo> {
             Some(ProcessInfo {
                 pid: pid.parse().ok()?,
                 command_line: args.trim().to_string(),
+                cwd: None,
             })
         })
         .collect()
@@ -57,6 +62,7 @@ pub fn parse_csv(out: &str) -> Vec<ProcessInfo> {
             Some(ProcessInfo {
                 pid,
                 command_line: fields.get(1).cloned().unwrap_or_default(),
+                cwd: None,
             })
         })
         .collect()
@@ -99,6 +105,29 @@ pub fn upgrade_processes(list: &[ProcessInfo]) -> Vec<ProcessInfo> {
         .collect()
 }
 
+/// Linux: each process's working folder from `/proc/<pid>/cwd` (left `None` when it cannot
+/// be read: another user's process without root).
+pub fn fill_cwd(list: &mut [ProcessInfo], proc_root: &Path) {
+    for p in list {
+        p.cwd = std::fs::read_link(proc_root.join(p.pid.to_string()).join("cwd")).ok();
+    }
+}
+
+/// Whether an upgrade process belongs to the install in `agent_dir`: its command line or its
+/// working folder names the install's agent folder or its upgrade temp folder. The MID runs
+/// `bin/glide-dist-upgrade.sh start` relative to the temp folder, so on Linux the working
+/// folder often tells what the command line does not.
+pub fn attributed(p: &ProcessInfo, agent_dir: &Path, temp_dir: Option<&Path>) -> bool {
+    use crate::mid::tempdir::names_path;
+    let dirs = std::iter::once(agent_dir).chain(temp_dir);
+    dirs.into_iter().any(|d| {
+        names_path(&p.command_line, d)
+            || p.cwd
+                .as_ref()
+                .is_some_and(|c| c.starts_with(d) || names_path(&c.to_string_lossy(), d))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +149,39 @@ mod tests {
         assert!(l[2].command_line.starts_with("\"C:\\WINDOWS\\TEMP"));
         let up: Vec<u32> = upgrade_processes(&l).iter().map(|p| p.pid).collect();
         assert_eq!(up, vec![6120, 7000]);
+        let temp = Path::new(r"C:\WINDOWS\TEMP\1569035472492-0");
+        let agent = Path::new(r"C:\ServiceNow\agent");
+        let found = upgrade_processes(&l);
+        assert!(attributed(&found[0], agent, Some(temp)));
+        // `cmd.exe /C bin\glide-dist-upgrade.bat start` names no folder: not attributed.
+        assert!(!attributed(&found[1], agent, Some(temp)));
+    }
+
+    #[test]
+    fn attribution_by_command_line_or_working_folder() {
+        let out = " 4242 /bin/sh bin/glide-dist-upgrade.sh start\n 4250 /tmp/1528126003155-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003155-0/upgrade-wrapper/conf/wrapper.conf\n 4260 /tmp/1528126003156-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003156-0/upgrade-wrapper/conf/wrapper.conf\n";
+        let mut l = upgrade_processes(&parse_list(Platform::Linux, out));
+        let agent = Path::new("/opt/servicenow/mid/agent");
+        let temp = Path::new("/tmp/1528126003155-0");
+        assert!(!attributed(&l[0], agent, Some(temp)));
+        assert!(attributed(&l[1], agent, Some(temp)));
+        // Another MID's temp folder (one digit apart): not this install's.
+        assert!(!attributed(&l[2], agent, Some(temp)));
+        assert!(!attributed(&l[1], agent, None));
+        l[0].cwd = Some(temp.join("upgrade-wrapper"));
+        assert!(attributed(&l[0], agent, Some(temp)));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn working_folders_come_from_proc() {
+        let me = std::process::id();
+        let mut l = vec![ProcessInfo {
+            pid: me,
+            command_line: String::new(),
+            cwd: None,
+        }];
+        fill_cwd(&mut l, Path::new("/proc"));
+        assert_eq!(l[0].cwd, std::env::current_dir().ok());
     }
 }
