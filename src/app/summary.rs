@@ -99,6 +99,12 @@ pub fn build(model: &Model, paths: &Paths) -> Summary {
         } else {
             crate::cli::EXIT_FAILED
         },
-        text: t,
+        // Names and paths come from the disk: nothing but our line breaks may reach the
+        // terminal as a control character.
+        text: t
+            .lines()
+            .map(crate::sanitize::text)
+            .map(|l| l + "\n")
+            .collect(),
     }
 }

@@ -40,7 +40,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
                 many.len()
             );
             for d in many {
-                eprintln!("  {}", d.display());
+                eprintln!("  {}", crate::sanitize::path(d));
             }
             eprintln!("Say which one: midrescue collect --agent-dir DIR");
             return Ok(EXIT_USAGE);
@@ -51,7 +51,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     if report.verdict == crate::mid::report::Verdict::NotAMidServer {
         eprintln!(
             "midrescue collect: {} does not look like a MID Server install (no config.xml, conf/ or logs/).",
-            dir.display()
+            crate::sanitize::path(&dir)
         );
         return Ok(EXIT_FAILED);
     }
@@ -98,7 +98,11 @@ pub fn parse_since(s: &str) -> Result<chrono::NaiveDate, String> {
 pub fn render(s: &BundleSummary) -> String {
     use std::fmt::Write as _;
     let mut o = String::new();
-    let _ = writeln!(o, "Support bundle written:\n  {}", s.path.display());
+    let _ = writeln!(
+        o,
+        "Support bundle written:\n  {}",
+        crate::sanitize::path(&s.path)
+    );
     let _ = writeln!(
         o,
         "  {}, {} files, {} values redacted\n  sha256 {}",

@@ -35,7 +35,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     super::say(&format!(
         "midrescue demo: lab `{}` built in {}\n  ({})\n",
         scenario.name,
-        made.root.display(),
+        crate::sanitize::path(&made.root),
         scenario.summary
     ));
     let opts = Options {
@@ -68,12 +68,12 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     let said = match lab::stop(&made.root) {
         Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => format!(
             "  lab processes stopped; the lab stays in {}\n",
-            made.root.display()
+            crate::sanitize::path(&made.root)
         ),
-        Ok(_) => format!("  the lab stays in {}\n", made.root.display()),
+        Ok(_) => format!("  the lab stays in {}\n", crate::sanitize::path(&made.root)),
         Err(e) => format!(
             "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {}`\n",
-            made.root.display()
+            crate::sanitize::path(&made.root)
         ),
     };
     super::say(&said);

@@ -34,11 +34,14 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 "Lab `{}` ({}) created in {}",
                 made.scenario.name,
                 made.platform,
-                made.root.display()
+                crate::sanitize::path(&made.root)
             );
-            println!("  MID install:   {}", made.agent_dir.display());
+            println!(
+                "  MID install:   {}",
+                crate::sanitize::path(&made.agent_dir)
+            );
             if let Some(t) = &made.temp_dir {
-                println!("  upgrade temp:  {}", t.display());
+                println!("  upgrade temp:  {}", crate::sanitize::path(t));
             }
             if let Some(i) = &made.instance {
                 println!(
@@ -51,9 +54,12 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
             println!("  expected:      {}", made.scenario.verdict.as_str());
             println!(
                 "Try:  midrescue detect --agent-dir {}",
-                made.agent_dir.display()
+                crate::sanitize::path(&made.agent_dir)
             );
-            println!("Stop: midrescue lab stop {}", made.root.display());
+            println!(
+                "Stop: midrescue lab stop {}",
+                crate::sanitize::path(&made.root)
+            );
             Ok(EXIT_OK)
         }
         LabCommand::Stop { dir } => {
@@ -65,7 +71,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 println!("killed  {role} (pid {pid})");
             }
             if r.ended.is_empty() && r.killed.is_empty() {
-                println!("nothing was running in {}", dir.display());
+                println!("nothing was running in {}", crate::sanitize::path(&dir));
             }
             Ok(EXIT_OK)
         }

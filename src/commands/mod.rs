@@ -39,7 +39,11 @@ pub fn main() -> ExitCode {
         Err(e) => {
             tracing::error!("{e:#}");
             use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "midrescue: error: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "midrescue: error: {}",
+                crate::sanitize::text(&format!("{e:#}"))
+            );
             ExitCode::from(EXIT_FAILED)
         }
     }
