@@ -71,7 +71,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 println!("killed  {role} (pid {pid})");
             }
             if r.ended.is_empty() && r.killed.is_empty() {
-                println!("nothing was running in {}", crate::sanitize::path(&dir));
+                println!("nothing was running in {}", crate::sanitize::path(dir));
             }
             Ok(EXIT_OK)
         }
