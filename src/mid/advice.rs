@@ -286,18 +286,20 @@ pub fn next_steps(r: &DetectReport, invocation: &str) -> Vec<String> {
         Verdict::Healthy => vec![
             "Nothing to repair. Check that it shows Up (and validated) in the instance.".into(),
         ],
-        Verdict::Stopped => {
-            let mut v = Vec::new();
-            if r.findings.is_empty() {
-                v.push(
-                    "Read logs/wrapper.log and logs/agent0.log.0 for why the MID stopped.".into(),
-                );
-            } else {
-                v.push("Fix what the findings above name.".into());
-            }
-            v.push("Then start the MID service normally (midrescue never starts it).".into());
-            v
-        }
+        // A finding's own steps when it has them (e.g. the upgrade service conflict: unique
+        // names, then the start command to copy), never "see the findings" when there are none.
+        Verdict::Stopped => stopped_next_step(r)
+            .lines()
+            .map(|l| {
+                let t = l.trim_start();
+                // Their own numbering gives way to the caller's.
+                t.split_once(". ")
+                    .filter(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                    .map_or(t, |(_, rest)| rest)
+                    .to_string()
+            })
+            .filter(|l| !l.is_empty())
+            .collect(),
         Verdict::NotAMidServer => vec![
             "Point --agent-dir at the MID's `agent` folder (or the folder that holds it).".into(),
         ],
