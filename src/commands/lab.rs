@@ -28,6 +28,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 speed: a.speed,
                 log_mb: a.log_mb,
                 exe: None,
+                registry_dir: None,
             };
             let made = lab::create(&a.scenario, &a.dir, &opts)?;
             println!(

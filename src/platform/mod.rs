@@ -7,6 +7,7 @@ pub mod detach;
 pub mod exec;
 pub mod instance;
 pub mod privilege;
+pub mod private_fs;
 pub mod runner;
 pub mod service;
 
