@@ -178,14 +178,13 @@ impl Runner {
     /// Append one line to the journal (open, write, close).
     fn journal(&self, entry: &JournalEntry) {
         tracing::info!(journal = %entry.text);
-        if let Some(dir) = self.cfg.journal_path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let res = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.cfg.journal_path)
-            .and_then(|mut f| writeln!(f, "{}", entry.to_line()));
+        let res = self
+            .cfg
+            .journal_path
+            .parent()
+            .map_or(Ok(()), crate::platform::private_fs::ensure_private_dir)
+            .and_then(|()| crate::platform::private_fs::open_private_append(&self.cfg.journal_path))
+            .and_then(|mut f| Ok(writeln!(f, "{}", entry.to_line())?));
         if let Err(e) = res {
             tracing::warn!("journal {}: {e}", self.cfg.journal_path.display());
         }

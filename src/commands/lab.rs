@@ -1,8 +1,23 @@
 //! `midrescue lab ...`: list, create and stop training labs, plus the hidden internals the
 //! lab's scripts and processes run.
 
+use std::path::Path;
+
 use crate::cli::{EXIT_FAILED, EXIT_OK, LabCommand};
 use crate::lab;
+use crate::lab::registry::{self, LabCheck};
+
+/// Say on stderr when the install has a lab file that midrescue does not trust (not a lab it
+/// made): the install is then treated as a real one.
+pub fn warn_if_lab_file_ignored(agent_dir: &Path) {
+    if let LabCheck::Ignored { lab_file, why } = registry::check_install(agent_dir) {
+        eprintln!(
+            "midrescue: ignoring the lab file {}: {}. Treating the install as a real MID Server.",
+            super::detect::sanitize(&lab_file.display().to_string()),
+            super::detect::sanitize(&why)
+        );
+    }
+}
 
 pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
     match cmd {

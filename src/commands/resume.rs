@@ -808,8 +808,8 @@ fn run_with(
         r.next_step = Some("Run it again with sudo: `sudo midrescue resume ...`".to_string());
         return Ok(r);
     }
-    let instance = instance_target(args, report)?;
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let instance = instance_target(args, report, found.lab_root.as_deref())?;
+    crate::platform::private_fs::ensure_private_dir(&out_dir)?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
     let bundle = match collect_bundle(&found, &out_dir, op) {
         Ok(p) => {
@@ -845,6 +845,7 @@ fn run_with(
 fn instance_target(
     args: &ResumeArgs,
     report: &DetectReport,
+    lab_root: Option<&Path>,
 ) -> anyhow::Result<Option<(String, String, Credentials)>> {
     let Some(user) = &args.instance_user else {
         return Ok(None);
@@ -860,6 +861,13 @@ fn instance_target(
         .mid_name
         .clone()
         .context("the MID's name is unknown (config.xml), so the instance cannot be asked")?;
+    // Plain HTTP only to a lab's own loopback stand-in; refused before any prompt or run.
+    let lab_url = lab_root.and_then(crate::lab::registry::lab_instance_url);
+    let allow = |c: Credentials| match &lab_url {
+        Some(u) => c.allow_plain_http_to(u),
+        None => c,
+    };
+    instance::check_endpoint(&url, &allow(Credentials::new(user.clone(), String::new())))?;
     let password = instance::password_from_env_or_prompt(user)?;
     if password.is_empty() {
         anyhow::bail!(
@@ -867,7 +875,7 @@ fn instance_target(
             instance::PASSWORD_ENV
         );
     }
-    Ok(Some((url, name, Credentials::new(user.clone(), password))))
+    Ok(Some((url, name, allow(Credentials::new(user.clone(), password)))))
 }
 
 fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::Result<()> {

@@ -88,6 +88,9 @@ pub fn launch(
         let url = url.or_else(|| instance_url_of(&installs))?;
         Some((url, creds))
     });
+    if let Some((url, creds)) = &instance {
+        crate::platform::instance::check_endpoint(url, creds)?;
+    }
     opts.instance_check = instance.is_some();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let journal_path = out_dir.join(format!("midrescue-journal-{stamp}.txt"));

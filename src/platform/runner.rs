@@ -13,7 +13,6 @@
 //! caller follows that file. So the upgrade never depends on us: our exit, a crash or SIGHUP
 //! cannot give it a SIGPIPE or a full pipe.
 
-use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -333,13 +332,9 @@ impl Running {
 pub fn spawn(plan: &RunPlan) -> anyhow::Result<Running> {
     use anyhow::Context;
     if let Some(dir) = plan.tee_path.parent() {
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        super::private_fs::ensure_private_dir(dir)?;
     }
-    let mut tee = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&plan.tee_path)
-        .with_context(|| format!("opening {}", plan.tee_path.display()))?;
+    let mut tee = super::private_fs::open_private_append(&plan.tee_path)?;
     writeln!(
         tee,
         "# midrescue {}: {} (working directory {})",
@@ -353,6 +348,7 @@ pub fn spawn(plan: &RunPlan) -> anyhow::Result<Running> {
     )?;
     tee.flush()?;
     let mut cmd = Command::new(&plan.spec.program);
+    crate::platform::instance::scrub_child_env(&mut cmd);
     cmd.args(&plan.spec.args)
         .stdin(Stdio::null())
         .stdout(Stdio::from(tee.try_clone()?))
@@ -376,6 +372,7 @@ pub fn spawn(plan: &RunPlan) -> anyhow::Result<Running> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn report(temp: &str, script: &str, platform_exe: Option<&str>) -> UpgradeReport {
         UpgradeReport {

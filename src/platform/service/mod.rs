@@ -70,6 +70,7 @@ pub trait ServiceControl: Send + Sync {
 pub mod hostctl;
 pub mod midsh;
 pub mod processes;
+pub mod procfs;
 pub mod sc;
 pub mod systemd;
 pub mod unknown;
