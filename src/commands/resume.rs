@@ -875,7 +875,11 @@ fn instance_target(
             instance::PASSWORD_ENV
         );
     }
-    Ok(Some((url, name, allow(Credentials::new(user.clone(), password)))))
+    Ok(Some((
+        url,
+        name,
+        allow(Credentials::new(user.clone(), password)),
+    )))
 }
 
 fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::Result<()> {

@@ -71,8 +71,8 @@ impl Registry {
     /// Record the lab at `root` (replacing an older record of the same folder) and forget
     /// records of labs that no longer exist.
     pub fn register(&self, root: &Path, scenario: &str) -> anyhow::Result<()> {
-        let root = std::fs::canonicalize(root)
-            .with_context(|| format!("resolving {}", root.display()))?;
+        let root =
+            std::fs::canonicalize(root).with_context(|| format!("resolving {}", root.display()))?;
         private_fs::ensure_owned_dir(&self.dir, self.chown_to)?;
         let lock = self.lock()?;
         let mut file = self.read_file()?;
@@ -263,7 +263,11 @@ pub enum LabCheck {
 /// `--lab` folder named at start-up.
 pub fn check_install(agent_dir: &Path) -> LabCheck {
     let reg = Registry::for_invoking_user();
-    check_install_with(agent_dir, reg.as_ref().ok(), EXPLICIT_LAB.get().map(|p| p.as_path()))
+    check_install_with(
+        agent_dir,
+        reg.as_ref().ok(),
+        EXPLICIT_LAB.get().map(|p| p.as_path()),
+    )
 }
 
 /// As [`check_install`], with the registry and explicit folder given.
@@ -409,7 +413,12 @@ mod tests {
         let c = tempfile::tempdir().unwrap();
         fake_lab(c.path());
         reg.register(c.path(), "z").unwrap();
-        let names: Vec<String> = reg.entries().unwrap().into_iter().map(|e| e.scenario).collect();
+        let names: Vec<String> = reg
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.scenario)
+            .collect();
         assert_eq!(names, vec!["x2", "z"]);
     }
 }

@@ -497,14 +497,9 @@ mod tests {
         });
         let url = format!("http://127.0.0.1:{port}");
         let creds = Credentials::new("admin", "pw").allow_plain_http_to(&url);
-        let got = fetch(
-            &url,
-            "mid 1",
-            &creds,
-            Duration::from_secs(5),
-        )
-        .unwrap()
-        .unwrap();
+        let got = fetch(&url, "mid 1", &creds, Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
         assert_eq!(got.status, "Up");
         assert_eq!(got.name, "mid 1");
         let req = server.join().unwrap();
@@ -560,10 +555,18 @@ mod tests {
     #[test]
     fn plain_http_is_refused_before_connecting() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://127.0.0.1:{}/", listener.local_addr().unwrap().port());
-        let e = fetch(&url, "m", &Credentials::new("a", "pw"), Duration::from_secs(2))
-            .unwrap_err()
-            .to_string();
+        let url = format!(
+            "http://127.0.0.1:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        let e = fetch(
+            &url,
+            "m",
+            &Credentials::new("a", "pw"),
+            Duration::from_secs(2),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains(&url) && e.contains("--instance-url"), "{e}");
         assert!(!connected_within(&listener, 200), "a connection was made");
         // A lab's exception covers loopback only, and only the origin it names.
@@ -604,7 +607,9 @@ mod tests {
         ]);
         let url = format!("http://127.0.0.1:{port}");
         let creds = Credentials::new("admin", "pw").allow_plain_http_to(&url);
-        let got = fetch(&url, "m", &creds, Duration::from_secs(5)).unwrap().unwrap();
+        let got = fetch(&url, "m", &creds, Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
         assert_eq!(got.status, "Up");
         let reqs = h.join().unwrap();
         assert!(reqs[1].starts_with("GET /moved/api "), "{}", reqs[1]);

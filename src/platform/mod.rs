@@ -6,8 +6,8 @@
 pub mod detach;
 pub mod exec;
 pub mod instance;
-pub mod privilege;
 pub mod private_fs;
+pub mod privilege;
 pub mod runner;
 pub mod service;
 

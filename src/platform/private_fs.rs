@@ -37,8 +37,8 @@ pub fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
 /// Refuse a folder we would write private files into when it is a symlink, not a folder,
 /// owned by another user, or writable by group or others (Unix).
 pub fn check_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let md = std::fs::symlink_metadata(dir)
-        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let md =
+        std::fs::symlink_metadata(dir).with_context(|| format!("cannot read {}", dir.display()))?;
     if md.file_type().is_symlink() {
         bail!(
             "refusing to write into {}: it is a symbolic link (give a real folder with --out)",
@@ -150,7 +150,8 @@ pub struct StateOwner {
 pub fn own_state_dir() -> anyhow::Result<PathBuf> {
     #[cfg(unix)]
     {
-        let under_sudo = nix::unistd::geteuid().is_root() && std::env::var_os("SUDO_USER").is_some();
+        let under_sudo =
+            nix::unistd::geteuid().is_root() && std::env::var_os("SUDO_USER").is_some();
         if !under_sudo {
             if let Some(x) = abs_env("XDG_STATE_HOME") {
                 return Ok(x.join("midrescue"));
@@ -355,7 +356,10 @@ mod tests {
         std::fs::create_dir(&open).unwrap();
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = ensure_private_dir(&open).unwrap_err().to_string();
-        assert!(e.contains("other users may write") && e.contains("--out"), "{e}");
+        assert!(
+            e.contains("other users may write") && e.contains("--out"),
+            "{e}"
+        );
         let link = d.path().join("link");
         std::os::unix::fs::symlink(d.path(), &link).unwrap();
         let e = ensure_private_dir(&link).unwrap_err().to_string();

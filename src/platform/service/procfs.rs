@@ -30,15 +30,20 @@ impl ProcState {
 
 /// Read the state of the install in `agent_dir` whose service is `app_name`, with `/proc`
 /// under `proc_root` and `/etc` under `etc_root` (both `/` on a host).
-pub fn read_state(agent_dir: &Path, app_name: &str, proc_root: &Path, etc_root: &Path) -> ProcState {
+pub fn read_state(
+    agent_dir: &Path,
+    app_name: &str,
+    proc_root: &Path,
+    etc_root: &Path,
+) -> ProcState {
     let proc_dir = proc_root.join("proc");
     let from_pid_file = [format!("{app_name}.pid"), "mid.pid".to_string()]
         .iter()
         .filter_map(|n| read_pid(&agent_dir.join("work").join(n)))
         .find(|&pid| cmdline(&proc_dir, pid).is_some_and(|c| is_mid_process(&c, agent_dir)));
     let pid = from_pid_file.or_else(|| scan(&proc_dir, agent_dir));
-    let init_script = is_plain_name(app_name)
-        && etc_root.join("etc/init.d").join(app_name).is_file();
+    let init_script =
+        is_plain_name(app_name) && etc_root.join("etc/init.d").join(app_name).is_file();
     ProcState { pid, init_script }
 }
 
@@ -130,7 +135,10 @@ mod tests {
         fake_proc(
             d.path(),
             20,
-            &["/opt/other/agent/bin/wrapper-linux-x86-64", "/opt/other/agent/conf/wrapper.conf"],
+            &[
+                "/opt/other/agent/bin/wrapper-linux-x86-64",
+                "/opt/other/agent/conf/wrapper.conf",
+            ],
         );
         let none = read_state(&agent, "mid", d.path(), d.path());
         assert_eq!(none.state(), ServiceState::NotInstalled);
