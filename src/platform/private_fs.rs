@@ -310,6 +310,7 @@ fn make_fresh_dir(base: &Path) -> anyhow::Result<PathBuf> {
             nanos.wrapping_add(k.wrapping_mul(0x9e37_79b9))
         ));
         let mut b = std::fs::DirBuilder::new();
+        b.recursive(false);
         #[cfg(unix)]
         {
             use std::os::unix::fs::DirBuilderExt;
