@@ -86,6 +86,11 @@ pub fn launch(
     let mut opts = opts;
     let instance = instance.and_then(|(url, creds)| {
         let url = url.or_else(|| instance_url_of(&installs))?;
+        // Plain HTTP is allowed only to a registered lab's own loopback stand-in.
+        let creds = match lab_instance_url_of(&installs) {
+            Some(lab_url) => creds.allow_plain_http_to(&lab_url),
+            None => creds,
+        };
         Some((url, creds))
     });
     if let Some((url, creds)) = &instance {
@@ -114,6 +119,12 @@ pub fn launch(
 
 pub fn host_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The instance stand-in URL when the only install is a lab midrescue made.
+fn lab_instance_url_of(installs: &[PathBuf]) -> Option<String> {
+    let [one] = installs else { return None };
+    crate::lab::find_lab_root(one).and_then(|r| crate::lab::registry::lab_instance_url(&r))
 }
 
 /// `url` from config.xml of the only install (the check needs to know which instance to ask).
