@@ -38,7 +38,8 @@ pub struct Cli {
     #[command(flatten)]
     pub wizard: WizardArgs,
 
-    /// Write midrescue's own diagnostic log here (default: a new file in the temp folder).
+    /// Write midrescue's own diagnostic log here (default: a new private file under your state
+    /// folder, e.g. ~/.local/state/midrescue/logs).
     #[arg(long, global = true, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
 }
@@ -94,7 +95,7 @@ pub struct WizardArgs {
     #[arg(long, value_name = "DIR", global = true)]
     pub agent_dir: Option<PathBuf>,
 
-    /// Where to write support bundles (default: a `midrescue` folder in your home or temp folder).
+    /// Where to write support bundles (default: a private `midrescue` folder in your home).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -111,9 +112,14 @@ pub struct WizardArgs {
     #[arg(long, value_name = "USER")]
     pub instance_user: Option<String>,
 
-    /// Instance URL for the check (default: `url` from config.xml).
+    /// Instance URL for the check, https:// only (default: `url` from config.xml).
     #[arg(long, value_name = "URL", requires = "instance_user")]
     pub instance_url: Option<String>,
+
+    /// Treat DIR as a training lab although it is not in your lab registry (labs made by
+    /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
 
     #[command(flatten)]
     pub limits: LimitArgs,
@@ -189,12 +195,17 @@ pub struct DetectArgs {
     /// Print one JSON object (an array when several installs were found); schema in README.
     #[arg(long)]
     pub json: bool,
+
+    /// Treat DIR as a training lab although it is not in your lab registry (labs made by
+    /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
 pub struct CollectArgs {
-    /// Folder for the zip (default: a `midrescue` folder in your home or temp folder, never inside
-    /// the install or an upgrade temp folder).
+    /// Folder for the zip (default: a private `midrescue` folder in your home, never inside the
+    /// install or an upgrade temp folder). It must be yours and not writable by others.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -218,6 +229,11 @@ pub struct CollectArgs {
     /// as `zip -6` on MID logs and faster.
     #[arg(long, value_name = "N", default_value_t = crate::bundle::DEFAULT_LEVEL, value_parser = clap::value_parser!(u32).range(0..=9))]
     pub level: u32,
+
+    /// Treat DIR as a training lab although it is not in your lab registry (labs made by
+    /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -242,7 +258,7 @@ pub struct ResumeArgs {
     #[arg(long, value_name = "USER")]
     pub instance_user: Option<String>,
 
-    /// Instance URL for the check (default: `url` from config.xml).
+    /// Instance URL for the check, https:// only (default: `url` from config.xml).
     #[arg(long, value_name = "URL")]
     pub instance_url: Option<String>,
 
@@ -253,6 +269,11 @@ pub struct ResumeArgs {
     /// Print the outcome as one JSON object (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
+
+    /// Treat DIR as a training lab although it is not in your lab registry (labs made by
+    /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -44,6 +44,7 @@ impl Session {
         cmd.env("TERM", "xterm-256color");
         cmd.env("TMPDIR", tmp.path());
         cmd.env("HOME", tmp.path());
+        cmd.env_remove("XDG_STATE_HOME");
         cmd.env_remove("NO_COLOR");
         for (k, v) in env {
             cmd.env(k, v);
@@ -155,8 +156,14 @@ fn demo_file_lock_timeout_reaches_up_and_restores_the_terminal() {
     s.wait_for("RECOVERED: the MID Server is Up", 25);
     let done = s.contents();
     assert!(done.contains("What `file-lock-timeout` taught"), "{done}");
-    // The lab's instance stand-in confirmed it (read-only ecc_agent query).
-    assert!(done.contains("instance reports the MID Up"), "{done}");
+    // The lab's instance stand-in confirmed it (read-only ecc_agent query). The milestone list
+    // wraps where the order of arrival puts it: compare without the box and line breaks.
+    let flat = done
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains("instance reports the MID Up"), "{done}");
     s.press("q");
     let (screen, raw) = s.finish();
     // Alternate screen left (xterm 1049 reset), and the summary stays on the normal screen.
@@ -269,7 +276,7 @@ fn idle_cpu_while_watching_quiet_logs() {
     s.press(ENTER);
     s.wait_for("Timeline", 20);
     std::thread::sleep(Duration::from_secs(3));
-    let root = std::fs::read_dir(s._tmp.path().join("midrescue-demo"))
+    let root = std::fs::read_dir(s._tmp.path().join(".local/state/midrescue/demos"))
         .expect("demo dir")
         .filter_map(Result::ok)
         .next()
@@ -350,6 +357,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
     cmd.env("TERM", "xterm-256color");
     cmd.env("TMPDIR", tmp.path());
     cmd.env("HOME", tmp.path());
+    cmd.env_remove("XDG_STATE_HOME");
     cmd.cwd(tmp.path());
     let mut child = pair.slave.spawn_command(cmd).expect("spawn");
     drop(pair.slave);
@@ -393,7 +401,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let labs: Vec<_> = walk(&tmp.path().join("midrescue-demo"))
+    let labs: Vec<_> = walk(&tmp.path().join(".local/state/midrescue/demos"))
         .into_iter()
         .filter(|p| p.ends_with("midrescue-lab.json"))
         .collect();

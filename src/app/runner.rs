@@ -235,16 +235,15 @@ impl Runner {
     /// Append one line to the journal (open, write, close; created private).
     fn journal(&self, entry: &JournalEntry) {
         tracing::info!(journal = %entry.text);
-        let path = &self.cfg.journal_path;
-        let res = if path.exists() {
-            std::fs::OpenOptions::new().append(true).open(path)
-        } else {
-            crate::platform::private_fs::create_private_file(path)
-                .map_err(|e| std::io::Error::other(format!("{e:#}")))
-        }
-        .and_then(|mut f| writeln!(f, "{}", entry.to_line()));
+        let res = self
+            .cfg
+            .journal_path
+            .parent()
+            .map_or(Ok(()), crate::platform::private_fs::ensure_private_dir)
+            .and_then(|()| crate::platform::private_fs::open_private_append(&self.cfg.journal_path))
+            .and_then(|mut f| Ok(writeln!(f, "{}", entry.to_line())?));
         if let Err(e) = res {
-            tracing::warn!("journal {}: {e}", path.display());
+            tracing::warn!("journal {}: {e:#}", self.cfg.journal_path.display());
         }
     }
 }

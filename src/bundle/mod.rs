@@ -159,8 +159,8 @@ pub fn collect(
     );
     let temp_paths: Vec<PathBuf> = plan.temp_dirs.iter().map(|(_, p)| p.clone()).collect();
     output::check_out_dir(&opts.out_dir, &opts.agent_dir, &temp_paths)?;
-    std::fs::create_dir_all(&opts.out_dir)
-        .with_context(|| format!("cannot create the output folder {}", opts.out_dir.display()))?;
+    crate::platform::private_fs::ensure_private_dir(&opts.out_dir)
+        .with_context(|| format!("cannot use the output folder {}", opts.out_dir.display()))?;
     output::check_out_dir(&opts.out_dir, &opts.agent_dir, &temp_paths)?;
 
     let budget = opts.max_file_bytes.max(1);
@@ -176,7 +176,7 @@ pub fn collect(
     let stem = output::bundle_stem(report.mid_name.as_deref(), &facts.host, now);
     let final_path = output::free_zip_path(&opts.out_dir, &stem);
     let partial = output::sibling(&final_path, ".partial");
-    let file = File::create_new(&partial)
+    let file = crate::platform::private_fs::create_private_file(&partial)
         .with_context(|| format!("cannot create {}", partial.display()))?;
 
     let cancel = opts.cancel.clone().unwrap_or_default();

@@ -11,17 +11,16 @@ use sha2::{Digest, Sha256};
 
 use super::worker::hex;
 
-/// A `midrescue` folder in the user's home (HOME, USERPROFILE), else in the temp folder.
+/// A `midrescue` folder in the user's home (HOME, USERPROFILE, else the password database);
+/// without a home, a new private folder made for this run, never a shared temp folder.
 pub fn default_out_dir() -> PathBuf {
-    for var in ["HOME", "USERPROFILE"] {
-        if let Some(h) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            let h = PathBuf::from(h);
-            if h.is_absolute() && h.is_dir() {
-                return h.join("midrescue");
-            }
-        }
+    use crate::platform::private_fs;
+    if let Some(h) = private_fs::home_dir() {
+        return h.join("midrescue");
     }
-    std::env::temp_dir().join("midrescue")
+    // If even that fails, the temp folder itself is returned, and the private-folder check
+    // refuses it with an error that names --out.
+    private_fs::fresh_private_temp_dir().unwrap_or_else(|_| std::env::temp_dir())
 }
 
 /// Best-effort absolute, symlink-free form of a path that may not exist yet: canonicalize the
@@ -165,8 +164,8 @@ pub fn persist_no_clobber(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// Write `bytes` to `path` atomically (temp file, fsync, no-clobber rename).
 pub fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = sibling(path, ".partial");
-    let mut f =
-        File::create_new(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut f = crate::platform::private_fs::create_private_file(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
     f.write_all(bytes)?;
     f.sync_all()?;
     drop(f);

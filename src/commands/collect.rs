@@ -46,6 +46,7 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_USAGE);
         }
     };
+    super::lab::warn_if_lab_file_ignored(&dir);
     let host = Host::for_install(&dir);
     let report = detect(&dir, &host)?;
     if report.verdict == crate::mid::report::Verdict::NotAMidServer {

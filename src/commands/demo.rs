@@ -23,7 +23,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_FAILED);
     };
-    let dir = lab::demo_dir(scenario.name);
+    let dir = lab::demo_dir(scenario.name)?;
     let made = lab::create(
         scenario.name,
         &dir,
@@ -53,13 +53,13 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         out_dir: out,
         theme: Theme::from_env(args.no_color),
         log_path,
-        // The lab's instance stand-in answers the read-only Up check with practice credentials.
+        // The lab's instance stand-in answers the read-only Up check with practice credentials,
+        // over the one plain-HTTP exception: this lab's own loopback stand-in.
         instance: made.instance.as_ref().and_then(|i| {
             let url = i.url.clone()?;
-            Some((
-                Some(url),
-                crate::platform::instance::Credentials::new(&i.user, &i.password),
-            ))
+            let creds = crate::platform::instance::Credentials::new(&i.user, &i.password)
+                .allow_plain_http_to(&url);
+            Some((Some(url), creds))
         }),
         limits: crate::recovery::Limits::default(),
         invocation: super::wizard::invocation(Some(&made.agent_dir)),

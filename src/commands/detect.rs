@@ -27,6 +27,7 @@ pub fn run(agent_dir: Option<&Path>, args: &DetectArgs) -> anyhow::Result<u8> {
     let mut reports = Vec::new();
     let mut failed = false;
     for dir in &installs {
+        super::lab::warn_if_lab_file_ignored(dir);
         let host = Host::for_install(dir);
         match detect(dir, &host) {
             Ok(r) => {

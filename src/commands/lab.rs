@@ -1,8 +1,23 @@
 //! `midrescue lab ...`: list, create and stop training labs, plus the hidden internals the
 //! lab's scripts and processes run.
 
+use std::path::Path;
+
 use crate::cli::{EXIT_FAILED, EXIT_OK, LabCommand};
 use crate::lab;
+use crate::lab::registry::{self, LabCheck};
+
+/// Say on stderr when the install has a lab file that midrescue does not trust (not a lab it
+/// made): the install is then treated as a real one.
+pub fn warn_if_lab_file_ignored(agent_dir: &Path) {
+    if let LabCheck::Ignored { lab_file, why } = registry::check_install(agent_dir) {
+        eprintln!(
+            "midrescue: ignoring the lab file {}: {}. Treating the install as a real MID Server.",
+            crate::sanitize::path(&lab_file),
+            crate::sanitize::text(&why)
+        );
+    }
+}
 
 pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
     match cmd {
@@ -28,6 +43,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 speed: a.speed,
                 log_mb: a.log_mb,
                 exe: None,
+                registry_dir: None,
             };
             let made = lab::create(&a.scenario, &a.dir, &opts)?;
             println!(

@@ -18,8 +18,14 @@ use crate::cli::{Cli, Command, EXIT_FAILED, LabCommand};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    // SAFETY: first thing in main, while this process has a single thread (before clap, the
+    // log and tokio); the password then lives only in memory and no child inherits it.
+    unsafe { crate::platform::instance::take_password_from_env() };
     let mut cli = Cli::parse();
     absolutize_paths(&mut cli);
+    if let Some(dir) = explicit_lab(&cli) {
+        crate::lab::registry::set_explicit_lab(dir);
+    }
     let log_path = logging::init(cli.log_file.as_deref());
     // Safety rule 3: our working directory (and so every child's default) must never be inside
     // the MID install or the upgrade temp folder, where it would lock the folder on Windows.
@@ -66,8 +72,19 @@ fn absolutize_paths(cli: &mut Cli) {
     if let Some(p) = cli.log_file.as_mut() {
         abs(p);
     }
+    if let Some(p) = cli.wizard.lab.as_mut() {
+        abs(p);
+    }
     match &mut cli.command {
+        Some(Command::Detect(a)) => {
+            if let Some(p) = a.lab.as_mut() {
+                abs(p);
+            }
+        }
         Some(Command::Collect(a)) => {
+            if let Some(p) = a.lab.as_mut() {
+                abs(p);
+            }
             if let Some(p) = a.out.as_mut() {
                 abs(p);
             }
@@ -79,6 +96,9 @@ fn absolutize_paths(cli: &mut Cli) {
             if let Some(p) = a.out.as_mut() {
                 abs(p);
             }
+            if let Some(p) = a.lab.as_mut() {
+                abs(p);
+            }
         }
         Some(Command::Lab(LabCommand::Create(a))) => abs(&mut a.dir),
         Some(Command::Lab(LabCommand::Stop { dir })) => abs(dir),
@@ -88,6 +108,17 @@ fn absolutize_paths(cli: &mut Cli) {
             | LabCommand::Instance { lab },
         )) => abs(lab),
         _ => {}
+    }
+}
+
+/// The `--lab DIR` the operator named for this command, if any.
+fn explicit_lab(cli: &Cli) -> Option<&std::path::Path> {
+    match &cli.command {
+        None => cli.wizard.lab.as_deref(),
+        Some(Command::Detect(a)) => a.lab.as_deref(),
+        Some(Command::Collect(a)) => a.lab.as_deref(),
+        Some(Command::Resume(a)) => a.lab.as_deref(),
+        _ => None,
     }
 }
 

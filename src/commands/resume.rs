@@ -553,7 +553,8 @@ fn run_with(
     {
         return Ok(ResumeResult::refused(Some(report.verdict), r));
     }
-    let instance = instance_check(args, report)?;
+    let instance = instance_check(args, &install)?;
+    crate::platform::private_fs::ensure_private_dir(&out_dir)?;
     op.say("Collecting the support bundle first (glide-dist-upgrade.log may be the only record of the crash)...");
     let bundle = match first_bundle(&install, &out_dir, op) {
         Ok(p) => {
@@ -631,14 +632,22 @@ fn first_bundle(
     Ok(summary.path)
 }
 
-fn instance_check(
-    args: &ResumeArgs,
-    report: &crate::mid::report::DetectReport,
-) -> anyhow::Result<Option<InstanceCheck>> {
+fn instance_check(args: &ResumeArgs, install: &Install) -> anyhow::Result<Option<InstanceCheck>> {
     let Some(user) = &args.instance_user else {
         return Ok(None);
     };
-    InstanceCheck::for_report(user, args.instance_url.as_deref(), report).map(Some)
+    // Plain HTTP only to a lab's own loopback stand-in; refused before any prompt or run.
+    let lab_url = install
+        .lab_root
+        .as_deref()
+        .and_then(crate::lab::registry::lab_instance_url);
+    InstanceCheck::for_report(
+        user,
+        args.instance_url.as_deref(),
+        &install.report,
+        lab_url.as_deref(),
+    )
+    .map(Some)
 }
 
 fn finish(result: &ResumeResult, json: bool, op: &mut dyn Operator) -> anyhow::Result<()> {

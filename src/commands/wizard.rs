@@ -107,7 +107,20 @@ pub struct Launch<'a> {
 /// Run the wizard and print the summary; shared with `demo`.
 pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
     let mut opts = l.opts;
-    opts.instance_check = l.instance.is_some();
+    let installs = &l.installs;
+    let instance = l.instance.and_then(|(url, creds)| {
+        let url = url.or_else(|| instance_url_of(installs))?;
+        // Plain HTTP is allowed only to a registered lab's own loopback stand-in.
+        let creds = match lab_instance_url_of(installs) {
+            Some(lab_url) => creds.allow_plain_http_to(&lab_url),
+            None => creds,
+        };
+        Some((Some(url), creds))
+    });
+    if let Some((Some(url), creds)) = &instance {
+        crate::platform::instance::check_endpoint(url, creds)?;
+    }
+    opts.instance_check = instance.is_some();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let journal_path = l.out_dir.join(format!("midrescue-journal-{stamp}.txt"));
     let cfg = AppConfig {
@@ -118,7 +131,7 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
             out_dir: l.out_dir,
             journal_path,
             limits: l.limits,
-            instance: l.instance,
+            instance,
             invocation: l.invocation,
         },
         log_file: l.log_path.map(Path::to_path_buf),
@@ -130,4 +143,17 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
 
 pub fn host_name() -> String {
     gethostname::gethostname().to_string_lossy().into_owned()
+}
+
+/// The instance stand-in URL when the only install is a lab midrescue made.
+fn lab_instance_url_of(installs: &[PathBuf]) -> Option<String> {
+    let [one] = installs else { return None };
+    crate::lab::find_lab_root(one).and_then(|r| crate::lab::registry::lab_instance_url(&r))
+}
+
+/// `url` from config.xml of the only install (the check needs to know which instance to ask).
+fn instance_url_of(installs: &[PathBuf]) -> Option<String> {
+    let [one] = installs else { return None };
+    let host = crate::host::Host::for_install(one);
+    crate::mid::detect::detect(one, &host).ok()?.instance_url
 }

@@ -13,6 +13,7 @@ mod history;
 pub mod instance;
 pub(crate) mod lines;
 pub mod mid_process;
+pub mod registry;
 pub mod scenario;
 pub mod service;
 pub mod sim;
@@ -24,14 +25,23 @@ use std::time::Duration;
 
 pub use scenario::{Crash, Era, Rerun, Scenario, Stage, scenario, scenarios, training_text};
 
-/// The one small file at a lab's root that records its platform and state. Its presence makes
-/// detect and the wizard use the lab's service control instead of the host's.
+/// The one small file at a lab's root that records its platform and state. In a lab midrescue
+/// made (see [`registry`]) it makes detect and the wizard use the lab's service control instead
+/// of the host's; anywhere else it is ignored.
 pub const LAB_FILE: &str = "midrescue-lab.json";
 
-/// The lab root for an `agent` folder (its parent) when that folder is a lab.
+/// The lab root for an `agent` folder (its parent) when that folder is a lab midrescue made
+/// (registered, or named with `--lab`). A planted lab file gives `None`: see
+/// [`registry::check_install`] for the reason.
 pub fn find_lab_root(agent_dir: &Path) -> Option<PathBuf> {
-    let root = agent_dir.parent()?;
-    root.join(LAB_FILE).is_file().then(|| root.to_path_buf())
+    match registry::check_install(agent_dir) {
+        registry::LabCheck::Lab(root) => Some(root),
+        registry::LabCheck::NotALab => None,
+        registry::LabCheck::Ignored { lab_file, why } => {
+            tracing::warn!(lab_file = %lab_file.display(), "lab file ignored: {why}");
+            None
+        }
+    }
 }
 
 use crate::platform::Platform;
@@ -186,6 +196,8 @@ pub struct CreateOptions {
     pub log_mb: u64,
     /// The midrescue binary the lab's scripts and processes run (default: this executable).
     pub exe: Option<PathBuf>,
+    /// The state folder whose lab registry records the lab (default: the invoking user's).
+    pub registry_dir: Option<PathBuf>,
 }
 
 impl Default for CreateOptions {
@@ -195,6 +207,7 @@ impl Default for CreateOptions {
             speed: 1.0,
             log_mb: 0,
             exe: None,
+            registry_dir: None,
         }
     }
 }
@@ -216,10 +229,25 @@ pub struct LabCreated {
     pub instance: Option<InstanceInfo>,
 }
 
-/// Build the scenario `scenario` in `dir` (absent or empty) and start its processes
-/// (instance stand-in; the MID for `healthy`; the simulator for `upgrade-in-progress`).
+/// Build the scenario `scenario` in `dir` (absent or empty), start its processes (instance
+/// stand-in; the MID for `healthy`; the simulator for `upgrade-in-progress`) and record it in
+/// the lab registry, without which it would not be treated as a lab.
 pub fn create(scenario: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<LabCreated> {
-    build::create(scenario, dir, opts)
+    // Find the registry first: a lab that cannot be recorded is not built at all.
+    let reg = match &opts.registry_dir {
+        Some(d) => registry::Registry::in_dir(d),
+        None => registry::Registry::for_invoking_user()?,
+    };
+    let made = build::create(scenario, dir, opts)?;
+    if let Err(e) = reg.register(&made.root, made.scenario.name) {
+        let _ = stop(&made.root);
+        return Err(e.context(format!(
+            "the lab in {} was built but could not be recorded in {}",
+            made.root.display(),
+            reg.path().display()
+        )));
+    }
+    Ok(made)
 }
 
 /// What [`stop`] ended.
@@ -271,10 +299,11 @@ pub fn stop(dir: &Path) -> anyhow::Result<StopReport> {
     Ok(report)
 }
 
-/// A fresh, not yet existing folder under the user's temp dir for a demo of `scenario`.
-pub fn demo_dir(scenario: &str) -> PathBuf {
+/// A fresh, not yet existing folder for a demo of `scenario`, in the user's private state
+/// folder (`…/midrescue/demos`, created 0700) rather than a shared temp folder.
+pub fn demo_dir(scenario: &str) -> anyhow::Result<PathBuf> {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    std::env::temp_dir()
-        .join("midrescue-demo")
-        .join(format!("{scenario}-{stamp}-{}", std::process::id()))
+    let base = crate::platform::private_fs::own_state_dir()?.join("demos");
+    crate::platform::private_fs::ensure_private_dir(&base)?;
+    Ok(base.join(format!("{scenario}-{stamp}-{}", std::process::id())))
 }

@@ -143,6 +143,7 @@ pub fn spawn_lab_process(
     use std::process::{Command, Stdio};
     let log = internal_dir(root).join(format!("{role}.log"));
     let mut cmd = Command::new(exe);
+    crate::platform::instance::scrub_child_env(&mut cmd);
     cmd.arg("--log-file")
         .arg(&log)
         .args(["lab", role, "--lab"])

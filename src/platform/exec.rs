@@ -76,6 +76,7 @@ impl Exec for SystemExec {
         use std::io::Read;
         use std::process::{Command, Stdio};
         let mut cmd = Command::new(&spec.program);
+        crate::platform::instance::scrub_child_env(&mut cmd);
         cmd.args(&spec.args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -1,8 +1,14 @@
 //! Read-only confirmation from the instance: one Table API GET of the MID's `ecc_agent` record
 //! (mid-server.md §6). `Up` alone proves nothing (a stale record still says Up), so the judgement
 //! also wants the target version and an update after our run began. The password comes from the
-//! operator (environment or a no-echo prompt), lives only in memory, and never reaches a log.
+//! operator (environment or a no-echo prompt), lives only in memory, and never reaches a log,
+//! a child's environment or a plain-HTTP connection.
+//!
+//! Rules (safety rule 8): only `https://` (TLS verified by rustls' defaults), except the
+//! loopback stand-in of a lab midrescue made; the origin is pinned (a redirect to another
+//! scheme, host or port is refused, with or without credentials).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -16,6 +22,8 @@ pub const PASSWORD_ENV: &str = "MIDRESCUE_INSTANCE_PASSWORD";
 pub struct Credentials {
     pub user: String,
     password: String,
+    /// The one plain-HTTP origin these credentials may go to: a lab's loopback stand-in.
+    plain_http_origin: Option<Origin>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -32,7 +40,17 @@ impl Credentials {
         Credentials {
             user: user.into(),
             password: password.into(),
+            plain_http_origin: None,
         }
+    }
+
+    /// Allow plain `http://` to `url`'s origin, for the instance stand-in of a lab midrescue
+    /// made. Ignored unless `url` is `http://` to a loopback address.
+    pub fn allow_plain_http_to(mut self, url: &str) -> Self {
+        self.plain_http_origin = Origin::parse(url)
+            .ok()
+            .filter(|o| o.scheme == "http" && o.is_loopback());
+        self
     }
 
     fn basic_header(&self) -> String {
@@ -43,12 +61,37 @@ impl Credentials {
     }
 }
 
-/// The password from [`PASSWORD_ENV`], else a prompt on the terminal without echo (or a plain
-/// line from stdin when there is no terminal).
+/// The password taken out of the environment at start-up (see [`take_password_from_env`]).
+static ENV_PASSWORD: OnceLock<Option<String>> = OnceLock::new();
+
+/// Read [`PASSWORD_ENV`] once and remove it from this process's environment, so that no child
+/// (the upgrade, the MID processes that outlive midrescue, `systemctl`, `ps`) inherits it.
+///
+/// # Safety
+///
+/// Call it first thing in `main`, while no other thread exists: `remove_var` is only sound
+/// when nothing reads or writes the environment concurrently (Rust 2024 makes it `unsafe`).
+pub unsafe fn take_password_from_env() {
+    let value = std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty());
+    // SAFETY: the caller guarantees this process has a single thread at this point.
+    unsafe { std::env::remove_var(PASSWORD_ENV) };
+    let _ = ENV_PASSWORD.set(value);
+}
+
+/// Belt and braces for every spawned command: never pass the password on, even if it was put
+/// back into the environment after start-up.
+pub fn scrub_child_env(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    cmd.env_remove(PASSWORD_ENV)
+}
+
+/// The password from [`PASSWORD_ENV`] (as taken at start-up), else a prompt on the terminal
+/// without echo (or a plain line from stdin when there is no terminal).
 pub fn password_from_env_or_prompt(user: &str) -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var(PASSWORD_ENV)
-        && !p.is_empty()
-    {
+    let from_env = match ENV_PASSWORD.get() {
+        Some(p) => p.clone(),
+        None => std::env::var(PASSWORD_ENV).ok().filter(|p| !p.is_empty()),
+    };
+    if let Some(p) = from_env {
         return Ok(p);
     }
     // rpassword turns echo off on Unix and Windows alike (and reads stdin without a terminal).
@@ -91,25 +134,117 @@ pub fn query_url(instance_url: &str, mid_name: &str) -> String {
     )
 }
 
+/// Scheme, host and port of a URL: what a redirect may not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    pub fn parse(url: &str) -> anyhow::Result<Origin> {
+        let uri: ureq::http::Uri = url
+            .parse()
+            .map_err(|e| anyhow::anyhow!("instance URL {url:?} is not a URL: {e}"))?;
+        let scheme = uri
+            .scheme_str()
+            .map(str::to_ascii_lowercase)
+            .ok_or_else(|| anyhow::anyhow!("instance URL {url:?} has no scheme (https://...)"))?;
+        let host = uri
+            .host()
+            .map(|h| h.trim_matches(['[', ']']).to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| anyhow::anyhow!("instance URL {url:?} has no host"))?;
+        let port = match (uri.port_u16(), scheme.as_str()) {
+            (Some(p), _) => p,
+            (None, "https") => 443,
+            (None, "http") => 80,
+            (None, other) => anyhow::bail!("instance URL {url:?}: unsupported scheme {other:?}"),
+        };
+        Ok(Origin { scheme, host, port })
+    }
+
+    pub fn is_loopback(&self) -> bool {
+        self.host == "localhost"
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// Whether `creds` may be sent to `url`: `https://`, or the one allowed loopback `http://`
+/// origin. The error names the URL and the `--instance-url` option.
+pub fn check_endpoint(url: &str, creds: &Credentials) -> anyhow::Result<Origin> {
+    let origin = Origin::parse(url)?;
+    match origin.scheme.as_str() {
+        "https" => Ok(origin),
+        "http" if creds.plain_http_origin.as_ref() == Some(&origin) => Ok(origin),
+        "http" => anyhow::bail!(
+            "refusing to send the instance password over plain http to {url:?}: give the              instance's https:// address with --instance-url"
+        ),
+        other => anyhow::bail!("instance URL {url:?}: unsupported scheme {other:?}"),
+    }
+}
+
+/// How many same-origin redirects the check follows.
+const MAX_REDIRECTS: usize = 3;
+
 /// GET the MID's record. `Ok(None)` when the instance has no MID of that name.
+///
+/// Refuses plain HTTP (see [`check_endpoint`]) and any redirect that leaves the origin.
 pub fn fetch(
     instance_url: &str,
     mid_name: &str,
     creds: &Credentials,
     timeout: Duration,
 ) -> anyhow::Result<Option<AgentRecord>> {
-    let url = query_url(instance_url, mid_name);
+    let origin = check_endpoint(instance_url, creds)?;
+    let mut url = query_url(instance_url, mid_name);
+    // Redirects are handled here, not by ureq, so that the origin can be checked first.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
+        .max_redirects(0)
         .build()
         .into();
-    let mut resp = agent
-        .get(&url)
-        .header("Accept", "application/json")
-        .header("Authorization", &creds.basic_header())
-        .call()
-        .map_err(|e| anyhow::anyhow!("instance check: {e}"))?;
+    let mut hops = 0;
+    let mut resp = loop {
+        let resp = agent
+            .get(&url)
+            .header("Accept", "application/json")
+            .header("Authorization", &creds.basic_header())
+            .call()
+            .map_err(|e| anyhow::anyhow!("instance check: {e}"))?;
+        if !resp.status().is_redirection() {
+            break resp;
+        }
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let next = resolve_location(&origin, &location);
+        let next_origin = Origin::parse(&next).ok();
+        if next_origin.as_ref() != Some(&origin) {
+            anyhow::bail!(
+                "instance check: {origin} redirected to {location:?}, another origin; not                  following it (give the instance's own https:// address with --instance-url)"
+            );
+        }
+        hops += 1;
+        if hops > MAX_REDIRECTS {
+            anyhow::bail!("instance check: too many redirects from {origin}");
+        }
+        url = next;
+    };
     let status = resp.status().as_u16();
     match status {
         200 => {}
@@ -130,6 +265,27 @@ pub fn fetch(
         .read_json()
         .map_err(|e| anyhow::anyhow!("instance check: unexpected answer: {e}"))?;
     Ok(body.result.into_iter().next())
+}
+
+/// An absolute URL for a `Location` header: absolute as given, else on `origin`.
+fn resolve_location(origin: &Origin, location: &str) -> String {
+    if location.contains("://") {
+        location.to_string()
+    } else if let Some(rest) = location.strip_prefix("//") {
+        format!("{}://{rest}", origin.scheme)
+    } else {
+        let host = if origin.host.contains(':') {
+            format!("[{}]", origin.host)
+        } else {
+            origin.host.clone()
+        };
+        let path = if location.starts_with('/') {
+            location.to_string()
+        } else {
+            format!("/{location}")
+        };
+        format!("{}://{host}:{}{path}", origin.scheme, origin.port)
+    }
 }
 
 /// Whether the record shows the MID Up on the target version, updated since `since`, and why not.
@@ -296,15 +452,11 @@ mod tests {
             .unwrap();
             String::from_utf8(req).unwrap()
         });
-        let creds = Credentials::new("admin", "pw");
-        let got = fetch(
-            &format!("http://127.0.0.1:{port}"),
-            "mid 1",
-            &creds,
-            Duration::from_secs(5),
-        )
-        .unwrap()
-        .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let creds = Credentials::new("admin", "pw").allow_plain_http_to(&url);
+        let got = fetch(&url, "mid 1", &creds, Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
         assert_eq!(got.status, "Up");
         assert_eq!(got.name, "mid 1");
         let req = server.join().unwrap();
@@ -317,5 +469,106 @@ mod tests {
             req.to_ascii_lowercase()
                 .contains("accept: application/json")
         );
+    }
+
+    /// A one-shot HTTP server: answers each accepted request with `reply`, returns the requests.
+    fn server(replies: Vec<String>) -> (u16, std::thread::JoinHandle<Vec<String>>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for reply in replies {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = s.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    req.extend_from_slice(&buf[..n]);
+                }
+                s.write_all(reply.as_bytes()).unwrap();
+                seen.push(String::from_utf8_lossy(&req).into_owned());
+            }
+            seen
+        });
+        (port, h)
+    }
+
+    /// Whether anything connects to `listener` within `ms`.
+    fn connected_within(listener: &std::net::TcpListener, ms: u64) -> bool {
+        listener.set_nonblocking(true).unwrap();
+        let end = std::time::Instant::now() + Duration::from_millis(ms);
+        while std::time::Instant::now() < end {
+            if listener.accept().is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    #[test]
+    fn plain_http_is_refused_before_connecting() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!(
+            "http://127.0.0.1:{}/",
+            listener.local_addr().unwrap().port()
+        );
+        let e = fetch(
+            &url,
+            "m",
+            &Credentials::new("a", "pw"),
+            Duration::from_secs(2),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(&url) && e.contains("--instance-url"), "{e}");
+        assert!(!connected_within(&listener, 200), "a connection was made");
+        // A lab's exception covers loopback only, and only the origin it names.
+        let creds = Credentials::new("a", "pw").allow_plain_http_to("http://10.0.0.5:8080/");
+        assert!(check_endpoint("http://10.0.0.5:8080/", &creds).is_err());
+        let creds = Credentials::new("a", "pw").allow_plain_http_to("http://127.0.0.1:9/");
+        assert!(check_endpoint("http://127.0.0.1:9/", &creds).is_ok());
+        assert!(check_endpoint("http://127.0.0.1:10/", &creds).is_err());
+        assert!(check_endpoint("https://x.service-now.com", &Credentials::new("a", "b")).is_ok());
+    }
+
+    #[test]
+    fn cross_origin_redirects_are_not_followed() {
+        let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let other_port = other.local_addr().unwrap().port();
+        let (port, h) = server(vec![format!(
+            "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:{other_port}/api\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )]);
+        let url = format!("http://127.0.0.1:{port}");
+        let creds = Credentials::new("admin", "pw").allow_plain_http_to(&url);
+        let e = fetch(&url, "m", &creds, Duration::from_secs(5))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("another origin"), "{e}");
+        assert!(!connected_within(&other, 300), "the redirect was followed");
+        assert_eq!(h.join().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn same_origin_redirects_are_followed() {
+        let body = r#"{"result":[{"name":"m","status":"Up"}]}"#;
+        let (port, h) = server(vec![
+            "HTTP/1.1 301 Moved\r\nLocation: /moved/api\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        ]);
+        let url = format!("http://127.0.0.1:{port}");
+        let creds = Credentials::new("admin", "pw").allow_plain_http_to(&url);
+        let got = fetch(&url, "m", &creds, Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.status, "Up");
+        let reqs = h.join().unwrap();
+        assert!(reqs[1].starts_with("GET /moved/api "), "{}", reqs[1]);
     }
 }

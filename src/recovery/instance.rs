@@ -25,6 +25,7 @@ impl InstanceCheck {
         user: &str,
         url: Option<&str>,
         report: &crate::mid::report::DetectReport,
+        lab_url: Option<&str>,
     ) -> anyhow::Result<InstanceCheck> {
         use anyhow::Context;
         let url = url
@@ -37,6 +38,12 @@ impl InstanceCheck {
             .mid_name
             .clone()
             .context("the MID's name is unknown (config.xml), so the instance cannot be asked")?;
+        // Plain HTTP only to a lab's own loopback stand-in: refused before any prompt or run.
+        let allow = |c: Credentials| match lab_url {
+            Some(u) => c.allow_plain_http_to(u),
+            None => c,
+        };
+        instance::check_endpoint(&url, &allow(Credentials::new(user, String::new())))?;
         let password = instance::password_from_env_or_prompt(user)?;
         if password.is_empty() {
             anyhow::bail!(
@@ -47,7 +54,7 @@ impl InstanceCheck {
         Ok(InstanceCheck {
             url,
             mid_name,
-            credentials: Credentials::new(user, password),
+            credentials: allow(Credentials::new(user, password)),
             target_version: report.target_version.clone(),
             timeout: super::Cadence::default().instance_timeout,
         })

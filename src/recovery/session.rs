@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::Duration;
 
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -54,7 +55,11 @@ impl Process for crate::platform::spawn::Running {
 
 impl Launcher for SystemLauncher {
     fn launch(&self, plan: &RunPlan) -> anyhow::Result<Box<dyn Process>> {
-        let file = crate::platform::private_fs::create_private_file(&plan.tee_path)?;
+        if let Some(dir) = plan.tee_path.parent() {
+            crate::platform::private_fs::ensure_private_dir(dir)?;
+        }
+        let file = crate::platform::private_fs::create_private_file(&plan.tee_path)
+            .with_context(|| format!("creating {}", crate::sanitize::path(&plan.tee_path)))?;
         let running = crate::platform::spawn::spawn_detached(
             &plan.spec,
             file,
@@ -288,7 +293,9 @@ impl Session {
                 .format("%Y%m%d-%H%M%S")
         ));
         let upgrade_copy = parts.keep_upgrade_log.then_some(copy_path).and_then(|p| {
-            match crate::platform::private_fs::create_private_file(&p) {
+            let made = crate::platform::private_fs::ensure_private_dir(&parts.out_dir)
+                .and_then(|()| Ok(crate::platform::private_fs::create_private_file(&p)?));
+            match made {
                 Ok(f) => Some((p, f)),
                 Err(e) => {
                     tracing::warn!("no copy of the upgrade log: {e:#}");

@@ -1,13 +1,14 @@
 //! The host's real service controls, built from command specs and parsers:
-//! Linux (systemd, else `mid.sh status`) and Windows (`sc.exe`).
+//! Linux (systemd, else the PID file and `/proc`, never the install's `mid.sh`) and Windows
+//! (`sc.exe`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::platform::Platform;
 use crate::platform::exec::{CommandOutput, CommandSpec, Exec};
 use crate::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
-use crate::platform::service::{midsh, processes, sc, systemd};
+use crate::platform::service::{processes, procfs, sc, systemd};
 
 fn run(exec: &dyn Exec, spec: &CommandSpec, raw: &mut String) -> std::io::Result<CommandOutput> {
     let out = exec.run(spec)?;
@@ -61,7 +62,8 @@ fn upgrade_list(exec: &dyn Exec, platform: Platform) -> Option<Vec<processes::Pr
     }
 }
 
-/// systemd unit `<APP_NAME>`, falling back to `mid.sh status` when systemd does not know it.
+/// systemd unit `<APP_NAME>`, falling back to the PID file and `/proc` when systemd does not
+/// know it.
 pub struct LinuxServiceControl {
     pub unit: String,
     pub display_name: Option<String>,
@@ -93,38 +95,34 @@ impl ServiceControl for LinuxServiceControl {
             }
             Err(e) => note = Some(format!("systemctl: {e}")),
         }
-        let mid_sh = self.agent_dir.join("bin/mid.sh");
-        if mid_sh.is_file() {
-            let spec = midsh::status_spec(&self.agent_dir);
-            match run(self.exec.as_ref(), &spec, &mut raw) {
-                Ok(out) => {
-                    let st = midsh::parse_status(&format!("{}\n{}", out.stdout, out.stderr));
-                    let state = st.state();
-                    if state != ServiceState::Unknown {
-                        return ServiceStatus {
-                            name: Some(self.unit.clone()),
-                            display_name: st.long_name.or_else(|| self.display_name.clone()),
-                            state,
-                            start_type: None,
-                            raw,
-                            note,
-                        };
-                    }
-                }
-                Err(e) => note = Some(format!("mid.sh status: {e}")),
-            }
-        }
+        // Read-only: never `bin/mid.sh status` (a script the MID's account may edit, which
+        // would run as root); the PID file and /proc tell whether the MID runs.
+        let root = Path::new("/");
+        let st = procfs::read_state(&self.agent_dir, &self.unit, root, root);
+        let state = match (st.state(), not_in_systemd) {
+            // systemd does not know the unit: the files tell the whole story.
+            (s, true) => s,
+            // systemd could not be asked or gave no clear answer: trust only what was seen.
+            (ServiceState::NotInstalled, false) => ServiceState::Unknown,
+            (s, false) => s,
+        };
+        raw.push_str(&format!(
+            "(from the PID file and /proc) MID process: {}; /etc/init.d/{}: {}\n",
+            st.pid.map_or("none".to_string(), |p| format!("pid {p}")),
+            self.unit,
+            if st.init_script { "present" } else { "absent" }
+        ));
         ServiceStatus {
             name: Some(self.unit.clone()),
             display_name: self.display_name.clone(),
-            state: if not_in_systemd {
-                ServiceState::NotInstalled
-            } else {
-                ServiceState::Unknown
-            },
+            state,
             start_type: None,
             raw,
-            note: note.or_else(|| Some("neither systemd nor mid.sh status answered".into())),
+            note: if state == ServiceState::Unknown {
+                note.or_else(|| Some("systemd gave no clear state and no MID process runs".into()))
+            } else {
+                note
+            },
         }
     }
 

@@ -1,18 +1,8 @@
-//! `bin/mid.sh status` (mid-server.md §2.2) as a command spec plus a pure parser. Used when
-//! systemd does not know the MID (init.d installs, containers, hosts without systemd).
+//! The output of `bin/mid.sh status` (mid-server.md §2.2), as an operator may paste it or a
+//! log may quote it: a pure parser. midrescue never runs `mid.sh` itself: the MID's own account
+//! can edit it, and it would run as root (see `procfs` for the read-only state).
 
-use std::path::Path;
-
-use crate::platform::exec::CommandSpec;
 use crate::platform::service::ServiceState;
-
-pub fn status_spec(agent_dir: &Path) -> CommandSpec {
-    CommandSpec {
-        program: agent_dir.join("bin/mid.sh").to_string_lossy().into_owned(),
-        args: vec!["status".into()],
-        cwd: None,
-    }
-}
 
 /// Parsed `mid.sh status` output.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -77,6 +77,7 @@ pub trait ServiceControl: Send + Sync {
 pub mod hostctl;
 pub mod midsh;
 pub mod processes;
+pub mod procfs;
 pub mod sc;
 pub mod systemd;
 pub mod unknown;
