@@ -63,8 +63,14 @@ mod tests {
             ("-Djavax.net.ssl.trustStorePassword=s3cr3t", "s3cr3t"),
             ("Authorization: Basic YWRtaW46cGFzcw==", "YWRtaW46cGFzcw"),
             ("Authorization: NTLM TlRMTVNTUAAB x", "TlRMTVNTUAAB"),
-            ("posting to https://admin:pw@acme.service-now.com/x", "admin:pw"),
-            (r#"read <parameter name="mid.proxy.password" value="pw1"/>"#, "pw1"),
+            (
+                "posting to https://admin:pw@acme.service-now.com/x",
+                "admin:pw",
+            ),
+            (
+                r#"read <parameter name="mid.proxy.password" value="pw1"/>"#,
+                "pw1",
+            ),
             ("value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x", "7cHG3x8S"),
             // Shapes the old evidence-only list missed.
             ("JSESSIONID=abc123def", "abc123def"),

@@ -72,7 +72,8 @@ impl LiveRedactor {
     /// The next line (with or without its line end) with secrets masked.
     pub fn line<'a>(&mut self, line: &'a str) -> Cow<'a, str> {
         let mut out = Vec::with_capacity(line.len());
-        self.stream.push(line.as_bytes(), &mut out, &mut self.counts);
+        self.stream
+            .push(line.as_bytes(), &mut out, &mut self.counts);
         owned_if_changed(line, out)
     }
 

@@ -543,7 +543,10 @@ fn collect_spans(
     };
     for m in groups {
         let v = m.as_bytes();
-        let unquoted = v.strip_prefix(b"\"").or_else(|| v.strip_prefix(b"'")).unwrap_or(v);
+        let unquoted = v
+            .strip_prefix(b"\"")
+            .or_else(|| v.strip_prefix(b"'"))
+            .unwrap_or(v);
         // A value that starts with the mask was redacted already (a rule that runs to the end
         // of the line would otherwise swallow what follows, and count it twice).
         if !v.is_empty() && !unquoted.starts_with(MASK) && !keep.is_some_and(|k| k(v)) {

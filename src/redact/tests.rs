@@ -25,7 +25,10 @@ fn every_builtin_pattern_compiles() {
     assert!(RuleSet::builtin().is_ok());
     assert!(check_builtin().is_ok());
     // The lazily built default is the same set.
-    assert_eq!(default_rules().rule_names(), RuleSet::builtin().unwrap().rule_names());
+    assert_eq!(
+        default_rules().rule_names(),
+        RuleSet::builtin().unwrap().rule_names()
+    );
 }
 
 #[test]
@@ -39,8 +42,14 @@ const SHAPES: &[(&str, &str)] = &[
     ("Cookie set JSESSIONID=S3SS10N1D; Path=/", "S3SS10N1D"),
     ("glide_session_store=GSS0123456789 next", "GSS0123456789"),
     ("glide_user_route=glide.abc123def", "glide.abc123def"),
-    ("aws key AKIAIOSFODNN7EXAMPLE in use", "AKIAIOSFODNN7EXAMPLE"),
-    ("url jdbc:oracle:thin:scott/T1ger0ra@db01:1521:orcl", "T1ger0ra"),
+    (
+        "aws key AKIAIOSFODNN7EXAMPLE in use",
+        "AKIAIOSFODNN7EXAMPLE",
+    ),
+    (
+        "url jdbc:oracle:thin:scott/T1ger0ra@db01:1521:orcl",
+        "T1ger0ra",
+    ),
     ("run sqlplus scott/SqlPlusPw1@orcl", "SqlPlusPw1"),
     ("curl -u admin:CurlPw9 https://x", "CurlPw9"),
     ("curl --user 'admin:Curl Pw8' https://x", "Curl Pw8"),
@@ -48,13 +57,19 @@ const SHAPES: &[(&str, &str)] = &[
     ("password: Colon5ecret", "Colon5ecret"),
     ("db password=correct horse battery", "horse battery"),
     ("db password=semi;colon<angle>", "colon<angle"),
-    (r#"db password="unterminated quote here"#, "unterminated quote"),
+    (
+        r#"db password="unterminated quote here"#,
+        "unterminated quote",
+    ),
     (r#"xml <password>ElemPw4</password> done"#, "ElemPw4"),
     (
         r#"read <parameter name="mid.proxy.password" value="ParamPw3"/> ok"#,
         "ParamPw3",
     ),
-    ("GET /oauth?client_secret%3DUrlEnc0ded%26x%3D1", "UrlEnc0ded"),
+    (
+        "GET /oauth?client_secret%3DUrlEnc0ded%26x%3D1",
+        "UrlEnc0ded",
+    ),
     ("login with password Wp4ssword now", "Wp4ssword"),
     ("snmpwalk -v2c -c Snmp0Comm 10.0.0.1", "Snmp0Comm"),
     ("snmp community=PrivComm1", "PrivComm1"),
@@ -73,22 +88,43 @@ const SHAPES: &[(&str, &str)] = &[
     ("proxy http://puser:PrOxyPw@proxy:3128/", "PrOxyPw"),
     ("proxy=puser:PrOxyPw2@proxy.local:3128", "PrOxyPw2"),
     ("secret_key=SecretK3y", "SecretK3y"),
-    ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG", "wJalrXUtnFEMI"),
+    (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG",
+        "wJalrXUtnFEMI",
+    ),
     ("encryption key: QmFzZTY0S2V5QmxvYg==", "QmFzZTY0S2V5QmxvYg"),
-    ("value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x", "7cHG3x8Ssx9m84q"),
-    ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", "eyJhbGciOiJIUzI1NiJ9"),
-    ("gh ghp_abcdefghijklmnopqrstuvwxyz0123456789", "ghp_abcdefghij"),
+    (
+        "value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x",
+        "7cHG3x8Ssx9m84q",
+    ),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig",
+        "eyJhbGciOiJIUzI1NiJ9",
+    ),
+    (
+        "gh ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "ghp_abcdefghij",
+    ),
     ("slack xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
     ("mysql -u root -pMyPw55 db", "MyPw55"),
     ("sshpass -p SshPw66 ssh host", "SshPw66"),
     ("redis-cli -a RedisPw1 ping", "RedisPw1"),
-    ("SAS https://a.blob.core.windows.net/c?sv=1&sig=SaSSig0%3D&se=2", "SaSSig0"),
+    (
+        "SAS https://a.blob.core.windows.net/c?sv=1&sig=SaSSig0%3D&se=2",
+        "SaSSig0",
+    ),
     ("AccountKey=AzAcctK3y==;EndpointSuffix=core", "AzAcctK3y"),
     ("/password:WinPw1 /user:bob", "WinPw1"),
     (r#"{"passphrase": 'single q'}"#, "single q"),
-    ("Proxy-Authorization: NTLM TlRMTVNTUAABAAAA", "TlRMTVNTUAABAAAA"),
+    (
+        "Proxy-Authorization: NTLM TlRMTVNTUAABAAAA",
+        "TlRMTVNTUAABAAAA",
+    ),
     ("private_key=MIIEvQIBADANBgkq", "MIIEvQIBADANBgkq"),
-    ("glide.mid.autoupgrade.proxy_password = Spaced Pw", "Spaced Pw"),
+    (
+        "glide.mid.autoupgrade.proxy_password = Spaced Pw",
+        "Spaced Pw",
+    ),
     ("<add key=\"DbPassword\" value=\"DotNetPw\"/>", "DotNetPw"),
     ("<SnmpCommunity>ElemComm</SnmpCommunity>", "ElemComm"),
     ("set PGPASSWORD=PgPw1", "PgPw1"),
@@ -115,7 +151,10 @@ fn every_shape_is_masked() {
 #[test]
 fn values_on_the_next_line() {
     for (text, secret) in [
-        ("{\n  \"password\":\n    \"NextLinePw\",\n  \"name\": \"x\"\n}\n", "NextLinePw"),
+        (
+            "{\n  \"password\":\n    \"NextLinePw\",\n  \"name\": \"x\"\n}\n",
+            "NextLinePw",
+        ),
         (
             "wrapper.app.parameter.3=--password\nwrapper.app.parameter.4=AppParamPw\nwrapper.app.parameter.5=-v\n",
             "AppParamPw",
@@ -127,16 +166,27 @@ fn values_on_the_next_line() {
         assert!(!o.contains(secret), "{o}");
         assert!(c.contains_key(RULE_NEXT_LINE), "{c:?}");
     }
-    let (o, _) = red("wrapper.app.parameter.3=--password\nwrapper.app.parameter.4=AppParamPw\nwrapper.app.parameter.5=-v\n");
-    assert!(o.contains("wrapper.app.parameter.4=***REDACTED***\nwrapper.app.parameter.5=-v\n"), "{o}");
+    let (o, _) = red(
+        "wrapper.app.parameter.3=--password\nwrapper.app.parameter.4=AppParamPw\nwrapper.app.parameter.5=-v\n",
+    );
+    assert!(
+        o.contains("wrapper.app.parameter.4=***REDACTED***\nwrapper.app.parameter.5=-v\n"),
+        "{o}"
+    );
     // The live redactor carries the state across calls.
     let mut live = LiveRedactor::new();
     assert_eq!(live.line("\"token\":"), "\"token\":");
     assert_eq!(live.line("  \"LiveNextTok\""), "  ***REDACTED***");
     assert_eq!(live.line("ordinary line"), "ordinary line");
-    assert_eq!(live.line("-----BEGIN RSA PRIVATE KEY-----\n"), "-----BEGIN RSA PRIVATE KEY-----\n");
+    assert_eq!(
+        live.line("-----BEGIN RSA PRIVATE KEY-----\n"),
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+    );
     assert_eq!(live.line("MIIEpAIBAAKCAQEA\n"), "***REDACTED***\n");
-    assert_eq!(live.line("-----END RSA PRIVATE KEY-----\n"), "-----END RSA PRIVATE KEY-----\n");
+    assert_eq!(
+        live.line("-----END RSA PRIVATE KEY-----\n"),
+        "-----END RSA PRIVATE KEY-----\n"
+    );
     assert!(live.counts()[RULE_PEM] >= 1);
 }
 
@@ -280,7 +330,8 @@ fn pem_blocks_across_lines_and_chunks() {
     assert!(o.ends_with("-----END PRIVATE KEY-----\nafter\n"));
     assert!(o.contains("***REDACTED***\r\n"));
     assert_eq!(c[RULE_PEM], 1);
-    let (o, _) = red("{\"k\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"}\n");
+    let (o, _) =
+        red("{\"k\":\"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\"}\n");
     assert!(!o.contains("MIIB"));
 }
 
@@ -362,6 +413,9 @@ fn invalid_utf8_and_no_newline() {
 
 #[test]
 fn live_line_borrows_when_clean() {
-    assert!(matches!(redact_line("MID Server started"), Cow::Borrowed(_)));
+    assert!(matches!(
+        redact_line("MID Server started"),
+        Cow::Borrowed(_)
+    ));
     assert_eq!(redact_line("token=abc"), "token=***REDACTED***");
 }

@@ -31,12 +31,20 @@ pub fn find(line: &[u8], key_start: usize, after_sep: usize, colon: bool) -> Val
     }
     let rest = &line[s..];
     if rest.is_empty() {
-        return if colon { Value::Pending } else { Value::Nothing };
+        return if colon {
+            Value::Pending
+        } else {
+            Value::Nothing
+        };
     }
     if rest == b"\\" {
         return Value::Pending;
     }
-    if rest.starts_with(MASK) || KNOWN_MESSAGES.iter().any(|m| rest.starts_with(m.as_bytes())) {
+    if rest.starts_with(MASK)
+        || KNOWN_MESSAGES
+            .iter()
+            .any(|m| rest.starts_with(m.as_bytes()))
+    {
         return Value::Nothing;
     }
     // Quoted: to the closing quote, else to the end of the line.
@@ -129,8 +137,14 @@ fn is_assignment_prefix(prefix: &[u8]) -> bool {
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |i| i + 1);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |i| i + 1);
     &b[s..e.max(s)]
 }
 
@@ -160,7 +174,10 @@ fn next_is_param(rest: &[u8]) -> bool {
         .iter()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         .count();
-    n > 0 && (rest[n..].starts_with(b"=") || rest[n..].starts_with(b"%3D") || rest[n..].starts_with(b"%3d"))
+    n > 0
+        && (rest[n..].starts_with(b"=")
+            || rest[n..].starts_with(b"%3D")
+            || rest[n..].starts_with(b"%3d"))
 }
 
 /// Index of the closing quote in `body` (a `\` escapes the next byte for `"`).
@@ -219,7 +236,11 @@ mod tests {
             "abc"
         );
         assert_eq!(
-            val("mid.instance.password: Problem while decrypting", "mid", ":"),
+            val(
+                "mid.instance.password: Problem while decrypting",
+                "mid",
+                ":"
+            ),
             None
         );
         let l = b"  \"password\":   ";
