@@ -191,7 +191,12 @@ const CONF_SECRETS: &[&str] = &[
     "CANARY-cf-upgradeconf",
 ];
 
-const FILE_NAME_SECRETS: &[&str] = &["CANARY-fn-1", "CANARY00FNAM0001", "CANARY-fn-3"];
+const FILE_NAME_SECRETS: &[&str] = &[
+    "CANARY-fn-1",
+    "CANARY00FNAM0001",
+    "CANARY-fn-3",
+    "CANARY-fn-4",
+];
 
 const SYS_ID: &str = "0123456789abcdef0123456789abcdef";
 
@@ -289,6 +294,8 @@ fn planted() -> MidFixture {
     f.write("logs/password=CANARY-fn-1.log", "ordinary line\n");
     f.write("logs/AKIACANARY00FNAM0001.log", "ordinary line\n");
     f.write("logs/token:CANARY-fn-3.log", "ordinary line\n");
+    // Binary: skipped while bundling, so only its name reaches `errors`/`skipped`.
+    f.write_bytes("logs/password=CANARY-fn-4.log", b"\0\0binary");
     f
 }
 
@@ -372,6 +379,13 @@ fn no_planted_secret_survives_in_the_zip_and_support_facts_do() {
         .filter(|k| k.starts_with("agent/logs/") && k.contains("REDACTED"))
         .collect();
     assert_eq!(named.len(), 3, "{:?}", e.keys());
+    let skipped = v["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|p| p[0].as_str().unwrap().contains("password=***REDACTED***")),
+        "{skipped:?}"
+    );
 
     // What support needs survives.
     let config = text("agent/config.xml");
@@ -538,5 +552,9 @@ fn ordinary_lines_of_every_lab_scenario_survive() {
         }
     }
     assert!(lines > 1000, "only {lines} lines read");
-    assert!(changed.is_empty(), "ordinary lines masked:\n{}", changed.join("\n"));
+    assert!(
+        changed.is_empty(),
+        "ordinary lines masked:\n{}",
+        changed.join("\n")
+    );
 }
