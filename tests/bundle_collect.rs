@@ -792,6 +792,7 @@ fn gigantic_single_line_streams_in_pieces() {
 }
 
 /// The manifest's `errors` as (file, reason).
+#[cfg(unix)]
 fn manifest_errors(m: &serde_json::Value) -> Vec<(String, String)> {
     m["errors"]
         .as_array()
@@ -807,6 +808,7 @@ fn manifest_errors(m: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 /// Everything in the zip (names and contents) as one text.
+#[cfg(unix)]
 fn whole_zip_text(e: &BTreeMap<String, Vec<u8>>) -> String {
     let mut all = String::new();
     for (name, data) in e {
@@ -818,6 +820,7 @@ fn whole_zip_text(e: &BTreeMap<String, Vec<u8>>) -> String {
 }
 
 /// A folder outside the install holding a "secret" file, like `/etc` with `shadow`.
+#[cfg(unix)]
 fn outside_secret(root: &Path, name: &str) -> PathBuf {
     let out = root.join(name);
     write(

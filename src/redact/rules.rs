@@ -6,7 +6,7 @@
 
 /// Words that make a key (`KEY=v`, `"KEY": v`, `--KEY v`, `<KEY>v</KEY>`) secret wherever
 /// they appear in it: `mid.proxy.password`, `MID_PROXY_PASS`, `client_secret`, `sn_token`.
-pub const WORDS: &str = r"pass(?:word|wd|phrase|code)?|pwd|secret|token|credential|community|cookie|jsessionid|session[_\-.]?(?:id|key|store|token)|glide_user|bigipserver|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|auth[_\-.]?key|signing[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key|account[_\-.]?key|shared[_\-.]?key|(?-i:[a-z0-9]Key)|ksm_config";
+pub const WORDS: &str = r"pass(?:word|wd|phrase|code)?|pwd|secret|token|credential|community|cookie|jsessionid|session[_\-.]?(?:id|key|store|token)|glide_user|bigipserver|api[_\-.]?key|private[_\-.]?key|access[_\-.]?key|auth[_\-.]?key|signing[_\-.]?key|encryption[_\-.]?key|master[_\-.]?key|account[_\-.]?key|shared[_\-.]?key|(?-i:[a-z0-9]Key)|ksm_config|g_ck";
 
 /// Short words that make a key secret only as a whole component (`keystore.pin`,
 /// `ssl.key`, `sas.sig`), so that `mapping`, `ping` or `keystore.path` stay readable.
@@ -97,6 +97,25 @@ pub fn specs() -> Vec<Spec> {
             ..spec("cli_password_flag", r"(?:^|\s)-a\s*(\S+)")
         },
         Spec {
+            requires: Some("psexec"),
+            ..spec("cli_password_flag", r"(?i)(?:^|\s)-p\s+(\S+)")
+        },
+        Spec {
+            requires: Some("ldap"),
+            ..spec("cli_password_flag", r"(?:^|\s)-w\s*(\S+)")
+        },
+        Spec {
+            requires: Some("schtasks"),
+            ..spec("cli_password_flag", r"(?i)(?:^|\s)/rp\s+(\S+)")
+        },
+        Spec {
+            requires: Some("net use"),
+            ..spec(
+                "cli_password_flag",
+                r#"(?i)\bnet\s+use\s+(?:[a-z]:\s+)?\\\\\S+\s+([^/\s"]\S*|"[^"]*")"#,
+            )
+        },
+        Spec {
             requires: Some("snmp"),
             ..spec("snmp_community_flag", r#"(?:^|\s)-[cAX]\s*["']?([^\s"']+)"#)
         },
@@ -106,7 +125,7 @@ pub fn specs() -> Vec<Spec> {
         ),
         spec(
             "known_token_format",
-            r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bxox[abposr]-[A-Za-z0-9\-]{10,}|\bAIza[0-9A-Za-z_\-]{35}|\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|\bglpat-[\w\-]{20,}",
+            r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bxox[abposr]-[A-Za-z0-9\-]{10,}|\bAIza[0-9A-Za-z_\-]{35}|\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|\bglpat-[\w\-]{20,}|hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
         ),
         spec("encrypted_value", r"encrypted:([A-Za-z0-9+/=_\-]+)"),
         spec(
@@ -143,7 +162,7 @@ pub fn pending_pattern() -> String {
 
 /// `secret_phrase`: `with password X`, `the token is X`, `community string X`.
 pub fn phrase_pattern() -> String {
-    r#"(?i)\b(?:pass(?:word|wd|phrase|code)|pwd|secret|token|api[ _\-]?key|community(?:\s+string)?)\s+(?:(?:is|was|of|to|as|set\s+to|changed\s+to)\s+)?("[^"]*"|'[^']*'|[^\s"'<>]+)"#.to_string()
+    r#"(?i)\b(?:pass(?:word|wd|phrase|code)|pwd|secret|token|api[ _\-]?key|pin(?:\s+code)?|community(?:\s+string)?)\s+(?:(?:is|was|of|to|as|set\s+to|changed\s+to)\s+)?("[^"]*"|'[^']*'|[^\s"'<>]+)"#.to_string()
 }
 
 /// Lower-case literals of which every built-in rule needs one on its line (URL user info
@@ -189,6 +208,12 @@ pub const TRIGGERS: &[&str] = &[
     "sshpass",
     "redis-cli",
     "snmp",
+    "psexec",
+    "ldap",
+    "schtasks",
+    "net use",
+    "hooks.slack",
+    "g_ck",
     "-----begin",
     "-----end",
     // AWS access key ids (long-term, temporary); other `A...` ids name users and roles.

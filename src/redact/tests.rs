@@ -130,6 +130,32 @@ const SHAPES: &[(&str, &str)] = &[
     ("set PGPASSWORD=PgPw1", "PgPw1"),
     ("ldap://cn=admin:LdapPw1@ldap.example.com", "LdapPw1"),
     ("mid.instance.password: hunter2", "hunter2"),
+    ("psexec \\\\host -u dom\\bob -p PsExecPw1 cmd", "PsExecPw1"),
+    ("ldapsearch -D cn=admin -w LdapW1 -b dc=x", "LdapW1"),
+    (
+        "schtasks /create /RU bob /RP SchTaskPw1 /TN x",
+        "SchTaskPw1",
+    ),
+    (
+        "net use Z: \\\\srv\\share NetUsePw1 /user:dom\\bob",
+        "NetUsePw1",
+    ),
+    (
+        "post https://hooks.slack.com/services/T000/B000/SlackHook1",
+        "SlackHook1",
+    ),
+    ("g_ck=CsrfTok1", "CsrfTok1"),
+    ("sc config mid obj= .\\bob password= ScPw1", "ScPw1"),
+    ("openssl pkcs12 -passin pass:OsslPw1 -in x.p12", "OsslPw1"),
+    ("X-API-Key: ApiHdr1", "ApiHdr1"),
+    ("Ocp-Apim-Subscription-Key: Apim1", "Apim1"),
+    ("redis://:RedisUrlPw@cache:6379/0", "RedisUrlPw"),
+    (
+        "Server=db;Database=x;User Id=u;Password=ConnStr1;",
+        "ConnStr1",
+    ),
+    ("refresh_token=Refresh1 expires_in=3600", "Refresh1"),
+    ("enter pin code 4321 now", "4321"),
 ];
 
 #[test]
