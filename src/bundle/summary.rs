@@ -230,7 +230,9 @@ fn md_escape_inline(s: &str) -> String {
 pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     let r = i.report;
     let mut counts = Counts::new();
+    // Control characters out first (so none can split a key from its value), then redact.
     let mut clean = |t: &str| -> String {
+        let t = crate::mid::evidence::strip_controls(t);
         String::from_utf8_lossy(&i.rules.redact_text(t.as_bytes(), &mut counts)).into_owned()
     };
     let mut s = String::new();
@@ -349,7 +351,8 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
         }
         s.push_str("Times are as logged (host local time; zones not converted).\n\n```\n");
         for (l, repeats) in dated.into_iter().skip(skip) {
-            let _ = write!(s, "{}:{}  {}", l.file, l.line, l.text);
+            // Log text in a generated document: control characters shown as escapes.
+            let _ = write!(s, "{}:{}  {}", l.file, l.line, shown(&l.text));
             if let Some((n, first)) = repeats {
                 let times = if *n == 1 { "time" } else { "times" };
                 let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
