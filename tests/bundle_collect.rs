@@ -793,3 +793,282 @@ fn gigantic_single_line_streams_in_pieces() {
     assert!(text.ends_with(" token=***REDACTED***"));
     assert!(!s.truncated.iter().any(|t| t.ends_with("agent0.log.7")));
 }
+
+/// The manifest's `errors` as (file, reason).
+#[cfg(unix)]
+fn manifest_errors(m: &serde_json::Value) -> Vec<(String, String)> {
+    m["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["file"].as_str().unwrap().to_string(),
+                x["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Everything in the zip (names and contents) as one text.
+#[cfg(unix)]
+fn whole_zip_text(e: &BTreeMap<String, Vec<u8>>) -> String {
+    let mut all = String::new();
+    for (name, data) in e {
+        all.push_str(name);
+        all.push('\n');
+        all.push_str(&String::from_utf8_lossy(data));
+    }
+    all
+}
+
+/// A folder outside the install holding a "secret" file, like `/etc` with `shadow`.
+#[cfg(unix)]
+fn outside_secret(root: &Path, name: &str) -> PathBuf {
+    let out = root.join(name);
+    write(
+        &out.join("shadow"),
+        "root:CANARY-outside-shadow:19000:0:99999:7:::\n",
+    );
+    write(&out.join("sub/deep.log"), "CANARY-outside-deep\n");
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn collect_never_follows_a_link_anywhere() {
+    use std::os::unix::fs::symlink;
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let etc = outside_secret(d.path(), "etc");
+    // `agent/logs -> /etc`: the whole logs folder is a link.
+    let real_logs = agent.join("logs");
+    std::fs::rename(&real_logs, agent.join("logs.real")).unwrap();
+    symlink(&etc, &real_logs).unwrap();
+    // A linked file and a linked folder in the conf folder, a linked upgrade-wrapper/logs,
+    // a linked folder in work/upgrade_temp, and `package/incoming -> /etc`.
+    symlink(etc.join("shadow"), agent.join("conf/shadow.conf")).unwrap();
+    symlink(&etc, agent.join("conf/etc.conf")).unwrap();
+    let temp = agent.join("work/upgrade_temp").join(TEMP_ID);
+    let wl = temp.join("upgrade-wrapper/logs");
+    std::fs::remove_dir_all(&wl).unwrap();
+    symlink(&etc, &wl).unwrap();
+    symlink(&etc, agent.join("work/upgrade_temp/9999999999999-0")).unwrap();
+    std::fs::remove_dir_all(agent.join("package/incoming")).unwrap();
+    symlink(&etc, agent.join("package/incoming")).unwrap();
+    // `bin -> /etc` would make `bin/mid.shconf` reach outside.
+    std::fs::rename(agent.join("bin"), agent.join("bin.real")).unwrap();
+    symlink(&etc, agent.join("bin")).unwrap();
+    write(&etc.join("mid.shconf"), "CANARY-outside-shconf\n");
+
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    let all = whole_zip_text(&e);
+    for c in [
+        "CANARY-outside-shadow",
+        "CANARY-outside-deep",
+        "CANARY-outside-shconf",
+    ] {
+        assert!(!all.contains(c), "{c} reached the bundle");
+    }
+    assert!(
+        !e.keys()
+            .any(|k| k.contains("shadow") || k.contains("deep.log"))
+    );
+    // Not even the names of the files behind the links are listed (the links themselves are,
+    // marked as not followed).
+    for l in e.keys().filter(|k| k.starts_with("listings/")) {
+        let t = String::from_utf8_lossy(&e[l]);
+        for behind in ["logs/shadow", "logs/sub", "deep.log", "etc.conf/"] {
+            assert!(!t.contains(behind), "{behind} in {l}:\n{t}");
+        }
+    }
+    let listing = String::from_utf8_lossy(&e["listings/agent.txt"]).to_string();
+    assert!(listing.contains("logs\t0\t"), "{listing}");
+    assert!(listing.contains("symlink (not followed)"));
+    let m = manifest(&e);
+    let errors = manifest_errors(&m);
+    let refused = |suffix: &str| {
+        errors.iter().any(|(f, r)| {
+            f.ends_with(suffix) && r.contains("symbolic link") && r.contains("not followed")
+        })
+    };
+    for suffix in [
+        "agent/logs",
+        "conf/shadow.conf",
+        "conf/etc.conf",
+        "upgrade-wrapper/logs",
+        "package/incoming",
+        "agent/bin",
+    ] {
+        assert!(refused(suffix), "{suffix} not refused: {errors:?}");
+    }
+    // The linked folder in work/upgrade_temp is not taken for a temp folder.
+    assert!(!e.keys().any(|k| k.contains("9999999999999")));
+    // What is not behind a link is still collected.
+    assert!(e.contains_key("agent/config.xml"));
+    assert!(e.contains_key(&format!(
+        "upgrade_temp/{TEMP_ID}/upgrade-wrapper/conf/wrapper.conf"
+    )));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_marker_naming_a_folder_outside_is_neither_listed_nor_read() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let root_home = outside_secret(d.path(), "root");
+    write(
+        &root_home.join("upgrade-wrapper/logs/x.log"),
+        "CANARY-outside-wrapper\n",
+    );
+    // A digits-shaped folder without upgrade-wrapper is not proven either.
+    let fake = d.path().join("tmp/1234567890123-0");
+    write(&fake.join("notes.txt"), "CANARY-outside-fake\n");
+    for named in [root_home, fake] {
+        let mut report = report_for(&agent);
+        let u = report.upgrade.as_mut().unwrap();
+        u.temp_dir = Some(named.clone());
+        u.marker_line.as_mut().unwrap().text =
+            format!("Added marker `{}` to upgrade marker file.", named.display());
+        let opts = CollectOptions::new(&agent, d.path().join("out"));
+        let s = bundle::collect(&opts, &report, &facts(), &mut |_| {}).unwrap();
+        let e = entries(&s.path);
+        let all = whole_zip_text(&e);
+        for c in [
+            "CANARY-outside-shadow",
+            "CANARY-outside-deep",
+            "CANARY-outside-wrapper",
+            "CANARY-outside-fake",
+        ] {
+            assert!(!all.contains(c), "{c} reached the bundle");
+        }
+        for l in e.keys().filter(|k| k.starts_with("listings/")) {
+            let t = String::from_utf8_lossy(&e[l]);
+            assert!(
+                !t.contains("shadow") && !t.contains("notes.txt"),
+                "{l}:\n{t}"
+            );
+        }
+        let errors = manifest_errors(&manifest(&e));
+        let name = named.display().to_string();
+        assert!(
+            errors
+                .iter()
+                .any(|(f, r)| *f == name && r.contains("not proven")),
+            "{errors:?}"
+        );
+        // The install's own temp folder is still collected.
+        assert!(e.contains_key(&format!("listings/upgrade_temp-{TEMP_ID}.txt")));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_file_names_become_safe_entry_names() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let logs = agent.join("logs");
+    let hostile: &[&[u8]] = &[
+        b"..\\..\\..\\evil.log",
+        b"esc\x1b[31mred\x07bell.log",
+        b"new\nline\r.log",
+        b"..",
+        b"a:b*c?.log",
+    ];
+    for (i, n) in hostile.iter().enumerate() {
+        if *n == b".." {
+            continue;
+        }
+        let p = logs.join(std::ffi::OsStr::from_bytes(n));
+        std::fs::write(&p, format!("line {i}\n")).unwrap();
+    }
+    // A folder whose name is dots-and-backslashes, with a file inside.
+    let dir = logs.join(std::ffi::OsStr::from_bytes(b"..\\sub"));
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("in.log"), "inside\n").unwrap();
+
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    external_zip_checks(&s.path);
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    for name in e.keys() {
+        assert!(
+            !name.contains('\\') && !name.chars().any(|c| c.is_control()),
+            "unsafe entry name {name:?}"
+        );
+        assert!(
+            !name
+                .split('/')
+                .any(|c| c == ".." || c == "." || c.is_empty()),
+            "{name:?}"
+        );
+        assert!(!name.contains(".."), "{name:?}");
+        assert!(
+            !name.contains(['*', '?', ':', '<', '>', '|', '"']),
+            "{name:?}"
+        );
+    }
+    // Every hostile file is in (nothing silently dropped), its content intact.
+    let logs_in: Vec<&String> = e.keys().filter(|k| k.starts_with("agent/logs/")).collect();
+    for i in [0, 1, 2, 4] {
+        let want = format!("line {i}\n");
+        assert!(
+            e.iter()
+                .any(|(k, v)| k.starts_with("agent/logs/") && v == want.as_bytes()),
+            "file {i} missing: {logs_in:?}"
+        );
+    }
+    assert!(e.values().any(|v| v == b"inside\n"));
+    // The manifest keeps the original names, escaped: no raw control character anywhere.
+    let raw = String::from_utf8(e["manifest.json"].clone()).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let sources: Vec<String> = m["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["source"].as_str().map(String::from))
+        .collect();
+    assert!(
+        sources
+            .iter()
+            .any(|s| s.ends_with("esc\\x1b[31mred\\x07bell.log")),
+        "{sources:?}"
+    );
+    assert!(sources.iter().any(|s| s.ends_with("new\\x0aline\\x0d.log")));
+    assert!(sources.iter().any(|s| s.ends_with("..\\..\\..\\evil.log")));
+    for s in &sources {
+        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+    }
+    for doc in ["SUMMARY.md", "listings/agent.txt"] {
+        let t = String::from_utf8_lossy(&e[doc]);
+        assert!(!t.contains('\x1b') && !t.contains('\x07'), "{doc}");
+    }
+    assert!(String::from_utf8_lossy(&e["listings/agent.txt"]).contains("esc\\x1b[31mred"));
+}
+
+#[test]
+fn listings_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let many = agent.join("work/many");
+    std::fs::create_dir_all(&many).unwrap();
+    for i in 0..(bundle::plan::LISTING_MAX_ENTRIES + 50) {
+        std::fs::File::create(many.join(format!("f{i:06}"))).unwrap();
+    }
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    let e = entries(&s.path);
+    let listing = String::from_utf8_lossy(&e["listings/agent.txt"]).to_string();
+    assert!(listing.contains("listing limit reached"), "no limit note");
+    let rows = listing.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(
+        rows <= bundle::plan::LISTING_MAX_ENTRIES + 10,
+        "{rows} rows"
+    );
+    assert!(listing.len() <= bundle::plan::LISTING_MAX_BYTES + 4096);
+}

@@ -1476,8 +1476,8 @@ fn secrets_in_evidence_lines_are_masked() -> Check {
         "Basic ***",
         "Bearer ***",
         "NTLM ***",
-        "value=\\\"***\\\" name=\\\"mid.instance.password",
-        "https://***@acme",
+        "value=\\\"***REDACTED***\\\" name=\\\"mid.instance.password",
+        "https://***REDACTED***@acme",
     ] {
         ensure!(json.contains(shown), "{shown} not in {json}");
     }

@@ -338,11 +338,11 @@ fn write_zip(
                 }
                 Msg::Done(..) => {}
                 Msg::Failed(_, worker::Failure::Error(reason)) => errors.push(Problem {
-                    file: job.source.display().to_string(),
+                    file: plan::shown_path(&job.source),
                     reason,
                 }),
                 Msg::Failed(_, worker::Failure::Skipped(reason)) => skipped.push(Problem {
-                    file: job.source.display().to_string(),
+                    file: plan::shown_path(&job.source),
                     reason,
                 }),
                 Msg::Failed(_, worker::Failure::Cancelled) => {}

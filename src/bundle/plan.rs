@@ -1,6 +1,11 @@
 //! What goes into a bundle: the list of source files with their paths inside the zip, the
 //! listings, and what is skipped by policy. Only `symlink_metadata` and directory reads here;
 //! no file is opened.
+//!
+//! Collect stays inside: the agent folder the operator named is resolved once, and below it
+//! (and below each proven upgrade temp folder) no symbolic link or junction is followed in
+//! any path component; every link met is listed in `errors`. Sources are recorded by their
+//! resolved path, which `source::open_regular` checks again on the open handle.
 
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
@@ -35,11 +40,18 @@ pub struct Job {
     pub timeline: bool,
 }
 
-/// A file that is not in the bundle, and why.
+/// A file that is not in the bundle, and why. Both are written through [`shown`] (escaped,
+/// secrets masked), whoever made the problem.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
+    #[serde(serialize_with = "ser_shown")]
     pub file: String,
+    #[serde(serialize_with = "ser_shown")]
     pub reason: String,
+}
+
+fn ser_shown<S: serde::Serializer>(v: &str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&shown(v))
 }
 
 #[derive(Debug, Default)]
@@ -108,7 +120,47 @@ pub fn is_current_log(name: &str) -> bool {
     name.ends_with(".log") || name.ends_with(".log.0")
 }
 
-/// `rel` as a zip path under `prefix` (always `/`, never `..`).
+/// One file or folder name as one zip path component: control characters, `\`, `/` and the
+/// characters Windows cannot extract (`:*?"<>|`) become `_`, secrets are masked by the one
+/// rule set, runs of dots become `_` (never `..`), and an empty name becomes `_`.
+pub fn zip_component(name: &str) -> String {
+    let controls_out: String = name
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .collect();
+    let red = crate::redact::redact_line(&controls_out);
+    let mut out = String::with_capacity(red.len());
+    let mut dots = 0;
+    for c in red.chars() {
+        if c == '.' {
+            dots += 1;
+            continue;
+        }
+        flush_dots(&mut out, dots);
+        dots = 0;
+        out.push(match c {
+            '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c => c,
+        });
+    }
+    flush_dots(&mut out, dots);
+    let t = out.trim_end_matches([' ', '.']).trim_start();
+    if t.is_empty() {
+        "_".to_string()
+    } else {
+        t.to_string()
+    }
+}
+
+fn flush_dots(out: &mut String, dots: usize) {
+    match dots {
+        0 => {}
+        1 => out.push('.'),
+        _ => out.push('_'),
+    }
+}
+
+/// `rel` as a zip path under `prefix` (always `/`, every component made safe).
 pub fn zip_path(prefix: &str, rel: &Path) -> String {
     let mut s = prefix.trim_end_matches('/').to_string();
     for c in rel.components() {
@@ -116,14 +168,118 @@ pub fn zip_path(prefix: &str, rel: &Path) -> String {
             if !s.is_empty() {
                 s.push('/');
             }
-            s.push_str(&p.to_string_lossy());
+            s.push_str(&zip_component(&p.to_string_lossy()));
         }
     }
     s
 }
 
+/// Untrusted text (a file name, a link target) as written into the manifest, SUMMARY.md and
+/// `errors`: secrets masked by the one rule set, control characters as visible `\xNN`
+/// escapes. When masking changes the text, its control characters are dropped instead (the
+/// original cannot be kept whole anyway).
+pub fn shown(s: &str) -> String {
+    let plain: String = s
+        .chars()
+        .map(|c| if c.is_control() { '_' } else { c })
+        .collect();
+    let red = crate::redact::redact_line(&plain);
+    if red != plain.as_str() {
+        return red.into_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            let n = c as u32;
+            if n < 0x100 {
+                out.push_str(&format!("\\x{n:02x}"));
+            } else {
+                out.push_str(&format!("\\u{{{n:x}}}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// [`shown`] for a path.
+pub fn shown_path(p: &Path) -> String {
+    shown(&p.display().to_string())
+}
+
 fn display(p: &Path) -> String {
-    p.display().to_string()
+    shown_path(p)
+}
+
+/// Why a symbolic link (or junction) is not followed, naming its target.
+fn link_reason(p: &Path) -> String {
+    match std::fs::read_link(p) {
+        Ok(t) => format!(
+            "symbolic link (to {}), not followed: collect never follows links",
+            shown_path(&t)
+        ),
+        Err(_) => "symbolic link, not followed: collect never follows links".to_string(),
+    }
+}
+
+/// `anchor/rel` when every component of `rel` is a real folder (no symbolic link, no
+/// junction); `Ok(None)` when one is missing; the offending path and why otherwise.
+fn real_dir(anchor: &Path, rel: &Path) -> Result<Option<PathBuf>, (PathBuf, String)> {
+    let mut p = anchor.to_path_buf();
+    for c in rel.components() {
+        let Component::Normal(n) = c else {
+            return Err((p, "unexpected path component".into()));
+        };
+        p.push(n);
+        match std::fs::symlink_metadata(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                let why = source::describe_io_error(&e);
+                return Err((p, why));
+            }
+            Ok(md) if md.file_type().is_symlink() => {
+                let why = link_reason(&p);
+                return Err((p, why));
+            }
+            Ok(md) if !md.is_dir() => return Err((p, "not a folder".into())),
+            Ok(_) => {}
+        }
+    }
+    Ok(Some(p))
+}
+
+/// `p` made absolute with every symbolic link resolved (`\\?\` dropped on Windows), or as
+/// given when that fails. Only used on paths the operator or midrescue chose (the agent
+/// folder, midrescue's own files); everything below them is checked component by component.
+pub fn canonical(p: &Path) -> PathBuf {
+    match std::fs::canonicalize(p) {
+        Ok(c) => strip_verbatim(c),
+        Err(_) => std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()),
+    }
+}
+
+/// `\\?\C:\x` → `C:\x` (what the user typed; other verbatim forms are kept).
+pub fn strip_verbatim(p: PathBuf) -> PathBuf {
+    let s = p.to_string_lossy();
+    if let Some(rest) = s.strip_prefix(r"\\?\") {
+        let b = rest.as_bytes();
+        if b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && b[2] == b'\\' {
+            return PathBuf::from(rest);
+        }
+    }
+    p
+}
+
+/// `p` with `parent` canonical and the last component kept (never resolved: a link there is
+/// refused when the file is classified).
+fn canonical_parent(p: &Path) -> PathBuf {
+    match (p.parent(), p.file_name()) {
+        (Some(parent), Some(name)) if !parent.as_os_str().is_empty() => {
+            canonical(parent).join(name)
+        }
+        _ => canonical(p),
+    }
 }
 
 struct Builder<'a> {
@@ -137,28 +293,35 @@ impl Builder<'_> {
     fn skip(&mut self, p: &Path, reason: impl Into<String>) {
         self.plan.skipped.push(Problem {
             file: display(p),
-            reason: reason.into(),
+            reason: shown(&reason.into()),
         });
     }
 
     fn error(&mut self, p: &Path, reason: impl Into<String>) {
         self.plan.errors.push(Problem {
             file: display(p),
-            reason: reason.into(),
+            reason: shown(&reason.into()),
         });
     }
 
-    /// Add one file (after policy checks) if it is a regular file.
+    /// Add one file (after policy checks) if it is a regular file. Two sources whose safe
+    /// zip names collide both go in, the second with a `~N` suffix.
     fn add(&mut self, source: &Path, zip: String, category: Category, timeline: bool) {
-        if !self.seen_sources.insert(source.to_path_buf()) || self.seen_zip.contains(&zip) {
+        if !self.seen_sources.insert(source.to_path_buf()) {
             return;
+        }
+        let mut unique = zip.clone();
+        let mut k = 2;
+        while self.seen_zip.contains(&unique) {
+            unique = format!("{zip}~{k}");
+            k += 1;
         }
         match source::classify(source) {
             Kind::Regular(md) => {
-                self.seen_zip.insert(zip.clone());
+                self.seen_zip.insert(unique.clone());
                 self.plan.jobs.push(Job {
                     source: source.to_path_buf(),
-                    zip_path: zip,
+                    zip_path: unique,
                     category,
                     size: md.len(),
                     mtime: source::mtime_rfc3339(&md),
@@ -176,19 +339,35 @@ impl Builder<'_> {
         }
     }
 
-    /// Every file under `dir` (recursively), as logs.
-    fn add_log_tree(&mut self, dir: &Path, prefix: &str, since_applies: bool) {
-        if !dir.is_dir() {
-            return;
+    /// `anchor/rel` if it is a real folder; a link on the way is recorded and refused.
+    fn dir(&mut self, anchor: &Path, rel: &str) -> Option<PathBuf> {
+        match real_dir(anchor, Path::new(rel)) {
+            Ok(d) => d,
+            Err((p, why)) => {
+                self.error(&p, why);
+                None
+            }
         }
-        for entry in WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    }
+
+    /// Every file under `anchor/rel` (recursively), as logs. Links are listed in `errors`,
+    /// never followed (neither the folder itself nor anything below it).
+    fn add_log_tree(&mut self, anchor: &Path, rel: &str, prefix: &str, since_applies: bool) {
+        let Some(dir) = self.dir(anchor, rel) else {
+            return;
+        };
+        let walk = WalkDir::new(&dir)
+            .follow_links(false)
+            .follow_root_links(false)
+            .sort_by_file_name();
+        for entry in walk {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
                     let p = e
                         .path()
                         .map(Path::to_path_buf)
-                        .unwrap_or_else(|| dir.into());
+                        .unwrap_or_else(|| dir.clone());
                     self.error(&p, format!("cannot list: {e}"));
                     continue;
                 }
@@ -197,7 +376,7 @@ impl Builder<'_> {
                 continue;
             }
             let path = entry.path();
-            let rel = path.strip_prefix(dir).unwrap_or(path);
+            let rel = path.strip_prefix(&dir).unwrap_or(path);
             if let Some(why) = never_collected(rel) {
                 self.skip(path, why);
                 continue;
@@ -232,15 +411,19 @@ impl Builder<'_> {
         false
     }
 
-    /// The files of `dir` (not recursive) whose name satisfies `want`.
+    /// The files of `anchor/rel` (not recursive) whose name satisfies `want`.
     fn add_matching(
         &mut self,
-        dir: &Path,
+        anchor: &Path,
+        rel: &str,
         prefix: &str,
         category: Category,
         want: impl Fn(&str) -> bool,
     ) {
-        let Ok(rd) = std::fs::read_dir(dir) else {
+        let Some(dir) = self.dir(anchor, rel) else {
+            return;
+        };
+        let Ok(rd) = std::fs::read_dir(&dir) else {
             return;
         };
         let mut names: Vec<_> = rd.filter_map(Result::ok).map(|e| e.file_name()).collect();
@@ -255,21 +438,87 @@ impl Builder<'_> {
                 self.skip(&p, why);
                 continue;
             }
-            self.add(&p, format!("{prefix}/{name}"), category, false);
+            self.add(
+                &p,
+                format!("{prefix}/{}", zip_component(&name)),
+                category,
+                false,
+            );
         }
     }
 }
 
-/// Upgrade temp folders: the report's plus every `agent/work/upgrade_temp/*`, each with a
-/// unique id (its folder name) for the zip.
-fn temp_dirs(agent_dir: &Path, report: &DetectReport) -> Vec<(String, PathBuf)> {
+/// Whether a folder name has the upgrade temp folder's shape (`1569035472492-0`).
+fn temp_name_shape(name: &str) -> bool {
+    let (num, suffix) = name.split_once('-').unwrap_or((name, "0"));
+    num.len() >= 6
+        && num.bytes().all(|b| b.is_ascii_digit())
+        && !suffix.is_empty()
+        && suffix.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether the folder the diagnosis named (from the marker line, or found by scanning an OS
+/// temp folder) is proven to be this install's upgrade temp folder, so that collect may list
+/// and read it. `Err` says why not.
+///
+/// attribution: until `mid::tempdir` has the shared attribution rule (a folder in this
+/// install's `work/upgrade_temp` belongs to it; one found in an OS temp folder only when a
+/// file in it names this agent), a folder is proven when it is a real folder (no link in
+/// it) under `<agent>/work/upgrade_temp`, or when it is the marker's folder: a real folder
+/// with the temp folder's name shape (`<digits>-<digits>`) holding a real `upgrade-wrapper`
+/// folder. A marker naming `/root` or `/etc` is refused. Replace this body with the shared
+/// rule when it lands.
+fn proven_temp_dir(dir: &Path, root: &Path) -> Result<PathBuf, String> {
+    let md = std::fs::symlink_metadata(dir)
+        .map_err(|_| "upgrade temp folder named by the diagnosis does not exist".to_string())?;
+    if md.file_type().is_symlink() {
+        return Err(link_reason(dir));
+    }
+    if !md.is_dir() {
+        return Err("upgrade temp folder named by the diagnosis is not a folder".into());
+    }
+    let canon = canonical(dir);
+    let upgrade_temp = root.join("work").join("upgrade_temp");
+    if let Ok(rel) = canon.strip_prefix(&upgrade_temp)
+        && rel.components().count() == 1
+    {
+        return match real_dir(root, &Path::new("work/upgrade_temp").join(rel)) {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err("vanished before it could be read".into()),
+            Err((_, why)) => Err(why),
+        };
+    }
+    let name = canon
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let wrapper = real_dir(&canon, Path::new("upgrade-wrapper"));
+    if temp_name_shape(&name) && matches!(wrapper, Ok(Some(_))) {
+        return Ok(canon);
+    }
+    Err(
+        "not collected: not proven to be this install's upgrade temp folder (neither under \
+         agent/work/upgrade_temp nor a <digits>-<digits> folder holding upgrade-wrapper)"
+            .into(),
+    )
+}
+
+/// Upgrade temp folders: the report's (when proven) plus every real folder in
+/// `agent/work/upgrade_temp`, each with a unique id (its folder name) for the zip.
+fn temp_dirs(b: &mut Builder<'_>, root: &Path, report: &DetectReport) -> Vec<(String, PathBuf)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(t) = report.upgrade.as_ref().and_then(|u| u.temp_dir.as_ref()) {
-        dirs.push(t.clone());
+        match proven_temp_dir(t, root) {
+            Ok(p) => dirs.push(p),
+            Err(why) => b.error(t, why),
+        }
     }
-    if let Ok(rd) = std::fs::read_dir(agent_dir.join("work").join("upgrade_temp")) {
+    if let Some(ut) = b.dir(root, "work/upgrade_temp")
+        && let Ok(rd) = std::fs::read_dir(&ut)
+    {
         let mut found: Vec<PathBuf> = rd
             .filter_map(Result::ok)
+            // `DirEntry::file_type` does not follow links: a linked folder is not a folder.
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
             .map(|e| e.path())
             .collect();
@@ -277,10 +526,9 @@ fn temp_dirs(agent_dir: &Path, report: &DetectReport) -> Vec<(String, PathBuf)> 
         dirs.extend(found);
     }
     let mut out: Vec<(String, PathBuf)> = Vec::new();
-    let mut canon_seen = BTreeSet::new();
+    let mut seen = BTreeSet::new();
     for d in dirs {
-        let canon = std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone());
-        if !canon_seen.insert(canon) {
+        if !seen.insert(d.clone()) {
             continue;
         }
         let base = d
@@ -314,9 +562,11 @@ pub fn sanitize_component(s: &str) -> String {
     if t.is_empty() { "_".to_string() } else { t }
 }
 
-/// Build the plan.
+/// Build the plan. The agent folder the operator named is resolved once; below it, and below
+/// each proven temp folder, no symbolic link or junction is ever followed.
 pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) -> Plan {
-    let agent = opts.agent_dir.as_path();
+    let root = canonical(&opts.agent_dir);
+    let agent = root.as_path();
     let mut b = Builder {
         opts,
         plan: Plan::default(),
@@ -336,61 +586,67 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
     } else {
         b.error(&config, "missing: no config.xml in the agent folder");
     }
-    b.add_matching(&agent.join("conf"), "agent/conf", Category::Config, |n| {
+    b.add_matching(agent, "conf", "agent/conf", Category::Config, |n| {
         n.ends_with(".conf")
     });
     b.add_matching(
-        &agent.join("package").join("meta"),
+        agent,
+        "package/meta",
         "agent/package/meta",
         Category::Config,
         |n| n.ends_with(".properties"),
     );
-    for name in ["mid.shconf_override", "mid.shconf"] {
-        b.add_if_present(
-            &agent.join("bin").join(name),
-            format!("agent/bin/{name}"),
-            Category::Config,
-        );
+    if let Some(bin) = b.dir(agent, "bin") {
+        for name in ["mid.shconf_override", "mid.shconf"] {
+            b.add_if_present(
+                &bin.join(name),
+                format!("agent/bin/{name}"),
+                Category::Config,
+            );
+        }
     }
     if let Some(unit) = &facts.unit_file {
         let name = unit
             .file_name()
             .map(|n| sanitize_component(&n.to_string_lossy()))
             .unwrap_or_else(|| "mid.service".into());
-        b.add_if_present(unit, format!("system/{name}"), Category::Config);
+        b.add_if_present(
+            &canonical_parent(unit),
+            format!("system/{name}"),
+            Category::Config,
+        );
     }
 
     // Logs.
-    b.add_log_tree(&agent.join("logs"), "agent/logs", true);
+    b.add_log_tree(agent, "logs", "agent/logs", true);
 
-    // Upgrade temp folders.
-    let temps = temp_dirs(agent, report);
+    // Upgrade temp folders (proven ones only).
+    let temps = temp_dirs(&mut b, agent, report);
     for (id, dir) in &temps {
-        if !dir.is_dir() {
-            b.error(
-                dir,
-                "upgrade temp folder named by the diagnosis does not exist",
-            );
-            continue;
-        }
-        let wrapper = dir.join("upgrade-wrapper");
         b.add_log_tree(
-            &wrapper.join("logs"),
+            dir,
+            "upgrade-wrapper/logs",
             &format!("upgrade_temp/{id}/upgrade-wrapper/logs"),
             false,
         );
         b.add_matching(
-            &wrapper.join("conf"),
+            dir,
+            "upgrade-wrapper/conf",
             &format!("upgrade_temp/{id}/upgrade-wrapper/conf"),
             Category::Config,
             |n| n.ends_with(".conf"),
         );
     }
 
-    // Extra files (the wizard journal, the re-run's captured output).
+    // Extra files (the wizard journal, the re-run's captured output): midrescue's own.
     for x in &opts.extra_files {
         let zip = x.zip_path.trim_start_matches('/').to_string();
-        if zip.is_empty() || zip.split('/').any(|c| c == ".." || c.is_empty()) {
+        let clean = zip
+            .split('/')
+            .map(zip_component)
+            .collect::<Vec<_>>()
+            .join("/");
+        if zip.is_empty() || zip.split('/').any(|c| c == ".." || c.is_empty()) || clean != zip {
             b.error(
                 &x.source,
                 format!("invalid path inside the zip: {:?}", x.zip_path),
@@ -401,26 +657,23 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
             b.error(&x.source, "vanished before it could be read");
             continue;
         }
-        b.add(&x.source, zip, Category::Log, false);
+        b.add(&canonical_parent(&x.source), zip, Category::Log, false);
     }
 
-    // Listings.
+    // Listings: of proven folders only, bounded in entries and bytes.
     let mut agent_listing = Listing::new(agent);
     agent_listing.walk(agent, &[Path::new("work/upgrade_temp")]);
     b.plan
         .listings
         .push(("listings/agent.txt".into(), agent_listing.finish()));
     for (id, dir) in &temps {
-        if dir.is_dir() {
-            let mut l = Listing::new(dir);
-            l.walk(dir, &[]);
-            b.plan
-                .listings
-                .push((format!("listings/upgrade_temp-{id}.txt"), l.finish()));
-        }
+        let mut l = Listing::new(dir);
+        l.walk(dir, &[]);
+        b.plan
+            .listings
+            .push((format!("listings/upgrade_temp-{id}.txt"), l.finish()));
     }
-    let incoming = agent.join("package").join("incoming");
-    if incoming.is_dir() {
+    if let Some(incoming) = b.dir(agent, "package/incoming") {
         let mut l = Listing::new(&incoming);
         l.walk(&incoming, &[]);
         b.plan
@@ -432,21 +685,24 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
     b.plan
 }
 
-/// A tab-separated listing (path, size, mtime, type), never descending into the folders that
-/// are never collected.
+/// A tab-separated listing (path, size, mtime, type), never following a link and never
+/// descending into the folders that are never collected.
 struct Listing {
     text: String,
     count: usize,
 }
 
-const LISTING_MAX: usize = 200_000;
+/// Most entries in one listing.
+pub const LISTING_MAX_ENTRIES: usize = 20_000;
+/// Most bytes of one listing.
+pub const LISTING_MAX_BYTES: usize = 4 << 20;
 
 impl Listing {
     fn new(root: &Path) -> Self {
         Listing {
             text: format!(
                 "# listing of {}\n# path\tsize\tmtime (UTC)\ttype\n",
-                root.display()
+                shown_path(root)
             ),
             count: 0,
         }
@@ -455,6 +711,7 @@ impl Listing {
     fn walk(&mut self, root: &Path, elsewhere: &[&Path]) {
         let mut it = WalkDir::new(root)
             .follow_links(false)
+            .follow_root_links(false)
             .min_depth(1)
             .sort_by_file_name()
             .into_iter();
@@ -462,13 +719,17 @@ impl Listing {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    self.text.push_str(&format!("# cannot list: {e}\n"));
+                    self.text
+                        .push_str(&format!("# cannot list: {}\n", shown(&e.to_string())));
                     continue;
                 }
             };
-            if self.count >= LISTING_MAX {
-                self.text
-                    .push_str(&format!("# stopped after {LISTING_MAX} entries\n"));
+            if self.count >= LISTING_MAX_ENTRIES || self.text.len() >= LISTING_MAX_BYTES {
+                self.text.push_str(&format!(
+                    "# stopped after {} entries ({} bytes): listing limit reached\n",
+                    self.count,
+                    self.text.len()
+                ));
                 break;
             }
             self.count += 1;
@@ -485,27 +746,32 @@ impl Listing {
             let kind = if ft.is_dir() {
                 "dir"
             } else if ft.is_symlink() {
-                "symlink"
+                "symlink (not followed)"
             } else if ft.is_file() {
                 "file"
             } else {
                 "other"
             };
-            let mut shown = zip_path("", rel);
+            let mut shown_rel = rel
+                .components()
+                .map(|c| shown(&c.as_os_str().to_string_lossy()))
+                .collect::<Vec<_>>()
+                .join("/");
             if ft.is_dir() {
-                shown.push('/');
+                shown_rel.push('/');
             }
             self.text
-                .push_str(&format!("{shown}\t{size}\t{mtime}\t{kind}\n"));
+                .push_str(&format!("{shown_rel}\t{size}\t{mtime}\t{kind}\n"));
             if ft.is_dir() {
                 let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
                 if NEVER_DIRS.contains(&name.as_str()) {
-                    self.text
-                        .push_str(&format!("{shown}…\t-\t-\tnot listed (never collected)\n"));
+                    self.text.push_str(&format!(
+                        "{shown_rel}…\t-\t-\tnot listed (never collected)\n"
+                    ));
                     it.skip_current_dir();
                 } else if elsewhere.contains(&rel) {
                     self.text
-                        .push_str(&format!("{shown}…\t-\t-\tlisted separately\n"));
+                        .push_str(&format!("{shown_rel}…\t-\t-\tlisted separately\n"));
                     it.skip_current_dir();
                 }
             }

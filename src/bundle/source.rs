@@ -75,10 +75,15 @@ fn type_name(md: &Metadata) -> &'static str {
     }
 }
 
-/// Open a file that [`classify`] called regular. On Unix it is opened non-blocking and without
-/// following symlinks, then checked again on the handle, so a FIFO swapped in between the check
-/// and the open can neither block nor be read.
+/// Open a file that [`classify`] called regular. `path` is the resolved path the plan made
+/// (no link in it). On Unix it is opened non-blocking and without following a final
+/// symlink, then checked on the handle: a FIFO swapped in between the check and the open can
+/// neither block nor be read, and on Linux the handle's own path must be `path`, so a folder
+/// on the way replaced by a link (to `/etc`) after planning is refused. Elsewhere the path is
+/// resolved just before the open and must be unchanged.
 pub fn open_regular(path: &Path) -> Result<File, String> {
+    #[cfg(not(target_os = "linux"))]
+    check_unlinked(path)?;
     let mut opts = std::fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -88,10 +93,36 @@ pub fn open_regular(path: &Path) -> Result<File, String> {
     }
     let f = opts.open(path).map_err(|e| describe_io_error(&e))?;
     match f.metadata() {
-        Ok(m) if m.is_file() => Ok(f),
-        Ok(m) => Err(format!("not a regular file ({})", type_name(&m))),
-        Err(e) => Err(describe_io_error(&e)),
+        Ok(m) if m.is_file() => {}
+        Ok(m) => return Err(format!("not a regular file ({})", type_name(&m))),
+        Err(e) => return Err(describe_io_error(&e)),
     }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        match std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd())) {
+            Ok(real) if real == path => {}
+            Ok(_) => return Err(MOVED.to_string()),
+            // No /proc: fall back to resolving the path.
+            Err(_) => check_unlinked(path)?,
+        }
+    }
+    Ok(f)
+}
+
+const MOVED: &str =
+    "a folder on its path was replaced by a symbolic link during collection; not followed";
+
+/// `path` resolves to itself: no component is a link.
+fn check_unlinked(path: &Path) -> Result<(), String> {
+    let real = std::fs::canonicalize(path).map_err(|e| describe_io_error(&e))?;
+    let real = super::plan::strip_verbatim(real);
+    let same = if cfg!(windows) {
+        real.to_string_lossy().to_lowercase() == path.to_string_lossy().to_lowercase()
+    } else {
+        real == path
+    };
+    if same { Ok(()) } else { Err(MOVED.to_string()) }
 }
 
 /// Modification time as RFC 3339 UTC (None when the platform cannot tell).
@@ -133,6 +164,25 @@ mod tests {
             // Even if asked to open it, a FIFO without writer neither blocks nor is accepted.
             assert!(open_regular(&fifo).unwrap_err().contains("FIFO"));
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_swapped_for_a_link_after_planning_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(d.path()).unwrap();
+        let outside = root.join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("shadow"), b"root:secret").unwrap();
+        let logs = root.join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        std::fs::write(logs.join("shadow"), b"ok").unwrap();
+        assert!(open_regular(&logs.join("shadow")).is_ok());
+        // The planned path now runs through a link.
+        std::fs::remove_dir_all(&logs).unwrap();
+        std::os::unix::fs::symlink(&outside, &logs).unwrap();
+        let err = open_regular(&logs.join("shadow")).unwrap_err();
+        assert!(err.contains("symbolic link"), "{err}");
     }
 
     #[test]

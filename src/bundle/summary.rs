@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::SystemFacts;
-use super::plan::Problem;
+use super::plan::{Problem, shown};
 use super::redact::Counts;
 use super::timeline;
 use crate::mid::report::DetectReport;
@@ -18,7 +18,9 @@ pub const MANIFEST_SCHEMA: u32 = 1;
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub zip_path: String,
-    /// Where it came from (`None` for generated entries).
+    /// Where it came from (`None` for generated entries): the original path, escaped and
+    /// with secrets masked (see `plan::shown`).
+    #[serde(serialize_with = "shown_opt")]
     pub source: Option<String>,
     /// Source size when planned.
     pub source_size: Option<u64>,
@@ -31,6 +33,14 @@ pub struct Entry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub redactions: Counts,
+}
+
+/// An untrusted name as the manifest writes it (idempotent: safe twice).
+fn shown_opt<S: serde::Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(t) => s.serialize_some(&super::plan::shown(t)),
+        None => s.serialize_none(),
+    }
 }
 
 /// `manifest.json`.
@@ -64,12 +74,15 @@ fn disk_line(label: &str, p: &Path) -> String {
     match (free, total) {
         (Ok(f), Ok(t)) => format!(
             "{label}: {} ({}): {:.1} GB free of {:.1} GB\n",
-            p.display(),
+            shown(&p.display().to_string()),
             super::output::volume_of(p),
             f as f64 / 1e9,
             t as f64 / 1e9
         ),
-        (Err(e), _) | (_, Err(e)) => format!("{label}: {}: unknown ({e})\n", p.display()),
+        (Err(e), _) | (_, Err(e)) => format!(
+            "{label}: {}: unknown ({e})\n",
+            shown(&p.display().to_string())
+        ),
     }
 }
 
@@ -157,12 +170,17 @@ pub struct SummaryInput<'a> {
 
 impl SummaryInput<'_> {
     /// A source path as its path inside the zip when it was bundled, else as is.
+    /// Sources are recorded by their resolved path, so the report's path is resolved too.
     fn shown_path(&self, p: &Path) -> String {
         let src = p.display().to_string();
+        let resolved = super::plan::canonical(p).display().to_string();
         self.entries
             .iter()
-            .find(|e| e.source.as_deref() == Some(src.as_str()))
-            .map_or(src, |e| e.zip_path.clone())
+            .find(|e| {
+                e.source.as_deref() == Some(src.as_str())
+                    || e.source.as_deref() == Some(resolved.as_str())
+            })
+            .map_or_else(|| super::plan::shown(&src), |e| e.zip_path.clone())
     }
 }
 
@@ -214,7 +232,9 @@ fn md_escape_inline(s: &str) -> String {
 pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     let r = i.report;
     let mut counts = Counts::new();
+    // Control characters out first (so none can split a key from its value), then redact.
     let mut clean = |t: &str| -> String {
+        let t = crate::mid::evidence::strip_controls(t);
         String::from_utf8_lossy(&i.rules.redact_text(t.as_bytes(), &mut counts)).into_owned()
     };
     let mut s = String::new();
@@ -241,7 +261,11 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
         "| Instance | {} |",
         r.instance_url.as_deref().unwrap_or("unknown")
     );
-    let _ = writeln!(s, "| Agent folder | `{}` |", r.agent_dir.display());
+    let _ = writeln!(
+        s,
+        "| Agent folder | `{}` |",
+        shown(&r.agent_dir.display().to_string())
+    );
     let _ = writeln!(s, "| Platform | {} |", r.platform);
     let _ = writeln!(
         s,
@@ -270,7 +294,7 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
             "| Upgrade temp folder | {} |",
             u.temp_dir
                 .as_ref()
-                .map(|p| format!("`{}`", p.display()))
+                .map(|p| format!("`{}`", shown(&p.display().to_string())))
                 .unwrap_or_else(|| "not found".into())
         );
         let _ = writeln!(
@@ -335,7 +359,8 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
         }
         s.push_str("Times are as logged (host local time; zones not converted).\n\n```\n");
         for (l, repeats) in dated.into_iter().skip(skip) {
-            let _ = write!(s, "{}:{}  {}", l.file, l.line, l.text);
+            // Log text in a generated document: control characters shown as escapes.
+            let _ = write!(s, "{}:{}  {}", l.file, l.line, shown(&l.text));
             if let Some((n, first)) = repeats {
                 let times = if *n == 1 { "time" } else { "times" };
                 let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
@@ -380,14 +405,14 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     if !i.errors.is_empty() {
         s.push_str("Could not be read:\n\n");
         for p in i.errors {
-            let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
+            let _ = writeln!(s, "- `{}`: {}", shown(&p.file), shown(&p.reason));
         }
         s.push('\n');
     }
     if !i.skipped.is_empty() {
         s.push_str("Left out on purpose:\n\n");
         for p in i.skipped {
-            let _ = writeln!(s, "- `{}`: {}", p.file, p.reason);
+            let _ = writeln!(s, "- `{}`: {}", shown(&p.file), shown(&p.reason));
         }
     }
     (s, counts)

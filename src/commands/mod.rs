@@ -22,6 +22,12 @@ pub fn main() -> ExitCode {
     // log and tokio); the password then lives only in memory and no child inherits it.
     unsafe { crate::platform::instance::take_password_from_env() };
     let mut cli = Cli::parse();
+    // A broken built-in redaction pattern must stop us before anything is read or shown.
+    if let Err(e) = crate::redact::check_builtin() {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "midrescue: internal error: {e:#}");
+        return ExitCode::from(EXIT_FAILED);
+    }
     absolutize_paths(&mut cli);
     if let Some(dir) = explicit_lab(&cli) {
         crate::lab::registry::set_explicit_lab(dir);

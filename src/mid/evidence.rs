@@ -1,10 +1,8 @@
 //! Log lines kept as evidence: where they are, and their text with secrets masked.
 
 use std::path::PathBuf;
-use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
-use regex::Regex;
 
 use crate::mid::report::Evidence;
 
@@ -32,68 +30,10 @@ impl Hit {
     }
 }
 
-static KEY_VALUE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key|credential)[\w.\-]*["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)"#,
-    )
-    .ok()
-});
-static AUTH_HEADER: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*(?:(?:basic|bearer|ntlm|negotiate|digest|token)\s+)?)[^\s,;]+").ok()
-});
-static AUTH_SCHEME: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(basic|bearer|ntlm|negotiate|digest)\s+[A-Za-z0-9+/=._\-]{8,}").ok()
-});
-/// A config.xml `<parameter>` quoted in a log line: secret by its name, its flag or its value.
-static XML_PARAM: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"(?i)(<parameter\b[^>]*?\bvalue\s*=\s*)("[^"]*"|'[^']*')([^>]*>)"#).ok()
-});
-static ENCRYPTED_VALUE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"encrypted:[A-Za-z0-9+/=]+").ok());
-static URL_USERINFO: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^\s/@:]+:[^\s/@]*@").ok());
-
-/// Mask `password=...`-like values, Authorization credentials (any scheme) and the
-/// `user:password@` of URLs in a line.
+/// Mask every secret in a line (or a few lines) with the one shared rule set of
+/// [`crate::redact`]: the same rules as the support bundle and the live panes.
 pub fn mask_secrets(text: &str) -> String {
-    let mut out = text.to_string();
-    if let Some(re) = KEY_VALUE.as_ref() {
-        out = re.replace_all(&out, "${1}***").into_owned();
-    }
-    if let Some(re) = AUTH_HEADER.as_ref() {
-        out = re.replace_all(&out, "${1}***").into_owned();
-    }
-    if let Some(re) = AUTH_SCHEME.as_ref() {
-        out = re.replace_all(&out, "${1} ***").into_owned();
-    }
-    if let Some(re) = XML_PARAM.as_ref() {
-        out = re
-            .replace_all(&out, |c: &regex::Captures| {
-                let whole = c[0].to_ascii_lowercase();
-                let flagged = whole.contains("secure=\"true\"")
-                    || whole.contains("encrypt=\"true\"")
-                    || whole.contains("secure='true'")
-                    || whole.contains("encrypt='true'");
-                let name_secret = whole
-                    .split("name")
-                    .nth(1)
-                    .and_then(|r| r.split(['"', '\'']).nth(1))
-                    .is_some_and(crate::mid::config::is_secret_name);
-                if flagged || name_secret {
-                    format!("{}\"***\"{}", &c[1], &c[3])
-                } else {
-                    c[0].to_string()
-                }
-            })
-            .into_owned();
-    }
-    if let Some(re) = ENCRYPTED_VALUE.as_ref() {
-        out = re.replace_all(&out, "encrypted:***").into_owned();
-    }
-    if let Some(re) = URL_USERINFO.as_ref() {
-        out = re.replace_all(&out, "${1}***@").into_owned();
-    }
-    out
+    crate::redact::redact_str(text).into_owned()
 }
 
 /// Control characters (escape sequences, BEL, backspace, C1 controls) replaced by U+FFFD so
@@ -108,9 +48,10 @@ pub fn strip_controls(text: &str) -> String {
         .collect()
 }
 
-/// Text fit for a report: secrets masked, control characters replaced.
+/// Text fit for a report: control characters replaced, then secrets masked (in that order,
+/// so that an escape byte between a key and its value cannot hide the value).
 pub fn clean_text(text: &str) -> String {
-    strip_controls(&mask_secrets(text))
+    mask_secrets(&strip_controls(text))
 }
 
 #[cfg(test)]
@@ -118,37 +59,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks() {
-        assert_eq!(
-            mask_secrets("wrapper.ntservice.password=CANARY123 more"),
-            "wrapper.ntservice.password=*** more"
-        );
-        assert_eq!(
-            mask_secrets("-Djavax.net.ssl.trustStorePassword=s3cr3t"),
-            "-Djavax.net.ssl.trustStorePassword=***"
-        );
-        assert_eq!(
-            mask_secrets("Authorization: Basic YWRtaW46cGFzcw=="),
-            "Authorization: Basic ***"
-        );
-        assert_eq!(mask_secrets("MID Server started"), "MID Server started");
-        assert_eq!(
-            mask_secrets("Authorization: NTLM TlRMTVNTUAAB x"),
-            "Authorization: NTLM *** x"
-        );
-        assert_eq!(
-            mask_secrets("posting to https://admin:pw@acme.service-now.com/x"),
-            "posting to https://***@acme.service-now.com/x"
-        );
-        assert_eq!(
-            mask_secrets(
-                r#"read <parameter name="mid.proxy.password" value="pw1"/> and <parameter secure="true" name="x" value='pw2'/> and <parameter name="name" value="mid1"/>"#
+    fn masks_with_the_shared_rules() {
+        for (line, secret) in [
+            ("wrapper.ntservice.password=CANARY123 more", "CANARY123"),
+            ("-Djavax.net.ssl.trustStorePassword=s3cr3t", "s3cr3t"),
+            ("Authorization: Basic YWRtaW46cGFzcw==", "YWRtaW46cGFzcw"),
+            ("Authorization: NTLM TlRMTVNTUAAB x", "TlRMTVNTUAAB"),
+            (
+                "posting to https://admin:pw@acme.service-now.com/x",
+                "admin:pw",
             ),
-            r#"read <parameter name="mid.proxy.password" value="***"/> and <parameter secure="true" name="x" value="***"/> and <parameter name="name" value="mid1"/>"#
-        );
-        assert_eq!(
-            mask_secrets("value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x"),
-            "value=encrypted:*** x"
+            (
+                r#"read <parameter name="mid.proxy.password" value="pw1"/>"#,
+                "pw1",
+            ),
+            ("value=encrypted:7cHG3x8Ssx9m84qHaHlgKQ== x", "7cHG3x8S"),
+            // Shapes the old evidence-only list missed.
+            ("JSESSIONID=abc123def", "abc123def"),
+            ("key AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+            ("password=has spaces in it", "spaces in it"),
+        ] {
+            let out = mask_secrets(line);
+            assert!(!out.contains(secret), "{line} -> {out}");
+            assert!(out.contains("***REDACTED***"), "{out}");
+        }
+        assert_eq!(mask_secrets("MID Server started"), "MID Server started");
+        assert!(
+            mask_secrets("posting to https://admin:pw@acme.service-now.com/x")
+                .ends_with("@acme.service-now.com/x")
         );
         assert_eq!(clean_text("a\u{1b}[2Jb\tc"), "a\u{fffd}[2Jb c");
     }

@@ -247,6 +247,14 @@ pub struct Session {
     report: Option<RunReport>,
     /// The upgrade log as read during the run: the MID deletes its folder once Up.
     upgrade_copy: Option<(PathBuf, File)>,
+    /// One redactor per followed file (PEM blocks and values on the next line span lines).
+    redactors: std::collections::HashMap<String, crate::redact::LiveRedactor>,
+}
+
+/// Untrusted text made fit for a screen, a log line or JSON: controls removed, secrets masked
+/// (lines without memory of the ones before).
+fn shown(text: &str) -> String {
+    crate::redact::redact_line(&crate::sanitize::line(text)).into_owned()
 }
 
 /// What a session needs besides the install.
@@ -324,6 +332,7 @@ impl Session {
             stalled: false,
             report: None,
             upgrade_copy,
+            redactors: std::collections::HashMap::new(),
             clock: parts.clock,
         }
     }
@@ -476,7 +485,7 @@ impl Session {
                 ev.push(RecoveryEvent::StallCleared);
             }
             for line in &batch.lines {
-                self.one_line(source, line, ev);
+                self.one_line(&batch.source, source, line, ev);
                 if self.report.is_some() {
                     return;
                 }
@@ -484,7 +493,7 @@ impl Session {
         }
     }
 
-    fn one_line(&mut self, source: Source, line: &str, ev: &mut Vec<RecoveryEvent>) {
+    fn one_line(&mut self, label: &str, source: Source, line: &str, ev: &mut Vec<RecoveryEvent>) {
         if source == Source::Output {
             // Our own header line in the output file.
             if line.starts_with("# midrescue ") {
@@ -502,10 +511,14 @@ impl Session {
         {
             tracing::warn!("copy of the upgrade log: {e}");
         }
-        ev.push(RecoveryEvent::Line {
-            source,
-            text: crate::sanitize::line(line),
-        });
+        let text = crate::sanitize::line(line);
+        let text = self
+            .redactors
+            .entry(label.to_string())
+            .or_default()
+            .line(&text)
+            .into_owned();
+        ev.push(RecoveryEvent::Line { source, text });
         let now = self.elapsed();
         let w = self.watch.feed(source, line, now);
         self.judge(w, ev);
@@ -540,7 +553,7 @@ impl Session {
                         tracing::info!("wrapper fallback offered after: {line}");
                         self.fallback_offer = Some(plan.clone());
                         ev.push(RecoveryEvent::FallbackOffered {
-                            line: crate::sanitize::line(&line),
+                            line: shown(&line),
                             plan: Box::new(plan),
                         });
                     }
@@ -634,6 +647,12 @@ impl Session {
                 detail: why.clone(),
             },
         };
+        let answer = answer
+            .map(|mut a| {
+                a.detail = shown(&a.detail);
+                a
+            })
+            .map_err(|e| shown(&e));
         ev.push(RecoveryEvent::Instance(answer));
         let now = self.elapsed();
         let w = self.watch.probe(probe, now);
@@ -650,11 +669,9 @@ impl Session {
                 }),
                 WatchEvent::LockRetry { count, line } => ev.push(RecoveryEvent::LockRetry {
                     count,
-                    line: crate::sanitize::line(&line),
+                    line: shown(&line),
                 }),
-                WatchEvent::Warning(w) => {
-                    ev.push(RecoveryEvent::Warning(crate::sanitize::line(&w)))
-                }
+                WatchEvent::Warning(w) => ev.push(RecoveryEvent::Warning(shown(&w))),
                 WatchEvent::Stalled { quiet_for } => {
                     self.stalled = true;
                     ev.push(RecoveryEvent::Stalled {
@@ -695,12 +712,13 @@ impl Session {
                 evidence,
             ),
         };
+        let evidence: Vec<String> = evidence.iter().map(|e| shown(e)).collect();
         let report = RunReport {
             next_step: policy::next_step_after(kind, code, self.install.report.platform, &evidence),
             outcome: kind,
-            reason: crate::sanitize::line(&reason),
+            reason: shown(&reason),
             code,
-            evidence: evidence.iter().map(|e| crate::sanitize::line(e)).collect(),
+            evidence,
             milestones: self.watch.reached().to_vec(),
             lock_retries: self.watch.lock_retries(),
             fallback_used: self.fallback_used,

@@ -1,0 +1,93 @@
+//! XML tags that carry a secret in an attribute: config.xml's
+//! `<parameter name="mid.proxy.password" value="..."/>`, the same quoted in a log line, a
+//! .NET `<add key="DbPassword" value="..."/>`. Attribute order, quotes, case and a `>` inside
+//! an earlier attribute do not matter.
+
+use regex::bytes::Regex;
+
+use super::MASK;
+use super::rules::KEEP_NAMES;
+
+/// The compiled patterns.
+#[derive(Debug)]
+pub struct Tags {
+    /// A whole start tag, quotes respected (so a `>` inside a value does not end it).
+    pub tag: Regex,
+    pub attr: Regex,
+    pub secret_name: Regex,
+}
+
+/// Mask the secret `value` attributes (and the text of a secret element without one) in
+/// `text`. Returns the new text and how many values were masked, or `None` if none.
+pub fn mask(t: &Tags, text: &[u8]) -> Option<(Vec<u8>, u64)> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut pos = 0;
+    let mut n = 0u64;
+    for m in t.tag.find_iter(text) {
+        if m.start() < pos {
+            continue;
+        }
+        let tag = &text[m.start()..m.end()];
+        let mut name: Option<&[u8]> = None;
+        let mut values: Vec<(usize, usize)> = Vec::new();
+        let mut flagged = false;
+        for c in t.attr.captures_iter(tag) {
+            let (Some(k), Some(v)) = (c.get(1), c.get(2).or_else(|| c.get(3))) else {
+                continue;
+            };
+            match k.as_bytes().to_ascii_lowercase().as_slice() {
+                b"name" | b"key" | b"id" => name = Some(v.as_bytes()),
+                b"value" | b"default" | b"defaultvalue" => values.push((v.start(), v.end())),
+                b"secure" | b"encrypt" | b"encrypted" | b"password" | b"sensitive" => {
+                    flagged |= v.as_bytes().eq_ignore_ascii_case(b"true");
+                }
+                _ => {}
+            }
+        }
+        let Some(nm) = name else {
+            continue;
+        };
+        let keep = KEEP_NAMES
+            .iter()
+            .any(|k| nm.eq_ignore_ascii_case(k.as_bytes()));
+        let encrypted = values
+            .iter()
+            .any(|&(s, e)| tag[s..e].starts_with(b"encrypted:"));
+        if keep || !(flagged || encrypted || t.secret_name.is_match(nm)) {
+            continue;
+        }
+        out.extend_from_slice(&text[pos..m.start()]);
+        pos = m.end();
+        let mut tp = 0;
+        for (s, e) in values {
+            if e > s && !tag[s..e].starts_with(MASK) {
+                out.extend_from_slice(&tag[tp..s]);
+                out.extend_from_slice(MASK);
+                tp = e;
+                n += 1;
+            }
+        }
+        out.extend_from_slice(&tag[tp..]);
+        if tp == 0 && !tag.ends_with(b"/>") {
+            // `<parameter name="x.password">secret</parameter>`: mask the element text.
+            let rest = &text[pos..];
+            let close = memchr::memmem::find(rest, b"</").unwrap_or(rest.len());
+            let body = &rest[..close];
+            if body.iter().any(|b| !b.is_ascii_whitespace()) && !trimmed_is_mask(body) {
+                out.extend_from_slice(MASK);
+                n += 1;
+                pos += close;
+            }
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    out.extend_from_slice(&text[pos..]);
+    Some((out, n))
+}
+
+fn trimmed_is_mask(b: &[u8]) -> bool {
+    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(0);
+    b[s..].starts_with(MASK)
+}
