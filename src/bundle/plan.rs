@@ -466,8 +466,8 @@ fn temp_name_shape(name: &str) -> bool {
 /// file in it names this agent), a folder is proven when it is a real folder (no link in
 /// it) under `<agent>/work/upgrade_temp`, or when it is the marker's folder: a real folder
 /// with the temp folder's name shape (`<digits>-<digits>`) holding a real `upgrade-wrapper`
-/// folder. A marker naming `/root` or `/etc` is refused. Replace this body with the shared
-/// rule when it lands.
+/// folder. A marker naming `/root` or `/etc` is refused. The diagnosis's attribution is
+/// checked by the caller.
 fn proven_temp_dir(dir: &Path, root: &Path) -> Result<PathBuf, String> {
     let md = std::fs::symlink_metadata(dir)
         .map_err(|_| "upgrade temp folder named by the diagnosis does not exist".to_string())?;
@@ -508,7 +508,17 @@ fn proven_temp_dir(dir: &Path, root: &Path) -> Result<PathBuf, String> {
 fn temp_dirs(b: &mut Builder<'_>, root: &Path, report: &DetectReport) -> Vec<(String, PathBuf)> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     if let Some(t) = report.upgrade.as_ref().and_then(|u| u.temp_dir.as_ref()) {
+        // The diagnosis's attribution rule first (mid::tempdir::attribution): a folder nothing
+        // ties to this install is never collected; then the folder's own shape and links.
+        let unattributed = report
+            .temp_dir_attribution
+            .as_ref()
+            .is_some_and(|a| !a.is_attributed());
         match proven_temp_dir(t, root) {
+            Ok(_) if unattributed => b.error(
+                t,
+                "not collected: nothing in it names this install (unattributed temp folder)",
+            ),
             Ok(p) => dirs.push(p),
             Err(why) => b.error(t, why),
         }
