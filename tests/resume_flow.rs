@@ -17,6 +17,7 @@ use midrescue::mid::outcome::RecoveryOutcome;
 use midrescue::mid::report::*;
 use midrescue::platform::Platform;
 use midrescue::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
+use midrescue::recovery::session::SessionParts;
 use midrescue::recovery::{Cadence, Install, Limits, SystemClock, SystemLauncher};
 
 const OLD: &str = "sandiego-12-22-2021__patch9a-hotfix1-01-31-2023_02-01-2023_1625";
@@ -214,19 +215,21 @@ fn recovery(
             lab_root: None,
             temp_roots: vec![inst.agent.join("work/upgrade_temp")],
         }),
-        out_dir: inst.out.clone(),
+        session: SessionParts {
+            cadence: Cadence {
+                poll: Duration::from_millis(50),
+                ..Cadence::default()
+            },
+            limits: Limits { timeout, stall },
+            clock: Arc::new(SystemClock::default()),
+            launcher: Arc::new(SystemLauncher),
+            instance: None,
+            out_dir: inst.out.clone(),
+            keep_upgrade_log: false,
+        },
         bundle: Some(inst.out.join("bundle.zip")),
         yes,
         manual_start,
-        limits: Limits { timeout, stall },
-        cadence: Cadence {
-            poll: Duration::from_millis(50),
-            ..Cadence::default()
-        },
-        clock: Arc::new(SystemClock::default()),
-        launcher: Arc::new(SystemLauncher),
-        instance: None,
-        final_bundle: false,
     }
 }
 

@@ -20,8 +20,8 @@ use crate::recovery::policy::{self, Refusal};
 use crate::recovery::session::SessionParts;
 use crate::recovery::support::{AfterRun, BundleRequest, build_bundle};
 use crate::recovery::{
-    Cadence, Clock, Decision, Face, Install, InstanceProbe, Launcher, Limits, RecoveryEvent,
-    RunKind, RunPlan, Session, SystemClock, SystemLauncher, drive,
+    Cadence, Clock, Decision, Face, Install, InstanceProbe, RecoveryEvent, RunKind, RunPlan,
+    Session, SystemClock, SystemLauncher, drive,
 };
 use crate::sanitize;
 
@@ -44,18 +44,13 @@ pub trait Operator {
 /// Everything the recovery needs, already found out (detect ran, the first bundle was written).
 pub struct Recovery {
     pub install: Arc<Install>,
-    /// Where the bundles and the captured output go (outside the MID tree).
-    pub out_dir: PathBuf,
+    /// The engine's session settings; `session.out_dir` gets the bundles and the output.
+    /// `session.keep_upgrade_log` also decides the final bundle (off in tests that only look
+    /// at the run).
+    pub session: SessionParts,
     pub bundle: Option<PathBuf>,
     pub yes: bool,
     pub manual_start: bool,
-    pub limits: Limits,
-    pub cadence: Cadence,
-    pub clock: Arc<dyn Clock>,
-    pub launcher: Arc<dyn Launcher>,
-    pub instance: Option<Arc<dyn InstanceProbe>>,
-    /// Build the final bundle after the run (off in tests that only look at the run).
-    pub final_bundle: bool,
 }
 
 /// The result object (`--json`).
@@ -161,7 +156,9 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     let verdict = Some(report.verdict);
     let mut result = ResumeResult::new(RecoveryOutcome::Refused, verdict);
     result.bundle = rec.bundle.clone();
-    let plan = match make_plan(&rec.install, &rec.out_dir, RunKind::Script) {
+    let out_dir = rec.session.out_dir.clone();
+    let final_bundle = rec.session.keep_upgrade_log;
+    let plan = match make_plan(&rec.install, &out_dir, RunKind::Script) {
         Ok(p) => p,
         Err(e) => {
             result.reason = Some(e.to_string());
@@ -208,19 +205,8 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
     tracing::info!(yes = rec.yes, command = %plan.spec.display(), "re-run confirmed");
 
     let restore = manual_start(rec, op);
-    let mut session = Session::attach(
-        rec.install.clone(),
-        SessionParts {
-            cadence: rec.cadence,
-            limits: rec.limits,
-            clock: rec.clock.clone(),
-            launcher: rec.launcher.clone(),
-            instance: rec.instance.clone(),
-            out_dir: rec.out_dir.clone(),
-            keep_upgrade_log: rec.final_bundle,
-        },
-    );
-    let mut face = LineFace::new(op, rec.yes, rec.clock.clone());
+    let mut session = Session::attach(rec.install.clone(), rec.session.clone());
+    let mut face = LineFace::new(op, rec.yes, rec.session.clock.clone());
     for ev in session.start(&plan) {
         face.event(&ev);
     }
@@ -251,13 +237,13 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
         op.say(&fix.message);
         result.root_owned_fix = Some(fix.command);
     }
-    if rec.final_bundle {
+    if final_bundle {
         op.say("Writing the final support bundle (the install as it is now, with the re-run's output)...");
         let req = BundleRequest {
             install: &rec.install,
             options: crate::bundle::CollectOptions::new(
                 rec.install.report.agent_dir.clone(),
-                rec.out_dir.clone(),
+                out_dir,
             ),
             after_run: Some(AfterRun {
                 run: Some(run),
@@ -578,16 +564,18 @@ fn run_with(
     };
     let rec = Recovery {
         install: install.clone(),
-        out_dir,
+        session: SessionParts {
+            cadence: Cadence::default(),
+            limits: args.limits.into(),
+            clock: Arc::new(SystemClock::default()),
+            launcher: Arc::new(SystemLauncher),
+            instance: instance.map(|c| Arc::new(c) as Arc<dyn InstanceProbe>),
+            out_dir,
+            keep_upgrade_log: true,
+        },
         bundle: Some(bundle),
         yes: args.yes,
         manual_start: args.manual_start,
-        limits: args.limits.into(),
-        cadence: Cadence::default(),
-        clock: Arc::new(SystemClock::default()),
-        launcher: Arc::new(SystemLauncher),
-        instance: instance.map(|c| Arc::new(c) as Arc<dyn InstanceProbe>),
-        final_bundle: true,
     };
     Ok(recover(&rec, op))
 }

@@ -258,6 +258,7 @@ fn shown(text: &str) -> String {
 }
 
 /// What a session needs besides the install.
+#[derive(Clone)]
 pub struct SessionParts {
     pub cadence: Cadence,
     pub limits: Limits,
