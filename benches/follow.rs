@@ -176,6 +176,9 @@ mod unix {
             lib: LibState::Partial,
             verdict: Verdict::CrashedUpgrade,
             findings: Vec::new(),
+            elevated: None,
+            temp_dir_attribution: None,
+            unattributed_temp_dirs: Vec::new(),
         };
         (report, files)
     }
@@ -225,6 +228,7 @@ mod unix {
                     service: Arc::new(StoppedService),
                     stand_in: None,
                     lab_root: None,
+                    temp_roots: Vec::new(),
                 });
                 let mut session = Session::attach(
                     install,
