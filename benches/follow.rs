@@ -5,6 +5,9 @@
 //! `FOLLOW_BENCH_SECS` sets the idle duration (default 60) and `FOLLOW_BENCH_LINES` the number of
 //! latency samples (default 200). Run: `cargo bench --bench follow`.
 
+// GNU `tail`, /proc and getrusage: a Linux bench. Elsewhere `main` only says so.
+#![cfg_attr(not(unix), allow(dead_code, unused_imports))]
+
 use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
@@ -140,6 +143,7 @@ fn tail_latency(dir: &Path, n: u64, inotify: bool) -> Vec<Duration> {
     lat
 }
 
+#[cfg(unix)]
 fn self_cpu() -> Duration {
     // SAFETY: zeroed rusage is valid output storage for getrusage.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -151,6 +155,7 @@ fn self_cpu() -> Duration {
     tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
+#[cfg(unix)]
 fn proc_cpu(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
     // Fields after the ")" of the command name: utime is field 14, stime 15 (1-based).
@@ -162,6 +167,7 @@ fn proc_cpu(pid: u32) -> Duration {
     Duration::from_millis(ticks * 1000 / hz)
 }
 
+#[cfg(unix)]
 fn ours_idle_cpu(dir: &Path, secs: u64) -> Duration {
     let files = make_files(dir);
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -183,6 +189,7 @@ fn ours_idle_cpu(dir: &Path, secs: u64) -> Duration {
     })
 }
 
+#[cfg(unix)]
 fn tail_idle_cpu(dir: &Path, secs: u64, inotify: bool) -> Duration {
     let files = make_files(dir);
     let mut child = tail_cmd(&files, inotify);
@@ -199,6 +206,12 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+#[cfg(not(unix))]
+fn main() {
+    eprintln!("the follow bench compares with GNU tail -F and reads /proc: run it on Linux");
+}
+
+#[cfg(unix)]
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs benches in test mode: skip.
     if std::env::args().any(|a| a == "--test") || std::env::args().all(|a| a != "--bench") {
