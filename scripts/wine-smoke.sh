@@ -35,6 +35,12 @@ trap cleanup EXIT
 log "wineboot ($("$WINE" --version 2>/dev/null || echo wine))"
 timeout 300 "$WINE" wineboot --init >"$WORK/wineboot.log" 2>&1 || { cat "$WORK/wineboot.log" >&2; exit 1; }
 C="$WINEPREFIX/drive_c"
+# Wine 8 has no bcryptprimitives.dll (Rust's std needs its ProcessPrng): add the stand-in.
+if [ ! -e "$C/windows/system32/bcryptprimitives.dll" ]; then
+  log "adding the bcryptprimitives.dll stand-in (scripts/wine/)"
+  x86_64-w64-mingw32-gcc -O2 -shared -o "$C/windows/system32/bcryptprimitives.dll" \
+    scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -lbcrypt
+fi
 
 # The binary lives under a path with spaces, as it would in C:\Program Files: the lab's .bat
 # script calls it by that path.
@@ -42,6 +48,9 @@ mkdir -p "$C/Program Files/midrescue"
 cp "target/$TARGET/release/midrescue.exe" "$C/Program Files/midrescue/midrescue.exe"
 EXE='C:\Program Files\midrescue\midrescue.exe'
 mr() { timeout 120 "$WINE" "$EXE" "$@"; }
+
+# The Windows spelling of a path under the prefix's drive_c.
+winpath() { local rel=${1#"$C"/}; printf 'C:\\%s' "${rel//\//\\}"; }
 
 FAILS=0
 PASSES=0
@@ -58,13 +67,13 @@ LAB='C:\ServiceNow\MID Server 1'
 AGENT="$LAB\\agent"
 LABU="$C/ServiceNow/MID Server 1"
 set +e
-mr lab create file-lock-timeout "$LAB" --platform windows >"$WORK/create.txt" 2>&1
+mr lab create file-lock-timeout "$LAB" --platform windows --speed 20 >"$WORK/create.txt" 2>&1
 rc=$?
 set -e
 check "lab create exits 0" test "$rc" = 0
 check "lab create prints the C:\\ path" has "$WORK/create.txt" "$AGENT"
 check "lab install exists" test -f "$LABU/agent/config.xml"
-BAT=$(find "$LABU" -name glide-dist-upgrade.bat | head -n 1)
+BAT=$(find "$LABU" -name glide-dist-upgrade.bat 2>/dev/null | head -n 1 || true)
 check "lab has glide-dist-upgrade.bat" test -n "$BAT"
 check ".bat calls the exe by its quoted path" has "$BAT" "\"$EXE\""
 check ".bat names the lab by its C:\\ path" has "$BAT" "\"$LAB\""
@@ -109,7 +118,7 @@ set +e
 mr collect --agent-dir "$AGENT" --out "$OUT" --json >"$WORK/collect.json" 2>"$WORK/collect.err"; rc=$?
 set -e
 check "collect exits 0" test "$rc" = 0
-ZIP=$(find "$C/support bundles" -name 'midsupport-*.zip' | head -n 1)
+ZIP=$(find "$C/support bundles" -name 'midsupport-*.zip' | head -n 1 || true)
 check "collect wrote a zip under C:\\support bundles" test -n "$ZIP"
 check "unzip -t accepts the bundle" unzip -tq "$ZIP"
 check "bundle: manifest, SUMMARY.md, the upgrade log, no lab password" python3 - "$ZIP" <<'PY'
@@ -127,6 +136,25 @@ for n in names:
 print(f"  {len(names)} entries, manifest {len(json.dumps(m))} bytes")
 PY
 check "the .sha256 matches the zip" bash -c 'cd "$(dirname "$1")" && sha256sum -c --quiet "$(basename "$1").sha256"' _ "$ZIP"
+
+# The re-run, as `resume` starts it: `cmd.exe /C <script path with spaces> start`, from a working
+# directory outside the temp folder. The lab's script replays the upgrade and starts the lab MID.
+set +e
+(cd "$C/support bundles" && timeout 180 "$WINE" cmd /C "$(winpath "$BAT")" start) >"$WORK/rerun.txt" 2>&1; rc=$?
+set -e
+check "cmd /C glide-dist-upgrade.bat start exits 0" test "$rc" = 0
+healthy() {
+  local i
+  for i in $(seq 60); do
+    mr detect --agent-dir "$AGENT" --json >"$WORK/after.json" 2>/dev/null || true
+    grep -q '"verdict": "healthy"' "$WORK/after.json" && return 0
+    sleep 1
+  done
+  echo "  not healthy after the re-run:" >&2; grep '"verdict"' "$WORK/after.json" >&2 || true
+  sed 's/^/  | /' "$WORK/rerun.txt" >&2
+  return 1
+}
+check "after the re-run, detect says healthy" healthy
 
 set +e
 mr lab stop "$LAB" >"$WORK/stop.txt" 2>&1; rc=$?

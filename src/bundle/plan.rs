@@ -279,7 +279,7 @@ fn temp_dirs(agent_dir: &Path, report: &DetectReport) -> Vec<(String, PathBuf)> 
     let mut out: Vec<(String, PathBuf)> = Vec::new();
     let mut canon_seen = BTreeSet::new();
     for d in dirs {
-        let canon = std::fs::canonicalize(&d).unwrap_or_else(|_| d.clone());
+        let canon = crate::platform::paths::canonicalize(&d).unwrap_or_else(|_| d.clone());
         if !canon_seen.insert(canon) {
             continue;
         }

@@ -20,9 +20,32 @@ pub fn write_info(root: &Path, info: &LabInfo) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(info)?;
     let tmp = internal_dir(root).join(format!("{LAB_FILE}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, root.join(LAB_FILE))
-        .with_context(|| format!("replacing {}", root.join(LAB_FILE).display()))?;
-    Ok(())
+    let res = rename_over(&tmp, &root.join(LAB_FILE));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.with_context(|| format!("replacing {}", root.join(LAB_FILE).display()))
+}
+
+/// `rename`, retried for up to 2 s while Windows refuses to replace a file another process has
+/// open (another lab process reading the lab file: access denied or a sharing violation, where
+/// std cannot use POSIX rename semantics, as on Windows before 10 1607 and under Wine).
+fn rename_over(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::rename(from, to) {
+            Err(e) if is_windows_sharing_refusal(&e) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// ERROR_ACCESS_DENIED (5), ERROR_SHARING_VIOLATION (32), ERROR_LOCK_VIOLATION (33) on Windows.
+fn is_windows_sharing_refusal(e: &std::io::Error) -> bool {
+    cfg!(windows) && matches!(e.raw_os_error(), Some(5 | 32 | 33))
 }
 
 /// Read-modify-write the lab file under an exclusive lock, so the lab's processes do not lose
@@ -68,7 +91,26 @@ pub fn pid_alive(pid: u32) -> bool {
             Err(_) => true,
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::Foundation::{CloseHandle, STILL_ACTIVE};
+        use windows_sys::Win32::System::Threading::{
+            GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        };
+        // SAFETY: OpenProcess takes plain values; a null handle means no such process (or no
+        // right to ask, which a lab process started by the same user always grants).
+        let h = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+        if h.is_null() {
+            return false;
+        }
+        let mut code = 0u32;
+        // SAFETY: `h` is a valid process handle, closed right after; `code` is valid storage.
+        let ok = unsafe { GetExitCodeProcess(h, &mut code) } != 0;
+        // SAFETY: `h` came from OpenProcess and is closed once.
+        unsafe { CloseHandle(h) };
+        ok && code == STILL_ACTIVE as u32
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = pid;
         false
@@ -110,7 +152,24 @@ pub fn signal(pid: u32, hard: bool) {
             }
         }
     }
-    #[cfg(not(unix))]
+    // Windows has no polite signal: the stop flag in the lab file is the request, and a
+    // straggler is terminated.
+    #[cfg(windows)]
+    if hard {
+        use windows_sys::Win32::Foundation::CloseHandle;
+        use windows_sys::Win32::System::Threading::{
+            OpenProcess, PROCESS_TERMINATE, TerminateProcess,
+        };
+        // SAFETY: plain values in; the handle is checked, used once and closed.
+        unsafe {
+            let h = OpenProcess(PROCESS_TERMINATE, 0, pid);
+            if !h.is_null() {
+                TerminateProcess(h, 1);
+                CloseHandle(h);
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = (pid, hard);
     }
