@@ -2,7 +2,8 @@
 # Windows smoke test: the release midrescue.exe (x86_64-pc-windows-gnu) run under Wine on
 # Windows-layout training labs at C:\ paths with spaces (Wine maps C: to its prefix's drive_c).
 # Checks `--version`, `lab create`, `detect`, `detect --json`, `detect` without --agent-dir (the
-# C:\ServiceNow\*\agent search), `collect` (zip, manifest, .sha256) and `lab stop`.
+# C:\ServiceNow\*\agent search), `collect` (zip, manifest, .sha256), the re-run of the lab's
+# glide-dist-upgrade.bat through `cmd /C` until detect says healthy, and `lab stop`.
 # What Wine cannot stand in for (services and sc.exe, elevation, ACLs, NTFS sharing modes) is
 # covered by fixture tests on Linux (src/platform/service, tests/detect_*).
 #

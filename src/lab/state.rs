@@ -123,6 +123,21 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     if !pid_alive(pid) {
         return false;
     }
+    // No /proc on Windows, where pids are reused soon: the process must run the lab's midrescue.
+    #[cfg(windows)]
+    {
+        let want = super::read_lab_info(root)
+            .ok()
+            .and_then(|i| i.exe)
+            .or_else(|| std::env::current_exe().ok());
+        return match (windows_image_path(pid), want) {
+            (Some(have), Some(want)) => {
+                have.to_string_lossy().to_lowercase() == want.to_string_lossy().to_lowercase()
+            }
+            _ => false,
+        };
+    }
+    #[cfg_attr(windows, allow(unreachable_code))]
     match std::fs::read(format!("/proc/{pid}/cmdline")) {
         Ok(raw) => {
             let needle = root.to_string_lossy();
@@ -138,6 +153,31 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
         }
         Err(_) => true,
     }
+}
+
+/// The executable a Windows process runs (`C:\...\midrescue.exe`).
+#[cfg(windows)]
+fn windows_image_path(pid: u32) -> Option<PathBuf> {
+    use std::os::windows::ffi::OsStringExt;
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
+        QueryFullProcessImageNameW,
+    };
+    let mut buf = vec![0u16; 32_768];
+    let mut len = buf.len() as u32;
+    // SAFETY: plain values in; the handle is checked, used once and closed; `buf` holds `len`
+    // UTF-16 units and `len` is updated to the length written.
+    let ok = unsafe {
+        let h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if h.is_null() {
+            return None;
+        }
+        let ok = QueryFullProcessImageNameW(h, PROCESS_NAME_WIN32, buf.as_mut_ptr(), &mut len);
+        CloseHandle(h);
+        ok != 0
+    };
+    ok.then(|| PathBuf::from(std::ffi::OsString::from_wide(&buf[..len as usize])))
 }
 
 /// Send SIGTERM (or SIGKILL when `hard`) to a lab process.
