@@ -161,6 +161,7 @@ set +e
 mr lab stop "$LAB" >"$WORK/stop.txt" 2>&1; rc=$?
 set -e
 check "lab stop exits 0" test "$rc" = 0
+check "lab stop found and ended the lab MID process" has "$WORK/stop.txt" "ended   mid-process"
 
 T2=$(date +%s)
 log "time: build $((T1 - T0))s, Wine run $((T2 - T1))s"
