@@ -25,12 +25,23 @@ PRACTISE FIRST:
 
 EXIT CODES: 0 done, 1 failed (not a MID server, unreadable, recovery failed), 2 usage error.";
 
+/// `--version`: what this binary is (version, target triple, commit), so that a binary copied
+/// onto a MID host can be traced to its build. Set by build.rs.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("MIDRESCUE_TARGET"),
+    ", commit ",
+    env!("MIDRESCUE_COMMIT"),
+    ")"
+);
+
 /// Rescue a ServiceNow MID Server whose auto-upgrade crashed midway.
 ///
 /// Without a subcommand, opens the full-screen recovery wizard: Detect, Warn, Collect, Run,
 /// Watch, Done. Every step explains itself; nothing changes on the host until you confirm.
 #[derive(Debug, Parser)]
-#[command(name = "midrescue", version, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "midrescue", version = VERSION, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -191,13 +191,13 @@ fn symlink_loops_do_not_hang() {
     let f = MidFixture::new(Platform::Linux);
     let temp = f.temp_folder("4000-0", &[]);
     f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
-    std::os::unix::fs::symlink(&f.agent, f.path("work/upgrade_temp/loop")).unwrap();
-    std::os::unix::fs::symlink(&temp, temp.join("agent/self")).unwrap();
-    std::os::unix::fs::symlink(f.path("lib"), f.path("lib/lib-loop")).unwrap();
+    symlink(&f.agent, &f.path("work/upgrade_temp/loop")).unwrap();
+    symlink(&temp, &temp.join("agent/self")).unwrap();
+    symlink(&f.path("lib"), &f.path("lib/lib-loop")).unwrap();
     std::fs::create_dir_all(f.root.path().join("ostmp")).unwrap();
-    std::os::unix::fs::symlink(
-        f.root.path().join("ostmp"),
-        f.root.path().join("ostmp/again"),
+    symlink(
+        &f.root.path().join("ostmp"),
+        &f.root.path().join("ostmp/again"),
     )
     .unwrap();
     let r = run(&f);
@@ -463,52 +463,56 @@ fn every_finding_code() {
     }
 
     // Facts rather than lines.
-    let f = MidFixture::new(Platform::Linux);
-    let temp = f.temp_folder("1528126003155-0", &[]);
-    f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
-    set_executable(
-        &temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
-        false,
-    );
-    write_file(
-        &f.root.path().join("sysroot/etc/systemd/system/mid.service"),
-        b"[Service]\nExecStart=/x/agent/bin/mid.sh start sysd\nKillMode=control-group\n",
-    );
-    let h = host(
-        Platform::Linux,
-        ServiceState::Stopped,
-        Some(StartType::Auto),
-    );
-    let r = detect_with(&f.agent, &h, &f.options()).unwrap();
-    let c = codes(&r);
-    assert!(c.contains(&ScriptNotExecutable), "{c:?}");
-    assert!(c.contains(&ServiceAutoStart), "{c:?}");
-    let km = r
-        .findings
-        .iter()
-        .find(|x| x.code == KillmodeControlGroup)
-        .expect("killmode");
-    assert_eq!(km.evidence[0].line, 3);
+    // Exec bits and owner uids: facts of a Unix host only.
+    #[cfg(unix)]
+    {
+        let f = MidFixture::new(Platform::Linux);
+        let temp = f.temp_folder("1528126003155-0", &[]);
+        f.agent_log(0, &iso_upgrade_lines(&f.marker_text(&temp)));
+        set_executable(
+            &temp.join("upgrade-wrapper/bin/glide-dist-upgrade.sh"),
+            false,
+        );
+        write_file(
+            &f.root.path().join("sysroot/etc/systemd/system/mid.service"),
+            b"[Service]\nExecStart=/x/agent/bin/mid.sh start sysd\nKillMode=control-group\n",
+        );
+        let h = host(
+            Platform::Linux,
+            ServiceState::Stopped,
+            Some(StartType::Auto),
+        );
+        let r = detect_with(&f.agent, &h, &f.options()).unwrap();
+        let c = codes(&r);
+        assert!(c.contains(&ScriptNotExecutable), "{c:?}");
+        assert!(c.contains(&ServiceAutoStart), "{c:?}");
+        let km = r
+            .findings
+            .iter()
+            .find(|x| x.code == KillmodeControlGroup)
+            .expect("killmode");
+        assert_eq!(km.evidence[0].line, 3);
 
-    // Root-owned files while the service runs as `midserver`: files made by a root test run
-    // are root-owned; made by another user they are not, and must not be reported.
-    let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f.agent).unwrap());
-    write_file(
-        &f.root.path().join("sysroot/etc/passwd"),
-        format!(
-            "root:x:0:0::/root:/bin/sh\nmidserver:x:{}:1::/home/m:/bin/sh\n",
-            me + 1
-        )
-        .as_bytes(),
-    );
-    let r = detect_with(&f.agent, &h, &f.options()).unwrap();
-    let root = r.findings.iter().find(|x| x.code == RootOwnedFiles);
-    if me == 0 {
-        let root = root.expect("root_owned_files");
-        assert!(root.evidence[0].text.contains("midserver"));
-        assert!(root.evidence.len() <= 5);
-    } else {
-        assert!(root.is_none());
+        // Root-owned files while the service runs as `midserver`: files made by a root test run
+        // are root-owned; made by another user they are not, and must not be reported.
+        let me = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&f.agent).unwrap());
+        write_file(
+            &f.root.path().join("sysroot/etc/passwd"),
+            format!(
+                "root:x:0:0::/root:/bin/sh\nmidserver:x:{}:1::/home/m:/bin/sh\n",
+                me + 1
+            )
+            .as_bytes(),
+        );
+        let r = detect_with(&f.agent, &h, &f.options()).unwrap();
+        let root = r.findings.iter().find(|x| x.code == RootOwnedFiles);
+        if me == 0 {
+            let root = root.expect("root_owned_files");
+            assert!(root.evidence[0].text.contains("midserver"));
+            assert!(root.evidence.len() <= 5);
+        } else {
+            assert!(root.is_none());
+        }
     }
 
     let f = MidFixture::new(Platform::Windows);

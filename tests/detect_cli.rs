@@ -22,8 +22,8 @@ fn midrescue(args: &[&str]) -> std::process::Output {
 }
 
 /// Path → (sha256 of content or link target, mode, mtime) of every entry, symlinks not followed.
+/// On Windows, the read-only flag stands for the mode.
 fn tree_state(root: &Path) -> BTreeMap<String, String> {
-    use std::os::unix::fs::MetadataExt;
     let mut m = BTreeMap::new();
     for e in walkdir::WalkDir::new(root).follow_links(false) {
         let e = e.expect("walk");
@@ -43,15 +43,22 @@ fn tree_state(root: &Path) -> BTreeMap<String, String> {
         };
         m.insert(
             e.path().display().to_string(),
-            format!(
-                "{content} {:o} {}.{}",
-                meta.mode(),
-                meta.mtime(),
-                meta.mtime_nsec()
-            ),
+            format!("{content} {}", mode_and_mtime(&meta)),
         );
     }
     m
+}
+
+#[cfg(unix)]
+fn mode_and_mtime(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{:o} {}.{}", meta.mode(), meta.mtime(), meta.mtime_nsec())
+}
+
+#[cfg(not(unix))]
+fn mode_and_mtime(meta: &std::fs::Metadata) -> String {
+    let mtime = meta.modified().expect("mtime");
+    format!("ro={} {mtime:?}", meta.permissions().readonly())
 }
 
 fn crashed_fixture(platform: Platform) -> (MidFixture, std::path::PathBuf) {
@@ -204,7 +211,7 @@ fn no_secret_in_any_output() {
 #[test]
 fn detect_changes_nothing() {
     let (f, temp) = crashed_fixture(Platform::Linux);
-    std::os::unix::fs::symlink(&f.agent, f.path("work/loop")).unwrap();
+    symlink(&f.agent, &f.path("work/loop")).unwrap();
     let before_agent = tree_state(&f.agent);
     let before_temp = tree_state(&temp);
     for args in [vec!["detect"], vec!["detect", "--json"]] {

@@ -418,7 +418,7 @@ fn agent_log_symlinked_file() -> Check {
     text.push('\n');
     write_file(&real, text.as_bytes());
     std::fs::create_dir_all(f.path("logs")).map_err(|e| e.to_string())?;
-    std::os::unix::fs::symlink(&real, f.path("logs/agent0.log.0")).map_err(|e| e.to_string())?;
+    symlink(&real, &f.path("logs/agent0.log.0")).map_err(|e| e.to_string())?;
     let r = run(&f)?;
     verdict(&r, Verdict::CrashedUpgrade)
 }
@@ -1275,7 +1275,7 @@ fn install_root_with_spaces_and_symlinked_agent() -> Check {
     // The same install reached through "MID Server1/agent" (a link) and its root.
     let root = f.root.path().join("MID Server1");
     std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-    std::os::unix::fs::symlink(&f.agent, root.join("agent")).map_err(|e| e.to_string())?;
+    symlink(&f.agent, &root.join("agent")).map_err(|e| e.to_string())?;
     for dir in [root.clone(), root.join("agent"), root.join("agent/")] {
         let r = detect_with(&dir, &unknown_host(Platform::Windows), &f.options())
             .map_err(|e| format!("{e:#}"))?;
@@ -1409,12 +1409,15 @@ fn very_long_temp_path() -> Check {
 }
 
 fn install_path_not_unicode() -> Check {
-    use std::os::unix::ffi::OsStrExt;
+    // Not valid Unicode: a Latin-1 byte on Unix, an unpaired surrogate on Windows.
+    #[cfg(unix)]
+    let name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"MID S\xe9rver");
+    #[cfg(windows)]
+    let name = &<std::ffi::OsString as std::os::windows::ffi::OsStringExt>::from_wide(&[
+        0x4d, 0x49, 0x44, 0x20, 0x53, 0xd800, 0x72, 0x76, 0x65, 0x72,
+    ]);
     let f = MidFixture::new(Platform::Linux);
-    let odd = f
-        .root
-        .path()
-        .join(std::ffi::OsStr::from_bytes(b"MID S\xe9rver"));
+    let odd = f.root.path().join(name);
     std::fs::rename(f.agent.parent().ok_or("parent")?, &odd).map_err(|e| e.to_string())?;
     let agent = odd.join("agent");
     let temp = agent.join("work/upgrade_temp/1666596575000-0");

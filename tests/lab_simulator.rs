@@ -418,7 +418,10 @@ fn a_running_upgrade_is_seen_through_a_symlink_and_ends_with_lab_stop() {
     let l = Lab::new("antivirus-access-denied", 1.0);
     let link_dir = tempfile::tempdir().unwrap();
     let link = link_dir.path().join("via-link");
+    #[cfg(unix)]
     std::os::unix::fs::symlink(l.root(), &link).unwrap();
+    #[cfg(windows)]
+    std::os::windows::fs::symlink_dir(l.root(), &link).unwrap();
     let spec = lab::simulator_command(&link, SimTarget::Script).unwrap();
     let mut child = Command::new(&spec.program)
         .args(&spec.args)

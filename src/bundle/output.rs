@@ -30,7 +30,7 @@ pub fn resolve(p: &Path) -> PathBuf {
     let mut existing = abs.clone();
     let mut rest: Vec<std::ffi::OsString> = Vec::new();
     loop {
-        if let Ok(c) = std::fs::canonicalize(&existing) {
+        if let Ok(c) = crate::platform::paths::canonicalize(&existing) {
             let mut out = c;
             for r in rest.iter().rev() {
                 out.push(r);

@@ -32,8 +32,8 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
     let sc = super::scenario(name)
         .with_context(|| format!("unknown scenario `{name}` (see `midrescue lab list`)"))?;
     prepare_dir(dir)?;
-    let root =
-        std::fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let root = crate::platform::paths::canonicalize(dir)
+        .with_context(|| format!("resolving {}", dir.display()))?;
     let exe = match &opts.exe {
         Some(e) => e.clone(),
         None => std::env::current_exe().context("finding the midrescue binary")?,

@@ -20,9 +20,32 @@ pub fn write_info(root: &Path, info: &LabInfo) -> anyhow::Result<()> {
     let text = serde_json::to_string_pretty(info)?;
     let tmp = internal_dir(root).join(format!("{LAB_FILE}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, root.join(LAB_FILE))
-        .with_context(|| format!("replacing {}", root.join(LAB_FILE).display()))?;
-    Ok(())
+    let res = rename_over(&tmp, &root.join(LAB_FILE));
+    if res.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    res.with_context(|| format!("replacing {}", root.join(LAB_FILE).display()))
+}
+
+/// `rename`, retried for up to 2 s while Windows refuses to replace a file another process has
+/// open (another lab process reading the lab file: access denied or a sharing violation, where
+/// std cannot use POSIX rename semantics, as on Windows before 10 1607 and under Wine).
+fn rename_over(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::rename(from, to) {
+            Err(e) if is_windows_sharing_refusal(&e) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// ERROR_ACCESS_DENIED (5), ERROR_SHARING_VIOLATION (32), ERROR_LOCK_VIOLATION (33) on Windows.
+fn is_windows_sharing_refusal(e: &std::io::Error) -> bool {
+    cfg!(windows) && matches!(e.raw_os_error(), Some(5 | 32 | 33))
 }
 
 /// Read-modify-write the lab file under an exclusive lock, so the lab's processes do not lose
@@ -70,7 +93,26 @@ pub fn pid_alive(pid: u32) -> bool {
             Err(_) => true,
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use windows_sys::Win32::Foundation::{CloseHandle, STILL_ACTIVE};
+        use windows_sys::Win32::System::Threading::{
+            GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+        };
+        // SAFETY: OpenProcess takes plain values; a null handle means no such process (or no
+        // right to ask, which a lab process started by the same user always grants).
+        let h = unsafe { OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid) };
+        if h.is_null() {
+            return false;
+        }
+        let mut code = 0u32;
+        // SAFETY: `h` is a valid process handle, closed right after; `code` is valid storage.
+        let ok = unsafe { GetExitCodeProcess(h, &mut code) } != 0;
+        // SAFETY: `h` came from OpenProcess and is closed once.
+        unsafe { CloseHandle(h) };
+        ok && code == STILL_ACTIVE as u32
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = pid;
         false
@@ -83,6 +125,21 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     if !pid_alive(pid) {
         return false;
     }
+    // No /proc on Windows, where pids are reused soon: the process must run the lab's midrescue.
+    #[cfg(windows)]
+    {
+        let want = super::read_lab_info(root)
+            .ok()
+            .and_then(|i| i.exe)
+            .or_else(|| std::env::current_exe().ok());
+        return match (windows_image_path(pid), want) {
+            (Some(have), Some(want)) => {
+                have.to_string_lossy().to_lowercase() == want.to_string_lossy().to_lowercase()
+            }
+            _ => false,
+        };
+    }
+    #[cfg_attr(windows, allow(unreachable_code))]
     match std::fs::read(format!("/proc/{pid}/cmdline")) {
         Ok(raw) => {
             let needle = root.to_string_lossy();
@@ -100,6 +157,31 @@ pub fn is_lab_process(pid: u32, root: &Path) -> bool {
     }
 }
 
+/// The executable a Windows process runs (`C:\...\midrescue.exe`).
+#[cfg(windows)]
+fn windows_image_path(pid: u32) -> Option<PathBuf> {
+    use std::os::windows::ffi::OsStringExt;
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{
+        OpenProcess, PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
+        QueryFullProcessImageNameW,
+    };
+    let mut buf = vec![0u16; 32_768];
+    let mut len = buf.len() as u32;
+    // SAFETY: plain values in; the handle is checked, used once and closed; `buf` holds `len`
+    // UTF-16 units and `len` is updated to the length written.
+    let ok = unsafe {
+        let h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if h.is_null() {
+            return None;
+        }
+        let ok = QueryFullProcessImageNameW(h, PROCESS_NAME_WIN32, buf.as_mut_ptr(), &mut len);
+        CloseHandle(h);
+        ok != 0
+    };
+    ok.then(|| PathBuf::from(std::ffi::OsString::from_wide(&buf[..len as usize])))
+}
+
 /// Send SIGTERM (or SIGKILL when `hard`) to a lab process.
 pub fn signal(pid: u32, hard: bool) {
     #[cfg(unix)]
@@ -115,7 +197,24 @@ pub fn signal(pid: u32, hard: bool) {
             let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), sig);
         }
     }
-    #[cfg(not(unix))]
+    // Windows has no polite signal: the stop flag in the lab file is the request, and a
+    // straggler is terminated.
+    #[cfg(windows)]
+    if hard {
+        use windows_sys::Win32::Foundation::CloseHandle;
+        use windows_sys::Win32::System::Threading::{
+            OpenProcess, PROCESS_TERMINATE, TerminateProcess,
+        };
+        // SAFETY: plain values in; the handle is checked, used once and closed.
+        unsafe {
+            let h = OpenProcess(PROCESS_TERMINATE, 0, pid);
+            if !h.is_null() {
+                TerminateProcess(h, 1);
+                CloseHandle(h);
+            }
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = (pid, hard);
     }

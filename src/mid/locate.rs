@@ -139,7 +139,7 @@ pub fn find_installs(
         if !c.is_dir() || !install::install_marks(&c).any() {
             continue;
         }
-        let key = std::fs::canonicalize(&c).unwrap_or_else(|_| c.clone());
+        let key = crate::platform::paths::canonicalize(&c).unwrap_or_else(|_| c.clone());
         if !seen.contains(&key) {
             seen.push(key);
             found.push(c);

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 /// Files inspected per folder, so a huge folder cannot slow detect down.
+#[cfg(unix)]
 const PER_DIR: usize = 500;
 
 /// The uid of `user` in `/etc/passwd`-format text.

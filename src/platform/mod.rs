@@ -6,6 +6,7 @@
 pub mod detach;
 pub mod exec;
 pub mod instance;
+pub mod paths;
 pub mod private_fs;
 pub mod privilege;
 pub mod service;

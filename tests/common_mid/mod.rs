@@ -160,10 +160,30 @@ pub fn write_file(p: &Path, content: &[u8]) {
     std::fs::write(p, content).expect("write");
 }
 
+/// A symbolic link at `link` to `target`. On Windows, a directory or file link by what `target`
+/// is (needs Developer Mode or an elevated run, as on CI's Windows runners).
+pub fn symlink(target: &Path, link: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::symlink(target, link);
+    #[cfg(windows)]
+    return if target.is_dir() {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    };
+}
+
+/// Set or clear the execute bits. Windows has no execute bit: nothing to do there (so the
+/// "script not executable" fact exists only on a Unix host).
 pub fn set_executable(p: &Path, exec: bool) {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = if exec { 0o755 } else { 0o644 };
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = if exec { 0o755 } else { 0o644 };
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = (p, exec);
 }
 
 /// Legacy agent line `MM/dd/yy HH:mm:ss (mmm) Thread msg` at minute `m` of 2019-09-21 16:xx.
