@@ -231,8 +231,11 @@ pub fn plan_script(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
                 format!("{sudo}./{SCRIPT_SH} start"),
             )
         }
+        // The .bat itself, not `cmd.exe /C <script> start`: Rust's std runs a batch file
+        // through cmd with its own escaping, while a hand-made `cmd /C` line loses its quotes as
+        // soon as a second argument is quoted (a path with spaces: C:\Program Files\...).
         Platform::Windows => (
-            CommandSpec::new("cmd.exe", &["/C", &script_s, "start"]),
+            CommandSpec::new(script_s, &["start"]),
             format!("{SCRIPT_BAT} start"),
         ),
     };
@@ -420,7 +423,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_script_runs_through_cmd_with_absolute_path_outside_temp() {
+    fn windows_script_runs_by_its_absolute_path_outside_temp() {
         let up = report(
             r"C:\ServiceNow\MID Server1\agent\work\upgrade_temp\1569035472492-0",
             r"C:\ServiceNow\MID Server1\agent\work\upgrade_temp\1569035472492-0\upgrade-wrapper\bin\glide-dist-upgrade.bat",
@@ -428,10 +431,9 @@ mod tests {
         );
         let out = Path::new(r"C:\Users\ops\midrescue");
         let plan = plan_script(&inputs(Platform::Windows, &up, out)).unwrap();
-        assert_eq!(plan.spec.program, "cmd.exe");
-        assert_eq!(plan.spec.args[0], "/C");
-        assert!(plan.spec.args[1].ends_with(r"upgrade-wrapper\bin\glide-dist-upgrade.bat"));
-        assert_eq!(plan.spec.args[2], "start");
+        assert!(plan.spec.program.ends_with(r"upgrade-wrapper\bin\glide-dist-upgrade.bat"));
+        assert!(plan.spec.program.starts_with(r"C:\ServiceNow\MID Server1\"));
+        assert_eq!(plan.spec.args, vec!["start".to_string()]);
         assert_eq!(plan.spec.cwd.as_deref(), Some(out));
         assert_eq!(plan.kb_command, "glide-dist-upgrade.bat start");
         assert_eq!(
