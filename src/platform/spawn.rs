@@ -67,11 +67,10 @@ pub fn spawn_detached(
     Ok(Running { child, pid })
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
     #[test]
     fn spawned_process_is_detached_and_its_output_lands_in_the_file() {
         use std::os::unix::fs::PermissionsExt;
