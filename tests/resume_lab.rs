@@ -192,7 +192,9 @@ fn dry_run_prints_command_folder_and_user_and_runs_nothing() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("real host:  cmd.exe /C "), "{text}");
+    // The .bat by its own path: std runs it through cmd.exe with safe escaping.
+    assert!(text.contains("real host:  "), "{text}");
+    assert!(text.contains("upgrade-wrapper/bin/glide-dist-upgrade.bat start"), "{text}");
     assert!(text.contains("glide-dist-upgrade.bat start"), "{text}");
 }
 

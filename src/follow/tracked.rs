@@ -95,8 +95,15 @@ impl Tracked {
                     if seen.id != id {
                         self.on_replaced(cfg, lines, events);
                     } else if meta.len() < self.offset {
+                        // Windows keeps a re-created name's creation time (NTFS tunnelling, 15 s),
+                        // so a rotation can look like a truncation: look for the rotated file
+                        // (same head) first, and read what was appended to it.
+                        let rotated = self.read_rest_of_rotated(cfg, lines);
                         self.splitter.finish(lines);
-                        events.push(FollowEvent::Truncated);
+                        events.push(match rotated {
+                            Some(to) => FollowEvent::Rotated { to },
+                            None => FollowEvent::Truncated,
+                        });
                         self.restart_at_zero();
                     } else if meta.len() == seen.size && mtime(&meta) == seen.mtime {
                         return; // Idle: nothing changed, no open at all.
