@@ -41,6 +41,8 @@ pub struct Assembler<'a, W: Write + Seek> {
     pub failures: Vec<(usize, Failure)>,
     /// Files written or failed.
     pub files_done: u64,
+    /// Zip paths of the files finished (written or failed) since the caller last took them.
+    pub finished_paths: Vec<String>,
     /// The file being written, else the last one finished (for progress).
     pub path: String,
     /// The first write error; everything after it is dropped.
@@ -60,6 +62,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             finished: Vec::new(),
             failures: Vec::new(),
             files_done: 0,
+            finished_paths: Vec::new(),
             path: String::new(),
             error: None,
         }
@@ -83,7 +86,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                         && let Some(job) = self.pending.get(&id).and_then(|p| p.job)
                     {
                         self.failures.push((job, Failure::Error(reason)));
-                        self.files_done += 1;
+                        self.count_finished(job);
                         self.fail(id);
                     }
                 }
@@ -104,7 +107,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             Msg::Failed { id, job, failure } => {
                 if !self.failed.contains(&id) {
                     self.failures.push((job, failure));
-                    self.files_done += 1;
+                    self.count_finished(job);
                     self.fail(id);
                 }
             }
@@ -114,6 +117,11 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
         {
             self.error = Some(e);
         }
+    }
+
+    fn count_finished(&mut self, job: usize) {
+        self.files_done += 1;
+        self.finished_paths.push(self.jobs[job].zip_path.clone());
     }
 
     fn fail(&mut self, id: u64) {
@@ -180,7 +188,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             };
             self.zip.end(open, crc.finalize(), done.bundled_size)?;
             self.finished.push((job, done));
-            self.files_done += 1;
+            self.count_finished(job);
         }
     }
 

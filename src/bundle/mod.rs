@@ -97,15 +97,28 @@ impl CollectOptions {
     }
 }
 
-/// Progress events, in order: one `Planned`, one `File` per source file (done or failed),
-/// `Writing` (generated documents, fsync, rename), `Done`.
+/// Progress events, in order: one `Planned`; then one `File` per source file (done or failed)
+/// with `Bytes` events between them, at least one per MiB read, while files are being read;
+/// `Writing` (generated documents, fsync, rename); `Done`.
+///
+/// `bytes_done` counts input bytes read so far, files in progress included (each file counts at
+/// most its share of `bytes_total`), so it moves inside one big file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     Planned {
         files: u64,
         bytes: u64,
     },
+    /// A file is finished; `path` is its zip path.
     File {
+        path: String,
+        files_done: u64,
+        bytes_done: u64,
+        files_total: u64,
+        bytes_total: u64,
+    },
+    /// Bytes read moved on; `path` is the file being written to the zip.
+    Bytes {
         path: String,
         files_done: u64,
         bytes_done: u64,
@@ -338,7 +351,8 @@ fn write_zip(
             });
         }
         drop(tx);
-        let mut shown = (u64::MAX, 0u64);
+        // (files, bytes) last reported.
+        let mut shown = (0u64, 0u64);
         loop {
             match rx.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(msg) => {
@@ -352,11 +366,24 @@ fn write_zip(
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
             let bytes_done = read_bytes.load(Ordering::Relaxed).min(bytes_total);
-            if asm.files_done != shown.0 || bytes_done >= shown.1 + (1 << 20) {
-                shown = (asm.files_done, bytes_done);
-                progress(Progress::File {
+            let finished = std::mem::take(&mut asm.finished_paths);
+            if !finished.is_empty() {
+                for path in finished {
+                    shown.0 += 1;
+                    progress(Progress::File {
+                        path,
+                        files_done: shown.0,
+                        bytes_done,
+                        files_total,
+                        bytes_total,
+                    });
+                }
+                shown.1 = bytes_done;
+            } else if bytes_done >= shown.1 + (1 << 20) {
+                shown.1 = bytes_done;
+                progress(Progress::Bytes {
                     path: asm.path.clone(),
-                    files_done: asm.files_done,
+                    files_done: shown.0,
                     bytes_done,
                     files_total,
                     bytes_total,

@@ -207,6 +207,7 @@ pub fn run(
     let mut start = 0u64;
     let mut truncated = false;
     let mut skip_to_line = false;
+    let mut cap_until = 0u64;
     if limit > ctx.budget {
         if job.category != Category::Log {
             return Err(Failure::Error(format!(
@@ -214,11 +215,12 @@ pub fn run(
                 limit, ctx.budget
             )));
         }
-        let at_line;
-        (start, at_line) = tail_start(&mut file, limit.min(now_len), ctx.budget)
+        let tail = tail_start(&mut file, limit.min(now_len), ctx.budget)
             .map_err(|e| Failure::Error(source::describe_io_error(&e)))?;
+        start = tail.start;
         truncated = start > 0;
-        skip_to_line = start > 0 && !at_line;
+        skip_to_line = start > 0 && !tail.at_line;
+        cap_until = tail.cap_until.saturating_sub(start);
     }
     let mut notes: Vec<String> = Vec::new();
     if now_len > limit {
@@ -273,7 +275,10 @@ pub fn run(
             sink.put(&red)?;
         }
         Category::Log => {
-            let mut log = LogNotes::default();
+            let mut log = LogNotes {
+                cap_until,
+                ..LogNotes::default()
+            };
             stream_log(
                 &mut reader,
                 &mut sink,
@@ -291,6 +296,7 @@ pub fn run(
                 ));
             }
             if log.cut_lines > 0 {
+                truncated = true;
                 notes.push(format!(
                     "{} line(s) longer than {} KiB cut to their start",
                     log.cut_lines,
@@ -334,6 +340,8 @@ pub fn run(
 
 #[derive(Default)]
 struct LogNotes {
+    /// Lines before this many bytes of the stream are capped (see [`Tail`]).
+    cap_until: u64,
     leading_nuls: u64,
     cut_lines: u64,
 }
@@ -353,7 +361,10 @@ fn stream_log(
     let mut raw: Vec<u8> = vec![0; CHUNK];
     let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut out: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let mut cap = LineCap::default();
+    let mut cap = LineCap {
+        until: notes.cap_until,
+        ..LineCap::default()
+    };
     let mut leading = true;
     // A tailed log starts mid-line: drop bytes up to the next line start.
     let mut skip_to_line = tailed;
@@ -368,6 +379,7 @@ fn stream_log(
         if leading {
             let k = chunk.iter().position(|&b| b != 0).unwrap_or(chunk.len());
             notes.leading_nuls += k as u64;
+            cap.skip(k);
             chunk = &chunk[k..];
             if !chunk.is_empty() {
                 leading = false;
@@ -414,13 +426,17 @@ fn stream_log(
     Ok(())
 }
 
-/// Caps each line at [`LINE_CAP`] bytes, appending a marker to a cut line.
+/// Caps each line that ends before `until` at [`LINE_CAP`] bytes, appending a marker to a cut
+/// line; bytes from `until` on pass unchanged.
 #[derive(Default)]
 struct LineCap {
     /// Bytes of the current line passed on so far.
     len: usize,
     /// Bytes of the current line left out.
     dropped: u64,
+    /// Stream offset reached.
+    pos: u64,
+    until: u64,
 }
 
 fn cut_marker(dropped: u64) -> String {
@@ -428,7 +444,21 @@ fn cut_marker(dropped: u64) -> String {
 }
 
 impl LineCap {
+    fn skip(&mut self, n: usize) {
+        self.pos += n as u64;
+    }
+
     fn push(&mut self, b: &[u8], out: &mut Vec<u8>, cut: &mut u64) {
+        let capped = self.until.saturating_sub(self.pos).min(b.len() as u64) as usize;
+        self.pos += b.len() as u64;
+        let (a, rest) = b.split_at(capped);
+        if !a.is_empty() {
+            self.push_capped(a, out, cut);
+        }
+        out.extend_from_slice(rest);
+    }
+
+    fn push_capped(&mut self, b: &[u8], out: &mut Vec<u8>, cut: &mut u64) {
         // Fast path: no line in this piece reaches the cap.
         let mut prev = 0usize;
         let mut run = self.len;
@@ -475,24 +505,38 @@ impl LineCap {
     }
 }
 
-/// Where to start reading a log over the budget so that its last lines, each capped at
-/// [`LINE_CAP`], fill at most `budget` bytes: scans backwards from `limit`. Returns the offset
-/// and whether it is a line start (when even the last line does not fit, the last `budget`
-/// bytes, mid-line).
-fn tail_start(file: &mut File, limit: u64, budget: u64) -> std::io::Result<(u64, bool)> {
+/// Where to read a log over the budget from.
+#[derive(Debug, PartialEq, Eq)]
+struct Tail {
+    start: u64,
+    /// Whether `start` is a line start.
+    at_line: bool,
+    /// Lines before this offset are capped at [`LINE_CAP`]; the last line never is.
+    cap_until: u64,
+}
+
+/// Where to start reading a log over the budget so that its last lines, each but the last one
+/// capped at [`LINE_CAP`], fill at most `budget` bytes: scans backwards from `limit`. When even
+/// the last line does not fit, its last `budget` bytes (mid-line).
+fn tail_start(file: &mut File, limit: u64, budget: u64) -> std::io::Result<Tail> {
     let mut buf = vec![0u8; CHUNK];
     let mut kept = 0u64;
     // End (exclusive) of the line being measured, walking backwards.
     let mut line_end = limit;
     let mut pos = limit;
-    let fits = |len: u64, kept: u64| {
-        let capped = if len > LINE_CAP as u64 {
+    let no_fit = Tail {
+        start: limit.saturating_sub(budget),
+        at_line: false,
+        cap_until: 0,
+    };
+    let capped = |len: u64, last: bool| {
+        if !last && len > LINE_CAP as u64 {
             LINE_CAP as u64 + cut_marker(len).len() as u64
         } else {
             len
-        };
-        (kept + capped <= budget).then_some(kept + capped)
+        }
     };
+    let mut cap_until = 0u64;
     while pos > 0 {
         let n = (pos.min(CHUNK as u64)) as usize;
         pos -= n as u64;
@@ -501,25 +545,47 @@ fn tail_start(file: &mut File, limit: u64, budget: u64) -> std::io::Result<(u64,
         // A newline at index i: the line after it is (pos + i + 1 .. line_end).
         for i in memchr::memrchr_iter(b'\n', &buf[..n]) {
             let line_start = pos + i as u64 + 1;
-            if line_start == line_end {
-                // The file's (or a line's) own trailing newline: belongs to the line before.
+            if line_start == limit {
+                // The file's own trailing newline belongs to the last line.
                 continue;
             }
-            match fits(line_end - line_start, kept) {
-                Some(k) => {
-                    kept = k;
-                    line_end = line_start;
-                }
-                None if line_end == limit => return Ok((limit.saturating_sub(budget), false)),
-                None => return Ok((line_end, true)),
+            let last = line_end == limit;
+            let len = capped(line_end - line_start, last);
+            if kept + len > budget {
+                return Ok(if last {
+                    no_fit
+                } else {
+                    Tail {
+                        start: line_end,
+                        at_line: true,
+                        cap_until,
+                    }
+                });
             }
+            if last {
+                cap_until = line_start;
+            }
+            kept += len;
+            line_end = line_start;
         }
     }
-    match fits(line_end, kept) {
-        Some(_) => Ok((0, true)),
-        None if line_end == limit => Ok((limit.saturating_sub(budget), false)),
-        None => Ok((line_end, true)),
+    let last = line_end == limit;
+    if kept + capped(line_end, last) > budget {
+        return Ok(if last {
+            no_fit
+        } else {
+            Tail {
+                start: line_end,
+                at_line: true,
+                cap_until,
+            }
+        });
     }
+    Ok(Tail {
+        start: 0,
+        at_line: true,
+        cap_until,
+    })
 }
 
 /// UTF-16 text (BOM, or `<\0` / `\0<`-style ASCII in the first bytes) as UTF-8, with the
@@ -613,7 +679,10 @@ mod tests {
 
     #[test]
     fn line_cap_keeps_short_lines_and_cuts_long_ones() {
-        let mut c = LineCap::default();
+        let mut c = LineCap {
+            until: u64::MAX,
+            ..LineCap::default()
+        };
         let (mut out, mut cut) = (Vec::new(), 0);
         let long = vec![b'x'; LINE_CAP + 10];
         c.push(b"a\nb", &mut out, &mut cut);
@@ -638,15 +707,32 @@ mod tests {
         data.extend(vec![b'g'; 3 * CHUNK]);
         data.extend_from_slice(b"\nnew 1\nnew 2\n");
         std::fs::write(&p, &data).unwrap();
-        let mut f = File::open(&p).unwrap();
         let n = data.len() as u64;
-        // Everything fits once the giant line is capped.
-        let budget = (LINE_CAP + 200) as u64;
-        assert_eq!(tail_start(&mut f, n, budget).unwrap(), (0, true));
+        let t = |budget: u64, start: u64, at_line: bool, cap_until: u64| {
+            let want = Tail {
+                start,
+                at_line,
+                cap_until,
+            };
+            assert_eq!(tail_start(&mut File::open(&p).unwrap(), n, budget).unwrap(), want);
+        };
+        // Everything fits once the giant line is capped; the last line is never capped.
+        t((LINE_CAP + 200) as u64, 0, true, n - 6);
         // Only the two last lines fit.
-        assert_eq!(tail_start(&mut f, n, 12).unwrap(), (n - 12, true));
-        // Not even the last line: the last bytes, mid-line.
-        assert_eq!(tail_start(&mut f, n, 3).unwrap(), (n - 3, false));
+        t(12, n - 12, true, n - 6);
+        // Not even the last line: its last bytes, mid-line.
+        t(3, n - 3, false, 0);
+        // One line only, over the budget: its end, not capped.
+        std::fs::write(&p, vec![b'x'; 3 * CHUNK]).unwrap();
+        let n = 3 * CHUNK as u64;
+        assert_eq!(
+            tail_start(&mut File::open(&p).unwrap(), n, 100).unwrap(),
+            Tail {
+                start: n - 100,
+                at_line: false,
+                cap_until: 0
+            }
+        );
     }
 
     #[test]
