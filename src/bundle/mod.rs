@@ -37,11 +37,11 @@ pub use redact::RuleSet;
 use crate::mid::report::DetectReport;
 use assemble::Assembler;
 use pdeflate::{BlockCompressor, Sched};
-use worker::Msg;
-use zipw::{DosTime, Method, ZipOut};
 use plan::Job;
 use redact::Counts;
 use summary::Entry;
+use worker::Msg;
+use zipw::{DosTime, Method, ZipOut};
 
 /// Default per-file budget: 64 MiB (six full agent log generations fit whole).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;

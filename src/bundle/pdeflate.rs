@@ -273,7 +273,12 @@ mod tests {
                 format!("2026-11-21T16:30:{:02} INFO line {i} of the log\n", i % 60).as_bytes(),
             );
         }
-        for (len, block) in [(data.len(), 1000), (64 * 1000, 1000), (0, 1000), (5, 1 << 20)] {
+        for (len, block) in [
+            (data.len(), 1000),
+            (64 * 1000, 1000),
+            (0, 1000),
+            (5, 1 << 20),
+        ] {
             let input = &data[..len];
             let z = joined(input, block, 4);
             let mut back = Vec::new();

@@ -228,7 +228,8 @@ pub fn run(
             "grew from {limit} to {now_len} bytes during collection; read up to {limit}"
         ));
     }
-    if start > 0 {
+    // Also after `tail_start`, which moved the position even when it returns 0.
+    if limit > ctx.budget {
         file.seek(SeekFrom::Start(start))
             .map_err(|e| Failure::Error(source::describe_io_error(&e)))?;
     }
@@ -714,7 +715,10 @@ mod tests {
                 at_line,
                 cap_until,
             };
-            assert_eq!(tail_start(&mut File::open(&p).unwrap(), n, budget).unwrap(), want);
+            assert_eq!(
+                tail_start(&mut File::open(&p).unwrap(), n, budget).unwrap(),
+                want
+            );
         };
         // Everything fits once the giant line is capped; the last line is never capped.
         t((LINE_CAP + 200) as u64, 0, true, n - 6);

@@ -308,11 +308,7 @@ fn central_header(e: &Central) -> Vec<u8> {
     h.extend_from_slice(&0u16.to_le_bytes()); // disk
     h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
     h.extend_from_slice(&((0o100_644u32) << 16).to_le_bytes());
-    let off32 = if offset64 {
-        u32::MAX
-    } else {
-        e.offset as u32
-    };
+    let off32 = if offset64 { u32::MAX } else { e.offset as u32 };
     h.extend_from_slice(&off32.to_le_bytes());
     h.extend_from_slice(&e.name);
     h.extend_from_slice(&extra);
@@ -352,8 +348,15 @@ mod tests {
         let mut o = z.begin("gone.txt", Method::Stored, t, 5).unwrap();
         z.data(&mut o, b"xxxxx").unwrap();
         z.abort(o).unwrap();
-        z.add("s.txt", Method::Stored, t, crc32fast::hash(b"abc"), 3, b"abc")
-            .unwrap();
+        z.add(
+            "s.txt",
+            Method::Stored,
+            t,
+            crc32fast::hash(b"abc"),
+            3,
+            b"abc",
+        )
+        .unwrap();
         let end = z.position();
         let mut cur = z.finish().unwrap();
         assert!(end < cur.get_ref().len() as u64);
@@ -362,7 +365,10 @@ mod tests {
         let mut a = zip::ZipArchive::new(Cursor::new(cur.into_inner())).unwrap();
         assert_eq!(a.len(), 2);
         let mut s = String::new();
-        a.by_name("a/dé.txt").unwrap().read_to_string(&mut s).unwrap();
+        a.by_name("a/dé.txt")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
         assert_eq!(s.as_bytes(), &data[..]);
         let f = a.by_name("s.txt").unwrap();
         assert_eq!(f.unix_mode(), Some(0o100_644));

@@ -38,7 +38,8 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
             let p = &c.progress;
             let bar_w = 30usize;
             let bar = |done: u64, total: u64| {
-                let filled = usize::try_from(done.min(total) * bar_w as u64 / total).unwrap_or(bar_w);
+                let filled =
+                    usize::try_from(done.min(total) * bar_w as u64 / total).unwrap_or(bar_w);
                 format!("[{}{}]", "█".repeat(filled), "░".repeat(bar_w - filled))
             };
             // The bar follows bytes when they are known: it then moves inside a big file.
@@ -54,7 +55,11 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
                 ),
                 (Some(t), _) if t > 0 => (
                     bar(p.files_done, t),
-                    format!("{} of {t} files · {}", p.files_done, text::bytes(p.bytes_done)),
+                    format!(
+                        "{} of {t} files · {}",
+                        p.files_done,
+                        text::bytes(p.bytes_done)
+                    ),
                 ),
                 _ => (
                     String::new(),
