@@ -324,6 +324,9 @@ fn write_zip(
             let sched = &sched;
             s.spawn(move || {
                 let mut bc = BlockCompressor::new(level);
+                // Compressed into a scratch buffer and copied out at its size: a block waiting
+                // for the writer then holds only its compressed bytes.
+                let mut scratch = Vec::new();
                 while let Some(t) = sched.pop() {
                     let mut crc = crc32fast::Hasher::new();
                     crc.update(&t.data);
@@ -331,9 +334,8 @@ fn write_zip(
                     let data = if level == 0 {
                         Ok(t.data)
                     } else {
-                        let mut out = Vec::new();
-                        bc.block(&t.dict, &t.data, t.last, &mut out)
-                            .map(|()| out)
+                        bc.block(&t.dict, &t.data, t.last, &mut scratch)
+                            .map(|()| scratch.clone())
                             .map_err(|e| format!("compression failed: {e}"))
                     };
                     let len = data.as_ref().map_or(0, |d| d.len() as u64);

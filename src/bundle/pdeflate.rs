@@ -23,7 +23,7 @@ pub const DICT: usize = 32 * 1024;
 /// In-flight blocks of the entry being written.
 pub const CURRENT_BLOCKS: u64 = 8;
 /// In-flight bytes of all other entries.
-pub const OTHER_BYTES: u64 = 48 << 20;
+pub const OTHER_BYTES: u64 = 32 << 20;
 
 /// One block to compress.
 pub struct Task {
@@ -151,13 +151,14 @@ impl<'a> Sched<'a> {
             if self.cancel.load(Ordering::Relaxed) {
                 return false;
             }
-            let mine = g.held.get(&t.id).copied().unwrap_or(0);
             let cur = g.current.and_then(|c| g.held.get(&c).copied()).unwrap_or(0);
+            let others = g.total - cur;
+            // The current entry only waits for the writer; the others for each other (a block
+            // may always go when nothing else is waiting, whatever its size).
             let room = if g.current == Some(t.id) {
                 g.blocks.get(&t.id).copied().unwrap_or(0) < CURRENT_BLOCKS
             } else {
-                // An entry with nothing in flight may always start (no entry starves).
-                mine == 0 || g.total - cur + len <= OTHER_BYTES
+                others == 0 || others + len <= OTHER_BYTES
             };
             if room {
                 break;
