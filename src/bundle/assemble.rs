@@ -175,7 +175,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                 self.sched.release(id, data.len() as u64);
                 p.next += 1;
             }
-            if !p.end.as_ref().is_some_and(|(n, _)| p.next == *n) {
+            if p.end.as_ref().is_none_or(|(n, _)| p.next != *n) {
                 return Ok(());
             }
             let (Some(p), Some((_, open, crc))) = (self.pending.remove(&id), self.current.take())

@@ -254,7 +254,7 @@ mod tests {
         let mut piece = Vec::new();
         let mut chunks: Vec<&[u8]> = data.chunks(block).collect();
         // An exact multiple of the block size ends with an empty final block.
-        if data.len() % block == 0 {
+        if data.len().is_multiple_of(block) {
             chunks.push(&[]);
         }
         let n = chunks.len();
