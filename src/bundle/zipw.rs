@@ -375,4 +375,58 @@ mod tests {
         let lm = f.last_modified().unwrap();
         assert_eq!((lm.year(), lm.hour(), lm.second()), (2026, 16, 46));
     }
+
+    /// Python's zipfile test of a zip file, when python3 is installed.
+    fn python_ok(path: &std::path::Path) -> Option<bool> {
+        let o = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); sys.exit(0 if z.testzip() is None else 1)",
+            ])
+            .arg(path)
+            .output()
+            .ok()?;
+        Some(o.status.success())
+    }
+
+    #[test]
+    fn zip64_records_when_an_entry_may_be_huge_or_there_are_many_entries() {
+        let d = tempfile::tempdir().unwrap();
+        // A ZIP64 local header (input that may pass 4 GiB), and 70,000 entries (ZIP64 end
+        // records).
+        let p = d.path().join("z.zip");
+        let mut z = ZipOut::new(std::fs::File::create(&p).unwrap()).unwrap();
+        let t = DosTime::default();
+        let mut o = z.begin("big.log", Method::Stored, t, 5 << 30).unwrap();
+        z.data(&mut o, b"hello\n").unwrap();
+        z.end(o, crc32fast::hash(b"hello\n"), 6).unwrap();
+        for i in 0..70_000 {
+            z.add(&format!("f{i}"), Method::Stored, t, 0, 0, b"")
+                .unwrap();
+        }
+        z.finish().unwrap();
+        let mut a = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
+        assert_eq!(a.len(), 70_001);
+        let mut s = String::new();
+        a.by_name("big.log")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        assert_eq!(s, "hello\n");
+        match python_ok(&p) {
+            Some(ok) => assert!(ok, "python zipfile rejects the ZIP64 zip"),
+            None => eprintln!("NOTE: python3 is not installed; check skipped"),
+        }
+        if let Ok(o) = std::process::Command::new("unzip")
+            .arg("-tq")
+            .arg(&p)
+            .output()
+        {
+            assert!(
+                o.status.success(),
+                "unzip -t: {}",
+                String::from_utf8_lossy(&o.stdout)
+            );
+        }
+    }
 }
