@@ -174,15 +174,25 @@ impl<'a> Sched<'a> {
         true
     }
 
-    /// The next block (lowest entry, then lowest block first), waiting for one; None once every
-    /// producer is done and the queue is empty, or on cancel.
+    /// The next block (the current entry's, else the lowest entry's; lowest block first),
+    /// waiting for one; None once every producer is done and the queue is empty, or on cancel.
     pub fn pop(&self) -> Option<Task> {
         let mut g = self.lock();
         loop {
             if self.cancel.load(Ordering::Relaxed) {
                 return None;
             }
-            if let Some((_, t)) = g.queue.pop_first() {
+            // The entry being written first: the writer waits for nothing else.
+            let key = g
+                .current
+                .and_then(|c| {
+                    g.queue
+                        .range((c, 0)..=(c, u64::MAX))
+                        .next()
+                        .map(|(k, _)| *k)
+                })
+                .or_else(|| g.queue.first_key_value().map(|(k, _)| *k));
+            if let Some(t) = key.and_then(|k| g.queue.remove(&k)) {
                 return Some(t);
             }
             if g.producers == 0 {
