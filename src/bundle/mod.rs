@@ -334,9 +334,12 @@ fn write_zip(
                     let data = if level == 0 {
                         Ok(t.data)
                     } else {
-                        bc.block(&t.dict, &t.data, t.last, &mut scratch)
+                        let r = bc
+                            .block(&t.dict, &t.data, t.last, &mut scratch)
                             .map(|()| scratch.clone())
-                            .map_err(|e| format!("compression failed: {e}"))
+                            .map_err(|e| format!("compression failed: {e}"));
+                        sched.recycle(t.data);
+                        r
                     };
                     let len = data.as_ref().map_or(0, |d| d.len() as u64);
                     sched.compressed(t.id, raw, len);

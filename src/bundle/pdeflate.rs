@@ -110,7 +110,12 @@ struct State {
     total: u64,
     current: Option<u64>,
     producers: usize,
+    /// Spent block buffers, reused so that each block does not fault in fresh pages.
+    pool: Vec<Vec<u8>>,
 }
+
+/// Spent buffers kept for reuse.
+const POOL_MAX: usize = 16;
 
 /// The block queue and the memory bound, shared by producers, compressors and the writer.
 pub struct Sched<'a> {
@@ -236,6 +241,22 @@ impl<'a> Sched<'a> {
         g.current = id;
         drop(g);
         self.cv.notify_all();
+    }
+
+    /// An empty buffer for a new block (a spent one when there is one).
+    pub fn buffer(&self) -> Vec<u8> {
+        self.lock().pool.pop().unwrap_or_default()
+    }
+
+    /// Give back a block's buffer once it is compressed.
+    pub fn recycle(&self, mut b: Vec<u8>) {
+        if b.capacity() >= BLOCK {
+            b.clear();
+            let mut g = self.lock();
+            if g.pool.len() < POOL_MAX {
+                g.pool.push(b);
+            }
+        }
     }
 
     /// A producer thread ended.

@@ -159,7 +159,12 @@ impl Sink<'_, '_> {
                 job: self.job,
             });
         }
-        let data = std::mem::take(&mut self.block);
+        let next = if last {
+            Vec::new()
+        } else {
+            self.ctx.sched.buffer()
+        };
+        let data = std::mem::replace(&mut self.block, next);
         let dict = if last {
             Vec::new()
         } else {
