@@ -1,14 +1,21 @@
-//! Support-bundle speed, size and memory against `zip -r -6` of the same files, same run.
+//! Support-bundle speed, size and memory against `zip -r -6` and `tar | pigz -6 -p 2` of the
+//! same files, in the same run.
 //!
-//! Builds a lab-like MID install with about MIDRESCUE_BENCH_MB MiB of MID-style logs (default
-//! 1024; 16 files, each under the 64 MiB per-file budget so nothing is truncated), then runs,
-//! alternately and twice each: `zip -r -6` (Info-ZIP, one thread) and the real
-//! `midrescue collect` binary. Wall time and peak RSS (the child's `ru_maxrss` from `wait4`) are
-//! whole-process figures. Prints the ratios. Then a criterion group measures the redaction
-//! stream alone.
+//! Cases (MIDRESCUE_BENCH_CASES, default `big,small,mixed`):
+//! - `big`: ten 10 MB agent logs plus one 500 MB `wrapper.log` (MIDRESCUE_BENCH_BIG_MB), MID
+//!   line shapes, `collect --max-file-mb 1024` (nothing truncated): one big file;
+//! - `small`: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES): many small files;
+//! - `mixed`: MIDRESCUE_BENCH_MB MiB (default 1024) in 16 logs under the 64 MiB budget.
 //!
-//!   cargo bench --bench bundle                           # ~1 GB, about a minute on 2 cores
-//!   MIDRESCUE_BENCH_MB=64 cargo bench --bench bundle     # quick
+//! Each case runs, alternately and MIDRESCUE_BENCH_ROUNDS times (default 2): `zip -r -6`
+//! (Info-ZIP, one thread), `tar -cf - DIRS | pigz -6 -p 2` (when pigz is installed) and the real
+//! `midrescue collect` binary at its default level. Wall time, CPU seconds and peak RSS are
+//! whole-process figures from GNU time (`ru_maxrss` of the child). Prints the ratios. Then a
+//! criterion group measures the redaction stream alone.
+//!
+//!   cargo bench --bench bundle                                       # all cases, a few minutes
+//!   MIDRESCUE_BENCH_CASES=big cargo bench --bench bundle             # the one-big-file case
+//!   MIDRESCUE_BENCH_CASES=mixed MIDRESCUE_BENCH_MB=64 cargo bench --bench bundle   # quick
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -241,6 +248,136 @@ fn dir_size(p: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Write `n` logs of `mb` MiB each under `agent/logs` (`kind`: agent or wrapper lines).
+fn add_logs(agent: &Path, names: &[String], bytes: usize, wrapper: bool, seed: u64) {
+    let mut rng = Rng(seed);
+    let mut t0 = 0u64;
+    let mut buf = Vec::with_capacity(bytes + 4096);
+    for n in names {
+        buf.clear();
+        if wrapper {
+            wrapper_lines(&mut rng, &mut buf, bytes, &mut t0);
+        } else {
+            agent_lines(&mut rng, &mut buf, bytes, &mut t0);
+        }
+        let p = agent.join("logs").join(n);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        }
+        std::fs::write(&p, &buf).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    }
+}
+
+/// One whole-process comparison: `zip -r -6`, `tar -cf - | pigz -6 -p 2` and
+/// `midrescue collect ARGS`, alternately, `rounds` times each.
+fn compare(name: &str, root: &Path, agent: &Path, paths: &[PathBuf], collect_args: &[&str]) {
+    let raw: u64 = walkdir::WalkDir::new(agent)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.metadata().map_or(0, |m| m.len()))
+        .sum();
+    let files = walkdir::WalkDir::new(agent)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .count();
+    println!(
+        "== case {name}: {:.1} MiB in {files} files; collect {}; cores: {}",
+        raw as f64 / 1048576.0,
+        collect_args.join(" "),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let pigz = Command::new("pigz").arg("--version").output().is_ok();
+    if !pigz {
+        println!("NOTE: pigz is not installed (apt-get install pigz): its column is skipped");
+    }
+    let bin = env!("CARGO_BIN_EXE_midrescue");
+    let rounds: usize = std::env::var("MIDRESCUE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let show = |what: &str, r: &Run, size: u64| {
+        println!(
+            "  {what:<34} {:6.2}s wall {:6.2}s cpu ({:.2} cores) {:7.1} MB  peak RSS {:6.1} MB",
+            r.wall.as_secs_f64(),
+            r.cpu,
+            r.cpu / r.wall.as_secs_f64().max(1e-9),
+            size as f64 / 1e6,
+            r.peak as f64 / 1e6
+        );
+    };
+    let mut best: Option<(f64, f64, f64, f64, f64, u64)> = None;
+    for round in 1..=rounds {
+        let zip_out = root.join(format!("zip-{round}.zip"));
+        let z = measure(
+            Command::new("zip")
+                .current_dir(root)
+                .args(["-r", "-6", "-q"])
+                .arg(&zip_out)
+                .args(paths),
+        );
+        let zs = std::fs::metadata(&zip_out).map_or(0, |m| m.len());
+        let _ = std::fs::remove_file(&zip_out);
+        println!("round {round}:");
+        show("zip -r -6", &z, zs);
+        let p = pigz.then(|| {
+            let tgz = root.join(format!("pigz-{round}.tar.gz"));
+            let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            let r = measure(Command::new("sh").current_dir(root).arg("-c").arg(format!(
+                "tar -cf - {} | pigz -6 -p 2 > {}",
+                list.join(" "),
+                tgz.display()
+            )));
+            let size = std::fs::metadata(&tgz).map_or(0, |m| m.len());
+            let _ = std::fs::remove_file(&tgz);
+            show("tar -cf - | pigz -6 -p 2", &r, size);
+            (r, size)
+        });
+        let out = root.join(format!("ours-{round}"));
+        let o = measure(
+            Command::new(bin)
+                .current_dir(root)
+                .arg("collect")
+                .args(collect_args)
+                .arg("--agent-dir")
+                .arg(agent)
+                .arg("--out")
+                .arg(&out)
+                .arg("--log-file")
+                .arg(root.join("midrescue.log")),
+        );
+        let os = dir_size(&out);
+        show(
+            &format!("midrescue collect {}", collect_args.join(" ")),
+            &o,
+            os,
+        );
+        let wall = o.wall.as_secs_f64() / z.wall.as_secs_f64();
+        let size = os as f64 / zs as f64;
+        let (pw, ps) = p.as_ref().map_or((f64::NAN, f64::NAN), |(r, s)| {
+            (
+                o.wall.as_secs_f64() / r.wall.as_secs_f64(),
+                os as f64 / *s as f64,
+            )
+        });
+        let cores = o.cpu / o.wall.as_secs_f64().max(1e-9);
+        println!(
+            "  ratios: vs zip -6 wall {wall:.3} size {size:.3} | vs pigz wall {pw:.3} size {ps:.3} | midrescue {cores:.2} cores"
+        );
+        if best.is_none_or(|b| wall < b.0) {
+            best = Some((wall, size, pw, ps, cores, o.peak));
+        }
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    if let Some((wall, size, pw, ps, cores, peak)) = best {
+        println!(
+            "summary {name}: best wall ratio vs zip -6 {wall:.3}, size ratio {size:.3}; vs pigz -p 2 wall {pw:.3}, size {ps:.3}; {cores:.2} cores; peak RSS {:.1} MB",
+            peak as f64 / 1e6
+        );
+    }
+}
+
 fn whole_process_comparison() {
     let mb: u64 = std::env::var("MIDRESCUE_BENCH_MB")
         .ok()
@@ -256,90 +393,75 @@ fn whole_process_comparison() {
         );
         return;
     }
-    let d = tempfile::tempdir().expect("tempdir");
-    let t = Instant::now();
-    let (agent, paths) = build_install(d.path(), mb);
-    // MIDRESCUE_BENCH_KEEP=DIR: also leave a copy of the corpus there for manual runs.
-    if let Some(keep) = std::env::var_os("MIDRESCUE_BENCH_KEEP") {
-        build_install(Path::new(&keep), mb);
-    }
-    let raw: u64 = walkdir::WalkDir::new(&agent)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.metadata().map_or(0, |m| m.len()))
-        .sum();
-    println!(
-        "corpus: {:.1} MiB in {:?} (generated in {:.1?}); cores: {}",
-        raw as f64 / 1048576.0,
-        agent,
-        t.elapsed(),
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    );
-    let bin = env!("CARGO_BIN_EXE_midrescue");
-    let mut rows = Vec::new();
-    let levels: Vec<String> = std::env::var("MIDRESCUE_BENCH_LEVEL")
-        .map(|v| v.split(',').map(str::to_string).collect())
-        .unwrap_or_else(|_| vec!["6".into()]);
-    for round in 1..=2 {
-        let zip_out = d.path().join(format!("zip-{round}.zip"));
-        let z = measure(
-            Command::new("zip")
-                .current_dir(d.path())
-                .args(["-r", "-6", "-q"])
-                .arg(&zip_out)
-                .args(&paths),
-        );
-        let zs = std::fs::metadata(&zip_out).map_or(0, |m| m.len());
-        println!(
-            "round {round}: zip -r -6: {:.2}s wall, {:.2}s cpu, {:.1} MB, peak {:.1} MB",
-            z.wall.as_secs_f64(),
-            z.cpu,
-            zs as f64 / 1e6,
-            z.peak as f64 / 1e6
-        );
-        for level in &levels {
-            let out = d.path().join(format!("ours-{round}-{level}"));
-            let o = measure(
-                Command::new(bin)
-                    .current_dir(d.path())
-                    .arg("collect")
-                    .arg("--level")
-                    .arg(level)
-                    .arg("--agent-dir")
-                    .arg(&agent)
-                    .arg("--out")
-                    .arg(&out)
-                    .arg("--log-file")
-                    .arg(d.path().join("midrescue.log")),
-            );
-            let os = dir_size(&out);
-            let (tr, sr) = (
-                o.wall.as_secs_f64() / z.wall.as_secs_f64(),
-                os as f64 / zs as f64,
-            );
-            println!(
-                "round {round}: midrescue collect --level {level}: {:.2}s wall, {:.2}s cpu, {:.1} MB, peak {:.1} MB | wall ratio {tr:.3}, cpu ratio {:.3}, size ratio {sr:.3}",
-                o.wall.as_secs_f64(),
-                o.cpu,
-                os as f64 / 1e6,
-                o.peak as f64 / 1e6,
-                o.cpu / z.cpu,
-            );
-            rows.push((level.clone(), tr, sr, o.peak));
-            let _ = std::fs::remove_dir_all(&out);
+    let cases = std::env::var("MIDRESCUE_BENCH_CASES").unwrap_or_else(|_| "big,small,mixed".into());
+    for case in cases.split(',') {
+        let d = tempfile::tempdir().expect("tempdir");
+        let t = Instant::now();
+        let (agent, paths, args): (PathBuf, Vec<PathBuf>, Vec<&str>) = match case {
+            // A wrapper.log that never rolled: ten 10 MB agent logs plus one big wrapper.log
+            // (MIDRESCUE_BENCH_BIG_MB, default 500), nothing truncated.
+            "big" => {
+                let big: usize = std::env::var("MIDRESCUE_BENCH_BIG_MB")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(500);
+                let (agent, paths) = build_install(d.path(), 0);
+                clear_logs(&agent);
+                let names: Vec<String> = (1..=10).map(|i| format!("agent0.log.{i}")).collect();
+                add_logs(&agent, &names, 10_000_000, false, 1);
+                add_logs(&agent, &["wrapper.log".into()], big * 1_000_000, true, 2);
+                (agent, paths, vec!["--max-file-mb", "1024"])
+            }
+            // Many small files: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES).
+            "small" => {
+                let n: usize = std::env::var("MIDRESCUE_BENCH_SMALL_FILES")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(2000);
+                let (agent, paths) = build_install(d.path(), 0);
+                clear_logs(&agent);
+                let names: Vec<String> = (0..n).map(|i| format!("probes/probe-{i}.log")).collect();
+                add_logs(&agent, &names, 64 * 1024, false, 3);
+                (agent, paths, vec![])
+            }
+            // The original corpus: MIDRESCUE_BENCH_MB MiB in 16 logs under the 64 MiB budget.
+            "mixed" => {
+                let (agent, paths) = build_install(d.path(), mb);
+                (agent, paths, vec![])
+            }
+            other => {
+                eprintln!(
+                    "NOTE: unknown case {other:?} in MIDRESCUE_BENCH_CASES (big, small, mixed)"
+                );
+                continue;
+            }
+        };
+        // MIDRESCUE_BENCH_KEEP=DIR: also leave a copy of the corpus there for manual runs.
+        if let Some(keep) = std::env::var_os("MIDRESCUE_BENCH_KEEP") {
+            let to = Path::new(&keep).join(case);
+            let _ = std::fs::create_dir_all(&to);
+            let _ = Command::new("cp")
+                .arg("-a")
+                .arg(d.path().join("mid"))
+                .arg(&to)
+                .status();
         }
-        let _ = std::fs::remove_file(&zip_out);
+        println!("(corpus generated in {:.1?})", t.elapsed());
+        compare(case, d.path(), &agent, &paths, &args);
     }
-    for level in &levels {
-        let mine: Vec<_> = rows.iter().filter(|r| &r.0 == level).collect();
-        let best = mine.iter().map(|r| r.1).fold(f64::MAX, f64::min);
-        let peak = mine.iter().map(|r| r.3).max().unwrap_or(0);
-        println!(
-            "summary level {level}: best wall ratio {best:.3} (goal <= 0.4 on 2 cores), size ratio {:.3} (goal within 5%), peak RSS {:.1} MB (goal < 150)",
-            mine.first().map_or(0.0, |r| r.2),
-            peak as f64 / 1e6
-        );
+}
+
+/// Remove the generated logs (keeping the crashed-upgrade marker log that detect needs).
+fn clear_logs(agent: &Path) {
+    for e in std::fs::read_dir(agent.join("logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with("wrapper.log") || (n.starts_with("agent0.log.") && n != "agent0.log.0") {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

@@ -1072,3 +1072,246 @@ fn listings_are_bounded() {
     );
     assert!(listing.len() <= bundle::plan::LISTING_MAX_BYTES + 4096);
 }
+
+/// `unzip -p` of one entry, when unzip is installed.
+fn unzip_entry(zip: &Path, name: &str) -> Option<Vec<u8>> {
+    let o = Command::new("unzip")
+        .arg("-p")
+        .arg(zip)
+        .arg(name)
+        .output()
+        .ok()?;
+    assert!(o.status.success(), "unzip -p {name}");
+    Some(o.stdout)
+}
+
+/// Python's zipfile reading of one entry, when python3 is installed.
+fn python_entry(zip: &Path, name: &str) -> Option<Vec<u8>> {
+    let o = Command::new("python3")
+        .args([
+            "-c",
+            "import sys,zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))",
+        ])
+        .arg(zip)
+        .arg(name)
+        .output()
+        .ok()?;
+    assert!(
+        o.status.success(),
+        "python zipfile {name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    Some(o.stdout)
+}
+
+/// A log of `len` bytes of plain 100-byte lines (nothing to redact), the last line shorter.
+fn plain_log(len: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(len + 100);
+    let mut i = 0u64;
+    while v.len() < len {
+        let line =
+            format!("2026-11-21T10:00:00.000-0500 INFO (Worker-Standard) [Probe:12] line {i:012} ");
+        v.extend_from_slice(line.as_bytes());
+        v.resize(v.len() + 99 - line.len(), b'.');
+        v.push(b'\n');
+        i += 1;
+    }
+    v.truncate(len);
+    v
+}
+
+#[test]
+fn multi_block_entries_round_trip_through_unzip_and_python() {
+    // 1 MiB blocks: 3 MiB exactly ends with an empty final block; 100-byte lines put every
+    // block boundary inside a line; 2.5 MiB ends with a partial block.
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    let exact = plain_log(3 << 20);
+    let partial = plain_log((5 << 20) / 2);
+    assert_ne!((1usize << 20) % 100, 0);
+    write(&agent.join("logs/agent0.log.8"), &exact);
+    write(&agent.join("logs/agent0.log.9"), &partial);
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |_| {}).unwrap();
+    external_zip_checks(&s.path);
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    let m = manifest(&e);
+    for (name, src) in [
+        ("agent/logs/agent0.log.8", &exact),
+        ("agent/logs/agent0.log.9", &partial),
+    ] {
+        assert!(e[name] == *src, "{name} differs (zip crate)");
+        match unzip_entry(&s.path, name) {
+            Some(b) => assert!(b == *src, "{name} differs (unzip)"),
+            None => eprintln!("NOTE: unzip is not installed; check skipped (CI installs it)"),
+        }
+        match python_entry(&s.path, name) {
+            Some(b) => assert!(b == *src, "{name} differs (python zipfile)"),
+            None => eprintln!("NOTE: python3 is not installed; check skipped (CI installs it)"),
+        }
+        let ent = m["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["zip_path"] == name)
+            .unwrap();
+        use sha2::Digest;
+        assert_eq!(
+            ent["sha256"].as_str().unwrap(),
+            format!("{:x}", sha2::Sha256::digest(src))
+        );
+        assert_eq!(ent["truncated"], false);
+    }
+    // 7-Zip, when installed (not required).
+    match Command::new("7z").arg("t").arg(&s.path).output() {
+        Ok(o) => assert!(
+            o.status.success(),
+            "7z t: {}",
+            String::from_utf8_lossy(&o.stdout)
+        ),
+        Err(_) => eprintln!("NOTE: 7z is not installed (apt-get install p7zip-full); 7z t skipped"),
+    }
+}
+
+#[test]
+fn progress_moves_inside_a_big_file() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    write(&agent.join("logs/wrapper.log.9"), plain_log(24 << 20));
+    let opts = CollectOptions::new(&agent, d.path().join("out"));
+    let mut events = Vec::new();
+    bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        events.push(p)
+    })
+    .unwrap();
+    let mut last = 0;
+    let mut inside = 0;
+    let mut total = 0;
+    for p in &events {
+        match p {
+            Progress::Planned { bytes, .. } => total = *bytes,
+            Progress::File { bytes_done, .. } => {
+                assert!(*bytes_done >= last);
+                last = *bytes_done;
+            }
+            Progress::Bytes {
+                bytes_done, path, ..
+            } => {
+                assert!(*bytes_done >= last);
+                last = *bytes_done;
+                // Events while the big file is the one being written.
+                if path == "agent/logs/wrapper.log.9" {
+                    inside += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        inside >= 8,
+        "{inside} progress events inside the 24 MiB file"
+    );
+    assert_eq!(last, total);
+}
+
+#[test]
+fn completeness_shrunk_nul_padded_utf16_and_giant_line() {
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    // Shrinks after planning, before it is read through.
+    let shrinking = agent.join("logs/agent0.log.8");
+    write(&shrinking, plain_log(300_000));
+    // Leading NUL padding, as left by a crash.
+    let mut padded = vec![0u8; 100_000];
+    padded.extend_from_slice(b"2026-11-21T10:00:00.000-0500 INFO (MIDServer) after the crash\n");
+    write(&agent.join("logs/agent0.log.9"), &padded);
+    // UTF-16LE config.xml with a BOM.
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<parameters>\n    <parameter name=\"url\" value=\"{URL}\"/>\n    <parameter name=\"mid.instance.password\" value=\"CANARY-utf16-30\"/>\n</parameters>\n"
+    );
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
+    write(&agent.join("config.xml"), &utf16);
+    // Real lines, one 3 MiB line, more real lines, over a 1 MiB budget.
+    let mut giant = Vec::new();
+    for i in 0..2000 {
+        giant.extend_from_slice(
+            format!("2026-11-21T09:00:00.000-0500 INFO early line {i:04}\n").as_bytes(),
+        );
+    }
+    giant.extend(vec![b'g'; 3 << 20]);
+    giant.push(b'\n');
+    for i in 0..100 {
+        giant.extend_from_slice(
+            format!("2026-11-21T11:00:00.000-0500 INFO late line {i:04}\n").as_bytes(),
+        );
+    }
+    write(&agent.join("logs/wrapper.log.7"), &giant);
+
+    let mut opts = CollectOptions::new(&agent, d.path().join("out"));
+    opts.max_file_bytes = 1 << 20;
+    let mut shrunk = false;
+    let s = bundle::collect(&opts, &report_for(&agent), &facts(), &mut |p| {
+        if matches!(p, Progress::Planned { .. }) && !shrunk {
+            std::fs::write(&shrinking, plain_log(1000)).unwrap();
+            shrunk = true;
+        }
+    })
+    .unwrap();
+    external_zip_checks(&s.path);
+    let e = entries(&s.path);
+    check_manifest_hashes(&e);
+    let m = manifest(&e);
+    let ent = |p: &str| {
+        m["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["zip_path"] == p)
+            .unwrap_or_else(|| panic!("{p} not in the manifest: {m}"))
+            .clone()
+    };
+    let note = |p: &str| ent(p)["note"].as_str().unwrap_or("").to_string();
+
+    // Shrunk: what was there, marked.
+    assert_eq!(e["agent/logs/agent0.log.8"], plain_log(1000));
+    assert_eq!(ent("agent/logs/agent0.log.8")["truncated"], true);
+    assert!(
+        note("agent/logs/agent0.log.8").contains("shrank"),
+        "{}",
+        note("agent/logs/agent0.log.8")
+    );
+    assert!(s.truncated.contains(&"agent/logs/agent0.log.8".to_string()));
+
+    // NUL padding: bundled without it.
+    assert_eq!(
+        e["agent/logs/agent0.log.9"],
+        b"2026-11-21T10:00:00.000-0500 INFO (MIDServer) after the crash\n"
+    );
+    assert!(note("agent/logs/agent0.log.9").contains("100000 leading NUL bytes"));
+
+    // UTF-16 config: UTF-8 now, redacted like any other.
+    let config = String::from_utf8(e["agent/config.xml"].clone()).unwrap();
+    assert!(
+        config.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{config}"
+    );
+    assert!(config.contains(&format!("<parameter name=\"url\" value=\"{URL}\"/>")));
+    assert!(!config.contains("CANARY-utf16-30"), "{config}");
+    assert!(note("agent/config.xml").contains("UTF-16LE"));
+
+    // Giant line: capped; the early lines before it still fit the budget.
+    let w = String::from_utf8_lossy(&e["agent/logs/wrapper.log.7"]).to_string();
+    assert!(
+        w.starts_with("2026-11-21T09:00:00.000-0500 INFO early line"),
+        "{} {}",
+        &w[..200],
+        ent("agent/logs/wrapper.log.7")
+    );
+    assert!(w.contains("early line 1999\n"));
+    assert!(w.contains("more bytes of this line left out]\n"));
+    assert!(w.ends_with("late line 0099\n"));
+    assert!(w.len() <= 1 << 20);
+    assert_eq!(ent("agent/logs/wrapper.log.7")["truncated"], true);
+}

@@ -194,7 +194,10 @@ fn dry_run_prints_command_folder_and_user_and_runs_nothing() {
     let text = String::from_utf8_lossy(&o.stdout);
     // The .bat by its own path: std runs it through cmd.exe with safe escaping.
     assert!(text.contains("real host:  "), "{text}");
-    assert!(text.contains("upgrade-wrapper/bin/glide-dist-upgrade.bat start"), "{text}");
+    assert!(
+        text.contains("upgrade-wrapper/bin/glide-dist-upgrade.bat start"),
+        "{text}"
+    );
     assert!(text.contains("glide-dist-upgrade.bat start"), "{text}");
 }
 

@@ -274,11 +274,19 @@ fn collect(
                 files_done,
                 bytes_done,
                 files_total,
-                ..
+                bytes_total,
+            }
+            | Progress::Bytes {
+                path,
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
             } => {
                 progress.files_done = files_done;
                 progress.bytes_done = bytes_done;
                 progress.files_total = Some(files_total);
+                progress.bytes_total = Some(bytes_total);
                 progress.current = Some(path);
             }
             Progress::Writing => progress.current = Some("writing the zip".into()),

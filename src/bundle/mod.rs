@@ -7,8 +7,10 @@
 //! without ever overwriting, and writes the sibling `<name>.zip.sha256`.
 //! No process is spawned here: the caller gathers [`SystemFacts`].
 
+mod assemble;
 pub mod facts;
 pub mod output;
+pub mod pdeflate;
 pub mod plan;
 pub mod record;
 pub mod redact;
@@ -16,18 +18,17 @@ pub mod source;
 pub mod summary;
 pub mod timeline;
 mod worker;
+pub mod zipw;
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, bail};
 use serde::Serialize;
-use zip::CompressionMethod;
-use zip::write::SimpleFileOptions;
 
 pub use facts::SystemFacts;
 pub use output::default_out_dir;
@@ -35,9 +36,13 @@ pub use plan::Problem;
 pub use redact::RuleSet;
 
 use crate::mid::report::DetectReport;
+use assemble::Assembler;
+use pdeflate::{BlockCompressor, Sched};
 use plan::Job;
 use redact::Counts;
 use summary::Entry;
+use worker::Msg;
+use zipw::{DosTime, Method, ZipOut};
 
 /// Default per-file budget: 64 MiB (six full agent log generations fit whole).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -96,15 +101,28 @@ impl CollectOptions {
     }
 }
 
-/// Progress events, in order: one `Planned`, one `File` per source file (done or failed),
-/// `Writing` (generated documents, fsync, rename), `Done`.
+/// Progress events, in order: one `Planned`; then one `File` per source file (done or failed)
+/// with `Bytes` events between them, at least one per MiB read, while files are being read;
+/// `Writing` (generated documents, fsync, rename); `Done`.
+///
+/// `bytes_done` counts input bytes read so far, files in progress included (each file counts at
+/// most its share of `bytes_total`), so it moves inside one big file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     Planned {
         files: u64,
         bytes: u64,
     },
+    /// A file is finished; `path` is its zip path.
     File {
+        path: String,
+        files_done: u64,
+        bytes_done: u64,
+        files_total: u64,
+        bytes_total: u64,
+    },
+    /// Bytes read moved on; `path` is the file being written to the zip.
+    Bytes {
         path: String,
         files_done: u64,
         bytes_done: u64,
@@ -130,12 +148,6 @@ pub struct BundleSummary {
     pub truncated: Vec<String>,
     /// (file, reason) for everything not collected: errors first, then policy.
     pub skipped: Vec<(String, String)>,
-}
-
-/// What a worker sends back.
-enum Msg {
-    Done(usize, Box<worker::Done>),
-    Failed(usize, worker::Failure),
 }
 
 /// Build the support bundle for `report`'s install. See the module docs.
@@ -225,6 +237,10 @@ pub fn collect(
 }
 
 /// Compress everything into `file`; returns the summary without path, hash and size.
+///
+/// Threads: producers (one file each: read, redact, hash, cut into blocks), compressors (any
+/// block of any file), and this thread, which writes entries in block order and reports
+/// progress at least every MiB read.
 #[allow(clippy::too_many_arguments)]
 fn write_zip(
     file: File,
@@ -241,60 +257,101 @@ fn write_zip(
     let budget = opts.max_file_bytes.max(1);
     let level = opts.level.min(9);
     let method = if level == 0 {
-        CompressionMethod::Stored
+        Method::Stored
     } else {
-        CompressionMethod::Deflated
+        Method::Deflated
     };
-    let options = SimpleFileOptions::default()
-        .compression_method(method)
-        .compression_level((level > 0).then_some(i64::from(level)))
-        .unix_permissions(0o644);
-    let mut zip =
-        zip::ZipWriter::new(BufWriter::with_capacity(1 << 20, file)).set_auto_large_file();
+    let zip = ZipOut::new(BufWriter::with_capacity(1 << 20, file))?;
 
     let scanner = timeline::Scanner::new()?;
-    let ctx = worker::Ctx {
-        rules,
-        scanner: &scanner,
-        budget,
-        options,
-        cancel,
-    };
     let jobs: Vec<Job> = plan.jobs;
-    // Biggest first so the last file does not run alone on one core.
+    // Biggest first: a big file's blocks then keep every core busy while small files fill in.
     let mut order: Vec<usize> = (0..jobs.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size.min(budget)));
-    let queue = Mutex::new(order.into_iter());
+    let queue = Mutex::new(order.into_iter().enumerate());
     let threads = if opts.threads > 0 {
         opts.threads
     } else {
         std::thread::available_parallelism().map_or(2, |n| n.get())
     }
-    // Each worker may hold one compressed entry (≈ budget / 5 for logs): cap the count.
-    .clamp(1, 8)
-    .min(jobs.len().max(1));
+    .clamp(1, 8);
+    let producers = threads.min(jobs.len().max(1));
+    let read_bytes = AtomicU64::new(0);
+    let sched = Sched::new(producers, cancel);
+    let ctx = worker::Ctx {
+        rules,
+        scanner: &scanner,
+        budget,
+        cancel,
+        sched: &sched,
+        progress: &read_bytes,
+    };
+    let mut asm = Assembler::new(zip, &jobs, method, &sched);
 
-    let mut entries: Vec<Entry> = Vec::with_capacity(jobs.len() + 8);
-    let mut errors = plan.errors;
-    let mut skipped = plan.skipped;
-    let mut totals = Counts::new();
-    let mut tl: Vec<timeline::Line> = Vec::new();
-    let (mut files_done, mut bytes_done) = (0u64, 0u64);
-
-    // Rendezvous channel: a finished entry waits in its worker until the writer takes it, so
-    // at most `threads` compressed entries plus the one being written are in memory.
-    let (tx, rx) = mpsc::sync_channel::<Msg>(0);
-    let write_result: anyhow::Result<()> = std::thread::scope(|s| {
-        for _ in 0..threads {
+    let (tx, rx) = mpsc::channel::<Msg>();
+    std::thread::scope(|s| {
+        for _ in 0..producers {
             let tx = tx.clone();
-            let (queue, jobs, ctx) = (&queue, &jobs, &ctx);
+            let (queue, jobs, ctx, sched, read_bytes) = (&queue, &jobs, &ctx, &sched, &read_bytes);
             s.spawn(move || {
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some(i) = next else { break };
-                    let msg = match worker::run(&jobs[i], ctx) {
-                        Ok(d) => Msg::Done(i, Box::new(d)),
-                        Err(f) => Msg::Failed(i, f),
+                    let Some((id, i)) = next else { break };
+                    let id = id as u64;
+                    let mut share = worker::Share {
+                        share: jobs[i].size.min(budget),
+                        counted: 0,
+                    };
+                    let msg = match worker::run(i, id, &jobs[i], ctx, &tx, &mut share) {
+                        Ok((done, blocks)) => Msg::End {
+                            id,
+                            job: i,
+                            blocks,
+                            done: Box::new(done),
+                        },
+                        Err(failure) => Msg::Failed {
+                            id,
+                            job: i,
+                            failure,
+                        },
+                    };
+                    share.complete(read_bytes);
+                    if tx.send(msg).is_err() {
+                        break;
+                    }
+                }
+                sched.producer_done();
+            });
+        }
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let sched = &sched;
+            s.spawn(move || {
+                let mut bc = BlockCompressor::new(level);
+                // Compressed into a scratch buffer and copied out at its size: a block waiting
+                // for the writer then holds only its compressed bytes.
+                let mut scratch = Vec::new();
+                while let Some(t) = sched.pop() {
+                    let mut crc = crc32fast::Hasher::new();
+                    crc.update(&t.data);
+                    let raw = t.data.len() as u64;
+                    let data = if level == 0 {
+                        Ok(t.data)
+                    } else {
+                        let r = bc
+                            .block(&t.dict, &t.data, t.last, &mut scratch)
+                            .map(|()| scratch.clone())
+                            .map_err(|e| format!("compression failed: {e}"));
+                        sched.recycle(t.data);
+                        r
+                    };
+                    let len = data.as_ref().map_or(0, |d| d.len() as u64);
+                    sched.compressed(t.id, raw, len);
+                    let msg = Msg::Block {
+                        id: t.id,
+                        seq: t.seq,
+                        data,
+                        crc,
                     };
                     if tx.send(msg).is_err() {
                         break;
@@ -303,69 +360,87 @@ fn write_zip(
             });
         }
         drop(tx);
-        let mut first_err: Option<anyhow::Error> = None;
-        for msg in rx {
-            let i = match &msg {
-                Msg::Done(i, _) | Msg::Failed(i, _) => *i,
-            };
-            let job = &jobs[i];
-            match msg {
-                Msg::Done(_, d) if first_err.is_none() => {
-                    let d = *d;
-                    if let Err(e) = zip.add_prepared_file(d.prepared) {
-                        first_err = Some(
-                            anyhow::Error::new(e)
-                                .context(format!("writing {} into the bundle", job.zip_path)),
-                        );
+        // (files, bytes) last reported.
+        let mut shown = (0u64, 0u64);
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(msg) => {
+                    asm.handle(msg);
+                    if asm.error.is_some() {
                         cancel.store(true, Ordering::Relaxed);
-                        continue;
+                        sched.wake();
                     }
-                    for (k, v) in &d.redactions {
-                        *totals.entry(k.clone()).or_default() += v;
-                    }
-                    tl.extend(d.timeline);
-                    entries.push(Entry {
-                        zip_path: job.zip_path.clone(),
-                        source: Some(job.source.display().to_string()),
-                        source_size: Some(job.size),
-                        size: d.bundled_size,
-                        mtime: job.mtime.clone(),
-                        sha256: d.sha256,
-                        truncated: d.truncated,
-                        note: d.note,
-                        redactions: d.redactions,
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            let bytes_done = read_bytes.load(Ordering::Relaxed).min(bytes_total);
+            let finished = std::mem::take(&mut asm.finished_paths);
+            if !finished.is_empty() {
+                for path in finished {
+                    shown.0 += 1;
+                    progress(Progress::File {
+                        path,
+                        files_done: shown.0,
+                        bytes_done,
+                        files_total,
+                        bytes_total,
                     });
                 }
-                Msg::Done(..) => {}
-                Msg::Failed(_, worker::Failure::Error(reason)) => errors.push(Problem {
-                    file: plan::shown_path(&job.source),
-                    reason,
-                }),
-                Msg::Failed(_, worker::Failure::Skipped(reason)) => skipped.push(Problem {
-                    file: plan::shown_path(&job.source),
-                    reason,
-                }),
-                Msg::Failed(_, worker::Failure::Cancelled) => {}
+                shown.1 = bytes_done;
+            } else if bytes_done >= shown.1 + (1 << 20) {
+                shown.1 = bytes_done;
+                progress(Progress::Bytes {
+                    path: asm.path.clone(),
+                    files_done: shown.0,
+                    bytes_done,
+                    files_total,
+                    bytes_total,
+                });
             }
-            files_done += 1;
-            bytes_done += job.size.min(budget);
-            progress(Progress::File {
-                path: job.zip_path.clone(),
-                files_done,
-                bytes_done,
-                files_total,
-                bytes_total,
-            });
-        }
-        match first_err {
-            Some(e) => Err(e),
-            None => Ok(()),
         }
     });
-    write_result?;
-    tracing::info!(threads, files = files_done, "bundle entries compressed");
-    if cancel.load(Ordering::Relaxed) {
+    tracing::info!(threads, files = asm.files_done, "bundle entries compressed");
+    if cancel.load(Ordering::Relaxed) && asm.error.is_none() {
         bail!("collection cancelled; no bundle was written");
+    }
+    let (finished, failures) = (
+        std::mem::take(&mut asm.finished),
+        std::mem::take(&mut asm.failures),
+    );
+    let mut zip = asm.into_zip()?;
+
+    let mut entries: Vec<Entry> = Vec::with_capacity(jobs.len() + 8);
+    let mut errors = plan.errors;
+    let mut skipped = plan.skipped;
+    let mut totals = Counts::new();
+    let mut tl: Vec<timeline::Line> = Vec::new();
+    for (i, d) in finished {
+        let job = &jobs[i];
+        for (k, v) in &d.redactions {
+            *totals.entry(k.clone()).or_default() += v;
+        }
+        let d = *d;
+        tl.extend(d.timeline);
+        entries.push(Entry {
+            zip_path: job.zip_path.clone(),
+            source: Some(job.source.display().to_string()),
+            source_size: Some(job.size),
+            size: d.bundled_size,
+            mtime: job.mtime.clone(),
+            sha256: d.sha256,
+            truncated: d.truncated,
+            note: d.note,
+            redactions: d.redactions,
+        });
+    }
+    for (i, f) in failures {
+        let file = plan::shown_path(&jobs[i].source);
+        match f {
+            worker::Failure::Error(reason) => errors.push(Problem { file, reason }),
+            worker::Failure::Skipped(reason) => skipped.push(Problem { file, reason }),
+            worker::Failure::Cancelled => {}
+        }
     }
     progress(Progress::Writing);
 
@@ -399,14 +474,13 @@ fn write_zip(
         redact::redact_json(rules, &mut v, &mut c);
         generated.push(("recovery.json".into(), serde_json::to_vec_pretty(&v)?, c));
     }
-    let gen_time = worker::to_zip_time(now.naive_utc()).unwrap_or_default();
-    let add_generated = |zip: &mut zip::ZipWriter<BufWriter<File>>,
+    let gen_time = DosTime::from(now.naive_utc());
+    let add_generated = |zip: &mut ZipOut<BufWriter<File>>,
                          entries: &mut Vec<Entry>,
                          totals: &mut Counts,
                          (path, bytes, counts): (String, Vec<u8>, Counts)|
      -> anyhow::Result<()> {
-        zip.start_file(path.as_str(), options.last_modified_time(gen_time))?;
-        zip.write_all(&bytes)?;
+        add_whole(zip, &path, method, level, gen_time, &bytes)?;
         for (k, v) in &counts {
             *totals.entry(k.clone()).or_default() += v;
         }
@@ -471,13 +545,22 @@ fn write_zip(
     // The manifest is generated from already-redacted data; it is written as is so that the
     // hashes and paths it lists stay exact.
     let manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
-    zip.start_file("manifest.json", options.last_modified_time(gen_time))?;
-    zip.write_all(&manifest_bytes)?;
+    add_whole(
+        &mut zip,
+        "manifest.json",
+        method,
+        level,
+        gen_time,
+        &manifest_bytes,
+    )?;
 
     let buf = zip.finish().context("finishing the zip")?;
-    let file = buf
+    let mut file = buf
         .into_inner()
         .map_err(|e| anyhow::anyhow!("flushing the zip: {}", e.error()))?;
+    // An entry that failed part-way may have left bytes past the end: cut them.
+    let end = file.stream_position()?;
+    file.set_len(end).context("finishing the zip")?;
     file.sync_all().context("syncing the zip to disk")?;
     drop(file);
 
@@ -500,4 +583,27 @@ fn write_zip(
         truncated,
         skipped: skipped_all,
     })
+}
+
+/// A generated document as one entry, compressed in one go.
+fn add_whole(
+    zip: &mut ZipOut<BufWriter<File>>,
+    path: &str,
+    method: Method,
+    level: u32,
+    time: DosTime,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let crc = crc32fast::hash(bytes);
+    let size = bytes.len() as u64;
+    if method == Method::Stored {
+        zip.add(path, method, time, crc, size, bytes)?;
+    } else {
+        let mut out = Vec::new();
+        BlockCompressor::new(level)
+            .block(&[], bytes, true, &mut out)
+            .map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        zip.add(path, method, time, crc, size, &out)?;
+    }
+    Ok(())
 }

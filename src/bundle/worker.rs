@@ -1,13 +1,21 @@
-//! One file into one prepared zip entry: open, stream (read, redact, hash, compress) up to the
-//! size seen when planning, close. Runs on worker threads; holds at most a few MiB of raw bytes
-//! plus the entry's compressed bytes.
+//! One file into one zip entry: open, stream (read, redact, hash, cut into blocks for the
+//! compressor threads) up to the size seen when planning, close. Runs on producer threads; holds
+//! at most a few MiB of raw bytes (the memory bound on blocks is in [`super::pdeflate::Sched`]).
+//!
+//! Completeness rules: a file that shrinks while read is marked truncated with a note; a log's
+//! leading NUL padding (left by a crash) is dropped instead of the log being called binary; a
+//! UTF-16 configuration file is converted to UTF-8 before redaction; a log line longer than
+//! [`LINE_CAP`] keeps its start and a marker, and a log over the budget keeps as many of its
+//! last (capped) lines as fit, so one giant line cannot push the real lines out.
 
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
 
 use sha2::{Digest, Sha256};
-use zip::write::{PreparedZipFile, SimpleFileOptions, ZipFileBuilder};
 
+use super::pdeflate::{self, BLOCK, Sched, Task};
 use super::plan::{Category, Job};
 use super::redact::{Counts, MAX_LINE, RuleSet};
 use super::source;
@@ -19,19 +27,22 @@ const CHUNK: usize = 1 << 20;
 const TAIL_SEEK_LINE: usize = 1 << 20;
 /// Bytes inspected for NUL to decide a file is binary.
 const SNIFF: usize = 8192;
+/// A log line keeps at most this many bytes (then a marker saying how many were left out).
+pub const LINE_CAP: usize = 256 * 1024;
 
-/// Shared, read-only context of the workers.
+/// Shared, read-only context of the producers.
 pub struct Ctx<'a> {
     pub rules: &'a RuleSet,
     pub scanner: &'a Scanner,
     pub budget: u64,
-    pub options: SimpleFileOptions,
     pub cancel: &'a AtomicBool,
+    pub sched: &'a Sched<'a>,
+    /// Input bytes read so far, all files (each file counts at most its planned share).
+    pub progress: &'a AtomicU64,
 }
 
-/// A bundled file.
+/// A bundled file's facts for the manifest (its data went to the writer as blocks).
 pub struct Done {
-    pub prepared: PreparedZipFile,
     pub bundled_size: u64,
     pub sha256: String,
     pub truncated: bool,
@@ -47,25 +58,150 @@ pub enum Failure {
     Cancelled,
 }
 
-/// Output sink: hashes and compresses the bundled (post-redaction) bytes.
-struct Sink {
-    zip: ZipFileBuilder,
-    sha: Sha256,
-    size: u64,
+/// What producers and compressors tell the writer. `id` is the entry's number (jobs are
+/// numbered in the order they are taken); `job` its index in the plan.
+pub enum Msg {
+    /// The entry's first block is queued.
+    Start { id: u64, job: usize },
+    /// A compressed block and the CRC-32 of its raw bytes.
+    Block {
+        id: u64,
+        seq: u64,
+        data: Result<Vec<u8>, String>,
+        crc: crc32fast::Hasher,
+    },
+    /// All `blocks` blocks are queued.
+    End {
+        id: u64,
+        job: usize,
+        blocks: u64,
+        done: Box<Done>,
+    },
+    Failed {
+        id: u64,
+        job: usize,
+        failure: Failure,
+    },
 }
 
-impl Sink {
-    fn put(&mut self, b: &[u8]) -> Result<(), Failure> {
-        self.sha.update(b);
-        self.size += b.len() as u64;
-        self.zip
-            .write_all(b)
-            .map_err(|e| Failure::Error(format!("compression failed: {e}")))
+/// Progress accounting of one file: input bytes counted so far, at most `share`.
+pub struct Share {
+    pub share: u64,
+    pub counted: u64,
+}
+
+impl Share {
+    fn add(&mut self, n: u64, progress: &AtomicU64) {
+        let add = n.min(self.share - self.counted);
+        if add > 0 {
+            self.counted += add;
+            progress.fetch_add(add, Ordering::Relaxed);
+        }
+    }
+
+    /// Count the rest of the share (the file is finished, however it ended).
+    pub fn complete(&mut self, progress: &AtomicU64) {
+        self.add(u64::MAX, progress);
     }
 }
 
-/// Bundle one job.
-pub fn run(job: &Job, ctx: &Ctx<'_>) -> Result<Done, Failure> {
+/// Reader that counts bytes read, for progress and to tell a file shrank.
+struct Counted<'p, R> {
+    inner: R,
+    read: u64,
+    share: &'p mut Share,
+    progress: &'p AtomicU64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        self.share.add(n as u64, self.progress);
+        Ok(n)
+    }
+}
+
+/// Output sink: hashes the bundled (post-redaction) bytes and cuts them into blocks.
+struct Sink<'s, 'a> {
+    ctx: &'s Ctx<'a>,
+    tx: &'s Sender<Msg>,
+    id: u64,
+    job: usize,
+    sha: Sha256,
+    size: u64,
+    block: Vec<u8>,
+    dict: Vec<u8>,
+    seq: u64,
+}
+
+impl Sink<'_, '_> {
+    fn put(&mut self, mut b: &[u8]) -> Result<(), Failure> {
+        self.sha.update(b);
+        self.size += b.len() as u64;
+        while !b.is_empty() {
+            let take = (BLOCK - self.block.len()).min(b.len());
+            self.block.extend_from_slice(&b[..take]);
+            b = &b[take..];
+            if self.block.len() == BLOCK {
+                self.emit(false)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queue the current block. A full block is queued at once, so a size that is an exact
+    /// multiple of the block size ends with an empty final block.
+    fn emit(&mut self, last: bool) -> Result<(), Failure> {
+        if self.seq == 0 {
+            let _ = self.tx.send(Msg::Start {
+                id: self.id,
+                job: self.job,
+            });
+        }
+        let next = if last {
+            Vec::new()
+        } else {
+            self.ctx.sched.buffer()
+        };
+        let data = std::mem::replace(&mut self.block, next);
+        let dict = if last {
+            Vec::new()
+        } else {
+            pdeflate::next_dict(&self.dict, &data)
+        };
+        let task = Task {
+            id: self.id,
+            seq: self.seq,
+            dict: std::mem::replace(&mut self.dict, dict),
+            data,
+            last,
+        };
+        self.seq += 1;
+        if self.ctx.sched.push(task) {
+            Ok(())
+        } else {
+            Err(Failure::Cancelled)
+        }
+    }
+
+    /// Queue the final block; returns how many blocks the entry has.
+    fn finish(mut self) -> Result<(u64, u64, String), Failure> {
+        self.emit(true)?;
+        Ok((self.seq, self.size, hex(&self.sha.finalize())))
+    }
+}
+
+/// Bundle one job as entry `id`: its blocks go to the compressors, its facts are returned with
+/// the number of blocks.
+pub fn run(
+    job_index: usize,
+    id: u64,
+    job: &Job,
+    ctx: &Ctx<'_>,
+    tx: &Sender<Msg>,
+    share: &mut Share,
+) -> Result<(Done, u64), Failure> {
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
     }
@@ -75,6 +211,8 @@ pub fn run(job: &Job, ctx: &Ctx<'_>) -> Result<Done, Failure> {
     let limit = job.size;
     let mut start = 0u64;
     let mut truncated = false;
+    let mut skip_to_line = false;
+    let mut cap_until = 0u64;
     if limit > ctx.budget {
         if job.category != Category::Log {
             return Err(Failure::Error(format!(
@@ -82,40 +220,56 @@ pub fn run(job: &Job, ctx: &Ctx<'_>) -> Result<Done, Failure> {
                 limit, ctx.budget
             )));
         }
-        start = limit - ctx.budget;
-        truncated = true;
+        let tail = tail_start(&mut file, limit.min(now_len), ctx.budget)
+            .map_err(|e| Failure::Error(source::describe_io_error(&e)))?;
+        start = tail.start;
+        truncated = start > 0;
+        skip_to_line = start > 0 && !tail.at_line;
+        cap_until = tail.cap_until.saturating_sub(start);
     }
-    let mut note = None;
-    if now_len < limit {
-        note = Some(format!(
-            "shrank from {limit} to {now_len} bytes during collection (rotated or truncated)"
-        ));
-    } else if now_len > limit {
-        note = Some(format!(
+    let mut notes: Vec<String> = Vec::new();
+    if now_len > limit {
+        notes.push(format!(
             "grew from {limit} to {now_len} bytes during collection; read up to {limit}"
         ));
     }
-    if start > 0 {
+    // Also after `tail_start`, which moved the position even when it returns 0.
+    if limit > ctx.budget {
         file.seek(SeekFrom::Start(start))
             .map_err(|e| Failure::Error(source::describe_io_error(&e)))?;
     }
-    let mut reader = file.take(limit - start);
+    let expected = limit - start;
+    let mut reader = Counted {
+        inner: file.take(expected),
+        read: 0,
+        share,
+        progress: ctx.progress,
+    };
 
     let mut sink = Sink {
-        zip: ZipFileBuilder::new(&job.zip_path, ctx.options.last_modified_time(zip_time(job)))
-            .map_err(|e| Failure::Error(format!("zip entry: {e}")))?,
+        ctx,
+        tx,
+        id,
+        job: job_index,
         sha: Sha256::new(),
         size: 0,
+        block: Vec::new(),
+        dict: Vec::new(),
+        seq: 0,
     };
     let mut counts = Counts::new();
     let mut scan = FileScan::default();
 
     match job.category {
         Category::Config | Category::ConfigXml => {
-            let mut whole = Vec::with_capacity(limit as usize);
+            let mut whole = Vec::with_capacity(expected as usize);
             reader
                 .read_to_end(&mut whole)
                 .map_err(|e| Failure::Error(source::describe_io_error(&e)))?;
+            if let Some((text, enc)) = decode_utf16(&whole) {
+                whole = text;
+                notes.push(format!("converted from {enc} to UTF-8"));
+            }
             if is_binary(&whole) {
                 return Err(Failure::Skipped(binary_reason()));
             }
@@ -127,58 +281,97 @@ pub fn run(job: &Job, ctx: &Ctx<'_>) -> Result<Done, Failure> {
             sink.put(&red)?;
         }
         Category::Log => {
+            let mut log = LogNotes {
+                cap_until,
+                ..LogNotes::default()
+            };
             stream_log(
                 &mut reader,
                 &mut sink,
                 ctx,
                 job,
-                truncated,
+                skip_to_line,
                 &mut counts,
                 &mut scan,
+                &mut log,
             )?;
+            if log.leading_nuls > 0 {
+                notes.push(format!(
+                    "{} leading NUL bytes dropped (padding left by a crash)",
+                    log.leading_nuls
+                ));
+            }
+            if log.cut_lines > 0 {
+                truncated = true;
+                notes.push(format!(
+                    "{} line(s) longer than {} KiB cut to their start",
+                    log.cut_lines,
+                    LINE_CAP / 1024
+                ));
+            }
         }
     }
+    let read = reader.read;
     // The handle is closed here, before compression finishes.
     drop(reader);
-
-    if truncated {
-        let kept = sink.size;
-        note = Some(match note {
-            Some(n) => format!("kept the last {kept} of {limit} bytes; {n}"),
-            None => format!("kept the last {kept} of {limit} bytes (per-file budget)"),
-        });
+    if read < expected {
+        truncated = true;
+        notes.insert(
+            0,
+            format!(
+                "shrank while being read: {read} of the {expected} bytes expected (rotated or truncated)"
+            ),
+        );
     }
-    let bundled_size = sink.size;
-    let sha256 = hex(&sink.sha.finalize());
-    let prepared = sink
-        .zip
-        .finish()
-        .map_err(|e| Failure::Error(format!("compression failed: {e}")))?;
-    Ok(Done {
-        prepared,
-        bundled_size,
-        sha256,
-        truncated,
-        note,
-        redactions: counts,
-        timeline: scan.found.into_iter().collect(),
-    })
+    let (blocks, bundled_size, sha256) = sink.finish()?;
+    if truncated && start > 0 {
+        notes.insert(
+            0,
+            format!("kept the last {bundled_size} of {limit} bytes (per-file budget)"),
+        );
+    }
+    let note = (!notes.is_empty()).then(|| notes.join("; "));
+    Ok((
+        Done {
+            bundled_size,
+            sha256,
+            truncated,
+            note,
+            redactions: counts,
+            timeline: scan.found.into_iter().collect(),
+        },
+        blocks,
+    ))
+}
+
+#[derive(Default)]
+struct LogNotes {
+    /// Lines before this many bytes of the stream are capped (see [`Tail`]).
+    cap_until: u64,
+    leading_nuls: u64,
+    cut_lines: u64,
 }
 
 #[allow(clippy::too_many_arguments)]
 fn stream_log(
     reader: &mut impl Read,
-    sink: &mut Sink,
+    sink: &mut Sink<'_, '_>,
     ctx: &Ctx<'_>,
     job: &Job,
     tailed: bool,
     counts: &mut Counts,
     scan: &mut FileScan,
+    notes: &mut LogNotes,
 ) -> Result<(), Failure> {
     let mut stream = ctx.rules.stream();
+    let mut raw: Vec<u8> = vec![0; CHUNK];
     let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     let mut out: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let mut first = true;
+    let mut cap = LineCap {
+        until: notes.cap_until,
+        ..LineCap::default()
+    };
+    let mut leading = true;
     // A tailed log starts mid-line: drop bytes up to the next line start.
     let mut skip_to_line = tailed;
     let mut eof = false;
@@ -186,16 +379,24 @@ fn stream_log(
         if ctx.cancel.load(Ordering::Relaxed) {
             return Err(Failure::Cancelled);
         }
-        let old = pending.len();
-        pending.resize(old + CHUNK, 0);
-        let n = read_some(reader, &mut pending[old..])?;
-        pending.truncate(old + n);
+        let n = read_some(reader, &mut raw)?;
         eof = n == 0;
-        if first && !pending.is_empty() {
-            first = false;
-            if is_binary(&pending) {
-                return Err(Failure::Skipped(binary_reason()));
+        let mut chunk = &raw[..n];
+        if leading {
+            let k = chunk.iter().position(|&b| b != 0).unwrap_or(chunk.len());
+            notes.leading_nuls += k as u64;
+            cap.skip(k);
+            chunk = &chunk[k..];
+            if !chunk.is_empty() {
+                leading = false;
+                if is_binary(chunk) {
+                    return Err(Failure::Skipped(binary_reason()));
+                }
             }
+        }
+        cap.push(chunk, &mut pending, &mut notes.cut_lines);
+        if eof {
+            cap.end_line(&mut pending, &mut notes.cut_lines);
         }
         if skip_to_line {
             match memchr::memchr(b'\n', &pending) {
@@ -231,6 +432,211 @@ fn stream_log(
     Ok(())
 }
 
+/// Caps each line that ends before `until` at [`LINE_CAP`] bytes, appending a marker to a cut
+/// line; bytes from `until` on pass unchanged.
+#[derive(Default)]
+struct LineCap {
+    /// Bytes of the current line passed on so far.
+    len: usize,
+    /// Bytes of the current line left out.
+    dropped: u64,
+    /// Stream offset reached.
+    pos: u64,
+    until: u64,
+}
+
+fn cut_marker(dropped: u64) -> String {
+    format!(" [midrescue: {dropped} more bytes of this line left out]")
+}
+
+impl LineCap {
+    fn skip(&mut self, n: usize) {
+        self.pos += n as u64;
+    }
+
+    fn push(&mut self, b: &[u8], out: &mut Vec<u8>, cut: &mut u64) {
+        let capped = self.until.saturating_sub(self.pos).min(b.len() as u64) as usize;
+        self.pos += b.len() as u64;
+        let (a, rest) = b.split_at(capped);
+        if !a.is_empty() {
+            self.push_capped(a, out, cut);
+        }
+        out.extend_from_slice(rest);
+    }
+
+    fn push_capped(&mut self, b: &[u8], out: &mut Vec<u8>, cut: &mut u64) {
+        // Fast path: no line in this piece reaches the cap.
+        let mut prev = 0usize;
+        let mut run = self.len;
+        let mut long = false;
+        for i in memchr::memchr_iter(b'\n', b) {
+            if run + (i - prev) > LINE_CAP {
+                long = true;
+                break;
+            }
+            run = 0;
+            prev = i + 1;
+        }
+        if !long && run + (b.len() - prev) <= LINE_CAP && self.dropped == 0 {
+            out.extend_from_slice(b);
+            self.len = run + (b.len() - prev);
+            return;
+        }
+        let mut b = b;
+        while !b.is_empty() {
+            let (seg, nl) = match memchr::memchr(b'\n', b) {
+                Some(i) => (&b[..i], true),
+                None => (b, false),
+            };
+            let take = LINE_CAP.saturating_sub(self.len).min(seg.len());
+            out.extend_from_slice(&seg[..take]);
+            self.len += take;
+            self.dropped += (seg.len() - take) as u64;
+            b = &b[seg.len()..];
+            if nl {
+                self.end_line(out, cut);
+                out.push(b'\n');
+                b = &b[1..];
+            }
+        }
+    }
+
+    fn end_line(&mut self, out: &mut Vec<u8>, cut: &mut u64) {
+        if self.dropped > 0 {
+            out.extend_from_slice(cut_marker(self.dropped).as_bytes());
+            *cut += 1;
+        }
+        self.len = 0;
+        self.dropped = 0;
+    }
+}
+
+/// Where to read a log over the budget from.
+#[derive(Debug, PartialEq, Eq)]
+struct Tail {
+    start: u64,
+    /// Whether `start` is a line start.
+    at_line: bool,
+    /// Lines before this offset are capped at [`LINE_CAP`]; the last line never is.
+    cap_until: u64,
+}
+
+/// Where to start reading a log over the budget so that its last lines, each but the last one
+/// capped at [`LINE_CAP`], fill at most `budget` bytes: scans backwards from `limit`. When even
+/// the last line does not fit, its last `budget` bytes (mid-line).
+fn tail_start(file: &mut File, limit: u64, budget: u64) -> std::io::Result<Tail> {
+    let mut buf = vec![0u8; CHUNK];
+    let mut kept = 0u64;
+    // End (exclusive) of the line being measured, walking backwards.
+    let mut line_end = limit;
+    let mut pos = limit;
+    let no_fit = Tail {
+        start: limit.saturating_sub(budget),
+        at_line: false,
+        cap_until: 0,
+    };
+    let capped = |len: u64, last: bool| {
+        if !last && len > LINE_CAP as u64 {
+            LINE_CAP as u64 + cut_marker(len).len() as u64
+        } else {
+            len
+        }
+    };
+    let mut cap_until = 0u64;
+    while pos > 0 {
+        let n = (pos.min(CHUNK as u64)) as usize;
+        pos -= n as u64;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut buf[..n])?;
+        // A newline at index i: the line after it is (pos + i + 1 .. line_end).
+        for i in memchr::memrchr_iter(b'\n', &buf[..n]) {
+            let line_start = pos + i as u64 + 1;
+            if line_start == limit {
+                // The file's own trailing newline belongs to the last line.
+                continue;
+            }
+            let last = line_end == limit;
+            let len = capped(line_end - line_start, last);
+            if kept + len > budget {
+                return Ok(if last {
+                    no_fit
+                } else {
+                    Tail {
+                        start: line_end,
+                        at_line: true,
+                        cap_until,
+                    }
+                });
+            }
+            if last {
+                cap_until = line_start;
+            }
+            kept += len;
+            line_end = line_start;
+        }
+    }
+    let last = line_end == limit;
+    if kept + capped(line_end, last) > budget {
+        return Ok(if last {
+            no_fit
+        } else {
+            Tail {
+                start: line_end,
+                at_line: true,
+                cap_until,
+            }
+        });
+    }
+    Ok(Tail {
+        start: 0,
+        at_line: true,
+        cap_until,
+    })
+}
+
+/// UTF-16 text (BOM, or `<\0` / `\0<`-style ASCII in the first bytes) as UTF-8, with the
+/// encoding's name; an XML declaration's `encoding` is changed to match.
+fn decode_utf16(b: &[u8]) -> Option<(Vec<u8>, &'static str)> {
+    let (le, body) = match b {
+        [0xFF, 0xFE, rest @ ..] => (true, rest),
+        [0xFE, 0xFF, rest @ ..] => (false, rest),
+        [a, 0, c, 0, ..] if *a != 0 && *c != 0 => (true, b),
+        [0, a, 0, c, ..] if *a != 0 && *c != 0 => (false, b),
+        _ => return None,
+    };
+    let units = body.chunks(2).map(|p| match (p, le) {
+        ([x, y], true) => u16::from_le_bytes([*x, *y]),
+        ([x, y], false) => u16::from_be_bytes([*x, *y]),
+        _ => 0xFFFD,
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    let text = fix_xml_encoding(text);
+    Some((text.into_bytes(), if le { "UTF-16LE" } else { "UTF-16BE" }))
+}
+
+/// `<?xml ... encoding="UTF-16"?>` → `encoding="UTF-8"`.
+fn fix_xml_encoding(text: String) -> String {
+    let Some(decl_end) = text.starts_with("<?xml").then(|| text.find("?>")).flatten() else {
+        return text;
+    };
+    let decl = &text[..decl_end];
+    let Some(at) = decl.find("encoding") else {
+        return text;
+    };
+    let rest = &decl[at..];
+    let Some(q) = rest.find(['"', '\'']) else {
+        return text;
+    };
+    let quote = &rest[q..=q];
+    let Some(close) = rest[q + 1..].find(quote) else {
+        return text;
+    };
+    let (from, to) = (at + q + 1, at + q + 1 + close);
+    format!("{}UTF-8{}", &text[..from], &text[to..])
+}
+
 fn read_some(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize, Failure> {
     loop {
         match reader.read(buf) {
@@ -255,26 +661,12 @@ fn binary_reason() -> String {
 }
 
 /// The entry's zip timestamp: the source's mtime (UTC), or the DOS epoch when unknown.
-fn zip_time(job: &Job) -> zip::DateTime {
+pub fn zip_time(job: &Job) -> super::zipw::DosTime {
     job.mtime
         .as_deref()
         .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-        .and_then(|d| to_zip_time(d.naive_utc()))
+        .map(|d| super::zipw::DosTime::from(d.naive_utc()))
         .unwrap_or_default()
-}
-
-/// A chrono time as a zip (DOS) time, when representable (1980-2107).
-pub fn to_zip_time(d: chrono::NaiveDateTime) -> Option<zip::DateTime> {
-    use chrono::{Datelike, Timelike};
-    zip::DateTime::from_date_and_time(
-        u16::try_from(d.year()).ok()?,
-        d.month() as u8,
-        d.day() as u8,
-        d.hour() as u8,
-        d.minute() as u8,
-        d.second() as u8,
-    )
-    .ok()
 }
 
 /// Lower-case hex.
@@ -285,4 +677,86 @@ pub fn hex(b: &[u8]) -> String {
         let _ = write!(s, "{x:02x}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_cap_keeps_short_lines_and_cuts_long_ones() {
+        let mut c = LineCap {
+            until: u64::MAX,
+            ..LineCap::default()
+        };
+        let (mut out, mut cut) = (Vec::new(), 0);
+        let long = vec![b'x'; LINE_CAP + 10];
+        c.push(b"a\nb", &mut out, &mut cut);
+        c.push(&long[..LINE_CAP / 2], &mut out, &mut cut);
+        c.push(&long[LINE_CAP / 2..], &mut out, &mut cut);
+        c.push(b"\nc\n", &mut out, &mut cut);
+        assert_eq!(cut, 1);
+        let s = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = s.lines().collect();
+        assert_eq!(lines[0], "a");
+        assert!(lines[1].starts_with('b'));
+        assert!(lines[1].ends_with("[midrescue: 11 more bytes of this line left out]"));
+        assert_eq!(lines[1].len(), LINE_CAP + cut_marker(11).len());
+        assert_eq!(lines[2], "c");
+    }
+
+    #[test]
+    fn tail_start_counts_capped_lines() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.log");
+        let mut data = b"old 1\nold 2\n".to_vec();
+        data.extend(vec![b'g'; 3 * CHUNK]);
+        data.extend_from_slice(b"\nnew 1\nnew 2\n");
+        std::fs::write(&p, &data).unwrap();
+        let n = data.len() as u64;
+        let t = |budget: u64, start: u64, at_line: bool, cap_until: u64| {
+            let want = Tail {
+                start,
+                at_line,
+                cap_until,
+            };
+            assert_eq!(
+                tail_start(&mut File::open(&p).unwrap(), n, budget).unwrap(),
+                want
+            );
+        };
+        // Everything fits once the giant line is capped; the last line is never capped.
+        t((LINE_CAP + 200) as u64, 0, true, n - 6);
+        // Only the two last lines fit.
+        t(12, n - 12, true, n - 6);
+        // Not even the last line: its last bytes, mid-line.
+        t(3, n - 3, false, 0);
+        // One line only, over the budget: its end, not capped.
+        std::fs::write(&p, vec![b'x'; 3 * CHUNK]).unwrap();
+        let n = 3 * CHUNK as u64;
+        assert_eq!(
+            tail_start(&mut File::open(&p).unwrap(), n, 100).unwrap(),
+            Tail {
+                start: n - 100,
+                at_line: false,
+                cap_until: 0
+            }
+        );
+    }
+
+    #[test]
+    fn utf16_config_is_decoded_and_its_declaration_fixed() {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<parameters/>\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
+        let (t, enc) = decode_utf16(&le).unwrap();
+        assert_eq!(enc, "UTF-16LE");
+        assert_eq!(
+            String::from_utf8(t).unwrap(),
+            xml.replace("UTF-16", "UTF-8")
+        );
+        let be: Vec<u8> = xml.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode_utf16(&be).unwrap().1, "UTF-16BE");
+        assert!(decode_utf16(b"<?xml version").is_none());
+    }
 }

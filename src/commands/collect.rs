@@ -161,6 +161,13 @@ impl ProgressLine {
                 bytes_done,
                 files_total,
                 bytes_total,
+            }
+            | Progress::Bytes {
+                path,
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
             } => {
                 let pct = (bytes_done * 100).checked_div(*bytes_total).unwrap_or(100);
                 // Without a terminal, one line per 5 % (not one per file) keeps logs readable.

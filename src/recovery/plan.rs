@@ -431,7 +431,11 @@ mod tests {
         );
         let out = Path::new(r"C:\Users\ops\midrescue");
         let plan = plan_script(&inputs(Platform::Windows, &up, out)).unwrap();
-        assert!(plan.spec.program.ends_with(r"upgrade-wrapper\bin\glide-dist-upgrade.bat"));
+        assert!(
+            plan.spec
+                .program
+                .ends_with(r"upgrade-wrapper\bin\glide-dist-upgrade.bat")
+        );
         assert!(plan.spec.program.starts_with(r"C:\ServiceNow\MID Server1\"));
         assert_eq!(plan.spec.args, vec!["start".to_string()]);
         assert_eq!(plan.spec.cwd.as_deref(), Some(out));

@@ -262,6 +262,7 @@ pub fn collecting() -> Driver {
             files_done: 17,
             files_total: Some(41),
             bytes_done: 1_204_224,
+            bytes_total: Some(5_017_600),
             current: Some("agent/logs/agent0.log.2".into()),
         },
     });

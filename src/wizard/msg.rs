@@ -114,6 +114,8 @@ pub struct CollectProgress {
     pub files_done: u64,
     pub files_total: Option<u64>,
     pub bytes_done: u64,
+    /// Planned bytes (the bar follows bytes when known, so it moves inside a big file).
+    pub bytes_total: Option<u64>,
     pub current: Option<String>,
 }
 

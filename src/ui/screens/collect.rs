@@ -39,20 +39,38 @@ pub fn bundle_lines<'a>(c: &Collect, width: usize, theme: &Theme) -> Vec<Line<'a
         Job::Running(_) => {
             let p = &c.progress;
             let bar_w = 30usize;
-            let (bar, count) = match p.files_total {
-                Some(t) if t > 0 => {
-                    let filled =
-                        usize::try_from(p.files_done.min(t) * bar_w as u64 / t).unwrap_or(bar_w);
-                    (
-                        format!("[{}{}]", "█".repeat(filled), "░".repeat(bar_w - filled)),
-                        format!("{} of {t} files", p.files_done),
-                    )
-                }
-                _ => (String::new(), format!("{} files", p.files_done)),
+            let bar = |done: u64, total: u64| {
+                let filled =
+                    usize::try_from(done.min(total) * bar_w as u64 / total).unwrap_or(bar_w);
+                format!("[{}{}]", "█".repeat(filled), "░".repeat(bar_w - filled))
+            };
+            // The bar follows bytes when they are known: it then moves inside a big file.
+            let (bar, count) = match (p.files_total, p.bytes_total) {
+                (Some(t), Some(b)) if b > 0 => (
+                    bar(p.bytes_done, b),
+                    format!(
+                        "{} of {t} files · {} of {}",
+                        p.files_done,
+                        text::bytes(p.bytes_done),
+                        text::bytes(b)
+                    ),
+                ),
+                (Some(t), _) if t > 0 => (
+                    bar(p.files_done, t),
+                    format!(
+                        "{} of {t} files · {}",
+                        p.files_done,
+                        text::bytes(p.bytes_done)
+                    ),
+                ),
+                _ => (
+                    String::new(),
+                    format!("{} files · {}", p.files_done, text::bytes(p.bytes_done)),
+                ),
             };
             vec![
                 Line::styled(" … Building the bundle", theme.title()),
-                Line::raw(format!(" {bar} {count} · {}", text::bytes(p.bytes_done))),
+                Line::raw(format!(" {bar} {count}")),
                 Line::styled(
                     format!(
                         "   {}",

@@ -1,0 +1,205 @@
+//! The writer's side of the pipeline: compressed blocks arrive from any compressor in any
+//! order; each entry is written whole and in block order, one at a time. While one entry
+//! streams, blocks of the others wait in memory (bounded by [`Sched`]). A complete waiting entry
+//! is written before an unfinished one; an entry that fails after its header was written is
+//! cut off again (the next entry overwrites it).
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{Seek, Write};
+
+use super::pdeflate::Sched;
+use super::plan::Job;
+use super::worker::{self, Done, Failure, Msg};
+use super::zipw::{Method, Open, ZipOut};
+
+#[derive(Default)]
+struct Pending {
+    job: Option<usize>,
+    blocks: BTreeMap<u64, (Vec<u8>, crc32fast::Hasher)>,
+    next: u64,
+    end: Option<(u64, Box<Done>)>,
+}
+
+impl Pending {
+    fn complete(&self) -> bool {
+        self.end
+            .as_ref()
+            .is_some_and(|(n, _)| self.next + self.blocks.len() as u64 == *n)
+    }
+}
+
+pub struct Assembler<'a, W: Write + Seek> {
+    zip: ZipOut<W>,
+    jobs: &'a [Job],
+    method: Method,
+    sched: &'a Sched<'a>,
+    pending: BTreeMap<u64, Pending>,
+    failed: HashSet<u64>,
+    current: Option<(u64, Open, crc32fast::Hasher)>,
+    /// Entries written: (job index, facts).
+    pub finished: Vec<(usize, Box<Done>)>,
+    pub failures: Vec<(usize, Failure)>,
+    /// Files written or failed.
+    pub files_done: u64,
+    /// Zip paths of the files finished (written or failed) since the caller last took them.
+    pub finished_paths: Vec<String>,
+    /// The file being written, else the last one finished (for progress).
+    pub path: String,
+    /// The first write error; everything after it is dropped.
+    pub error: Option<anyhow::Error>,
+}
+
+impl<'a, W: Write + Seek> Assembler<'a, W> {
+    pub fn new(zip: ZipOut<W>, jobs: &'a [Job], method: Method, sched: &'a Sched<'a>) -> Self {
+        Assembler {
+            zip,
+            jobs,
+            method,
+            sched,
+            pending: BTreeMap::new(),
+            failed: HashSet::new(),
+            current: None,
+            finished: Vec::new(),
+            failures: Vec::new(),
+            files_done: 0,
+            finished_paths: Vec::new(),
+            path: String::new(),
+            error: None,
+        }
+    }
+
+    pub fn handle(&mut self, msg: Msg) {
+        match msg {
+            Msg::Start { id, job } => self.pending.entry(id).or_default().job = Some(job),
+            Msg::Block { id, seq, data, crc } => match data {
+                Ok(d) if self.error.is_none() && !self.failed.contains(&id) => {
+                    self.pending
+                        .entry(id)
+                        .or_default()
+                        .blocks
+                        .insert(seq, (d, crc));
+                }
+                Ok(d) => self.sched.release(id, d.len() as u64),
+                Err(reason) => {
+                    self.sched.release(id, 0);
+                    if !self.failed.contains(&id)
+                        && let Some(job) = self.pending.get(&id).and_then(|p| p.job)
+                    {
+                        self.failures.push((job, Failure::Error(reason)));
+                        self.count_finished(job);
+                        self.fail(id);
+                    }
+                }
+            },
+            Msg::End {
+                id,
+                job,
+                blocks,
+                done,
+            } => {
+                if self.failed.contains(&id) {
+                    return;
+                }
+                let p = self.pending.entry(id).or_default();
+                p.job = Some(job);
+                p.end = Some((blocks, done));
+            }
+            Msg::Failed { id, job, failure } => {
+                if !self.failed.contains(&id) {
+                    self.failures.push((job, failure));
+                    self.count_finished(job);
+                    self.fail(id);
+                }
+            }
+        }
+        if self.error.is_none()
+            && let Err(e) = self.advance()
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn count_finished(&mut self, job: usize) {
+        self.files_done += 1;
+        self.finished_paths.push(self.jobs[job].zip_path.clone());
+    }
+
+    fn fail(&mut self, id: u64) {
+        self.failed.insert(id);
+        if self.current.as_ref().is_some_and(|c| c.0 == id) {
+            if let Some((_, open, _)) = self.current.take()
+                && let Err(e) = self.zip.abort(open)
+            {
+                self.error.get_or_insert(e.into());
+            }
+            self.sched.set_current(None);
+        }
+        if let Some(p) = self.pending.remove(&id) {
+            for (d, _) in p.blocks.values() {
+                self.sched.release(id, d.len() as u64);
+            }
+        }
+    }
+
+    /// Write whatever can be written now.
+    fn advance(&mut self) -> anyhow::Result<()> {
+        loop {
+            if self.current.is_none() {
+                let next = self
+                    .pending
+                    .iter()
+                    .find(|(_, p)| p.complete())
+                    .or_else(|| self.pending.iter().find(|(_, p)| p.job.is_some()))
+                    .and_then(|(id, p)| Some((*id, p.job?)));
+                let Some((id, job)) = next else {
+                    return Ok(());
+                };
+                let j = &self.jobs[job];
+                let open = self
+                    .zip
+                    .begin(&j.zip_path, self.method, worker::zip_time(j), j.size)?;
+                self.path.clone_from(&j.zip_path);
+                self.current = Some((id, open, crc32fast::Hasher::new()));
+                self.sched.set_current(Some(id));
+            }
+            let Some((id, open, crc)) = self.current.as_mut() else {
+                return Ok(());
+            };
+            let id = *id;
+            let Some(p) = self.pending.get_mut(&id) else {
+                return Ok(());
+            };
+            while let Some((data, c)) = p.blocks.remove(&p.next) {
+                self.zip.data(open, &data)?;
+                crc.combine(&c);
+                self.sched.release(id, data.len() as u64);
+                p.next += 1;
+            }
+            if p.end.as_ref().is_none_or(|(n, _)| p.next != *n) {
+                return Ok(());
+            }
+            let (Some(p), Some((_, open, crc))) = (self.pending.remove(&id), self.current.take())
+            else {
+                return Ok(());
+            };
+            self.sched.set_current(None);
+            let (Some(job), Some((_, done))) = (p.job, p.end) else {
+                return Ok(());
+            };
+            self.zip.end(open, crc.finalize(), done.bundled_size)?;
+            self.finished.push((job, done));
+            self.count_finished(job);
+        }
+    }
+
+    /// The zip writer, once every message was handled.
+    pub fn into_zip(self) -> anyhow::Result<ZipOut<W>> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if let Some((id, _)) = self.pending.iter().next() {
+            anyhow::bail!("internal error: bundle entry {id} was never completed");
+        }
+        Ok(self.zip)
+    }
+}

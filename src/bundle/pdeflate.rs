@@ -1,0 +1,336 @@
+//! Parallel DEFLATE inside one entry, the way pigz does it: an entry's (already redacted)
+//! bytes are cut into 1 MiB blocks; each block is compressed on any compressor thread with the
+//! 32 KiB before it as preset dictionary and ends with a sync flush (the last one with the
+//! final block), so the compressed blocks, joined in order, are one standard DEFLATE stream.
+//! The block CRC-32s are combined by the writer.
+//!
+//! [`Sched`] bounds memory: the entry being written may have [`CURRENT_BLOCKS`] blocks in
+//! flight; all other entries together at most [`OTHER_BYTES`] (counted raw while queued,
+//! compressed once done), so small files finished while a big one streams wait in memory
+//! without ever stalling the big one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+
+/// Block size.
+pub const BLOCK: usize = 1 << 20;
+/// DEFLATE's window: the dictionary handed to the next block.
+pub const DICT: usize = 32 * 1024;
+/// In-flight blocks of the entry being written.
+pub const CURRENT_BLOCKS: u64 = 8;
+/// In-flight bytes of all other entries.
+pub const OTHER_BYTES: u64 = 32 << 20;
+
+/// One block to compress.
+pub struct Task {
+    pub id: u64,
+    pub seq: u64,
+    /// Up to 32 KiB preceding the block (empty for the first).
+    pub dict: Vec<u8>,
+    pub data: Vec<u8>,
+    pub last: bool,
+}
+
+/// A reusable raw-DEFLATE block compressor.
+pub struct BlockCompressor {
+    c: Compress,
+}
+
+impl BlockCompressor {
+    pub fn new(level: u32) -> Self {
+        BlockCompressor {
+            c: Compress::new(Compression::new(level.clamp(1, 9)), false),
+        }
+    }
+
+    /// Compress `data` into `out` (cleared first) as one piece of a stream.
+    pub fn block(
+        &mut self,
+        dict: &[u8],
+        data: &[u8],
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        self.c.reset();
+        if !dict.is_empty() {
+            self.c
+                .set_dictionary(dict)
+                .map_err(|e| format!("deflate dictionary: {e}"))?;
+        }
+        out.clear();
+        out.reserve(data.len() + data.len() / 16 + 64);
+        let flush = if last {
+            FlushCompress::Finish
+        } else {
+            FlushCompress::Sync
+        };
+        let start_in = self.c.total_in();
+        loop {
+            let consumed = (self.c.total_in() - start_in) as usize;
+            let status = self
+                .c
+                .compress_vec(&data[consumed..], out, flush)
+                .map_err(|e| format!("deflate: {e}"))?;
+            let all_in = (self.c.total_in() - start_in) as usize == data.len();
+            // Done when everything went in and the flush fit (room left, or the stream ended).
+            let done = if last {
+                status == Status::StreamEnd
+            } else {
+                all_in && out.len() < out.capacity()
+            };
+            if done {
+                return Ok(());
+            }
+            out.reserve(out.capacity() / 2 + 4096);
+        }
+    }
+}
+
+/// The 32 KiB window after `data`, given the window before it.
+pub fn next_dict(prev: &[u8], data: &[u8]) -> Vec<u8> {
+    if data.len() >= DICT {
+        return data[data.len() - DICT..].to_vec();
+    }
+    let keep = DICT - data.len();
+    let mut d = prev[prev.len().saturating_sub(keep)..].to_vec();
+    d.extend_from_slice(data);
+    d
+}
+
+#[derive(Default)]
+struct State {
+    queue: BTreeMap<(u64, u64), Task>,
+    /// Bytes in flight per entry.
+    held: HashMap<u64, u64>,
+    blocks: HashMap<u64, u64>,
+    total: u64,
+    current: Option<u64>,
+    producers: usize,
+    /// Spent block buffers, reused so that each block does not fault in fresh pages.
+    pool: Vec<Vec<u8>>,
+}
+
+/// Spent buffers kept for reuse.
+const POOL_MAX: usize = 16;
+
+/// The block queue and the memory bound, shared by producers, compressors and the writer.
+pub struct Sched<'a> {
+    m: Mutex<State>,
+    cv: Condvar,
+    cancel: &'a AtomicBool,
+}
+
+impl<'a> Sched<'a> {
+    pub fn new(producers: usize, cancel: &'a AtomicBool) -> Self {
+        Sched {
+            m: Mutex::new(State {
+                producers,
+                ..State::default()
+            }),
+            cv: Condvar::new(),
+            cancel,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn wait<'g>(&self, g: MutexGuard<'g, State>) -> MutexGuard<'g, State> {
+        // Timed, so that a cancel is seen even without a notification.
+        match self.cv.wait_timeout(g, Duration::from_millis(100)) {
+            Ok((g, _)) => g,
+            Err(p) => p.into_inner().0,
+        }
+    }
+
+    /// Queue a block, waiting for room; false when cancelled.
+    pub fn push(&self, t: Task) -> bool {
+        let len = t.data.len() as u64;
+        let mut g = self.lock();
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            let cur = g.current.and_then(|c| g.held.get(&c).copied()).unwrap_or(0);
+            let others = g.total - cur;
+            // The current entry only waits for the writer; the others for each other (a block
+            // may always go when nothing else is waiting, whatever its size).
+            let room = if g.current == Some(t.id) {
+                g.blocks.get(&t.id).copied().unwrap_or(0) < CURRENT_BLOCKS
+            } else {
+                others == 0 || others + len <= OTHER_BYTES
+            };
+            if room {
+                break;
+            }
+            g = self.wait(g);
+        }
+        *g.held.entry(t.id).or_default() += len;
+        *g.blocks.entry(t.id).or_default() += 1;
+        g.total += len;
+        g.queue.insert((t.id, t.seq), t);
+        drop(g);
+        self.cv.notify_all();
+        true
+    }
+
+    /// The next block (the current entry's, else the lowest entry's; lowest block first),
+    /// waiting for one; None once every producer is done and the queue is empty, or on cancel.
+    pub fn pop(&self) -> Option<Task> {
+        let mut g = self.lock();
+        loop {
+            if self.cancel.load(Ordering::Relaxed) {
+                return None;
+            }
+            // The entry being written first: the writer waits for nothing else.
+            let key = g
+                .current
+                .and_then(|c| {
+                    g.queue
+                        .range((c, 0)..=(c, u64::MAX))
+                        .next()
+                        .map(|(k, _)| *k)
+                })
+                .or_else(|| g.queue.first_key_value().map(|(k, _)| *k));
+            if let Some(t) = key.and_then(|k| g.queue.remove(&k)) {
+                return Some(t);
+            }
+            if g.producers == 0 {
+                return None;
+            }
+            g = self.wait(g);
+        }
+    }
+
+    /// A block was compressed: it now holds `compressed` bytes instead of `raw`.
+    pub fn compressed(&self, id: u64, raw: u64, compressed: u64) {
+        let mut g = self.lock();
+        let h = g.held.entry(id).or_default();
+        *h = (*h + compressed).saturating_sub(raw);
+        g.total = (g.total + compressed).saturating_sub(raw);
+        drop(g);
+        self.cv.notify_all();
+    }
+
+    /// The writer wrote or dropped a compressed block of `bytes`.
+    pub fn release(&self, id: u64, bytes: u64) {
+        let mut g = self.lock();
+        let h = g.held.entry(id).or_default();
+        *h = h.saturating_sub(bytes);
+        g.total = g.total.saturating_sub(bytes);
+        let b = g.blocks.entry(id).or_default();
+        *b = b.saturating_sub(1);
+        drop(g);
+        self.cv.notify_all();
+    }
+
+    /// The entry the writer is streaming (its producer gets priority).
+    pub fn set_current(&self, id: Option<u64>) {
+        let mut g = self.lock();
+        if let Some(old) = g.current.filter(|o| Some(*o) != id)
+            && g.held.get(&old) == Some(&0)
+        {
+            g.held.remove(&old);
+            g.blocks.remove(&old);
+        }
+        g.current = id;
+        drop(g);
+        self.cv.notify_all();
+    }
+
+    /// An empty buffer for a new block (a spent one when there is one).
+    pub fn buffer(&self) -> Vec<u8> {
+        self.lock().pool.pop().unwrap_or_default()
+    }
+
+    /// Give back a block's buffer once it is compressed.
+    pub fn recycle(&self, mut b: Vec<u8>) {
+        if b.capacity() >= BLOCK {
+            b.clear();
+            let mut g = self.lock();
+            if g.pool.len() < POOL_MAX {
+                g.pool.push(b);
+            }
+        }
+    }
+
+    /// A producer thread ended.
+    pub fn producer_done(&self) {
+        let mut g = self.lock();
+        g.producers = g.producers.saturating_sub(1);
+        drop(g);
+        self.cv.notify_all();
+    }
+
+    /// Wake everyone (after a cancel).
+    pub fn wake(&self) {
+        self.cv.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn joined(data: &[u8], block: usize, level: u32) -> Vec<u8> {
+        let mut bc = BlockCompressor::new(level);
+        let mut out = Vec::new();
+        let mut dict = Vec::new();
+        let mut piece = Vec::new();
+        let mut chunks: Vec<&[u8]> = data.chunks(block).collect();
+        // An exact multiple of the block size ends with an empty final block.
+        if data.len().is_multiple_of(block) {
+            chunks.push(&[]);
+        }
+        let n = chunks.len();
+        for (i, c) in chunks.into_iter().enumerate() {
+            bc.block(&dict, c, i + 1 == n, &mut piece).unwrap();
+            out.extend_from_slice(&piece);
+            dict = next_dict(&dict, c);
+        }
+        out
+    }
+
+    #[test]
+    fn joined_blocks_are_one_deflate_stream() {
+        let mut data = Vec::new();
+        for i in 0..40_000u32 {
+            data.extend_from_slice(
+                format!("2026-11-21T16:30:{:02} INFO line {i} of the log\n", i % 60).as_bytes(),
+            );
+        }
+        for (len, block) in [
+            (data.len(), 1000),
+            (64 * 1000, 1000),
+            (0, 1000),
+            (5, 1 << 20),
+        ] {
+            let input = &data[..len];
+            let z = joined(input, block, 4);
+            let mut back = Vec::new();
+            flate2::read::DeflateDecoder::new(&z[..])
+                .read_to_end(&mut back)
+                .unwrap();
+            assert_eq!(back, input, "len {len} block {block}");
+        }
+        // The dictionary keeps the ratio close to one stream's.
+        let whole = joined(&data, data.len() + 1, 4).len();
+        let split = joined(&data, 64 * 1024, 4).len();
+        assert!(split < whole + whole / 20, "{split} vs {whole}");
+    }
+
+    #[test]
+    fn next_dict_keeps_the_last_32_kib() {
+        let a = vec![1u8; DICT];
+        let d = next_dict(&a, &[2, 3]);
+        assert_eq!(d.len(), DICT);
+        assert_eq!(&d[DICT - 3..], &[1, 2, 3]);
+        assert_eq!(next_dict(&[], &[7; 10]), vec![7; 10]);
+    }
+}
