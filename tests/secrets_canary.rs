@@ -294,8 +294,12 @@ fn planted() -> MidFixture {
     f.write("logs/password=CANARY-fn-1.log", "ordinary line\n");
     f.write("logs/AKIACANARY00FNAM0001.log", "ordinary line\n");
     f.write("logs/token:CANARY-fn-3.log", "ordinary line\n");
-    // Binary: skipped while bundling, so only its name reaches `errors`/`skipped`.
-    f.write_bytes("logs/password=CANARY-fn-4.log", b"\0\0binary");
+    // Binary (NULs inside, not only a crash's leading NUL padding, which is bundled): skipped
+    // while bundling, so only its name reaches `errors`/`skipped`.
+    f.write_bytes(
+        "logs/password=CANARY-fn-4.log",
+        b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0binary\0\0\0",
+    );
     f
 }
 
