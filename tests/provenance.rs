@@ -7,7 +7,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use midrescue::platform::exec::SystemExec;
-use midrescue::recovery::provenance::{Bounds, Trust, check};
+use midrescue::platform::provenance::{Bounds, Trust, check};
 
 struct Tree {
     _dir: tempfile::TempDir,

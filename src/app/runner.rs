@@ -330,7 +330,7 @@ fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<Plan
     if let Some(r) = policy::trust_refusal(&plan) {
         return Err(format!("{} {}", r.reason, r.next_step.unwrap_or_default()));
     }
-    if let crate::recovery::provenance::Trust::Confirm { reason, entry } = &plan.trust {
+    if let crate::platform::provenance::Trust::Confirm { reason, entry } = &plan.trust {
         // A typed confirmation is asked by `resume` only; the wizard does not run it.
         return Err(format!(
             "{reason} ({}). Nothing was run. If you trust this folder, run `{} resume` and type RUN when asked.",

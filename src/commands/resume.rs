@@ -173,7 +173,7 @@ pub fn recover(rec: &Recovery, op: &mut dyn Operator) -> ResumeResult {
         out.command = result.command;
         return out;
     }
-    if let crate::recovery::provenance::Trust::Confirm { reason, entry } = &plan.trust {
+    if let crate::platform::provenance::Trust::Confirm { reason, entry } = &plan.trust {
         op.say(&format!("Warning: {reason}: {}", sanitize::text(entry)));
         if !op.confirm_typed(
             "Anyone allowed by that entry could change what runs as administrator. Type RUN to run it anyway",

@@ -9,6 +9,7 @@ pub mod instance;
 pub mod paths;
 pub mod private_fs;
 pub mod privilege;
+pub mod provenance;
 pub mod service;
 pub mod spawn;
 

@@ -15,7 +15,6 @@ pub mod clock;
 pub mod instance;
 pub mod plan;
 pub mod policy;
-pub mod provenance;
 pub mod session;
 pub mod support;
 

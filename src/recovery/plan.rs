@@ -51,7 +51,7 @@ pub struct RunPlan {
     /// True when `spec` is the lab's simulator rather than the real command.
     pub simulated: bool,
     /// Whether what would run may be trusted (`provenance`), checked when the plan was made.
-    pub trust: super::provenance::Trust,
+    pub trust: crate::platform::provenance::Trust,
 }
 
 /// A stand-in for the real command: a training lab's simulator. `None` runs the real command.
@@ -312,7 +312,7 @@ fn finish_plan(
         tee_path: tee_path(inp, kind),
         expected: EXPECTED.to_string(),
         simulated,
-        trust: super::provenance::Trust::Trusted,
+        trust: crate::platform::provenance::Trust::Trusted,
     }
 }
 
@@ -329,14 +329,14 @@ pub fn payload(plan: &RunPlan, upgrade: &UpgradeReport) -> Option<PathBuf> {
 }
 
 /// Check the plan's payload on this host (`provenance`).
-pub fn check_trust(install: &super::Install, plan: &RunPlan) -> super::provenance::Trust {
+pub fn check_trust(install: &super::Install, plan: &RunPlan) -> crate::platform::provenance::Trust {
     let none = UpgradeReport::default();
     let upgrade = install.report.upgrade.as_ref().unwrap_or(&none);
     match payload(plan, upgrade) {
-        None => super::provenance::Trust::Trusted,
-        Some(file) => super::provenance::check(
+        None => crate::platform::provenance::Trust::Trusted,
+        Some(file) => crate::platform::provenance::check(
             &file,
-            &super::provenance::Bounds {
+            &crate::platform::provenance::Bounds {
                 temp_roots: install.temp_roots.clone(),
                 agent_dir: install.report.agent_dir.clone(),
             },

@@ -59,9 +59,9 @@ pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Opt
 /// warning is not refused here: the face asks for a typed confirmation.
 pub fn trust_refusal(plan: &RunPlan) -> Option<Refusal> {
     match &plan.trust {
-        super::provenance::Trust::Refused { reason } => Some(Refusal {
+        crate::platform::provenance::Trust::Refused { reason } => Some(Refusal {
             reason: format!("midrescue will not run it as {}: {reason}", run_as_word()),
-            next_step: Some(super::provenance::MANUAL.to_string()),
+            next_step: Some(crate::platform::provenance::MANUAL.to_string()),
         }),
         _ => None,
     }

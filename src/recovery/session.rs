@@ -371,7 +371,7 @@ impl Session {
         }
         self.fallback_offer = None;
         // The last guard before anything runs: what was checked at plan time is checked again.
-        if let super::provenance::Trust::Refused { reason } =
+        if let crate::platform::provenance::Trust::Refused { reason } =
             super::plan::check_trust(&self.install, plan)
         {
             let error = format!("not run: {reason}");

@@ -1,4 +1,5 @@
-//! Provenance of what runs. midrescue runs the upgrade as root or administrator, while the MID's
+//! Provenance of a file about to run (the platform primitive; `recovery` decides what follows).
+//! midrescue runs the upgrade as root or administrator, while the MID's
 //! files and the OS temp folders are writable by less privileged accounts. Before anything runs,
 //! the file to run and every folder above it up to its temp root are checked:
 //!
