@@ -481,14 +481,13 @@ fn upgrade_processes(
     agent_dir: &Path,
     temp_dir: Option<&Path>,
 ) -> (bool, Option<Evidence>) {
-    use crate::platform::service::processes;
     let Some(list) = host.service().upgrade_processes() else {
         // A control that cannot list processes answers for its own install (a lab).
         return (host.service().upgrade_process_running(), None);
     };
     let (mine, others): (Vec<_>, Vec<_>) = list
         .iter()
-        .partition(|p| processes::attributed(p, agent_dir, temp_dir));
+        .partition(|p| tempdir::process_attributed(p, agent_dir, temp_dir));
     let note = others.first().map(|p| {
         let mut cmd: String = p.command_line.chars().take(300).collect();
         if p.command_line.chars().count() > 300 {

@@ -415,9 +415,28 @@ fn is_executable(_p: &Path) -> Option<bool> {
     None
 }
 
+/// Whether an upgrade process belongs to the install in `agent_dir`: its command line or its
+/// working folder names the install's agent folder or its upgrade temp folder. The MID runs
+/// `bin/glide-dist-upgrade.sh start` relative to the temp folder, so on Linux the working
+/// folder often tells what the command line does not.
+pub fn process_attributed(
+    p: &crate::platform::service::processes::ProcessInfo,
+    agent_dir: &Path,
+    temp_dir: Option<&Path>,
+) -> bool {
+    let dirs = std::iter::once(agent_dir).chain(temp_dir);
+    dirs.into_iter().any(|d| {
+        names_path(&p.command_line, d)
+            || p.cwd
+                .as_ref()
+                .is_some_and(|c| c.starts_with(d) || names_path(&c.to_string_lossy(), d))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::service::processes;
 
     #[test]
     fn marker_paths() {
@@ -557,5 +576,30 @@ mod tests {
             "/opt/servicenow/MID/agent",
             Path::new("/opt/servicenow/mid/agent")
         ));
+    }
+    #[test]
+    fn attribution_by_command_line_or_working_folder() {
+        let out = " 4242 /bin/sh bin/glide-dist-upgrade.sh start\n 4250 /tmp/1528126003155-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003155-0/upgrade-wrapper/conf/wrapper.conf\n 4260 /tmp/1528126003156-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003156-0/upgrade-wrapper/conf/wrapper.conf\n";
+        let mut l = processes::upgrade_processes(&processes::parse_list(Platform::Linux, out));
+        let agent = Path::new("/opt/servicenow/mid/agent");
+        let temp = Path::new("/tmp/1528126003155-0");
+        assert!(!process_attributed(&l[0], agent, Some(temp)));
+        assert!(process_attributed(&l[1], agent, Some(temp)));
+        // Another MID's temp folder (one digit apart): not this install's.
+        assert!(!process_attributed(&l[2], agent, Some(temp)));
+        assert!(!process_attributed(&l[1], agent, None));
+        l[0].cwd = Some(temp.join("upgrade-wrapper"));
+        assert!(process_attributed(&l[0], agent, Some(temp)));
+    }
+
+    #[test]
+    fn a_windows_upgrade_process_is_attributed_by_its_temp_folder() {
+        let out = "\"ProcessId\",\"CommandLine\"\r\n\"6120\",\"\"\"C:\\WINDOWS\\TEMP\\1569035472492-0\\upgrade-wrapper\\bin\\wrapper-windows-x86-64.exe\"\" -s \"\"C:\\WINDOWS\\TEMP\\1569035472492-0\\upgrade-wrapper\\conf\\wrapper.conf\"\"\"\r\n\"7000\",\"cmd.exe /C bin\\glide-dist-upgrade.bat start\"\r\n";
+        let found = processes::upgrade_processes(&processes::parse_list(Platform::Windows, out));
+        let temp = Path::new(r"C:\WINDOWS\TEMP\1569035472492-0");
+        let agent = Path::new(r"C:\ServiceNow\agent");
+        assert!(process_attributed(&found[0], agent, Some(temp)));
+        // `cmd.exe /C bin\glide-dist-upgrade.bat start` names no folder: not attributed.
+        assert!(!process_attributed(&found[1], agent, Some(temp)));
     }
 }

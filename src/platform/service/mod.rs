@@ -67,7 +67,7 @@ pub trait ServiceControl: Send + Sync {
     fn upgrade_process_running(&self) -> bool;
 
     /// The Distribution Upgrade processes running on this host (any install's), for detect to
-    /// attribute (`processes::attributed`). `None` when this control cannot list processes; then
+    /// attribute (`mid::tempdir::process_attributed`). `None` when this control cannot list processes; then
     /// `upgrade_process_running` answers for its own install.
     fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
         None

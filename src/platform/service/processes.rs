@@ -113,21 +113,6 @@ pub fn fill_cwd(list: &mut [ProcessInfo], proc_root: &Path) {
     }
 }
 
-/// Whether an upgrade process belongs to the install in `agent_dir`: its command line or its
-/// working folder names the install's agent folder or its upgrade temp folder. The MID runs
-/// `bin/glide-dist-upgrade.sh start` relative to the temp folder, so on Linux the working
-/// folder often tells what the command line does not.
-pub fn attributed(p: &ProcessInfo, agent_dir: &Path, temp_dir: Option<&Path>) -> bool {
-    use crate::mid::tempdir::names_path;
-    let dirs = std::iter::once(agent_dir).chain(temp_dir);
-    dirs.into_iter().any(|d| {
-        names_path(&p.command_line, d)
-            || p.cwd
-                .as_ref()
-                .is_some_and(|c| c.starts_with(d) || names_path(&c.to_string_lossy(), d))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,27 +134,6 @@ mod tests {
         assert!(l[2].command_line.starts_with("\"C:\\WINDOWS\\TEMP"));
         let up: Vec<u32> = upgrade_processes(&l).iter().map(|p| p.pid).collect();
         assert_eq!(up, vec![6120, 7000]);
-        let temp = Path::new(r"C:\WINDOWS\TEMP\1569035472492-0");
-        let agent = Path::new(r"C:\ServiceNow\agent");
-        let found = upgrade_processes(&l);
-        assert!(attributed(&found[0], agent, Some(temp)));
-        // `cmd.exe /C bin\glide-dist-upgrade.bat start` names no folder: not attributed.
-        assert!(!attributed(&found[1], agent, Some(temp)));
-    }
-
-    #[test]
-    fn attribution_by_command_line_or_working_folder() {
-        let out = " 4242 /bin/sh bin/glide-dist-upgrade.sh start\n 4250 /tmp/1528126003155-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003155-0/upgrade-wrapper/conf/wrapper.conf\n 4260 /tmp/1528126003156-0/upgrade-wrapper/bin/wrapper-linux-x86-64 /tmp/1528126003156-0/upgrade-wrapper/conf/wrapper.conf\n";
-        let mut l = upgrade_processes(&parse_list(Platform::Linux, out));
-        let agent = Path::new("/opt/servicenow/mid/agent");
-        let temp = Path::new("/tmp/1528126003155-0");
-        assert!(!attributed(&l[0], agent, Some(temp)));
-        assert!(attributed(&l[1], agent, Some(temp)));
-        // Another MID's temp folder (one digit apart): not this install's.
-        assert!(!attributed(&l[2], agent, Some(temp)));
-        assert!(!attributed(&l[1], agent, None));
-        l[0].cwd = Some(temp.join("upgrade-wrapper"));
-        assert!(attributed(&l[0], agent, Some(temp)));
     }
 
     #[cfg(target_os = "linux")]
