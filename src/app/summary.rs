@@ -10,7 +10,8 @@ use crate::wizard::{Model, Step};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub outcome: String,
-    pub exit_code: u8,
+    /// Whether the wizard ended the way the operator wanted (recovered, nothing to do).
+    pub ok: bool,
     pub text: String,
 }
 
@@ -94,11 +95,7 @@ pub fn build(model: &Model, paths: &Paths) -> Summary {
     }
     Summary {
         outcome: outcome.to_string(),
-        exit_code: if ok {
-            crate::cli::EXIT_OK
-        } else {
-            crate::cli::EXIT_FAILED
-        },
+        ok,
         // Names and paths come from the disk: nothing but our line breaks may reach the
         // terminal as a control character.
         text: t

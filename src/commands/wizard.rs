@@ -138,7 +138,11 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
     };
     let summary = app::run(cfg)?;
     super::say(&summary.text);
-    Ok(summary.exit_code)
+    Ok(if summary.ok {
+        crate::cli::EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
 }
 
 pub fn host_name() -> String {
