@@ -186,13 +186,8 @@ fn detect_legal_messages() {
 }
 
 #[test]
-fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
-    for v in [
-        Verdict::Healthy,
-        Verdict::Stopped,
-        Verdict::TempFolderLost,
-        Verdict::NotAMidServer,
-    ] {
+fn healthy_stopped_and_not_a_mid_end_honestly_with_the_steps_shown_skipped() {
+    for v in [Verdict::Healthy, Verdict::Stopped, Verdict::NotAMidServer] {
         let mut d = fixtures::detected(v, false);
         let fx = d.key(Key::Enter);
         assert_eq!(d.model.step, Step::Done, "{v:?}");
@@ -201,12 +196,211 @@ fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
             e,
             Effect::Run { .. } | Effect::PlanRun { .. }
         )));
+        for s in [Step::Warn, Step::Collect, Step::Run, Step::Watch] {
+            assert!(d.model.is_skipped(s), "{v:?}: {s:?} not marked skipped");
+        }
+        assert!(!d.model.is_skipped(Step::Detect));
         let fx = d.key(Key::Char('c'));
         assert!(
             has(&fx, |e| matches!(e, Effect::Collect { .. })),
             "{v:?}: collect not offered"
         );
     }
+}
+
+#[test]
+fn temp_folder_lost_collects_the_bundle_before_done() {
+    let mut d = fixtures::detected(Verdict::TempFolderLost, false);
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Collect);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Collect {
+            final_bundle: false,
+            ..
+        }
+    )));
+    assert!(d.model.is_skipped(Step::Warn));
+    assert!(d.key(Key::Enter).is_empty(), "Done waits for the bundle");
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(
+        e,
+        Effect::Run { .. } | Effect::PlanRun { .. }
+    )));
+    assert_eq!(d.model.step, Step::Done);
+    assert_eq!(
+        d.model.ending,
+        Some(Ending::NothingToRerun {
+            verdict: Verdict::TempFolderLost
+        })
+    );
+    assert!(d.model.is_skipped(Step::Run) && d.model.is_skipped(Step::Watch));
+    assert!(!d.model.is_skipped(Step::Collect));
+}
+
+#[test]
+fn dry_run_and_upgrade_in_progress_mark_what_they_skip() {
+    let mut d = fixtures::run_screen(false);
+    d.model.opts.dry_run = true;
+    d.keys(&[Key::Tab, Key::Enter]);
+    assert_eq!(d.model.ending, Some(Ending::DryRun));
+    assert!(d.model.is_skipped(Step::Watch));
+    assert!(!d.model.is_skipped(Step::Run));
+
+    let mut d = fixtures::detected(Verdict::UpgradeInProgress, false);
+    d.keys(&[Key::Enter, Key::Char('a'), Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    d.key(Key::Enter);
+    assert!(d.model.is_skipped(Step::Run));
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::RecoveryEnded {
+        run: follow,
+        report: Box::new(fixtures::run_report(
+            RecoveryOutcome::Recovered,
+            "up",
+            99,
+            vec![],
+            None,
+        )),
+    });
+    // Up, but nothing was re-run: the ending says so.
+    assert!(matches!(
+        d.model.ending,
+        Some(Ending::Recovered { rerun: false, .. })
+    ));
+}
+
+#[test]
+fn a_locked_file_failure_names_the_file_and_offers_a_rerun_that_plans_afresh() {
+    let d = fixtures::watch_lock_retry();
+    assert_eq!(d.model.lock_retries, Some((6, "mid.jar".to_string())));
+    let mut d = fixtures::failed_locked();
+    match &d.model.ending {
+        Some(Ending::Failed {
+            next_step: Some(n),
+            rerun,
+            ..
+        }) => {
+            assert!(
+                n.contains("mid.jar") && n.contains("Resource Monitor"),
+                "{n}"
+            );
+            assert!(n.contains("handle.exe") && n.contains("antivirus"), "{n}");
+            assert_eq!(rerun, &Ok(()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let first_follow = d.model.follow_run;
+    let fx = d.key(Key::Char('r'));
+    assert_eq!(d.model.step, Step::Run);
+    assert_eq!(d.model.ending, None);
+    assert_eq!(d.model.reruns, 1);
+    assert!(journal_texts(&fx)[0].starts_with("re-run 1"));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(d.model.timeline.iter().all(|r| r.reached_at.is_none()));
+    assert_eq!(d.model.lock_retries, None);
+    // The confirmed run starts a new engine session (a new id), not the finished one.
+    let run = d.last_run(|e| matches!(e, Effect::PlanRun { .. }));
+    d.send(Msg::RunPlanned {
+        run,
+        result: Ok(plan(false)),
+    });
+    d.keys(&[Key::Tab]);
+    let fx = d.key(Key::Enter);
+    let started = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    assert!(has(&fx, |e| matches!(e, Effect::Run { .. })));
+    assert_ne!(Some(started), first_follow);
+    d.send(Msg::RunStarted {
+        run: started,
+        pid: Some(9),
+    });
+    assert_eq!(d.model.step, Step::Watch);
+}
+
+#[test]
+fn no_rerun_where_it_cannot_help() {
+    // Timed out: the upgrade may still run; r says why not, and never "nothing failed".
+    let mut d = fixtures::watching(1);
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::RecoveryEnded {
+        run: follow,
+        report: Box::new(fixtures::run_report(
+            RecoveryOutcome::TimedOut,
+            "not Up within 30:00",
+            1900,
+            vec![],
+            None,
+        )),
+    });
+    assert!(d.key(Key::Char('r')).is_empty());
+    let notice = d.model.notice.clone().unwrap_or_default();
+    assert!(notice.contains("still be running"), "{notice}");
+    let mut d = fixtures::recovered(false);
+    assert!(d.key(Key::Char('r')).is_empty());
+    assert!(
+        !d.model
+            .notice
+            .clone()
+            .unwrap_or_default()
+            .contains("nothing failed")
+    );
+    // Retry on a step whose work succeeded says what is true.
+    let mut d = fixtures::collected();
+    d.key(Key::Char('r'));
+    assert_eq!(
+        d.model.notice.as_deref(),
+        Some("Not now: the bundle is saved")
+    );
+}
+
+#[test]
+fn a_script_without_exec_bit_gets_a_confirmed_chmod_then_a_fresh_plan() {
+    let mut d = fixtures::script_not_executable();
+    assert!(matches!(d.model.run.plan, Job::Failed(_)));
+    // x opens a confirmation on Cancel; Enter there changes nothing.
+    d.key(Key::Char('x'));
+    assert!(matches!(
+        d.model.overlay,
+        Some(Overlay::Confirm {
+            kind: midrescue::wizard::model::ConfirmKind::MakeExecutable,
+            focus: Focus::Cancel
+        })
+    ));
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(e, Effect::MakeExecutable { .. })));
+    d.keys(&[Key::Char('x'), Key::Tab]);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(e, Effect::MakeExecutable { .. })));
+    assert!(journal_texts(&fx)[0].starts_with("confirmed: chmod +x "));
+    let run = d.last_run(|e| matches!(e, Effect::MakeExecutable { .. }));
+    let fx = d.send(Msg::ChmodDone {
+        run,
+        result: Ok("rwxr-xr-x".into()),
+    });
+    assert!(journal_texts(&fx)[0].contains("rwxr-xr-x"));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(d.key(Key::Char('x')).is_empty(), "no second chmod");
 }
 
 #[test]

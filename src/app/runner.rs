@@ -145,10 +145,33 @@ impl Runner {
             Effect::PlanRun { run, fallback } => {
                 let cfg = self.cfg.clone();
                 self.blocking(move |tx, state| {
+                    let install = lock(state).install.clone();
+                    let fix = install
+                        .as_deref()
+                        .and_then(crate::recovery::fix::script_fix);
+                    let _ = tx.send(Msg::ScriptFix { run, fix });
                     let result = plan(&cfg, state, fallback);
                     let _ = tx.send(Msg::RunPlanned { run, result });
                 })
             }
+            Effect::MakeExecutable { run } => self.blocking(move |tx, state| {
+                let install = lock(state).install.clone();
+                let result = match install {
+                    Some(i) => crate::recovery::fix::make_executable(&i)
+                        .map(|mode| {
+                            // The plan reads the detected facts: they now say executable.
+                            let mut fixed = (*i).clone();
+                            if let Some(u) = fixed.report.upgrade.as_mut() {
+                                u.script_executable = Some(true);
+                            }
+                            lock(state).install = Some(Arc::new(fixed));
+                            mode
+                        })
+                        .map_err(|e| format!("{e:#}")),
+                    None => Err("nothing detected yet".into()),
+                };
+                let _ = tx.send(Msg::ChmodDone { run, result });
+            }),
             Effect::Run {
                 run,
                 fallback: true,
@@ -188,9 +211,9 @@ impl Runner {
             tracing::warn!("no install detected: nothing to follow");
             return;
         };
-        if lock(&self.state).session.is_some() {
-            tracing::warn!("a recovery session already runs");
-            return;
+        // A re-run after a failed run: the old session has ended; a new one attaches now.
+        if let Some(old) = lock(&self.state).session.take() {
+            old.send(Cmd::Stop);
         }
         let instance = self.instance_probe(&install);
         let parts = SessionParts {

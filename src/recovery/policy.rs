@@ -33,6 +33,60 @@ pub fn refusal(verdict: Verdict) -> Option<Refusal> {
     })
 }
 
+/// Which steps a verdict leads through, for both faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A crashed upgrade with its temp folder: warn, collect, re-run, watch.
+    Recover,
+    /// An upgrade already runs: warn, collect, then only watch it (nothing is started).
+    WatchOnly,
+    /// Nothing can be re-run, but support needs the logs first (temp folder lost): warn,
+    /// collect, then stop with the manual procedure.
+    CollectThenStop,
+    /// Nothing to do here (healthy, stopped, not a MID): stop at once (a bundle stays offered).
+    Stop,
+}
+
+/// The route for a verdict.
+pub fn route(verdict: Verdict) -> Route {
+    match verdict {
+        Verdict::CrashedUpgrade => Route::Recover,
+        Verdict::UpgradeInProgress => Route::WatchOnly,
+        Verdict::TempFolderLost => Route::CollectThenStop,
+        _ => Route::Stop,
+    }
+}
+
+/// Whether running the recovery again can help after a run ended this way; `Err` says why not.
+pub fn rerun_helps(outcome: RecoveryOutcome, code: Option<FindingCode>) -> Result<(), String> {
+    match (outcome, code) {
+        (RecoveryOutcome::Recovered, _) => Err("the MID Server is Up".into()),
+        (RecoveryOutcome::TimedOut, _) => Err(
+            "the upgrade may still be running: check with `midrescue detect` before re-running"
+                .into(),
+        ),
+        (RecoveryOutcome::Failed, Some(FindingCode::ServiceNotInstalled)) => Err(
+            "neither the script nor the wrapper fallback can install the upgrade service (KB0713557)"
+                .into(),
+        ),
+        (RecoveryOutcome::Failed, _) => Ok(()),
+        (RecoveryOutcome::Refused | RecoveryOutcome::Declined | RecoveryOutcome::DryRun, _) => {
+            Err("nothing was run".into())
+        }
+    }
+}
+
+/// The name of the file a lock line names (`mid.jar`), for the live timeline.
+pub fn locked_file_name(line: &str) -> Option<String> {
+    let full = locked_file(line)?;
+    let name = full
+        .rsplit(['/', '\\'])
+        .next()
+        .filter(|n| !n.is_empty())?
+        .to_string();
+    Some(crate::sanitize::text(&name))
+}
+
 /// Refuse a plan this process cannot carry out (root needed on Linux). `invocation` is the
 /// command line to repeat under sudo.
 pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Option<Refusal> {
@@ -171,6 +225,38 @@ mod tests {
                 .contains("nothing to re-run")
         );
         assert!(refusal(Verdict::UpgradeInProgress).is_some());
+    }
+
+    #[test]
+    fn routes_and_rerun_usefulness() {
+        assert_eq!(route(Verdict::CrashedUpgrade), Route::Recover);
+        assert_eq!(route(Verdict::UpgradeInProgress), Route::WatchOnly);
+        assert_eq!(route(Verdict::TempFolderLost), Route::CollectThenStop);
+        assert_eq!(route(Verdict::Healthy), Route::Stop);
+        assert_eq!(route(Verdict::NotAMidServer), Route::Stop);
+        assert!(rerun_helps(RecoveryOutcome::Failed, Some(FindingCode::FileLocked)).is_ok());
+        assert!(rerun_helps(RecoveryOutcome::Failed, None).is_ok());
+        assert!(
+            rerun_helps(
+                RecoveryOutcome::Failed,
+                Some(FindingCode::ServiceNotInstalled)
+            )
+            .is_err()
+        );
+        assert!(
+            rerun_helps(RecoveryOutcome::TimedOut, None)
+                .unwrap_err()
+                .contains("still be running")
+        );
+        assert!(rerun_helps(RecoveryOutcome::Recovered, None).is_err());
+        assert_eq!(
+            locked_file_name(r"C:\MID\agent\lib\mid.jar cannot be deleted: busy").as_deref(),
+            Some("mid.jar")
+        );
+        assert_eq!(
+            locked_file_name("FileSystemException: /opt/a/lib/x.jar: Text file busy").as_deref(),
+            Some("x.jar")
+        );
     }
 
     #[test]

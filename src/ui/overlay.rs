@@ -134,7 +134,9 @@ fn confirm(
     focus: Focus,
     theme: &Theme,
 ) {
-    let ConfirmKind::SetManual = kind;
+    if kind == ConfirmKind::MakeExecutable {
+        return confirm_chmod(frame, area, model, focus, theme);
+    }
     let service = model
         .report()
         .and_then(|r| r.service.name.clone())
@@ -154,6 +156,37 @@ fn confirm(
         frame,
         centered(area, 78, 10),
         "Change the service start type?",
+        lines,
+        theme,
+    );
+}
+
+/// `chmod +x` on the proven script: the exact command, what it changes, and nothing else.
+fn confirm_chmod(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Theme) {
+    let Some(fix) = &model.run.script_fix else {
+        return;
+    };
+    let inner = usize::from(area.width.min(78)).saturating_sub(4);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::raw(" The MID could not run the upgrade script: it has no exec bit (KB0690910)."),
+        Line::raw(" midrescue will run exactly this, on that one file:"),
+    ];
+    lines.extend(
+        text::wrap_indented(&fix.chmod_command, inner, "   ", "   ")
+            .into_iter()
+            .map(|l| Line::styled(l, theme.title())),
+    );
+    lines.push(Line::raw(
+        " Nothing else changes. It is journaled; then the command is planned again.",
+    ));
+    lines.push(Line::raw(""));
+    lines.push(text::buttons(focus, "Cancel", "chmod +x", theme));
+    let h = u16::try_from(lines.len() + 3).unwrap_or(12);
+    popup(
+        frame,
+        centered(area, 78, h),
+        "Make the upgrade script executable?",
         lines,
         theme,
     );

@@ -13,6 +13,8 @@ pub const PENDING: &str = "…";
 pub const FAILED: &str = "✗";
 pub const WARN: &str = "!";
 pub const CURRENT: &str = "▶";
+/// A step the route passed over.
+pub const SKIPPED: &str = "⊘";
 
 pub fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;

@@ -36,6 +36,10 @@ pub enum Action {
     Bottom,
     ToggleFollow,
     CollectFinal,
+    /// Run: `chmod +x` on the proven script (asks first).
+    MakeExecutable,
+    /// Done: plan and run the recovery again after a failed run.
+    Rerun,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -229,6 +233,12 @@ const RUN_TABLE: &[Binding] = &[
         "Back to the bundle summary",
     ),
     RETRY,
+    b(
+        &[(Key::Char('x'), Action::MakeExecutable)],
+        "x",
+        "chmod +x",
+        "Make the upgrade script executable (chmod +x on that one file; asks first)",
+    ),
     WHY,
     HELP,
     QUIT,
@@ -289,6 +299,12 @@ const DONE_TABLE: &[Binding] = &[
         "c",
         "collect bundle",
         "Build the final bundle (adds the re-run's output and the journal)",
+    ),
+    b(
+        &[(Key::Char('r'), Action::Rerun)],
+        "r",
+        "re-run",
+        "Plan and run the recovery again, once the cause of the failure is fixed",
     ),
     b(
         &[
@@ -415,20 +431,24 @@ pub fn lookup(model: &Model, key: Key) -> Option<(Action, Result<(), String>)> {
 /// Whether an action is allowed now, or why not.
 pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
     let no = |why: &str| Err(why.to_string());
+    if model.quitting && action == Action::Quit {
+        return no("leaving");
+    }
+    // A dialog's keys belong to the dialog, not to the step under it.
+    if model.overlay.is_some() {
+        return Ok(());
+    }
     match (model.step, action) {
-        (_, Action::Quit) if model.quitting => no("leaving"),
         (Step::Detect, Action::Next) => match (&model.detect, model.verdict()) {
             (_, Some(_)) => Ok(()),
             (super::model::Job::Failed(_), _) => no("detect failed: press r"),
             _ => no("detecting…"),
         },
-        (Step::Detect, Action::Retry) => {
-            if matches!(model.detect, super::model::Job::Failed(_)) {
-                Ok(())
-            } else {
-                no("nothing failed")
-            }
-        }
+        (Step::Detect, Action::Retry) => match model.detect {
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("detect finished"),
+            _ => no("detecting…"),
+        },
         (Step::Warn, Action::Acknowledge) if model.acknowledged => no("done"),
         (Step::Warn, Action::Next) if !model.acknowledged => no("press a first"),
         (Step::Warn, Action::SetManual) => set_manual_enabled(model),
@@ -437,14 +457,31 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
             super::model::Job::Failed(_) => no("bundle failed: press r"),
             _ => no("saving the logs first"),
         },
-        (Step::Collect, Action::Retry) | (Step::Run, Action::Retry) => {
-            let failed = if model.step == Step::Collect {
-                matches!(model.collect.job, super::model::Job::Failed(_))
-            } else {
-                matches!(model.run.plan, super::model::Job::Failed(_))
-            };
-            if failed { Ok(()) } else { no("nothing failed") }
-        }
+        (Step::Collect, Action::Retry) => match model.collect.job {
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("the bundle is saved"),
+            _ => no("saving the logs…"),
+        },
+        (Step::Run, Action::Retry) => match model.run.plan {
+            super::model::Job::Failed(_) if model.run.chmod.is_running() => {
+                no("changing the mode…")
+            }
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("the command is ready"),
+            _ => no("working out the command…"),
+        },
+        (Step::Run, Action::MakeExecutable) => match &model.run.script_fix {
+            _ if model.run.chmod.is_running() => no("changing the mode…"),
+            Some(f) if f.needs_chmod && model.run.chmod.done().is_none() => Ok(()),
+            Some(f) if f.needs_chmod => no("done"),
+            Some(_) => no("the script is executable; its mount is noexec"),
+            None => no("the script is executable"),
+        },
+        (Step::Done, Action::Rerun) => match &model.ending {
+            Some(super::model::Ending::Failed { rerun, .. }) => rerun.clone(),
+            Some(super::model::Ending::Recovered { .. }) => no("the MID Server is Up"),
+            _ => no("nothing was run"),
+        },
         (Step::Run, Action::Activate)
         | (Step::Run, Action::FocusNext)
         | (Step::Run, Action::FocusPrev) => {

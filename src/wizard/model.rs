@@ -78,6 +78,8 @@ pub enum Overlay {
 pub enum ConfirmKind {
     /// Set the MID service's start type to Manual.
     SetManual,
+    /// `chmod +x` on the proven upgrade script.
+    MakeExecutable,
 }
 
 /// Which button of a two-button choice has the focus. Always starts on `Cancel`.
@@ -157,6 +159,11 @@ pub struct RunState {
     pub exited: Option<RunOutcome>,
     /// Note shown after Cancel.
     pub cancelled: bool,
+    /// The script cannot be executed as it is: what the engine offers (chmod +x, or a remount
+    /// to copy).
+    pub script_fix: Option<crate::recovery::fix::ScriptFix>,
+    /// The confirmed `chmod +x`, while it runs and after (the new mode).
+    pub chmod: Job<String>,
 }
 
 /// One row of the Watch timeline.
@@ -173,6 +180,10 @@ pub enum Ending {
     Recovered {
         at: Timestamp,
         evidence: Vec<String>,
+        /// Whether we re-ran it (false: an upgrade that was already running finished).
+        rerun: bool,
+        /// Whether the wrapper fallback ran.
+        fallback: bool,
     },
     Failed {
         at: Timestamp,
@@ -182,6 +193,8 @@ pub enum Ending {
         next_step: Option<String>,
         /// Not Up in time (the upgrade may still be running), rather than failed.
         timed_out: bool,
+        /// Whether running the recovery again can help (the engine's word), or why not.
+        rerun: Result<(), String>,
     },
     /// Detect said there is nothing to re-run (healthy, stopped, temp folder lost, not a MID).
     NothingToRerun { verdict: Verdict },
@@ -208,6 +221,10 @@ impl Ending {
 pub struct Model {
     pub opts: Options,
     pub step: Step,
+    /// Steps the route passed over (shown as skipped, never as done).
+    pub skipped: Vec<Step>,
+    /// Re-runs started from Done after a failed run.
+    pub reruns: u32,
     pub started_at: Timestamp,
     pub now: Timestamp,
     pub width: u16,
@@ -269,6 +286,8 @@ impl Model {
         Model {
             opts,
             step: Step::Detect,
+            skipped: Vec::new(),
+            reruns: 0,
             started_at: now,
             now,
             width: 80,
@@ -326,6 +345,20 @@ impl Model {
 
     pub fn elapsed_secs(&self) -> i64 {
         (self.now - self.started_at).num_seconds().max(0)
+    }
+
+    /// Whether `step` was passed over.
+    pub fn is_skipped(&self, step: Step) -> bool {
+        self.skipped.contains(&step)
+    }
+
+    /// Mark steps as passed over.
+    pub fn skip(&mut self, steps: &[Step]) {
+        for s in steps {
+            if !self.skipped.contains(s) {
+                self.skipped.push(*s);
+            }
+        }
     }
 
     /// Whether the recovery command was started (it keeps running if we quit).

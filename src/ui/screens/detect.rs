@@ -153,14 +153,20 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
                 },
             );
             lines.push(kv(" Temp folder", format!("{temp} ({how})"), theme, w));
+            let runnable = u.script_exists && u.script_executable != Some(false);
             let script = match (&u.script, u.script_exists) {
                 (Some(p), true) => {
                     let name = p.file_name().map(|n| n.to_string_lossy().to_string());
-                    format!("{} present", name.unwrap_or_default())
+                    let state = if runnable {
+                        "present"
+                    } else {
+                        "present, NOT executable (Run offers chmod +x)"
+                    };
+                    format!("{} {state}", name.unwrap_or_default())
                 }
                 _ => "missing".into(),
             };
-            let script_style = if u.script_exists {
+            let script_style = if runnable {
                 theme.base()
             } else {
                 theme.error()

@@ -22,14 +22,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let width = usize::from(area.width);
     let mut lines = vec![Line::raw("")];
     match &model.ending {
-        Some(Ending::Recovered { at, evidence }) => {
-            lines.push(Line::styled(
-                format!(
+        Some(Ending::Recovered {
+            at,
+            evidence,
+            rerun,
+            fallback,
+        }) => {
+            // Only a run we started is a recovery; an upgrade that was already running and
+            // finished is said as such.
+            let head = match (rerun, fallback) {
+                (true, true) => format!(
+                    " ✓ RECOVERED: the MID Server is Up ({} UTC), via the wrapper fallback.",
+                    text::clock(*at)
+                ),
+                (true, false) => format!(
                     " ✓ RECOVERED: the MID Server is Up ({} UTC).",
                     text::clock(*at)
                 ),
-                theme.ok(),
-            ));
+                (false, _) => format!(
+                    " ✓ UP: the upgrade that was already running finished ({} UTC). Nothing was re-run.",
+                    text::clock(*at)
+                ),
+            };
+            lines.push(Line::styled(head, theme.ok()));
             // One wrapped line: every milestone was reached, the list is a receipt.
             if !evidence.is_empty() {
                 lines.push(Line::styled(
@@ -55,6 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             evidence,
             next_step,
             timed_out,
+            rerun,
             ..
         }) => {
             let word = if *timed_out {
@@ -66,6 +82,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             // What to do comes before the evidence: on a small screen it must not scroll away.
             if let Some(n) = next_step {
                 next(&mut lines, width, n);
+            }
+            let r = keymap::step_key(Step::Done, Action::Rerun);
+            match rerun {
+                Ok(()) => lines.push(Line::from(vec![
+                    Span::raw(" → Once that is fixed, press "),
+                    Span::styled(r, theme.key()),
+                    Span::raw(" to re-run (a fresh plan; Run asks again)."),
+                ])),
+                Err(why) => next(&mut lines, width, &format!("No re-run from here: {why}.")),
             }
             next(
                 &mut lines,
@@ -91,6 +116,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(format!(" {sub}")));
             match verdict {
                 Verdict::TempFolderLost => {
+                    if model.collect.job.done().is_some() {
+                        next(
+                            &mut lines,
+                            width,
+                            "The bundle below holds the logs support needs: attach it to the case.",
+                        );
+                    }
                     next(
                         &mut lines,
                         width,
@@ -163,7 +195,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                         keymap::step_key(Step::Done, Action::CollectFinal),
                         theme.key(),
                     ),
-                    Span::raw(" for a final bundle with the re-run's output and the journal."),
+                    Span::raw(if model.upgrade_started() {
+                        " for a final bundle with the re-run's output and the journal."
+                    } else {
+                        " for a final bundle of the logs as they are now, with the journal."
+                    }),
                 ]));
             }
         }

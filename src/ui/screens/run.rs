@@ -40,11 +40,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         }
         Job::Failed(e) => {
             lines.push(Line::styled(format!(" ✗ Cannot run: {e}"), theme.error()));
-            lines.push(Line::raw(format!(
-                " Press {} to try again, or {} to quit.",
-                keymap::step_key(Step::Run, Action::Retry),
-                keymap::step_key(Step::Run, Action::Quit)
-            )));
+            if let Some(fix) = &model.run.script_fix {
+                script_fix_lines(&mut lines, model, fix, width, theme);
+            } else {
+                lines.push(Line::raw(format!(
+                    " Fix the cause, then press {} to plan it again, or {} to quit.",
+                    keymap::step_key(Step::Run, Action::Retry),
+                    keymap::step_key(Step::Run, Action::Quit)
+                )));
+            }
         }
         Job::Done(plan) => {
             let w = 11;
@@ -103,6 +107,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             ]);
         }
     }
+    if let (Job::Done(_), Some(fix)) = (&model.run.plan, &model.run.script_fix) {
+        script_fix_lines(&mut lines, model, fix, width, theme);
+    }
     if model.run.cancelled {
         lines.push(Line::raw(""));
         lines.push(Line::raw(
@@ -132,5 +139,61 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         let mut v = vec![Line::raw("")];
         v.extend(b);
         frame.render_widget(Paragraph::new(v), foot);
+    }
+}
+
+/// The script cannot be executed: chmod +x as a confirmed action, a noexec remount to copy.
+fn script_fix_lines(
+    lines: &mut Vec<Line<'_>>,
+    model: &Model,
+    fix: &crate::recovery::fix::ScriptFix,
+    width: usize,
+    theme: &Theme,
+) {
+    let inner = width.saturating_sub(2);
+    lines.push(Line::raw(""));
+    if fix.needs_chmod {
+        match &model.run.chmod {
+            Job::Running(_) => lines.push(Line::raw(" … chmod +x …")),
+            Job::Done(mode) => lines.push(Line::styled(
+                format!(" ✓ chmod +x done: the script is now {mode}."),
+                theme.ok(),
+            )),
+            Job::Failed(e) => lines.push(Line::styled(
+                format!(" ✗ chmod +x failed: {e}"),
+                theme.error(),
+            )),
+            Job::Idle => {
+                lines.push(Line::from(vec![
+                    Span::raw(" Press "),
+                    Span::styled(
+                        keymap::step_key(Step::Run, Action::MakeExecutable),
+                        theme.key(),
+                    ),
+                    Span::raw(" to make it executable (asks first), which runs exactly:"),
+                ]));
+                lines.extend(
+                    text::wrap_indented(&fix.chmod_command, inner, "   ", "   ")
+                        .into_iter()
+                        .map(|l| Line::styled(l, theme.title())),
+                );
+            }
+        }
+    }
+    if let Some(n) = &fix.noexec {
+        lines.push(Line::styled(
+            format!(
+                " ! Its folder is on a noexec mount ({}): the script cannot run from there even \
+with chmod. midrescue does not remount; copy and run this yourself, then press {}:",
+                crate::sanitize::path(&n.mount_point),
+                keymap::step_key(Step::Run, Action::Retry)
+            ),
+            theme.warn(),
+        ));
+        lines.extend(
+            text::wrap_indented(&n.remount_command, inner, "   ", "   ")
+                .into_iter()
+                .map(|l| Line::styled(l, theme.title())),
+        );
     }
 }
