@@ -301,6 +301,15 @@ pub enum LabCommand {
         #[arg(long)]
         running: bool,
     },
+    /// Internal: the process that keeps a lab file locked (`rerun-fails-again`).
+    #[command(hide = true)]
+    HoldLock {
+        #[arg(long, value_name = "DIR")]
+        lab: PathBuf,
+        /// The file to hold open, relative to the lab's agent folder.
+        #[arg(long)]
+        file: String,
+    },
     /// Internal: the lab's instance stand-in (loopback HTTP).
     #[command(hide = true)]
     Instance {

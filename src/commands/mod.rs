@@ -81,6 +81,7 @@ fn absolutize_paths(cli: &mut Cli) {
         Some(Command::Lab(
             LabCommand::Simulate { lab, .. }
             | LabCommand::MidProcess { lab, .. }
+            | LabCommand::HoldLock { lab, .. }
             | LabCommand::Instance { lab },
         )) => abs(lab),
         _ => {}

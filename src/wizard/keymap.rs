@@ -480,17 +480,15 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
         (Step::Done, Action::Rerun) => match &model.ending {
             Some(super::model::Ending::Failed { rerun, .. }) => rerun.clone(),
             Some(super::model::Ending::Recovered { .. }) => no("the MID Server is Up"),
-            _ => no("nothing was run"),
+            _ => no("nothing to re-run"),
         },
         (Step::Run, Action::Activate)
         | (Step::Run, Action::FocusNext)
-        | (Step::Run, Action::FocusPrev) => {
-            if model.run.plan.done().is_some() {
-                Ok(())
-            } else {
-                no("working out the command…")
-            }
-        }
+        | (Step::Run, Action::FocusPrev) => match model.run.plan {
+            super::model::Job::Done(_) => Ok(()),
+            super::model::Job::Failed(_) => no("no command to run"),
+            _ => no("working out the command…"),
+        },
         (Step::Done, Action::CollectFinal) => {
             if model.final_collect.job.is_running() || model.collect.job.is_running() {
                 no("a bundle is being built")

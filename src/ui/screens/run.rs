@@ -39,7 +39,22 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(" … Working out the command (nothing runs yet)…"));
         }
         Job::Failed(e) => {
-            lines.push(Line::styled(format!(" ✗ Cannot run: {e}"), theme.error()));
+            let why = match &model.run.script_fix {
+                Some(f) if f.needs_chmod => {
+                    "the upgrade script has no exec bit, so it cannot run (KB0690910).".to_string()
+                }
+                _ => e.clone(),
+            };
+            lines.extend(
+                text::wrap_indented(
+                    &format!("✗ Cannot run: {why}"),
+                    width.saturating_sub(2),
+                    " ",
+                    "   ",
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, theme.error())),
+            );
             if let Some(fix) = &model.run.script_fix {
                 script_fix_lines(&mut lines, model, fix, width, theme);
             } else {

@@ -117,7 +117,7 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if let Some((count, _)) = &model.lock_retries {
         lines.push(Line::from(vec![
             Span::styled(format!(" {WARN} "), theme.warn()),
-            Span::raw(format!("Lock retries: {count} (the upgrade retries)")),
+            Span::raw(format!("Lock retries: {count} (not fatal yet)")),
         ]));
     }
     if let Some((since, quiet)) = model.stall {
