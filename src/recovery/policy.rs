@@ -140,6 +140,43 @@ manual procedure KB0713557, and send the bundle to ServiceNow support."
     }
 }
 
+/// A training lab laid out for another OS than this host's: the lock holder is a real process
+/// of this host, found with this host's tool. `None` outside labs or for other failures.
+pub fn lab_lock_note(
+    code: Option<FindingCode>,
+    layout: Platform,
+    host: Platform,
+    evidence: &[String],
+) -> Option<String> {
+    if code != Some(FindingCode::FileLocked) || layout == host {
+        return None;
+    }
+    let file = evidence
+        .iter()
+        .find_map(|e| locked_file(e))
+        .map(|f| crate::sanitize::text(&f))
+        .unwrap_or_else(|| "<file>".into());
+    Some(match host {
+        Platform::Linux => format!(
+            "In this lab (a {} layout on this Linux host) the holder is a real process here: \
+`lsof {file}` or `fuser -v {file}` shows it; stop it (`kill <pid>`).",
+            layout_word(layout)
+        ),
+        Platform::Windows => format!(
+            "In this lab (a {} layout on this Windows host) the holder is a real process here: \
+Resource Monitor or `handle.exe {file}` shows it; stop it.",
+            layout_word(layout)
+        ),
+    })
+}
+
+fn layout_word(p: Platform) -> &'static str {
+    match p {
+        Platform::Windows => "Windows",
+        Platform::Linux => "Linux",
+    }
+}
+
 /// How to find and stop what holds a locked file, then re-run (one text for both faces).
 pub fn lock_advice(platform: Platform, file: Option<String>) -> String {
     let what = file

@@ -78,19 +78,28 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             } else {
                 "FAILED"
             };
-            lines.push(Line::styled(format!(" ✗ {word}: {reason}"), theme.error()));
+            lines.extend(
+                text::wrap_indented(
+                    &format!("✗ {word}: {reason}"),
+                    width.saturating_sub(2),
+                    " ",
+                    "   ",
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, theme.error())),
+            );
             // What to do comes before the evidence: on a small screen it must not scroll away.
-            if let Some(n) = next_step {
-                next(&mut lines, width, n);
-            }
             let r = keymap::step_key(Step::Done, Action::Rerun);
             match rerun {
                 Ok(()) => lines.push(Line::from(vec![
-                    Span::raw(" → Once that is fixed, press "),
+                    Span::raw(" → Fix the cause below, then press "),
                     Span::styled(r, theme.key()),
                     Span::raw(" to re-run (a fresh plan; Run asks again)."),
                 ])),
                 Err(why) => next(&mut lines, width, &format!("No re-run from here: {why}.")),
+            }
+            if let Some(n) = next_step {
+                next(&mut lines, width, n);
             }
             next(
                 &mut lines,
