@@ -232,8 +232,9 @@ fn many_findings_are_never_cut_in_half() {
     });
     let t = render(&d.model, 80, 24, &Theme::color());
     let text = text_of(t.backend().buffer());
+    // The follow-up command carries the --agent-dir that was used.
     assert!(
-        text.contains("more finding(s): `midrescue detect`"),
+        text.contains("more finding(s): `midrescue --agent-dir"),
         "{text}"
     );
     let t = render(&d.model, 120, 40, &Theme::color());

@@ -50,8 +50,15 @@ fn start_detects_the_only_install_or_offers_a_picker_or_says_none() {
 
     let mut m = Model::new(Options::default(), fixtures::t0());
     start(&mut m, vec![]);
-    assert_eq!(m.step, Step::Done);
+    // Nothing found is said on the first screen, not on step 6; Enter and r cannot pretend.
+    assert_eq!(m.step, Step::Detect);
     assert_eq!(m.ending, Some(Ending::NoInstall));
+    assert!(update(&mut m, Msg::Key(Key::Enter)).is_empty());
+    assert!(m.notice.as_deref().unwrap_or("").contains("--agent-dir"));
+    assert!(update(&mut m, Msg::Key(Key::Char('r'))).is_empty());
+    assert_eq!(m.step, Step::Detect);
+    let fx = update(&mut m, Msg::Key(Key::Char('q')));
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
 }
 
 #[test]

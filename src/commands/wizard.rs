@@ -31,6 +31,14 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     if let Err(code) = require_tty() {
         return Ok(code);
     }
+    // A missing path, a file and a folder without an install get the same clear message.
+    if let Some(dir) = args.agent_dir.as_deref() {
+        let holds = dir.is_dir() && crate::mid::install::resolve_agent_dir(dir).is_some();
+        if let Some(why) = crate::mid::advice::agent_dir_problem(dir, holds) {
+            eprintln!("midrescue: {why}");
+            return Ok(crate::cli::EXIT_USAGE);
+        }
+    }
     let installs = find_installs(
         args.agent_dir.as_deref(),
         Platform::host(),
@@ -108,6 +116,7 @@ pub struct Launch<'a> {
 pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
     let mut opts = l.opts;
     opts.instance_check = l.instance.is_some();
+    opts.invocation = l.invocation.clone();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let journal_path = l.out_dir.join(format!("midrescue-journal-{stamp}.txt"));
     let cfg = AppConfig {

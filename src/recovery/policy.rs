@@ -87,6 +87,19 @@ pub fn locked_file_name(line: &str) -> Option<String> {
     Some(crate::sanitize::text(&name))
 }
 
+/// The command that sets the MID service's start type back (shown, never run by midrescue).
+pub fn restore_start_type_command(
+    platform: Platform,
+    service: &str,
+    start: crate::platform::service::StartType,
+) -> String {
+    use crate::platform::service::{sc, systemd};
+    match platform {
+        Platform::Windows => sc::set_start_type_spec(service, start).display(),
+        Platform::Linux => systemd::set_start_type_spec(service, start).display(),
+    }
+}
+
 /// Refuse a plan this process cannot carry out (root needed on Linux). `invocation` is the
 /// command line to repeat under sudo.
 pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Option<Refusal> {

@@ -129,6 +129,7 @@ fn opts(training: bool) -> Options {
         }),
         host: "mid-host-01".into(),
         instance_check: false,
+        invocation: format!("midrescue --agent-dir {AGENT}"),
     }
 }
 
@@ -596,6 +597,9 @@ pub fn screens() -> Vec<(&'static str, Model)> {
         ],
     );
     v.push(("detect-picker", picker));
+    let mut none = Model::new(opts(false), t0());
+    start(&mut none, vec![]);
+    v.push(("detect-no-install", none));
     v.push((
         "detect-crashed",
         detected(Verdict::CrashedUpgrade, false).model,

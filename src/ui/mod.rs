@@ -31,7 +31,7 @@ pub const WIDE: u16 = 120;
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        screens::too_small(frame, area, theme);
+        screens::too_small(frame, area, model, theme);
         return;
     }
     let footer_h = footer::height(model, area.width);

@@ -86,7 +86,16 @@ fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Theme) {
     let mut lines = vec![Line::raw("")];
-    if model.upgrade_started() && model.ending.is_none() {
+    if model.upgrade_started() && model.ending.is_none() && model.opts.training {
+        // The demo stops its lab when the wizard closes: say what really happens.
+        lines.push(Line::styled(
+            " This is a training lab: quitting stops the lab with the wizard,",
+            theme.warn(),
+        ));
+        lines.push(Line::raw(
+            " including its simulated upgrade. Nothing real is running.",
+        ));
+    } else if model.upgrade_started() && model.ending.is_none() {
         lines.push(Line::styled(
             " The upgrade keeps running after you quit.",
             theme.warn(),
@@ -100,8 +109,10 @@ fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Them
                 text::ellipsize_left(&p.tee_path.display().to_string(), 66)
             )));
         }
-        lines.push(Line::raw(
-            " Check on it later with `midrescue detect` or by reading the logs.",
+        lines.push(Line::raw(" Check on it later with:"));
+        lines.push(Line::styled(
+            format!("   {}", model.opts.command("detect")),
+            theme.title(),
         ));
         lines.push(Line::styled(
             " Do not start the MID service while it runs.",

@@ -101,20 +101,28 @@ const QUIT: Binding = b(
     &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
     "q",
     "quit",
-    "Leave the wizard (asks first; Ctrl-C does the same)",
+    "Leave the wizard (asks first only while something runs; Ctrl-C too)",
 );
 
-const HELP_TABLE: &[Binding] = &[b(
-    &[
-        (Key::Esc, Action::CloseOverlay),
-        (Key::Char('?'), Action::CloseOverlay),
-        (Key::Char('q'), Action::CloseOverlay),
-        (Key::Enter, Action::CloseOverlay),
-    ],
-    "Esc",
-    "close",
-    "Close this help (also ?, q or Enter)",
-)];
+const HELP_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Esc, Action::CloseOverlay),
+            (Key::Char('?'), Action::CloseOverlay),
+            (Key::Char('q'), Action::CloseOverlay),
+            (Key::Enter, Action::CloseOverlay),
+        ],
+        "Esc",
+        "close",
+        "Close this help (also ?, q or Enter)",
+    ),
+    b(
+        &[(Key::CtrlC, Action::Quit)],
+        "Ctrl-C",
+        "quit",
+        "Leave the wizard (asks first only while something runs)",
+    ),
+];
 
 const DIALOG_TABLE: &[Binding] = &[
     b(
@@ -139,6 +147,12 @@ const DIALOG_TABLE: &[Binding] = &[
         "Esc",
         "cancel",
         "Cancel: change nothing",
+    ),
+    b(
+        &[(Key::CtrlC, Action::Quit)],
+        "Ctrl-C",
+        "quit",
+        "Leave the wizard (asks first only while something runs)",
     ),
 ];
 
@@ -325,7 +339,7 @@ const DONE_TABLE: &[Binding] = &[
         &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
         "q",
         "quit",
-        "Leave the wizard (the summary stays in your terminal)",
+        "Leave; the summary stays (asks first only while a bundle is built; Ctrl-C too)",
     ),
 ];
 
@@ -437,6 +451,11 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
     // A dialog's keys belong to the dialog, not to the step under it.
     if model.overlay.is_some() {
         return Ok(());
+    }
+    if matches!(model.ending, Some(super::model::Ending::NoInstall))
+        && matches!(action, Action::Next | Action::Retry)
+    {
+        return no("no install found: name it with --agent-dir");
     }
     match (model.step, action) {
         (Step::Detect, Action::Next) => match (&model.detect, model.verdict()) {

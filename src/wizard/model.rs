@@ -64,6 +64,21 @@ pub struct Options {
     pub host: String,
     /// Whether an instance check is configured (adds the "Instance says Up" signal).
     pub instance_check: bool,
+    /// How midrescue was invoked for this install (`midrescue --agent-dir '/x/agent'`), so the
+    /// follow-up commands shown can be pasted as they are.
+    pub invocation: String,
+}
+
+impl Options {
+    /// A follow-up command for this install, e.g. `midrescue --agent-dir '/x/agent' detect`.
+    pub fn command(&self, sub: &str) -> String {
+        let base = if self.invocation.is_empty() {
+            "midrescue"
+        } else {
+            self.invocation.as_str()
+        };
+        format!("{base} {sub}")
+    }
 }
 
 /// A popup on top of the current step.
@@ -164,6 +179,8 @@ pub struct RunState {
     pub script_fix: Option<crate::recovery::fix::ScriptFix>,
     /// The confirmed `chmod +x`, while it runs and after (the new mode).
     pub chmod: Job<String>,
+    /// The script the confirmed `chmod +x` applies to.
+    pub chmod_target: Option<PathBuf>,
 }
 
 /// One row of the Watch timeline.

@@ -24,7 +24,8 @@ pub fn start(m: &mut Model, installs: Vec<PathBuf>) -> Vec<Effect> {
     m.dirty = true;
     match installs.len() {
         0 => {
-            m.step = Step::Done;
+            // Say where we looked on the first screen, not on step 6.
+            m.step = Step::Detect;
             m.ending = Some(Ending::NoInstall);
             vec![]
         }
@@ -354,6 +355,7 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
                     };
                     let run = m.new_run();
                     m.run.chmod = Job::Running(run);
+                    m.run.chmod_target = Some(fix.script.clone());
                     vec![
                         journal(m, format!("confirmed: {}", fix.chmod_command)),
                         Effect::MakeExecutable { run },
@@ -725,7 +727,12 @@ fn rerun(m: &mut Model) -> Vec<Effect> {
     m.ending = None;
     m.step = Step::Run;
     m.done_scroll = 0;
-    m.run = RunState::default();
+    // A change made on the host stays in the record (the exit summary names it).
+    m.run = RunState {
+        chmod: std::mem::take(&mut m.run.chmod),
+        chmod_target: m.run.chmod_target.take(),
+        ..RunState::default()
+    };
     m.follow_run = None;
     for row in &mut m.timeline {
         row.reached_at = None;
@@ -788,7 +795,8 @@ fn begin_plan(m: &mut Model, fallback: bool) -> Effect {
     Effect::PlanRun { run, fallback }
 }
 
-fn needs_quit_guard(m: &Model) -> bool {
+/// Whether `q` asks first: something of ours is running (the upgrade, a bundle, a change).
+pub fn needs_quit_guard(m: &Model) -> bool {
     let upgrade_running = m.upgrade_started() && m.ending.is_none();
     upgrade_running
         || m.collect.job.is_running()
@@ -799,7 +807,9 @@ fn needs_quit_guard(m: &Model) -> bool {
 fn quit(m: &mut Model) -> Vec<Effect> {
     m.quitting = true;
     m.overlay = None;
-    let text = if m.upgrade_started() && m.ending.is_none() {
+    let text = if m.upgrade_started() && m.ending.is_none() && m.opts.training {
+        "quit the demo while the lab's upgrade runs (the lab stops with it)"
+    } else if m.upgrade_started() && m.ending.is_none() {
         "quit while the upgrade runs (it keeps running)"
     } else {
         "quit"

@@ -10,7 +10,7 @@ use crate::platform::service::ServiceState;
 use crate::wizard::Model;
 use crate::wizard::Step;
 use crate::wizard::keymap::{self, Action, start_type_word};
-use crate::wizard::model::Job;
+use crate::wizard::model::{Ending, Job};
 
 use super::super::Theme;
 use super::super::text::{self, kv, kv_styled};
@@ -35,8 +35,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             report,
             usize::from(area.width),
             usize::from(area.height.saturating_sub(2)),
+            &model.opts.command("detect"),
             theme,
         ),
+    };
+    let lines = if matches!(model.ending, Some(Ending::NoInstall)) {
+        no_install(usize::from(area.width), theme)
+    } else {
+        lines
     };
     frame.render_widget(
         Paragraph::new(lines)
@@ -86,7 +92,13 @@ fn verdict_style(v: Verdict, theme: &Theme) -> ratatui::style::Style {
     }
 }
 
-fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'a>> {
+fn verdict_lines<'a>(
+    r: &DetectReport,
+    width: usize,
+    rows: usize,
+    model_cmd: &str,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let (head, sub) = verdict_words(r.verdict);
     let w = 13;
     let val = width.saturating_sub(w + 4);
@@ -191,7 +203,8 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
         if lines.len() + 2 + usize::from(left > 1) > rows {
             lines.push(Line::styled(
                 format!(
-                    " … {left} more finding(s): `midrescue detect` and the bundle list them all"
+                    " … {left} more finding(s): `{}` and the bundle list them all",
+                    model_cmd
                 ),
                 theme.dim(),
             ));
@@ -265,4 +278,40 @@ pub fn picker(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             .block(panel("Detect · choose an install", theme)),
         area,
     );
+}
+
+/// Nothing found: where midrescue looked, and the two ways on (name it, or practise).
+fn no_install<'a>(width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let inner = width.saturating_sub(2);
+    let platform = crate::platform::Platform::host();
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            " ✗ No MID Server install was found on this host.",
+            theme.error(),
+        ),
+        Line::raw(""),
+        Line::styled(" Looked in:", theme.label()),
+    ];
+    for place in crate::mid::advice::search_places(platform) {
+        lines.extend(
+            text::wrap_indented(place, inner, "   · ", "     ")
+                .into_iter()
+                .map(Line::raw),
+        );
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Name the install:", theme.label()));
+    lines.push(Line::styled(
+        "   midrescue --agent-dir <the MID's agent folder>",
+        theme.title(),
+    ));
+    lines.push(Line::styled(" Or practise on a safe lab:", theme.label()));
+    lines.push(Line::styled("   midrescue demo", theme.title()));
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!(
+        " Nothing was changed. Press {} to leave.",
+        keymap::step_key(Step::Detect, Action::Quit)
+    )));
+    lines
 }
