@@ -491,6 +491,7 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
         },
         (Step::Run, Action::MakeExecutable) => match &model.run.script_fix {
             _ if model.run.chmod.is_running() => no("changing the mode…"),
+            _ if model.run.chmod.done().is_some() => no("done"),
             Some(f) if f.needs_chmod && model.run.chmod.done().is_none() => Ok(()),
             Some(f) if f.needs_chmod => no("done"),
             Some(_) => no("the script is executable; its mount is noexec"),

@@ -73,13 +73,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 RunKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
             };
             lines.push(Line::styled(format!(" {what}"), theme.title()));
-            // The whole command, wrapped if need be: the operator must see exactly what runs.
-            lines.push(kv("   Command", plan.command.clone(), theme, w));
+            // The whole command, wrapped at spaces under its label: exactly what runs.
+            let pad = " ".repeat(w + 1);
+            lines.extend(
+                text::wrap_indented(
+                    &plan.command,
+                    width.saturating_sub(2),
+                    &format!("{:<w$} ", "   Command"),
+                    &pad,
+                )
+                .into_iter()
+                .map(Line::raw),
+            );
             if let Some(real) = &plan.real_host_command {
-                lines.push(Line::styled(
-                    format!("   (a lab: this simulates what a real host runs: {real})"),
-                    theme.dim(),
-                ));
+                lines.extend(
+                    text::wrap_indented(
+                        &format!("(a lab: this simulates what a real host runs: {real})"),
+                        width.saturating_sub(2),
+                        &pad,
+                        &pad,
+                    )
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.dim())),
+                );
             }
             lines.push(kv(
                 "   In",
@@ -94,7 +110,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 theme,
                 w,
             ));
-            lines.push(kv("   Expect", plan.expected.clone(), theme, w));
+            lines.extend(
+                text::wrap_indented(
+                    &plan.expected,
+                    width.saturating_sub(2),
+                    &format!("{:<w$} ", "   Expect"),
+                    &pad,
+                )
+                .into_iter()
+                .map(Line::raw),
+            );
             lines.push(Line::raw(
                 " It runs detached: it keeps going if you quit or the link drops.",
             ));
@@ -124,6 +149,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     }
     if let (Job::Done(_), Some(fix)) = (&model.run.plan, &model.run.script_fix) {
         script_fix_lines(&mut lines, model, fix, width, theme);
+    } else if let Some(mode) = model.run.chmod.done() {
+        lines.push(Line::styled(
+            format!(" ✓ chmod +x done: the script is now {mode}."),
+            theme.ok(),
+        ));
     }
     if model.run.cancelled {
         lines.push(Line::raw(""));
@@ -167,7 +197,7 @@ fn script_fix_lines(
 ) {
     let inner = width.saturating_sub(2);
     lines.push(Line::raw(""));
-    if fix.needs_chmod {
+    if fix.needs_chmod || model.run.chmod.done().is_some() {
         match &model.run.chmod {
             Job::Running(_) => lines.push(Line::raw(" … chmod +x …")),
             Job::Done(mode) => lines.push(Line::styled(
