@@ -110,6 +110,11 @@ impl Runner {
         match effect {
             Effect::Quit => return Flow::Quit,
             Effect::WriteJournal(entry) => self.journal(&entry),
+            Effect::Copy(text) => {
+                if let Err(e) = super::clipboard::copy(&text) {
+                    tracing::warn!("copy to the clipboard: {e}");
+                }
+            }
             Effect::Detect { run, agent_dir } => self.blocking(move |tx, state| {
                 let host = Host::for_install(&agent_dir);
                 let msg = match host.detect(&agent_dir) {

@@ -162,6 +162,14 @@ pub fn build(model: &Model, paths: &Paths) -> Summary {
             b.sha256
         ));
     }
+    if let Some(p) = model.run.plan.done() {
+        // The exact command, unbroken, to copy from the scrollback.
+        t.push_str(&format!("  command:        {}\n", p.command));
+        t.push_str(&format!(
+            "  run in:         {}\n",
+            crate::sanitize::path(&p.folder)
+        ));
+    }
     for o in &paths.outputs {
         t.push_str(&format!("  upgrade output: {}\n", crate::sanitize::path(o)));
     }

@@ -30,6 +30,8 @@ pub enum Effect {
     /// Watch without running anything (an upgrade already runs) → `Msg::FollowBatch`…,
     /// `Msg::Milestone`…, `Msg::ProbeResult`…, `Msg::InstanceResult`…, `Msg::RecoveryEnded`.
     StartFollow { run: RunId },
+    /// Put the text on the operator's clipboard (OSC 52).
+    Copy(String),
     /// Append to the journal file (which goes into the final bundle).
     WriteJournal(JournalEntry),
     /// Leave: restore the terminal and print the summary.

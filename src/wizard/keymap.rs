@@ -40,6 +40,8 @@ pub enum Action {
     MakeExecutable,
     /// Done: plan and run the recovery again after a failed run.
     Rerun,
+    /// Copy the planned command to the clipboard (OSC 52).
+    Copy,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -209,6 +211,13 @@ const RETRY: Binding = b(
     "Try this step's work again",
 );
 
+const COPY: Binding = b(
+    &[(Key::Char('y'), Action::Copy)],
+    "y",
+    "copy command",
+    "Copy the exact command to the clipboard (OSC 52; most terminals, also over SSH)",
+);
+
 const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, WHY, HELP, QUIT];
 
 const WARN_TABLE: &[Binding] = &[
@@ -247,6 +256,7 @@ const RUN_TABLE: &[Binding] = &[
         "Back to the bundle summary",
     ),
     RETRY,
+    COPY,
     b(
         &[(Key::Char('x'), Action::MakeExecutable)],
         "x",
@@ -320,6 +330,7 @@ const DONE_TABLE: &[Binding] = &[
         "re-run",
         "Plan and run the recovery again, once the cause of the failure is fixed",
     ),
+    COPY,
     b(
         &[
             (Key::Up, Action::ScrollUp),
@@ -420,6 +431,15 @@ pub fn step_key(step: Step, action: Action) -> &'static str {
     key_of(Context::Step(step), action)
 }
 
+/// Keys that only mean something in some situations (re-run after a failure, copy a planned
+/// command, chmod a non-executable script): the hint bar leaves them out while they are
+/// disabled; the help still lists them.
+pub fn situational(b: &Binding) -> bool {
+    b.keys
+        .iter()
+        .any(|(_, a)| matches!(a, Action::Rerun | Action::Copy | Action::MakeExecutable))
+}
+
 pub fn bindings(model: &Model) -> Vec<BindingState> {
     table(context(model))
         .iter()
@@ -496,6 +516,10 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
             Some(f) if f.needs_chmod => no("done"),
             Some(_) => no("the script is executable; its mount is noexec"),
             None => no("the script is executable"),
+        },
+        (Step::Run | Step::Done, Action::Copy) => match model.run.plan {
+            super::model::Job::Done(_) => Ok(()),
+            _ => no("no command planned"),
         },
         (Step::Done, Action::Rerun) => match &model.ending {
             Some(super::model::Ending::Failed { rerun, .. }) => rerun.clone(),

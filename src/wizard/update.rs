@@ -523,6 +523,18 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             vec![]
         }
         (Step::Done, Action::Rerun) => rerun(m),
+        (Step::Run | Step::Done, Action::Copy) => match m.run.plan.done() {
+            Some(p) => {
+                let text = p.command.clone();
+                m.notice = Some(
+                    "Copied the command (OSC 52: most terminals, also over SSH; if your terminal \
+does not support it, select the command on screen)."
+                        .into(),
+                );
+                vec![Effect::Copy(text)]
+            }
+            None => vec![],
+        },
         (Step::Watch, a) => {
             let page = usize::from(m.height.saturating_sub(10) / 2).max(1);
             let n = m.panes.len();
@@ -845,6 +857,6 @@ pub fn effect_run(e: &Effect) -> Option<RunId> {
         | Effect::MakeExecutable { run }
         | Effect::DeclineFallback { run }
         | Effect::StartFollow { run } => Some(*run),
-        Effect::WriteJournal(_) | Effect::Quit => None,
+        Effect::WriteJournal(_) | Effect::Copy(_) | Effect::Quit => None,
     }
 }
