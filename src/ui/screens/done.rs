@@ -223,7 +223,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             format!(" What `{name}` taught:"),
             theme.title(),
         ));
-        lines.extend(t.lines().map(|l| Line::raw(format!(" {l}"))));
+        // The lesson's Markdown rendered (code spans, emphasis), wrapped under its bullet.
+        for l in t.lines().filter(|l| !l.trim().is_empty()) {
+            lines.extend(text::markdown_lines(l, width.saturating_sub(2), theme));
+        }
     }
     // Small terminals: the operator scrolls (↑/↓); say so when something is below.
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });
