@@ -271,6 +271,33 @@ fn demo_service_not_installed_goes_through_the_fallback() {
 }
 
 #[test]
+fn dumb_terminal_and_c_locale_get_ascii_only_and_no_colour() {
+    let mut s = Session::start_env(
+        &["demo", "--speed", "50"],
+        &[("TERM", "dumb"), ("LANG", "C"), ("LC_ALL", "C")],
+    );
+    s.wait_for("The upgrade crashed midway", 15);
+    s.press("w");
+    s.press(ENTER);
+    s.wait_for("DO NOT START THE MID SERVICE", 5);
+    let screen = s.contents();
+    assert!(screen.contains("+-"), "ASCII borders:\n{screen}");
+    assert!(
+        screen.contains("v Detect / > Warn"),
+        "ASCII step marks:\n{screen}"
+    );
+    s.press("q");
+    let (_screen, raw) = s.finish();
+    let bad: Vec<u8> = raw.iter().copied().filter(|b| !b.is_ascii()).collect();
+    assert!(bad.is_empty(), "{} non-ASCII bytes", bad.len());
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        !text.contains("\x1b[38;") && !text.contains("\x1b[48;"),
+        "colours on TERM=dumb"
+    );
+}
+
+#[test]
 fn no_color_draws_without_colours_and_q_leaves_at_once() {
     let mut s = Session::start_env(&["demo", "--speed", "50"], &[("NO_COLOR", "1")]);
     s.wait_for("The upgrade crashed midway", 15);

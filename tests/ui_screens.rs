@@ -86,6 +86,28 @@ fn monochrome_theme_uses_no_colour_and_keeps_every_marker() {
 }
 
 #[test]
+fn plain_theme_draws_every_screen_in_ascii_with_the_same_layout() {
+    for (name, model) in fixtures::screens() {
+        let plain = render(&model, 80, 24, &Theme::plain());
+        let text = text_of(plain.backend().buffer());
+        assert!(
+            text.is_ascii(),
+            "{name}: non-ASCII in the plain theme:\n{text}"
+        );
+        for cell in plain.backend().buffer().content() {
+            assert_eq!(cell.fg, Color::Reset, "{name}: colour in the plain theme");
+        }
+    }
+    let t = render(
+        &fixtures::temp_folder_lost_done().model,
+        80,
+        24,
+        &Theme::plain(),
+    );
+    insta::assert_snapshot!("plain-done-temp-folder-lost-80x24", t.backend());
+}
+
+#[test]
 fn every_bound_action_appears_in_the_hint_bar_and_the_help() {
     for (name, model) in fixtures::screens() {
         let t = render(&model, 80, 24, &Theme::color());

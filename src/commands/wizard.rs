@@ -132,8 +132,18 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
         },
         log_file: l.log_path.map(Path::to_path_buf),
     };
+    let ascii = cfg.theme.ascii;
     let summary = app::run(cfg)?;
-    super::say(&summary.text);
+    if ascii {
+        let text: String = summary
+            .text
+            .split_inclusive(|_| true)
+            .map(crate::ui::theme::ascii_symbol)
+            .collect();
+        super::say(&text);
+    } else {
+        super::say(&summary.text);
+    }
     Ok(summary.exit_code)
 }
 
