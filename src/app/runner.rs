@@ -163,14 +163,13 @@ impl Runner {
                 let install = lock(state).install.clone();
                 let result = match install {
                     Some(i) => crate::recovery::fix::make_executable(&i)
-                        .map(|mode| {
+                        .inspect(|_| {
                             // The plan reads the detected facts: they now say executable.
                             let mut fixed = (*i).clone();
                             if let Some(u) = fixed.report.upgrade.as_mut() {
                                 u.script_executable = Some(true);
                             }
                             lock(state).install = Some(Arc::new(fixed));
-                            mode
                         })
                         .map_err(|e| format!("{e:#}")),
                     None => Err("nothing detected yet".into()),

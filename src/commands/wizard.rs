@@ -28,9 +28,6 @@ pub fn require_tty() -> Result<(), u8> {
 }
 
 pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
-    if let Err(code) = require_tty() {
-        return Ok(code);
-    }
     // A missing path, a file and a folder without an install get the same clear message.
     if let Some(dir) = args.agent_dir.as_deref() {
         let holds = dir.is_dir() && crate::mid::install::resolve_agent_dir(dir).is_some();
@@ -38,6 +35,9 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
             eprintln!("midrescue: {why}");
             return Ok(crate::cli::EXIT_USAGE);
         }
+    }
+    if let Err(code) = require_tty() {
+        return Ok(code);
     }
     let installs = find_installs(
         args.agent_dir.as_deref(),
