@@ -260,13 +260,19 @@ fn many_findings_are_never_cut_in_half() {
         run,
         result: Ok(Box::new(r)),
     });
+    // At 80x24 the screen says more is below, and scrolling shows every finding in full.
     let t = render(&d.model, 80, 24, &Theme::color());
     let text = text_of(t.backend().buffer());
-    // The follow-up command carries the --agent-dir that was used.
-    assert!(
-        text.contains("more finding(s): `midrescue --agent-dir"),
-        "{text}"
-    );
+    assert!(text.contains("↓ more below"), "{text}");
+    for _ in 0..40 {
+        d.key(midrescue::wizard::Key::Down);
+    }
+    let t = render(&d.model, 80, 24, &Theme::color());
+    let text = text_of(t.backend().buffer());
+    assert!(text.contains("↑ more above"), "{text}");
+    assert!(!text.contains('…'), "nothing is cut:\n{text}");
+    // The last finding's evidence ends the screen: scrolling reached the end.
+    assert!(text.contains("✗ ERROR"), "{text}");
     let t = render(&d.model, 120, 40, &Theme::color());
     let text = text_of(t.backend().buffer());
     assert_eq!(text.matches("✗ ERROR").count(), 6, "{text}");

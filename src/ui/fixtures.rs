@@ -617,6 +617,9 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("collect-done", collected().model));
     v.push(("run", run_screen(false).model));
     v.push(("run-fallback", run_screen(true).model));
+    let mut cancelled = run_screen(false);
+    cancelled.key(Key::Enter);
+    v.push(("run-cancelled", cancelled.model));
     v.push(("watch-early", watching(0).model));
     v.push(("watch-progress", watching(2).model));
     v.push(("watch-stall", watching(3).model));

@@ -218,7 +218,21 @@ const COPY: Binding = b(
     "Copy the exact command to the clipboard (OSC 52; most terminals, also over SSH)",
 );
 
-const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, WHY, HELP, QUIT];
+const SCROLL: Binding = b(
+    &[
+        (Key::Up, Action::ScrollUp),
+        (Key::Down, Action::ScrollDown),
+        (Key::Char('k'), Action::ScrollUp),
+        (Key::Char('j'), Action::ScrollDown),
+        (Key::PageUp, Action::PageUp),
+        (Key::PageDown, Action::PageDown),
+    ],
+    "↑/↓",
+    "scroll",
+    "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
+);
+
+const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, SCROLL, WHY, HELP, QUIT];
 
 const WARN_TABLE: &[Binding] = &[
     b(
@@ -331,19 +345,7 @@ const DONE_TABLE: &[Binding] = &[
         "Plan and run the recovery again, once the cause of the failure is fixed",
     ),
     COPY,
-    b(
-        &[
-            (Key::Up, Action::ScrollUp),
-            (Key::Down, Action::ScrollDown),
-            (Key::Char('k'), Action::ScrollUp),
-            (Key::Char('j'), Action::ScrollDown),
-            (Key::PageUp, Action::PageUp),
-            (Key::PageDown, Action::PageDown),
-        ],
-        "↑/↓",
-        "scroll",
-        "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
-    ),
+    SCROLL,
     WHY,
     HELP,
     b(

@@ -250,6 +250,8 @@ pub struct Model {
     pub why_open: bool,
     /// Lines the Done screen is scrolled down by (small terminals).
     pub done_scroll: u16,
+    /// Lines the Detect screen is scrolled down by.
+    pub detect_scroll: u16,
     pub picker: Option<Picker>,
     pub agent_dir: Option<PathBuf>,
     next_run: RunId,
@@ -312,6 +314,7 @@ impl Model {
             overlay: None,
             why_open,
             done_scroll: 0,
+            detect_scroll: 0,
             picker: None,
             agent_dir: None,
             next_run: 1,

@@ -560,15 +560,21 @@ does not support it, select the command on screen)."
             vec![]
         }
         (
-            Step::Done,
+            step @ (Step::Detect | Step::Done),
             a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown),
         ) => {
             let page = m.height.saturating_sub(8).max(1);
-            m.done_scroll = match a {
-                Action::ScrollUp => m.done_scroll.saturating_sub(1),
-                Action::ScrollDown => m.done_scroll.saturating_add(1),
-                Action::PageUp => m.done_scroll.saturating_sub(page),
-                _ => m.done_scroll.saturating_add(page),
+            let at = if step == Step::Detect {
+                &mut m.detect_scroll
+            } else {
+                &mut m.done_scroll
+            };
+            // The screen clamps it to what is below.
+            *at = match a {
+                Action::ScrollUp => at.saturating_sub(1),
+                Action::ScrollDown => at.saturating_add(1),
+                Action::PageUp => at.saturating_sub(page),
+                _ => at.saturating_add(page),
             };
             vec![]
         }

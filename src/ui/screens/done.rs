@@ -122,7 +122,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 theme.warn()
             };
             lines.push(Line::styled(format!(" {head} Nothing to re-run."), style));
-            lines.push(Line::raw(format!(" {sub}")));
+            lines.extend(
+                text::wrap_indented(sub, width.saturating_sub(2), " ", " ")
+                    .into_iter()
+                    .map(Line::raw),
+            );
             match verdict {
                 Verdict::TempFolderLost => {
                     if model.collect.job.done().is_some() {

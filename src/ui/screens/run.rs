@@ -155,11 +155,22 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             theme.ok(),
         ));
     }
+    // Said beside the buttons, so a long command above can never push it out of sight.
+    let mut note: Vec<Line> = vec![];
     if model.run.cancelled {
-        lines.push(Line::raw(""));
-        lines.push(Line::raw(
-            " Not run. Nothing changed. Run it when ready, or q to quit (the bundle is saved).",
-        ));
+        note.extend(
+            text::wrap_indented(
+                &format!(
+                    "Not run. Nothing changed. Run it when ready, or {} to quit (the bundle is saved).",
+                    keymap::step_key(Step::Run, Action::Quit)
+                ),
+                width.saturating_sub(2),
+                " ",
+                " ",
+            )
+            .into_iter()
+            .map(|l| Line::styled(l, theme.warn())),
+        );
     }
     if model.run.run.is_some() && model.run.exited.is_none() {
         lines.push(Line::raw(""));
@@ -176,12 +187,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let block = panel("Run · re-run the upgrade", theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let button_rows = if buttons.is_some() { 3 } else { 0 };
+    if buttons.is_none() {
+        lines.append(&mut note);
+    }
+    let button_rows = if buttons.is_some() {
+        3 + u16::try_from(note.len()).unwrap_or(0)
+    } else {
+        0
+    };
     let [body, foot] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(button_rows)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     if let Some(b) = buttons {
         let mut v = vec![Line::raw("")];
+        v.extend(note);
         v.extend(b);
         frame.render_widget(Paragraph::new(v), foot);
     }
