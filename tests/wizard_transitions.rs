@@ -835,3 +835,91 @@ fn quitting_while_a_bundle_is_built_asks_first() {
     assert_eq!(d.model.overlay, None);
     assert_eq!(d.model.step, Step::Collect);
 }
+
+#[test]
+fn y_copies_the_exact_planned_command_and_says_how() {
+    let mut d = fixtures::run_screen(false);
+    let fx = d.key(Key::Char('y'));
+    assert_eq!(fx, vec![Effect::Copy(plan(false).command)]);
+    assert!(d.model.notice.as_deref().unwrap_or("").contains("OSC 52"));
+    // Nothing planned: nothing to copy, and the key says why.
+    let mut d = fixtures::script_not_executable();
+    assert!(d.key(Key::Char('y')).is_empty());
+    assert_eq!(
+        d.model.notice.as_deref(),
+        Some("Not now: no command planned")
+    );
+}
+
+#[test]
+fn detect_scrolls_and_help_or_dialogs_keep_their_own_keys() {
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    d.keys(&[Key::Down, Key::Down, Key::PageDown]);
+    assert!(d.model.detect_scroll >= 3);
+    d.key(Key::Up);
+    let before = d.model.detect_scroll;
+    d.key(Key::PageUp);
+    assert!(d.model.detect_scroll < before);
+    // Ctrl-C in the help leaves (nothing runs), as the help says.
+    d.key(Key::Char('?'));
+    let fx = d.key(Key::CtrlC);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn demo_quit_during_watch_says_the_lab_stops_with_it() {
+    let mut d = fixtures::watching(1);
+    d.model.opts.training = true;
+    d.key(Key::Char('q'));
+    let fx = d.key(Key::CtrlC);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+    assert!(journal_texts(&fx)[0].contains("the lab stops with it"));
+}
+
+#[test]
+fn the_exit_summary_says_what_changed_on_the_host_in_plain_words() {
+    use midrescue::app::summary::{Paths, build};
+    let paths = Paths {
+        journal: PathBuf::from("/tmp/j.txt"),
+        log_file: None,
+        outputs: vec![],
+    };
+    // Start type set to Manual, then quit while the upgrade runs.
+    let mut d = fixtures::warn();
+    d.keys(&[Key::Char('m'), Key::Tab, Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::SetStartType { .. }));
+    d.send(Msg::StartTypeSet {
+        run,
+        result: Ok(StartType::Manual),
+    });
+    let mut w = fixtures::watching(1);
+    w.model.start_type = d.model.start_type.clone();
+    w.model.original_start_type = Some(StartType::Auto);
+    let s = build(&w.model, &paths);
+    assert!(!s.text.contains("left_running"), "{}", s.text);
+    assert!(
+        s.text.contains("start type was set to Manual"),
+        "{}",
+        s.text
+    );
+    assert!(
+        s.text.contains("set it back to Automatic: systemctl"),
+        "{}",
+        s.text
+    );
+    assert!(s.text.contains("The upgrade keeps running"), "{}", s.text);
+    assert!(
+        s.text
+            .contains("check again:    midrescue --agent-dir /opt/servicenow/mid/agent detect"),
+        "{}",
+        s.text
+    );
+    assert!(
+        s.text
+            .contains("command:        sudo ./glide-dist-upgrade.sh start")
+    );
+    // A failure names its next step; the words are the engine's.
+    let s = build(&fixtures::failed_locked().model, &paths);
+    assert!(s.text.starts_with("midrescue: failed:"), "{}", s.text);
+    assert!(s.text.contains("next step:") && s.text.contains("Resource Monitor"));
+}
