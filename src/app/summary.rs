@@ -128,7 +128,28 @@ fn host_changes(model: &Model) -> Vec<String> {
             model.opts.command("detect")
         ));
     }
+    if let Some(root) = running_lab(model) {
+        v.push(format!(
+            "This install is a training lab and its processes keep running: stop them with `midrescue lab stop {}`",
+            crate::sanitize::path(&root)
+        ));
+    }
     v
+}
+
+/// A lab (not the demo's, which stops its own) with processes still running.
+fn running_lab(model: &Model) -> Option<PathBuf> {
+    if model.opts.training {
+        return None;
+    }
+    let root = crate::lab::find_lab_root(&model.report()?.agent_dir)?;
+    let info = crate::lab::read_lab_info(&root).ok()?;
+    let alive = [info.mid_pid, info.simulator_pid, info.instance_pid]
+        .into_iter()
+        .flatten()
+        .chain(crate::lab::lock_holder::holder(&root))
+        .any(|p| crate::lab::state::is_lab_process(p, &root));
+    alive.then_some(root)
 }
 
 pub fn build(model: &Model, paths: &Paths) -> Summary {
