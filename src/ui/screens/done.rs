@@ -91,11 +91,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             // What to do comes before the evidence: on a small screen it must not scroll away.
             let r = keymap::step_key(Step::Done, Action::Rerun);
             match rerun {
-                Ok(()) => lines.push(Line::from(vec![
-                    Span::raw(" → Fix the cause below, then press "),
-                    Span::styled(r, theme.key()),
-                    Span::raw(" to re-run (a fresh plan; Run asks again)."),
-                ])),
+                Ok(()) => next(
+                    &mut lines,
+                    width,
+                    &format!(
+                        "Fix the cause below, then press {r} to re-run (a fresh plan; Run asks again)."
+                    ),
+                ),
                 Err(why) => next(&mut lines, width, &format!("No re-run from here: {why}.")),
             }
             if let Some(n) = next_step {
