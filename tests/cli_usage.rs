@@ -97,3 +97,19 @@ fn a_file_as_agent_dir_gets_the_same_message_as_a_missing_path() {
         assert!(m.contains("midrescue demo"), "{m}");
     }
 }
+
+#[test]
+fn lab_list_only_prints_and_leaves_no_log_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .args(["lab", "list"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rerun-fails-again"));
+    assert!(
+        !tmp.path().join("midrescue").exists(),
+        "a log folder was created"
+    );
+}

@@ -20,7 +20,13 @@ use crate::cli::{Cli, Command, EXIT_FAILED, LabCommand};
 pub fn main() -> ExitCode {
     let mut cli = Cli::parse();
     absolutize_paths(&mut cli);
-    let log_path = logging::init(cli.log_file.as_deref());
+    // A command that only prints (`lab list`) leaves no log file behind unless asked for one.
+    let prints_only = matches!(cli.command, Some(Command::Lab(LabCommand::List)));
+    let log_path = if prints_only && cli.log_file.is_none() {
+        None
+    } else {
+        logging::init(cli.log_file.as_deref())
+    };
     // Safety rule 3: our working directory (and so every child's default) must never be inside
     // the MID install or the upgrade temp folder, where it would lock the folder on Windows.
     move_cwd_to_neutral_place();
