@@ -608,6 +608,14 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("detect-healthy", healthy.model.clone()));
     healthy.key(Key::Enter);
     v.push(("done-healthy", healthy.model));
+    let mut lost = detected(Verdict::TempFolderLost, false);
+    lost.key(Key::Enter);
+    let run = lost.last_run(|e| matches!(e, Effect::Collect { .. }));
+    lost.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    v.push(("collect-temp-folder-lost", lost.model));
     v.push(("done-temp-folder-lost", temp_folder_lost_done().model));
     v.push(("warn", warn().model));
     let mut confirm = warn();
