@@ -43,6 +43,8 @@ struct State {
     install: Option<Arc<Install>>,
     plans: [Option<RunPlan>; 2],
     session: Option<SessionHandle>,
+    /// The log panes got the tail of what the files held before the first session.
+    seeded: bool,
 }
 
 pub struct Runner {
@@ -219,6 +221,9 @@ impl Runner {
         if let Some(old) = lock(&self.state).session.take() {
             old.send(Cmd::Stop);
         }
+        if !std::mem::replace(&mut lock(&self.state).seeded, true) {
+            self.seed_panes(run, &install);
+        }
         let instance = self.instance_probe(&install);
         let parts = SessionParts {
             cadence: Cadence::default(),
@@ -238,6 +243,32 @@ impl Runner {
             self.outputs.clone(),
         );
         lock(&self.state).session = Some(handle);
+    }
+
+    /// Show what the logs already hold (display only: the engine judges only newer lines), then a
+    /// mark where following began.
+    fn seed_panes(&self, run: RunId, install: &Install) {
+        use crate::mid::milestones::Source;
+        let logs = install.report.agent_dir.join("logs");
+        let files = [
+            (Source::UpgradeLog, install.report.upgrade_log_path()),
+            (Source::WrapperLog, Some(logs.join("wrapper.log"))),
+            (Source::AgentLog, Some(logs.join("agent0.log.0"))),
+        ];
+        for (source, path) in files {
+            let Some(path) = path else { continue };
+            let mut lines = tail_lines(&path, 200);
+            if lines.is_empty() {
+                continue;
+            }
+            lines.push("--- midrescue follows from here: the lines below are new ---".into());
+            let _ = self.tx.send(Msg::FollowBatch {
+                run,
+                source,
+                lines,
+                note: None,
+            });
+        }
     }
 
     fn instance_probe(&self, install: &Install) -> Option<Arc<dyn InstanceProbe>> {
@@ -354,4 +385,47 @@ fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<Plan
     let info = PlanInfo::from(&plan);
     lock(state).plans[usize::from(fallback)] = Some(plan);
     Ok(info)
+}
+
+/// The last `max` lines of a file (from its last 64 KiB): opened, read and closed at once.
+fn tail_lines(path: &std::path::Path, max: usize) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const WINDOW: u64 = 64 * 1024;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(WINDOW);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err()
+        || (&mut f).take(WINDOW).read_to_end(&mut buf).is_err()
+    {
+        return Vec::new();
+    }
+    drop(f);
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line was cut by the window.
+        lines.remove(0);
+    }
+    let from = lines.len().saturating_sub(max);
+    lines[from..]
+        .iter()
+        .map(|l| crate::sanitize::line(l))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tail_lines_keeps_the_last_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&p, text).unwrap();
+        let t = super::tail_lines(&p, 3);
+        assert_eq!(t, ["line 4997", "line 4998", "line 4999"]);
+        assert!(super::tail_lines(&dir.path().join("missing"), 3).is_empty());
+    }
 }
