@@ -167,6 +167,29 @@ impl From<LimitArgs> for crate::recovery::Limits {
 }
 
 /// `90`, `90s`, `20m`, `1h`, `1h30m` → a duration (a usage error otherwise).
+/// A lab scenario name; anything else is a usage error (exit 2) that lists the names.
+pub fn parse_scenario(s: &str) -> Result<String, String> {
+    if crate::lab::scenario(s).is_some() {
+        return Ok(s.to_string());
+    }
+    let names: Vec<&str> = crate::lab::scenarios().iter().map(|sc| sc.name).collect();
+    Err(format!(
+        "unknown scenario `{}`; one of: {}",
+        crate::sanitize::text(s),
+        names.join(", ")
+    ))
+}
+
+/// A speed factor: a finite number above 0.
+pub fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a speed factor above 0 (e.g. 1, 2, 0.5)"
+        )),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let bad = || format!("{s:?} is not a duration like 90s, 20m or 1h30m");
     let t = s.trim();
@@ -290,11 +313,11 @@ pub struct ResumeArgs {
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
     /// Which lab scenario to practise on (`midrescue lab list`).
-    #[arg(long, value_name = "NAME", default_value = "file-lock-timeout")]
+    #[arg(long, value_name = "NAME", default_value = "file-lock-timeout", value_parser = parse_scenario)]
     pub scenario: String,
 
     /// Speed factor of the simulated upgrade (2 = twice as fast).
-    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed)]
     pub speed: f64,
 
     /// Monochrome screens (also when NO_COLOR is set).
@@ -333,6 +356,15 @@ pub enum LabCommand {
         #[arg(long)]
         running: bool,
     },
+    /// Internal: the process that keeps a lab file locked (`rerun-fails-again`).
+    #[command(hide = true)]
+    HoldLock {
+        #[arg(long, value_name = "DIR")]
+        lab: PathBuf,
+        /// The file to hold open, relative to the lab's agent folder.
+        #[arg(long)]
+        file: String,
+    },
     /// Internal: the lab's instance stand-in (loopback HTTP).
     #[command(hide = true)]
     Instance {
@@ -344,6 +376,7 @@ pub enum LabCommand {
 #[derive(Debug, Args, Clone)]
 pub struct LabCreateArgs {
     /// Scenario name (`midrescue lab list`).
+    #[arg(value_parser = parse_scenario)]
     pub scenario: String,
     /// Folder to build the lab in (must be empty or absent).
     pub dir: PathBuf,

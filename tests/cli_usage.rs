@@ -48,3 +48,68 @@ fn subcommand_help_shows_examples() {
         assert!(text.contains("EXAMPLES"), "{sub} --help has no examples");
     }
 }
+
+#[test]
+fn unknown_scenarios_and_bad_speeds_are_usage_errors_with_exit_code_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lab = dir.path().join("lab");
+    for args in [
+        vec!["demo", "--scenario", "nope"],
+        vec!["demo", "--speed", "0"],
+        vec!["demo", "--speed", "fast"],
+        vec!["lab", "create", "nope", lab.to_str().unwrap_or("lab")],
+    ] {
+        let out = midrescue(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        if args.contains(&"nope") {
+            assert!(
+                err.contains("rerun-fails-again"),
+                "names the scenarios: {err}"
+            );
+        }
+    }
+    assert!(!lab.exists(), "nothing was built");
+}
+
+#[test]
+fn a_file_as_agent_dir_gets_the_same_message_as_a_missing_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("config.txt");
+    std::fs::write(&file, "x").expect("write");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("mkdir");
+    for (p, holds, what) in [
+        (dir.path().join("missing"), false, "does not exist"),
+        (file, false, "is a file"),
+        (empty, false, "holds no MID Server install"),
+    ] {
+        let m = midrescue::mid::advice::agent_dir_problem(&p, holds).expect("a problem");
+        assert!(m.contains(what), "{m}");
+        // The wizard says it before anything else, as a usage error.
+        let out = midrescue(&["--agent-dir", p.to_str().unwrap_or("x")]);
+        assert_eq!(out.status.code(), Some(2), "{p:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(what));
+        assert!(
+            m.contains("--agent-dir takes the MID's `agent` folder"),
+            "{m}"
+        );
+        assert!(m.contains("midrescue demo"), "{m}");
+    }
+}
+
+#[test]
+fn lab_list_only_prints_and_leaves_no_log_file() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .args(["lab", "list"])
+        .env("TMPDIR", tmp.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("rerun-fails-again"));
+    assert!(
+        !tmp.path().join("midrescue").exists(),
+        "a log folder was created"
+    );
+}

@@ -172,6 +172,81 @@ fn demo_file_lock_timeout_reaches_up_and_restores_the_terminal() {
     assert!(screen.contains("midrescue: recovered"), "{screen}");
 }
 
+/// The demo's lab folder (under the session's TMPDIR).
+fn demo_lab(s: &Session, scenario: &str) -> std::path::PathBuf {
+    let base = s._tmp.path().join("midrescue-demo");
+    std::fs::read_dir(&base)
+        .expect("demo folder")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(scenario))
+        })
+        .expect("the demo's lab")
+}
+
+#[test]
+fn demo_rerun_fails_again_names_the_lock_holder_and_r_reaches_up_once_it_is_stopped() {
+    let mut s = Session::start(&["demo", "--scenario", "rerun-fails-again", "--speed", "50"]);
+    through_to_run(&mut s);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("FAILED", 30);
+    // The Done screen's why panel is open in training: hide it to read the whole advice.
+    if s.contents().contains("Why: Done") {
+        s.press("w");
+    }
+    let done = s.contents().replace('\n', " ");
+    for want in [
+        "another process holds it",
+        "Associated Handles",
+        "handle.exe",
+        "press r to re-run",
+        "lsof",
+    ] {
+        assert!(
+            s.contents().contains(want) || done.contains(want),
+            "`{want}` missing:\n{}",
+            s.contents()
+        );
+    }
+    // While the holder lives, the lesson is true: stop it as the advice says.
+    let lab = demo_lab(&s, "rerun-fails-again");
+    let pid_file = lab.join(".midrescue-lab").join("lock-holder.pid");
+    let pid = std::fs::read_to_string(&pid_file)
+        .expect("the lab's lock holder runs")
+        .trim()
+        .to_string();
+    let held = std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok();
+    if held {
+        // It really holds mid.jar open, as lsof would show.
+        let fds: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .collect();
+        assert!(
+            fds.iter().any(|p| p.ends_with("agent/lib/mid.jar")),
+            "{fds:?}"
+        );
+    }
+    let killed = std::process::Command::new("kill")
+        .arg(&pid)
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    std::thread::sleep(Duration::from_millis(500));
+    s.press("r");
+    s.wait_for("[ Run it ]", 15);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("RECOVERED: the MID Server is Up", 40);
+    s.press("q");
+    let (screen, _raw) = s.finish();
+    assert!(screen.contains("midrescue: recovered"), "{screen}");
+}
+
 #[test]
 fn demo_service_not_installed_goes_through_the_fallback() {
     let mut s = Session::start(&[
@@ -203,6 +278,33 @@ fn demo_service_not_installed_goes_through_the_fallback() {
 }
 
 #[test]
+fn dumb_terminal_and_c_locale_get_ascii_only_and_no_colour() {
+    let mut s = Session::start_env(
+        &["demo", "--speed", "50"],
+        &[("TERM", "dumb"), ("LANG", "C"), ("LC_ALL", "C")],
+    );
+    s.wait_for("The upgrade crashed midway", 15);
+    s.press("w");
+    s.press(ENTER);
+    s.wait_for("DO NOT START THE MID SERVICE", 5);
+    let screen = s.contents();
+    assert!(screen.contains("+-"), "ASCII borders:\n{screen}");
+    assert!(
+        screen.contains("v Detect / > Warn"),
+        "ASCII step marks:\n{screen}"
+    );
+    s.press("q");
+    let (_screen, raw) = s.finish();
+    let bad: Vec<u8> = raw.iter().copied().filter(|b| !b.is_ascii()).collect();
+    assert!(bad.is_empty(), "{} non-ASCII bytes", bad.len());
+    let text = String::from_utf8_lossy(&raw);
+    assert!(
+        !text.contains("\x1b[38;") && !text.contains("\x1b[48;"),
+        "colours on TERM=dumb"
+    );
+}
+
+#[test]
 fn no_color_draws_without_colours_and_q_leaves_at_once() {
     let mut s = Session::start_env(&["demo", "--speed", "50"], &[("NO_COLOR", "1")]);
     s.wait_for("The upgrade crashed midway", 15);
@@ -222,16 +324,15 @@ fn no_color_draws_without_colours_and_q_leaves_at_once() {
     let (screen, raw) = s.finish();
     assert!(raw.windows(8).any(|w| w == b"\x1b[?1049l"));
     assert!(
-        screen.contains("midrescue: quit: stopped at step 1"),
+        screen.contains("midrescue: stopped: you left at step 1"),
         "{screen}"
     );
 }
 
 #[test]
 fn no_tty_gives_a_clear_message() {
+    // (A bad --agent-dir is a usage error said before this; none is given here.)
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_midrescue"))
-        .arg("--agent-dir")
-        .arg(std::env::temp_dir())
         .stdin(std::process::Stdio::null())
         .output()
         .expect("run");

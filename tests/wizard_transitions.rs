@@ -50,8 +50,15 @@ fn start_detects_the_only_install_or_offers_a_picker_or_says_none() {
 
     let mut m = Model::new(Options::default(), fixtures::t0());
     start(&mut m, vec![]);
-    assert_eq!(m.step, Step::Done);
+    // Nothing found is said on the first screen, not on step 6; Enter and r cannot pretend.
+    assert_eq!(m.step, Step::Detect);
     assert_eq!(m.ending, Some(Ending::NoInstall));
+    assert!(update(&mut m, Msg::Key(Key::Enter)).is_empty());
+    assert!(m.notice.as_deref().unwrap_or("").contains("--agent-dir"));
+    assert!(update(&mut m, Msg::Key(Key::Char('r'))).is_empty());
+    assert_eq!(m.step, Step::Detect);
+    let fx = update(&mut m, Msg::Key(Key::Char('q')));
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
 }
 
 #[test]
@@ -186,13 +193,8 @@ fn detect_legal_messages() {
 }
 
 #[test]
-fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
-    for v in [
-        Verdict::Healthy,
-        Verdict::Stopped,
-        Verdict::TempFolderLost,
-        Verdict::NotAMidServer,
-    ] {
+fn healthy_stopped_and_not_a_mid_end_honestly_with_the_steps_shown_skipped() {
+    for v in [Verdict::Healthy, Verdict::Stopped, Verdict::NotAMidServer] {
         let mut d = fixtures::detected(v, false);
         let fx = d.key(Key::Enter);
         assert_eq!(d.model.step, Step::Done, "{v:?}");
@@ -201,12 +203,211 @@ fn healthy_stopped_and_lost_temp_folder_end_honestly_with_collect_offered() {
             e,
             Effect::Run { .. } | Effect::PlanRun { .. }
         )));
+        for s in [Step::Warn, Step::Collect, Step::Run, Step::Watch] {
+            assert!(d.model.is_skipped(s), "{v:?}: {s:?} not marked skipped");
+        }
+        assert!(!d.model.is_skipped(Step::Detect));
         let fx = d.key(Key::Char('c'));
         assert!(
             has(&fx, |e| matches!(e, Effect::Collect { .. })),
             "{v:?}: collect not offered"
         );
     }
+}
+
+#[test]
+fn temp_folder_lost_collects_the_bundle_before_done() {
+    let mut d = fixtures::detected(Verdict::TempFolderLost, false);
+    let fx = d.key(Key::Enter);
+    assert_eq!(d.model.step, Step::Collect);
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::Collect {
+            final_bundle: false,
+            ..
+        }
+    )));
+    assert!(d.model.is_skipped(Step::Warn));
+    assert!(d.key(Key::Enter).is_empty(), "Done waits for the bundle");
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(
+        e,
+        Effect::Run { .. } | Effect::PlanRun { .. }
+    )));
+    assert_eq!(d.model.step, Step::Done);
+    assert_eq!(
+        d.model.ending,
+        Some(Ending::NothingToRerun {
+            verdict: Verdict::TempFolderLost
+        })
+    );
+    assert!(d.model.is_skipped(Step::Run) && d.model.is_skipped(Step::Watch));
+    assert!(!d.model.is_skipped(Step::Collect));
+}
+
+#[test]
+fn dry_run_and_upgrade_in_progress_mark_what_they_skip() {
+    let mut d = fixtures::run_screen(false);
+    d.model.opts.dry_run = true;
+    d.keys(&[Key::Tab, Key::Enter]);
+    assert_eq!(d.model.ending, Some(Ending::DryRun));
+    assert!(d.model.is_skipped(Step::Watch));
+    assert!(!d.model.is_skipped(Step::Run));
+
+    let mut d = fixtures::detected(Verdict::UpgradeInProgress, false);
+    d.keys(&[Key::Enter, Key::Char('a'), Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    d.key(Key::Enter);
+    assert!(d.model.is_skipped(Step::Run));
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::RecoveryEnded {
+        run: follow,
+        report: Box::new(fixtures::run_report(
+            RecoveryOutcome::Recovered,
+            "up",
+            99,
+            vec![],
+            None,
+        )),
+    });
+    // Up, but nothing was re-run: the ending says so.
+    assert!(matches!(
+        d.model.ending,
+        Some(Ending::Recovered { rerun: false, .. })
+    ));
+}
+
+#[test]
+fn a_locked_file_failure_names_the_file_and_offers_a_rerun_that_plans_afresh() {
+    let d = fixtures::watch_lock_retry();
+    assert_eq!(d.model.lock_retries, Some((6, "mid.jar".to_string())));
+    let mut d = fixtures::failed_locked();
+    match &d.model.ending {
+        Some(Ending::Failed {
+            next_step: Some(n),
+            rerun,
+            ..
+        }) => {
+            assert!(
+                n.contains("mid.jar") && n.contains("Resource Monitor"),
+                "{n}"
+            );
+            assert!(n.contains("handle.exe") && n.contains("antivirus"), "{n}");
+            assert_eq!(rerun, &Ok(()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let first_follow = d.model.follow_run;
+    let fx = d.key(Key::Char('r'));
+    assert_eq!(d.model.step, Step::Run);
+    assert_eq!(d.model.ending, None);
+    assert_eq!(d.model.reruns, 1);
+    assert!(journal_texts(&fx)[0].starts_with("re-run 1"));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(d.model.timeline.iter().all(|r| r.reached_at.is_none()));
+    assert_eq!(d.model.lock_retries, None);
+    // The confirmed run starts a new engine session (a new id), not the finished one.
+    let run = d.last_run(|e| matches!(e, Effect::PlanRun { .. }));
+    d.send(Msg::RunPlanned {
+        run,
+        result: Ok(plan(false)),
+    });
+    d.keys(&[Key::Tab]);
+    let fx = d.key(Key::Enter);
+    let started = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    assert!(has(&fx, |e| matches!(e, Effect::Run { .. })));
+    assert_ne!(Some(started), first_follow);
+    d.send(Msg::RunStarted {
+        run: started,
+        pid: Some(9),
+    });
+    assert_eq!(d.model.step, Step::Watch);
+}
+
+#[test]
+fn no_rerun_where_it_cannot_help() {
+    // Timed out: the upgrade may still run; r says why not, and never "nothing failed".
+    let mut d = fixtures::watching(1);
+    let follow = d.model.follow_run.unwrap();
+    d.send(Msg::RecoveryEnded {
+        run: follow,
+        report: Box::new(fixtures::run_report(
+            RecoveryOutcome::TimedOut,
+            "not Up within 30:00",
+            1900,
+            vec![],
+            None,
+        )),
+    });
+    assert!(d.key(Key::Char('r')).is_empty());
+    let notice = d.model.notice.clone().unwrap_or_default();
+    assert!(notice.contains("still be running"), "{notice}");
+    let mut d = fixtures::recovered(false);
+    assert!(d.key(Key::Char('r')).is_empty());
+    assert!(
+        !d.model
+            .notice
+            .clone()
+            .unwrap_or_default()
+            .contains("nothing failed")
+    );
+    // Retry on a step whose work succeeded says what is true.
+    let mut d = fixtures::collected();
+    d.key(Key::Char('r'));
+    assert_eq!(
+        d.model.notice.as_deref(),
+        Some("Not now: the bundle is saved")
+    );
+}
+
+#[test]
+fn a_script_without_exec_bit_gets_a_confirmed_chmod_then_a_fresh_plan() {
+    let mut d = fixtures::script_not_executable();
+    assert!(matches!(d.model.run.plan, Job::Failed(_)));
+    // x opens a confirmation on Cancel; Enter there changes nothing.
+    d.key(Key::Char('x'));
+    assert!(matches!(
+        d.model.overlay,
+        Some(Overlay::Confirm {
+            kind: midrescue::wizard::model::ConfirmKind::MakeExecutable,
+            focus: Focus::Cancel
+        })
+    ));
+    let fx = d.key(Key::Enter);
+    assert!(!has(&fx, |e| matches!(e, Effect::MakeExecutable { .. })));
+    d.keys(&[Key::Char('x'), Key::Tab]);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(e, Effect::MakeExecutable { .. })));
+    assert!(journal_texts(&fx)[0].starts_with("confirmed: chmod +x "));
+    let run = d.last_run(|e| matches!(e, Effect::MakeExecutable { .. }));
+    let fx = d.send(Msg::ChmodDone {
+        run,
+        result: Ok("rwxr-xr-x".into()),
+    });
+    assert!(journal_texts(&fx)[0].contains("rwxr-xr-x"));
+    assert!(has(&fx, |e| matches!(
+        e,
+        Effect::PlanRun {
+            fallback: false,
+            ..
+        }
+    )));
+    assert!(d.key(Key::Char('x')).is_empty(), "no second chmod");
 }
 
 #[test]
@@ -633,4 +834,92 @@ fn quitting_while_a_bundle_is_built_asks_first() {
     d.key(Key::Esc);
     assert_eq!(d.model.overlay, None);
     assert_eq!(d.model.step, Step::Collect);
+}
+
+#[test]
+fn y_copies_the_exact_planned_command_and_says_how() {
+    let mut d = fixtures::run_screen(false);
+    let fx = d.key(Key::Char('y'));
+    assert_eq!(fx, vec![Effect::Copy(plan(false).command)]);
+    assert!(d.model.notice.as_deref().unwrap_or("").contains("OSC 52"));
+    // Nothing planned: nothing to copy, and the key says why.
+    let mut d = fixtures::script_not_executable();
+    assert!(d.key(Key::Char('y')).is_empty());
+    assert_eq!(
+        d.model.notice.as_deref(),
+        Some("Not now: no command planned")
+    );
+}
+
+#[test]
+fn detect_scrolls_and_help_or_dialogs_keep_their_own_keys() {
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    d.keys(&[Key::Down, Key::Down, Key::PageDown]);
+    assert!(d.model.detect_scroll >= 3);
+    d.key(Key::Up);
+    let before = d.model.detect_scroll;
+    d.key(Key::PageUp);
+    assert!(d.model.detect_scroll < before);
+    // Ctrl-C in the help leaves (nothing runs), as the help says.
+    d.key(Key::Char('?'));
+    let fx = d.key(Key::CtrlC);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+}
+
+#[test]
+fn demo_quit_during_watch_says_the_lab_stops_with_it() {
+    let mut d = fixtures::watching(1);
+    d.model.opts.training = true;
+    d.key(Key::Char('q'));
+    let fx = d.key(Key::CtrlC);
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+    assert!(journal_texts(&fx)[0].contains("the lab stops with it"));
+}
+
+#[test]
+fn the_exit_summary_says_what_changed_on_the_host_in_plain_words() {
+    use midrescue::app::summary::{Paths, build};
+    let paths = Paths {
+        journal: PathBuf::from("/tmp/j.txt"),
+        log_file: None,
+        outputs: vec![],
+    };
+    // Start type set to Manual, then quit while the upgrade runs.
+    let mut d = fixtures::warn();
+    d.keys(&[Key::Char('m'), Key::Tab, Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::SetStartType { .. }));
+    d.send(Msg::StartTypeSet {
+        run,
+        result: Ok(StartType::Manual),
+    });
+    let mut w = fixtures::watching(1);
+    w.model.start_type = d.model.start_type.clone();
+    w.model.original_start_type = Some(StartType::Auto);
+    let s = build(&w.model, &paths);
+    assert!(!s.text.contains("left_running"), "{}", s.text);
+    assert!(
+        s.text.contains("start type was set to Manual"),
+        "{}",
+        s.text
+    );
+    assert!(
+        s.text.contains("set it back to Automatic: systemctl"),
+        "{}",
+        s.text
+    );
+    assert!(s.text.contains("The upgrade keeps running"), "{}", s.text);
+    assert!(
+        s.text
+            .contains("check again:    midrescue --agent-dir /opt/servicenow/mid/agent detect"),
+        "{}",
+        s.text
+    );
+    assert!(
+        s.text
+            .contains("command:        sudo ./glide-dist-upgrade.sh start")
+    );
+    // A failure names its next step; the words are the engine's.
+    let s = build(&fixtures::failed_locked().model, &paths);
+    assert!(s.text.starts_with("midrescue: failed:"), "{}", s.text);
+    assert!(s.text.contains("next step:") && s.text.contains("Resource Monitor"));
 }

@@ -5,6 +5,7 @@
 //! SIGTERM/SIGHUP/SIGINT, and the results of effects. The loop drains every pending message,
 //! then draws once if the model changed, so a burst of log lines costs one frame.
 
+pub mod clipboard;
 pub mod keys;
 pub mod runner;
 pub mod session;

@@ -43,6 +43,8 @@ struct State {
     install: Option<Arc<Install>>,
     plans: [Option<RunPlan>; 2],
     session: Option<SessionHandle>,
+    /// The log panes got the tail of what the files held before the first session.
+    seeded: bool,
 }
 
 pub struct Runner {
@@ -110,6 +112,11 @@ impl Runner {
         match effect {
             Effect::Quit => return Flow::Quit,
             Effect::WriteJournal(entry) => self.journal(&entry),
+            Effect::Copy(text) => {
+                if let Err(e) = super::clipboard::copy(&text) {
+                    tracing::warn!("copy to the clipboard: {e}");
+                }
+            }
             Effect::Detect { run, agent_dir } => self.blocking(move |tx, state| {
                 let host = Host::for_install(&agent_dir);
                 let msg = match host.detect(&agent_dir) {
@@ -145,10 +152,32 @@ impl Runner {
             Effect::PlanRun { run, fallback } => {
                 let cfg = self.cfg.clone();
                 self.blocking(move |tx, state| {
+                    let install = lock(state).install.clone();
+                    let fix = install
+                        .as_deref()
+                        .and_then(crate::recovery::fix::script_fix);
+                    let _ = tx.send(Msg::ScriptFix { run, fix });
                     let result = plan(&cfg, state, fallback);
                     let _ = tx.send(Msg::RunPlanned { run, result });
                 })
             }
+            Effect::MakeExecutable { run } => self.blocking(move |tx, state| {
+                let install = lock(state).install.clone();
+                let result = match install {
+                    Some(i) => crate::recovery::fix::make_executable(&i)
+                        .inspect(|_| {
+                            // The plan reads the detected facts: they now say executable.
+                            let mut fixed = (*i).clone();
+                            if let Some(u) = fixed.report.upgrade.as_mut() {
+                                u.script_executable = Some(true);
+                            }
+                            lock(state).install = Some(Arc::new(fixed));
+                        })
+                        .map_err(|e| format!("{e:#}")),
+                    None => Err("nothing detected yet".into()),
+                };
+                let _ = tx.send(Msg::ChmodDone { run, result });
+            }),
             Effect::Run {
                 run,
                 fallback: true,
@@ -188,9 +217,12 @@ impl Runner {
             tracing::warn!("no install detected: nothing to follow");
             return;
         };
-        if lock(&self.state).session.is_some() {
-            tracing::warn!("a recovery session already runs");
-            return;
+        // A re-run after a failed run: the old session has ended; a new one attaches now.
+        if let Some(old) = lock(&self.state).session.take() {
+            old.send(Cmd::Stop);
+        }
+        if !std::mem::replace(&mut lock(&self.state).seeded, true) {
+            self.seed_panes(run, &install);
         }
         let instance = self.instance_probe(&install);
         let parts = SessionParts {
@@ -211,6 +243,32 @@ impl Runner {
             self.outputs.clone(),
         );
         lock(&self.state).session = Some(handle);
+    }
+
+    /// Show what the logs already hold (display only: the engine judges only newer lines), then a
+    /// mark where following began.
+    fn seed_panes(&self, run: RunId, install: &Install) {
+        use crate::mid::milestones::Source;
+        let logs = install.report.agent_dir.join("logs");
+        let files = [
+            (Source::UpgradeLog, install.report.upgrade_log_path()),
+            (Source::WrapperLog, Some(logs.join("wrapper.log"))),
+            (Source::AgentLog, Some(logs.join("agent0.log.0"))),
+        ];
+        for (source, path) in files {
+            let Some(path) = path else { continue };
+            let mut lines = tail_lines(&path, 200);
+            if lines.is_empty() {
+                continue;
+            }
+            lines.push("--- midrescue follows from here: the lines below are new ---".into());
+            let _ = self.tx.send(Msg::FollowBatch {
+                run,
+                source,
+                lines,
+                note: None,
+            });
+        }
     }
 
     fn instance_probe(&self, install: &Install) -> Option<Arc<dyn InstanceProbe>> {
@@ -348,4 +406,47 @@ fn plan(cfg: &RunnerConfig, state: &Mutex<State>, fallback: bool) -> Result<Plan
     let info = PlanInfo::from(&plan);
     lock(state).plans[usize::from(fallback)] = Some(plan);
     Ok(info)
+}
+
+/// The last `max` lines of a file (from its last 64 KiB): opened, read and closed at once.
+fn tail_lines(path: &std::path::Path, max: usize) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const WINDOW: u64 = 64 * 1024;
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(WINDOW);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err()
+        || (&mut f).take(WINDOW).read_to_end(&mut buf).is_err()
+    {
+        return Vec::new();
+    }
+    drop(f);
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line was cut by the window.
+        lines.remove(0);
+    }
+    let from = lines.len().saturating_sub(max);
+    lines[from..]
+        .iter()
+        .map(|l| crate::sanitize::line(l))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tail_lines_keeps_the_last_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&p, text).unwrap();
+        let t = super::tail_lines(&p, 3);
+        assert_eq!(t, ["line 4997", "line 4998", "line 4999"]);
+        assert!(super::tail_lines(&dir.path().join("missing"), 3).is_empty());
+    }
 }

@@ -98,6 +98,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
         } => lab::sim::simulate(root, *target, args),
         LabCommand::MidProcess { lab: root, running } => lab::mid_process::run(root, *running),
         LabCommand::Instance { lab: root } => lab::instance::run(root),
+        LabCommand::HoldLock { lab: root, file } => lab::lock_holder::run(root, file),
     }
     .or_else(|e| {
         eprintln!("midrescue lab: {e:#}");

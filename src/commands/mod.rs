@@ -32,7 +32,13 @@ pub fn main() -> ExitCode {
     if let Some(dir) = explicit_lab(&cli) {
         crate::lab::registry::set_explicit_lab(dir);
     }
-    let log_path = logging::init(cli.log_file.as_deref());
+    // A command that only prints (`lab list`) leaves no log file behind unless asked for one.
+    let prints_only = matches!(cli.command, Some(Command::Lab(LabCommand::List)));
+    let log_path = if prints_only && cli.log_file.is_none() {
+        None
+    } else {
+        logging::init(cli.log_file.as_deref())
+    };
     // Safety rule 3: our working directory (and so every child's default) must never be inside
     // the MID install or the upgrade temp folder, where it would lock the folder on Windows.
     move_cwd_to_neutral_place();
@@ -111,6 +117,7 @@ fn absolutize_paths(cli: &mut Cli) {
         Some(Command::Lab(
             LabCommand::Simulate { lab, .. }
             | LabCommand::MidProcess { lab, .. }
+            | LabCommand::HoldLock { lab, .. }
             | LabCommand::Instance { lab },
         )) => abs(lab),
         _ => {}

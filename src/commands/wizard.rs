@@ -28,6 +28,14 @@ pub fn require_tty() -> Result<(), u8> {
 }
 
 pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
+    // A missing path, a file and a folder without an install get the same clear message.
+    if let Some(dir) = args.agent_dir.as_deref() {
+        let holds = dir.is_dir() && crate::mid::install::resolve_agent_dir(dir).is_some();
+        if let Some(why) = crate::mid::advice::agent_dir_problem(dir, holds) {
+            eprintln!("midrescue: {why}");
+            return Ok(crate::cli::EXIT_USAGE);
+        }
+    }
     if let Err(code) = require_tty() {
         return Ok(code);
     }
@@ -121,6 +129,7 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
         crate::platform::instance::check_endpoint(url, creds)?;
     }
     opts.instance_check = instance.is_some();
+    opts.invocation = l.invocation.clone();
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let journal_path = l.out_dir.join(format!("midrescue-journal-{stamp}.txt"));
     let cfg = AppConfig {
@@ -136,8 +145,18 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
         },
         log_file: l.log_path.map(Path::to_path_buf),
     };
+    let ascii = cfg.theme.ascii;
     let summary = app::run(cfg)?;
-    super::say(&summary.text);
+    if ascii {
+        let text: String = summary
+            .text
+            .split_inclusive(|_| true)
+            .map(crate::ui::theme::ascii_symbol)
+            .collect();
+        super::say(&text);
+    } else {
+        super::say(&summary.text);
+    }
     Ok(if summary.ok {
         crate::cli::EXIT_OK
     } else {

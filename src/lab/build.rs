@@ -118,6 +118,12 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         }
         Stage::Crashed | Stage::TempLost => {}
     }
+    // The lock that makes the re-run fail again is held by a real process the trainee can find.
+    if let (super::scenario::Rerun::FailsAgain, super::scenario::Crash::Locked(rel)) =
+        (sc.rerun, sc.crash)
+    {
+        super::lock_holder::start(&exe, &root, rel)?;
+    }
     let info = super::read_lab_info(&root)?;
     Ok(LabCreated {
         agent_dir: root.join("agent"),

@@ -12,6 +12,7 @@ mod files;
 mod history;
 pub mod instance;
 pub(crate) mod lines;
+pub mod lock_holder;
 pub mod mid_process;
 pub mod registry;
 pub mod scenario;
@@ -270,6 +271,7 @@ pub fn stop(dir: &Path) -> anyhow::Result<StopReport> {
         ("mid-process", info.mid_pid),
         ("simulate", info.simulator_pid),
         ("instance", info.instance_pid),
+        (lock_holder::ROLE, lock_holder::holder(dir)),
     ]
     .into_iter()
     .filter_map(|(r, p)| p.map(|p| (r.to_string(), p)))

@@ -134,10 +134,13 @@ pub fn simulate(root: &Path, target: SimTarget, args: &[String]) -> anyhow::Resu
         let _ = state::spawn_lab_process(&exe, root, "instance", &[]);
     }
     let fault = match (sc.rerun, sc.crash) {
-        (Rerun::FailsAgain, Crash::Locked(rel)) => Fault::Locked {
-            rel: rel.to_string(),
-            retries: RERUN_RETRIES,
-        },
+        // Only while the lock holder lives: once the trainee stops it, the re-run goes through.
+        (Rerun::FailsAgain, Crash::Locked(rel)) if super::lock_holder::holder(root).is_some() => {
+            Fault::Locked {
+                rel: rel.to_string(),
+                retries: RERUN_RETRIES,
+            }
+        }
         _ => Fault::None,
     };
     let launch = match (target, info.platform) {

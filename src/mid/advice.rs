@@ -306,6 +306,46 @@ pub fn next_steps(r: &DetectReport, invocation: &str) -> Vec<String> {
     }
 }
 
+/// Where the install search looks when no `--agent-dir` is given (mirrors `mid::locate`), for
+/// the "nothing found" message of both the wizard and the CLI.
+pub fn search_places(platform: crate::platform::Platform) -> &'static [&'static str] {
+    match platform {
+        crate::platform::Platform::Linux => &[
+            "/opt/servicenow/mid/agent, /opt/snc_mid_server/agent, /opt/agent",
+            "/opt/*/agent and /opt/servicenow/*/agent",
+            "systemd units that run <agent>/bin/mid.sh",
+        ],
+        crate::platform::Platform::Windows => &[
+            r"C:\ServiceNow\agent, C:\snc_mid_server\agent",
+            r"C:\ServiceNow\*\agent, D:\ServiceNow\*\agent, E:\ServiceNow\*\agent",
+            r"services that run <agent>\bin\wrapper-windows-x86-64.exe",
+        ],
+    }
+}
+
+/// Why a folder given as `--agent-dir` cannot be used, in the same words for every case (missing,
+/// a file, a folder without an install); `None` when it holds an install.
+pub fn agent_dir_problem(dir: &std::path::Path, holds_install: bool) -> Option<String> {
+    let shown = crate::sanitize::path(dir);
+    let what = if !dir.exists() {
+        format!("{shown} does not exist")
+    } else if !dir.is_dir() {
+        format!("{shown} is a file, not a folder")
+    } else if !holds_install {
+        format!(
+            "{shown} holds no MID Server install (none of config.xml, conf/wrapper.conf, \
+             bin/mid.sh, bin/mid.bat, bin/wrapper-*, logs/agent0.log.* is in it or in its agent folder)"
+        )
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{what}.\n--agent-dir takes the MID's `agent` folder or the folder that holds it \
+         (e.g. /opt/servicenow/mid/agent, C:\\ServiceNow\\<name>\\agent).\n\
+         To practise on a safe lab instead: midrescue demo"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 //! faces only turn events into printed lines or wizard messages; they decide nothing.
 
 pub mod clock;
+pub mod fix;
 pub mod instance;
 pub mod plan;
 pub mod policy;

@@ -210,13 +210,12 @@ pub fn plan_script(inp: &PlanInputs) -> Result<RunPlan, PlanError> {
         .clone()
         .unwrap_or_else(|| join(inp.platform, &bin, &[name]));
     let sim = simulated(inp, RunKind::Script);
-    if sim.is_none() {
-        if !inp.upgrade.script_exists {
-            return Err(PlanError::ScriptMissing(script));
-        }
-        if inp.upgrade.script_executable == Some(false) {
-            return Err(PlanError::ScriptNotExecutable(script));
-        }
+    if sim.is_none() && !inp.upgrade.script_exists {
+        return Err(PlanError::ScriptMissing(script));
+    }
+    // A lab's stand-in too: the real script would not run, so the lab must not pretend it does.
+    if inp.upgrade.script_executable == Some(false) {
+        return Err(PlanError::ScriptNotExecutable(script));
     }
     let script_s = script.to_string_lossy().into_owned();
     let (real, kb_command) = match inp.platform {

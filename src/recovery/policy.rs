@@ -42,6 +42,73 @@ pub fn elevation_refusal(report: &crate::mid::report::DetectReport) -> Option<Re
     })
 }
 
+/// Which steps a verdict leads through, for both faces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A crashed upgrade with its temp folder: warn, collect, re-run, watch.
+    Recover,
+    /// An upgrade already runs: warn, collect, then only watch it (nothing is started).
+    WatchOnly,
+    /// Nothing can be re-run, but support needs the logs first (temp folder lost): warn,
+    /// collect, then stop with the manual procedure.
+    CollectThenStop,
+    /// Nothing to do here (healthy, stopped, not a MID): stop at once (a bundle stays offered).
+    Stop,
+}
+
+/// The route for a verdict.
+pub fn route(verdict: Verdict) -> Route {
+    match verdict {
+        Verdict::CrashedUpgrade => Route::Recover,
+        Verdict::UpgradeInProgress => Route::WatchOnly,
+        Verdict::TempFolderLost => Route::CollectThenStop,
+        _ => Route::Stop,
+    }
+}
+
+/// Whether running the recovery again can help after a run ended this way; `Err` says why not.
+pub fn rerun_helps(outcome: RecoveryOutcome, code: Option<FindingCode>) -> Result<(), String> {
+    match (outcome, code) {
+        (RecoveryOutcome::Recovered, _) => Err("the MID Server is Up".into()),
+        (RecoveryOutcome::TimedOut, _) => Err(
+            "the upgrade may still be running: check with `midrescue detect` before re-running"
+                .into(),
+        ),
+        (RecoveryOutcome::Failed, Some(FindingCode::ServiceNotInstalled)) => Err(
+            "neither the script nor the wrapper fallback can install the upgrade service (KB0713557)"
+                .into(),
+        ),
+        (RecoveryOutcome::Failed, _) => Ok(()),
+        (RecoveryOutcome::Refused | RecoveryOutcome::Declined | RecoveryOutcome::DryRun, _) => {
+            Err("nothing was run".into())
+        }
+    }
+}
+
+/// The name of the file a lock line names (`mid.jar`), for the live timeline.
+pub fn locked_file_name(line: &str) -> Option<String> {
+    let full = locked_file(line)?;
+    let name = full
+        .rsplit(['/', '\\'])
+        .next()
+        .filter(|n| !n.is_empty())?
+        .to_string();
+    Some(crate::sanitize::text(&name))
+}
+
+/// The command that sets the MID service's start type back (shown, never run by midrescue).
+pub fn restore_start_type_command(
+    platform: Platform,
+    service: &str,
+    start: crate::platform::service::StartType,
+) -> String {
+    use crate::platform::service::{sc, systemd};
+    match platform {
+        Platform::Windows => sc::set_start_type_spec(service, start).display(),
+        Platform::Linux => systemd::set_start_type_spec(service, start).display(),
+    }
+}
+
 /// Refuse a plan this process cannot carry out (root needed on Linux). `invocation` is the
 /// command line to repeat under sudo.
 pub fn privilege_refusal(plan: &RunPlan, is_root: bool, invocation: &str) -> Option<Refusal> {
@@ -112,6 +179,43 @@ manual procedure KB0713557, and send the bundle to ServiceNow support."
             _ => RERUN.to_string(),
         }),
         RecoveryOutcome::Refused | RecoveryOutcome::Declined | RecoveryOutcome::DryRun => None,
+    }
+}
+
+/// A training lab laid out for another OS than this host's: the lock holder is a real process
+/// of this host, found with this host's tool. `None` outside labs or for other failures.
+pub fn lab_lock_note(
+    code: Option<FindingCode>,
+    layout: Platform,
+    host: Platform,
+    evidence: &[String],
+) -> Option<String> {
+    if code != Some(FindingCode::FileLocked) || layout == host {
+        return None;
+    }
+    let file = evidence
+        .iter()
+        .find_map(|e| locked_file(e))
+        .map(|f| crate::sanitize::text(&f))
+        .unwrap_or_else(|| "<file>".into());
+    Some(match host {
+        Platform::Linux => format!(
+            "In this lab (a {} layout on this Linux host) the holder is a real process here: \
+`lsof {file}` or `fuser -v {file}` shows it; stop it (`kill <pid>`).",
+            layout_word(layout)
+        ),
+        Platform::Windows => format!(
+            "In this lab (a {} layout on this Windows host) the holder is a real process here: \
+Resource Monitor or `handle.exe {file}` shows it; stop it.",
+            layout_word(layout)
+        ),
+    })
+}
+
+fn layout_word(p: Platform) -> &'static str {
+    match p {
+        Platform::Windows => "Windows",
+        Platform::Linux => "Linux",
     }
 }
 
@@ -200,6 +304,38 @@ mod tests {
                 .contains("nothing to re-run")
         );
         assert!(refusal(Verdict::UpgradeInProgress).is_some());
+    }
+
+    #[test]
+    fn routes_and_rerun_usefulness() {
+        assert_eq!(route(Verdict::CrashedUpgrade), Route::Recover);
+        assert_eq!(route(Verdict::UpgradeInProgress), Route::WatchOnly);
+        assert_eq!(route(Verdict::TempFolderLost), Route::CollectThenStop);
+        assert_eq!(route(Verdict::Healthy), Route::Stop);
+        assert_eq!(route(Verdict::NotAMidServer), Route::Stop);
+        assert!(rerun_helps(RecoveryOutcome::Failed, Some(FindingCode::FileLocked)).is_ok());
+        assert!(rerun_helps(RecoveryOutcome::Failed, None).is_ok());
+        assert!(
+            rerun_helps(
+                RecoveryOutcome::Failed,
+                Some(FindingCode::ServiceNotInstalled)
+            )
+            .is_err()
+        );
+        assert!(
+            rerun_helps(RecoveryOutcome::TimedOut, None)
+                .unwrap_err()
+                .contains("still be running")
+        );
+        assert!(rerun_helps(RecoveryOutcome::Recovered, None).is_err());
+        assert_eq!(
+            locked_file_name(r"C:\MID\agent\lib\mid.jar cannot be deleted: busy").as_deref(),
+            Some("mid.jar")
+        );
+        assert_eq!(
+            locked_file_name("FileSystemException: /opt/a/lib/x.jar: Text file busy").as_deref(),
+            Some("x.jar")
+        );
     }
 
     #[test]

@@ -715,7 +715,21 @@ impl Session {
         };
         let evidence: Vec<String> = evidence.iter().map(|e| shown(e)).collect();
         let report = RunReport {
-            next_step: policy::next_step_after(kind, code, self.install.report.platform, &evidence),
+            next_step: policy::next_step_after(kind, code, self.install.report.platform, &evidence)
+                .map(|n| {
+                    let lab = self.install.is_lab().then(|| {
+                        policy::lab_lock_note(
+                            code,
+                            self.install.report.platform,
+                            crate::platform::Platform::host(),
+                            &evidence,
+                        )
+                    });
+                    match lab.flatten() {
+                        Some(note) => format!("{n} {note}"),
+                        None => n,
+                    }
+                }),
             outcome: kind,
             reason: shown(&reason),
             code,

@@ -132,6 +132,7 @@ fn opts(training: bool) -> Options {
         }),
         host: "mid-host-01".into(),
         instance_check: false,
+        invocation: format!("midrescue --agent-dir {AGENT}"),
     }
 }
 
@@ -471,6 +472,86 @@ pub fn failed() -> Driver {
     d
 }
 
+/// Watching while the upgrade retries a locked `mid.jar`.
+pub fn watch_lock_retry() -> Driver {
+    let mut d = watching(1);
+    let follow = d.model.follow_run.unwrap_or_default();
+    d.send(Msg::Milestone {
+        run: follow,
+        event: MilestoneEvent::LockRetry {
+            count: 6,
+            line: r"[upgrade] C:\ServiceNow\MID\agent\lib\mid.jar cannot be deleted (being used by another process), retry 6".into(),
+        },
+    });
+    d.tick(90);
+    d
+}
+
+/// The re-run failed on the locked `mid.jar` again (Windows, as in `rerun-fails-again`).
+pub fn failed_locked() -> Driver {
+    let mut d = watch_lock_retry();
+    let follow = d.model.follow_run.unwrap_or_default();
+    let evidence = vec![
+        r"[upgrade] C:\ServiceNow\MID\agent\lib\mid.jar cannot be deleted: C:\ServiceNow\MID\agent\lib\mid.jar (The process cannot access the file because it is being used by another process)".to_string(),
+    ];
+    let mut report = run_report(
+        RecoveryOutcome::Failed,
+        "the upgrade could not replace a locked file and stopped",
+        200,
+        evidence.clone(),
+        Some(FindingCode::FileLocked),
+    );
+    report.next_step = crate::recovery::policy::next_step_after(
+        RecoveryOutcome::Failed,
+        Some(FindingCode::FileLocked),
+        Platform::Windows,
+        &evidence,
+    );
+    d.send(Msg::RecoveryEnded {
+        run: follow,
+        report: Box::new(report),
+    });
+    d.tick(205);
+    d
+}
+
+/// Run, when the plan failed because the script has no exec bit: chmod +x is offered.
+pub fn script_not_executable() -> Driver {
+    let mut d = collected();
+    d.key(Key::Enter);
+    let run = d.last_run(|e| matches!(e, Effect::PlanRun { .. }));
+    let script = PathBuf::from(TEMP).join("upgrade-wrapper/bin/glide-dist-upgrade.sh");
+    d.send(Msg::ScriptFix {
+        run,
+        fix: Some(crate::recovery::fix::ScriptFix {
+            chmod_command: format!("chmod +x {}", script.display()),
+            script: script.clone(),
+            needs_chmod: true,
+            noexec: None,
+        }),
+    });
+    d.send(Msg::RunPlanned {
+        run,
+        result: Err(crate::recovery::PlanError::ScriptNotExecutable(script).to_string()),
+    });
+    d.tick(40);
+    d
+}
+
+/// Temp folder lost: the bundle was collected for support, then Done.
+pub fn temp_folder_lost_done() -> Driver {
+    let mut d = detected(Verdict::TempFolderLost, false);
+    d.key(Key::Enter);
+    let run = d.last_run(|e| matches!(e, Effect::Collect { .. }));
+    d.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    d.key(Key::Enter);
+    d.tick(30);
+    d
+}
+
 /// What the engine reports at the end of a run, as the fixtures need it.
 pub fn run_report(
     outcome: RecoveryOutcome,
@@ -520,6 +601,9 @@ pub fn screens() -> Vec<(&'static str, Model)> {
         ],
     );
     v.push(("detect-picker", picker));
+    let mut none = Model::new(opts(false), t0());
+    start(&mut none, vec![]);
+    v.push(("detect-no-install", none));
     v.push((
         "detect-crashed",
         detected(Verdict::CrashedUpgrade, false).model,
@@ -530,7 +614,13 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("done-healthy", healthy.model));
     let mut lost = detected(Verdict::TempFolderLost, false);
     lost.key(Key::Enter);
-    v.push(("done-temp-folder-lost", lost.model));
+    let run = lost.last_run(|e| matches!(e, Effect::Collect { .. }));
+    lost.send(Msg::CollectDone {
+        run,
+        result: Ok(bundle(false)),
+    });
+    v.push(("collect-temp-folder-lost", lost.model));
+    v.push(("done-temp-folder-lost", temp_folder_lost_done().model));
     v.push(("warn", warn().model));
     let mut confirm = warn();
     confirm.key(Key::Char('m'));
@@ -539,6 +629,9 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("collect-done", collected().model));
     v.push(("run", run_screen(false).model));
     v.push(("run-fallback", run_screen(true).model));
+    let mut cancelled = run_screen(false);
+    cancelled.key(Key::Enter);
+    v.push(("run-cancelled", cancelled.model));
     v.push(("watch-early", watching(0).model));
     v.push(("watch-progress", watching(2).model));
     v.push(("watch-stall", watching(3).model));
@@ -547,6 +640,9 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("watch-quit-confirm", quit.model));
     v.push(("done-recovered", recovered(false).model));
     v.push(("done-failed", failed().model));
+    v.push(("done-failed-locked", failed_locked().model));
+    v.push(("run-script-not-executable", script_not_executable().model));
+    v.push(("watch-lock-retry", watch_lock_retry().model));
     v.push(("demo-done-training", recovered(true).model));
     let mut help = watching(2);
     help.key(Key::Char('?'));

@@ -32,6 +32,9 @@ pub fn hint_lines<'a>(model: &Model, width: u16, theme: &Theme) -> Vec<Line<'a>>
     let mut cur: Vec<Span<'a>> = vec![Span::raw(" ")];
     let mut used = 1;
     for b in keymap::bindings(model) {
+        if b.enabled.is_err() && keymap::situational(b.binding) {
+            continue;
+        }
         let (spans, w) = hint(&b, theme);
         let sep = if used > 1 { 3 } else { 0 };
         if used + sep + w > width && used > 1 {

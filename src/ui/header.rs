@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 use crate::wizard::{Model, Step};
 
 use super::Theme;
-use super::text::{self, CURRENT, DONE};
+use super::text::{self, CURRENT, DONE, SKIPPED};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let mut left = format!(
@@ -62,7 +62,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     }
 }
 
-/// `✓ Detect › ✓ Warn › ▶ Collect › Run › Watch › Done`.
+/// `✓ Detect › ✓ Warn › ▶ Collect › Run › Watch › Done`; passed-over steps are `⊘ Run`, with a
+/// legend, so a skipped step never looks done (the mark shows without colour too).
 fn path<'a>(model: &Model, theme: &Theme) -> Line<'a> {
     let cur = model.step.number();
     let mut spans = vec![Span::raw(" ")];
@@ -71,7 +72,9 @@ fn path<'a>(model: &Model, theme: &Theme) -> Line<'a> {
         if i > 0 {
             spans.push(Span::styled(" › ", theme.dim()));
         }
-        let (marker, style) = if n < cur {
+        let (marker, style) = if model.is_skipped(*step) && n != cur {
+            (format!("{SKIPPED} "), theme.dim())
+        } else if n < cur {
             (format!("{DONE} "), theme.ok())
         } else if n == cur {
             (format!("{CURRENT} "), theme.title())
@@ -79,6 +82,9 @@ fn path<'a>(model: &Model, theme: &Theme) -> Line<'a> {
             (String::new(), theme.dim())
         };
         spans.push(Span::styled(format!("{marker}{}", step.title()), style));
+    }
+    if !model.skipped.is_empty() {
+        spans.push(Span::styled(format!("   {SKIPPED} skipped"), theme.dim()));
     }
     Line::from(spans)
 }

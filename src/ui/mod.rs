@@ -29,9 +29,23 @@ pub const WIDE: u16 = 120;
 
 /// Draw the whole frame.
 pub fn draw(frame: &mut Frame, model: &Model, theme: &Theme) {
+    draw_screen(frame, model, theme);
+    if theme.ascii {
+        // One pass over the finished frame: every cell keeps its width, only its glyph changes.
+        for cell in frame.buffer_mut().content.iter_mut() {
+            let sym = theme::ascii_symbol(cell.symbol());
+            if sym != cell.symbol() {
+                let sym = sym.to_string();
+                cell.set_symbol(&sym);
+            }
+        }
+    }
+}
+
+fn draw_screen(frame: &mut Frame, model: &Model, theme: &Theme) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        screens::too_small(frame, area, theme);
+        screens::too_small(frame, area, model, theme);
         return;
     }
     let footer_h = footer::height(model, area.width);

@@ -86,7 +86,16 @@ fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 
 fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Theme) {
     let mut lines = vec![Line::raw("")];
-    if model.upgrade_started() && model.ending.is_none() {
+    if model.upgrade_started() && model.ending.is_none() && model.opts.training {
+        // The demo stops its lab when the wizard closes: say what really happens.
+        lines.push(Line::styled(
+            " This is a training lab: quitting stops the lab with the wizard,",
+            theme.warn(),
+        ));
+        lines.push(Line::raw(
+            " including its simulated upgrade. Nothing real is running.",
+        ));
+    } else if model.upgrade_started() && model.ending.is_none() {
         lines.push(Line::styled(
             " The upgrade keeps running after you quit.",
             theme.warn(),
@@ -100,8 +109,10 @@ fn quit(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Them
                 text::ellipsize_left(&p.tee_path.display().to_string(), 66)
             )));
         }
-        lines.push(Line::raw(
-            " Check on it later with `midrescue detect` or by reading the logs.",
+        lines.push(Line::raw(" Check on it later with:"));
+        lines.push(Line::styled(
+            format!("   {}", model.opts.command("detect")),
+            theme.title(),
         ));
         lines.push(Line::styled(
             " Do not start the MID service while it runs.",
@@ -134,7 +145,9 @@ fn confirm(
     focus: Focus,
     theme: &Theme,
 ) {
-    let ConfirmKind::SetManual = kind;
+    if kind == ConfirmKind::MakeExecutable {
+        return confirm_chmod(frame, area, model, focus, theme);
+    }
     let service = model
         .report()
         .and_then(|r| r.service.name.clone())
@@ -154,6 +167,37 @@ fn confirm(
         frame,
         centered(area, 78, 10),
         "Change the service start type?",
+        lines,
+        theme,
+    );
+}
+
+/// `chmod +x` on the proven script: the exact command, what it changes, and nothing else.
+fn confirm_chmod(frame: &mut Frame, area: Rect, model: &Model, focus: Focus, theme: &Theme) {
+    let Some(fix) = &model.run.script_fix else {
+        return;
+    };
+    let inner = usize::from(area.width.min(78)).saturating_sub(4);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::raw(" The MID could not run the upgrade script: it has no exec bit (KB0690910)."),
+        Line::raw(" midrescue will run exactly this, on that one file:"),
+    ];
+    lines.extend(
+        text::wrap_indented(&fix.chmod_command, inner, "   ", "   ")
+            .into_iter()
+            .map(|l| Line::styled(l, theme.title())),
+    );
+    lines.push(Line::raw(
+        " Nothing else changes. It is journaled; then the command is planned again.",
+    ));
+    lines.push(Line::raw(""));
+    lines.push(text::buttons(focus, "Cancel", "chmod +x", theme));
+    let h = u16::try_from(lines.len() + 3).unwrap_or(12);
+    popup(
+        frame,
+        centered(area, 78, h),
+        "Make the upgrade script executable?",
         lines,
         theme,
     );

@@ -13,6 +13,8 @@ pub const PENDING: &str = "…";
 pub const FAILED: &str = "✗";
 pub const WARN: &str = "!";
 pub const CURRENT: &str = "▶";
+/// A step the route passed over.
+pub const SKIPPED: &str = "⊘";
 
 pub fn bytes(n: u64) -> String {
     const K: f64 = 1024.0;
@@ -171,5 +173,127 @@ mod wrap_tests {
             .map(|l| l.trim_start_matches(" → ").trim_start())
             .collect();
         assert_eq!(joined, p);
+    }
+}
+
+/// One line of a lesson's Markdown (`- item`, `` `code` ``, `**strong**`, `*em*`) as styled,
+/// wrapped lines: the markers are rendered, never shown, and wrapped rows keep the indent.
+pub fn markdown_lines<'a>(src: &str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    use unicode_width::UnicodeWidthStr;
+    let t = src.trim();
+    let (first, rest, body) = match t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
+        Some(b) => ("   • ", "     ", b),
+        None => (" ", " ", t),
+    };
+    // Words, each a run of styled pieces (a code span followed by a comma is one word).
+    let mut words: Vec<Vec<(String, Style)>> = vec![];
+    let mut word: Vec<(String, Style)> = vec![];
+    let (mut code, mut strong, mut em) = (false, false, false);
+    let mut buf = String::new();
+    let style = |code: bool, strong: bool, em: bool| {
+        let mut s = theme.base();
+        if code {
+            s = theme.title();
+        }
+        if strong {
+            s = s.add_modifier(ratatui::style::Modifier::BOLD);
+        }
+        if em {
+            s = s.add_modifier(ratatui::style::Modifier::ITALIC);
+        }
+        s
+    };
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        let marker = match c {
+            '`' => Some(1),
+            '*' if !code && chars.peek() == Some(&'*') => Some(2),
+            '*' if !code => Some(3),
+            _ => None,
+        };
+        if let Some(k) = marker {
+            if !buf.is_empty() {
+                word.push((std::mem::take(&mut buf), style(code, strong, em)));
+            }
+            match k {
+                1 => code = !code,
+                2 => {
+                    chars.next();
+                    strong = !strong;
+                }
+                _ => em = !em,
+            }
+        } else if c.is_whitespace() && !code {
+            if !buf.is_empty() {
+                word.push((std::mem::take(&mut buf), style(code, strong, em)));
+            }
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+        } else {
+            buf.push(c);
+        }
+    }
+    if !buf.is_empty() {
+        word.push((buf, style(code, strong, em)));
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut out: Vec<Line<'a>> = vec![];
+    let mut line: Vec<Span<'a>> = vec![Span::raw(first.to_string())];
+    let mut used = first.width();
+    let mut empty = true;
+    for w in words {
+        let ww: usize = w.iter().map(|(s, _)| s.width()).sum();
+        if !empty && used + 1 + ww > width {
+            out.push(Line::from(std::mem::take(&mut line)));
+            line.push(Span::raw(rest.to_string()));
+            used = rest.width();
+            empty = true;
+        }
+        if !empty {
+            line.push(Span::raw(" "));
+            used += 1;
+        }
+        for (s, st) in w {
+            line.push(Span::styled(s, st));
+        }
+        used += ww;
+        empty = false;
+    }
+    out.push(Line::from(line));
+    out
+}
+
+#[cfg(test)]
+mod markdown_tests {
+    use super::*;
+
+    #[test]
+    fn markdown_markers_are_rendered_not_shown_and_bullets_keep_their_indent() {
+        let theme = Theme::mono();
+        let lines = markdown_lines(
+            "- Do **not** start it: `glide-dist-upgrade.log` is in the *temp* folder, and more words follow here",
+            40,
+            &theme,
+        );
+        let text: Vec<String> = lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert!(
+            text.iter().all(|l| !l.contains('`') && !l.contains('*')),
+            "{text:?}"
+        );
+        assert!(text[0].starts_with("   • Do not start it:"), "{text:?}");
+        assert!(text[1..].iter().all(|l| l.starts_with("     ")), "{text:?}");
+        assert!(text.iter().all(|l| l.chars().count() <= 40), "{text:?}");
+        let code = lines
+            .iter()
+            .flat_map(|l| l.spans.iter())
+            .find(|s| s.content.contains("glide-dist-upgrade.log"))
+            .unwrap();
+        assert_eq!(code.content, "glide-dist-upgrade.log");
     }
 }

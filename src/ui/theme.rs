@@ -6,22 +6,46 @@ use ratatui::style::{Color, Modifier, Style};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub mono: bool,
+    /// ASCII only (`TERM=dumb`, or a non-UTF-8 locale such as `LANG=C`): borders and marks are
+    /// drawn with `+-|` and letters, so nothing turns into mojibake.
+    pub ascii: bool,
 }
 
 impl Theme {
     pub fn color() -> Self {
-        Theme { mono: false }
+        Theme {
+            mono: false,
+            ascii: false,
+        }
     }
 
     pub fn mono() -> Self {
-        Theme { mono: true }
+        Theme {
+            mono: true,
+            ascii: false,
+        }
     }
 
-    /// Monochrome when asked, or when NO_COLOR is set to anything non-empty (no-color.org).
-    pub fn from_env(no_color_flag: bool) -> Self {
-        let env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    /// Monochrome and ASCII, as on `TERM=dumb`.
+    pub fn plain() -> Self {
         Theme {
-            mono: no_color_flag || env,
+            mono: true,
+            ascii: true,
+        }
+    }
+
+    /// Monochrome when asked, when NO_COLOR is set to anything non-empty (no-color.org), or on
+    /// `TERM=dumb`; ASCII on `TERM=dumb` or a non-UTF-8 locale.
+    pub fn from_env(no_color_flag: bool) -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = var("TERM").is_some_and(|t| t == "dumb");
+        let locale = var("LC_ALL")
+            .or_else(|| var("LC_CTYPE"))
+            .or_else(|| var("LANG"));
+        Theme {
+            mono: no_color_flag || env || dumb,
+            ascii: dumb || locale.is_some_and(|l| !utf8_locale(&l)),
         }
     }
 
@@ -124,5 +148,54 @@ impl Theme {
                 .add_modifier(Modifier::BOLD),
             Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         )
+    }
+}
+
+/// Whether a locale name says UTF-8 (`en_US.UTF-8`, `C.utf8`).
+pub fn utf8_locale(l: &str) -> bool {
+    let l = l.to_ascii_lowercase();
+    l.contains("utf-8") || l.contains("utf8")
+}
+
+/// The ASCII stand-in for one cell's symbol (box drawing, marks, arrows); `?` for anything else
+/// outside ASCII, so the layout keeps its width.
+pub fn ascii_symbol(s: &str) -> &str {
+    if s.is_ascii() {
+        return s;
+    }
+    match s {
+        "─" | "━" | "═" => "-",
+        "│" | "┃" | "║" => "|",
+        "┌" | "┐" | "└" | "┘" | "├" | "┤" | "┬" | "┴" | "┼" | "╭" | "╮" | "╰" | "╯" => {
+            "+"
+        }
+        "✓" | "✔" => "v",
+        "✗" | "✘" => "x",
+        "›" => "/",
+        "▶" | "→" | "»" => ">",
+        "←" | "«" => "<",
+        "↑" => "^",
+        "↓" => "v",
+        "…" => ".",
+        "·" | "•" => "*",
+        "⊘" => "-",
+        "█" | "▒" | "░" => "#",
+        "\u{a0}" => " ",
+        _ => "?",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locales_and_symbols() {
+        assert!(utf8_locale("en_US.UTF-8") && utf8_locale("C.utf8"));
+        assert!(!utf8_locale("C") && !utf8_locale("en_US.ISO-8859-1"));
+        assert_eq!(ascii_symbol("┌"), "+");
+        assert_eq!(ascii_symbol("✓"), "v");
+        assert_eq!(ascii_symbol("a"), "a");
+        assert_eq!(ascii_symbol("é"), "?");
     }
 }

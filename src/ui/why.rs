@@ -45,10 +45,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             format!(" Why: {} (w hides) ", model.step.title()),
             theme.title(),
         ));
-    let p = Paragraph::new(lines(model.step))
-        .wrap(Wrap { trim: true })
-        .block(block);
-    frame.render_widget(p, area);
+    let p = Paragraph::new(lines(model.step)).wrap(Wrap { trim: true });
+    // Cut short: say so, and where the whole text is.
+    let block = if p.line_count(area.width.saturating_sub(2))
+        > usize::from(area.height.saturating_sub(2))
+    {
+        block.title_bottom(Line::styled(
+            " … more: a wider window shows it all ",
+            theme.key(),
+        ))
+    } else {
+        block
+    };
+    frame.render_widget(p.block(block), area);
 }
 
 /// The panel as a popup over the lower part of `body` (narrow screens without room for it).

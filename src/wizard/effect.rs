@@ -19,6 +19,8 @@ pub enum Effect {
     Collect { run: RunId, final_bundle: bool },
     /// Work out exactly what would run (nothing runs) → `Msg::RunPlanned`.
     PlanRun { run: RunId, fallback: bool },
+    /// `chmod +x` on the proven upgrade script (confirmed by the operator) → `Msg::ChmodDone`.
+    MakeExecutable { run: RunId },
     /// Start the planned command detached (the engine attaches to the logs first; for the
     /// fallback, the engine's offer is accepted) → `Msg::RunStarted`, `Msg::RunOutput`…,
     /// `Msg::RunExited`, and the engine's events below.
@@ -28,6 +30,8 @@ pub enum Effect {
     /// Watch without running anything (an upgrade already runs) → `Msg::FollowBatch`…,
     /// `Msg::Milestone`…, `Msg::ProbeResult`…, `Msg::InstanceResult`…, `Msg::RecoveryEnded`.
     StartFollow { run: RunId },
+    /// Put the text on the operator's clipboard (OSC 52).
+    Copy(String),
     /// Append to the journal file (which goes into the final bundle).
     WriteJournal(JournalEntry),
     /// Leave: restore the terminal and print the summary.

@@ -36,6 +36,12 @@ pub enum Action {
     Bottom,
     ToggleFollow,
     CollectFinal,
+    /// Run: `chmod +x` on the proven script (asks first).
+    MakeExecutable,
+    /// Done: plan and run the recovery again after a failed run.
+    Rerun,
+    /// Copy the planned command to the clipboard (OSC 52).
+    Copy,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -97,20 +103,28 @@ const QUIT: Binding = b(
     &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
     "q",
     "quit",
-    "Leave the wizard (asks first; Ctrl-C does the same)",
+    "Leave the wizard (asks first only while something runs; Ctrl-C too)",
 );
 
-const HELP_TABLE: &[Binding] = &[b(
-    &[
-        (Key::Esc, Action::CloseOverlay),
-        (Key::Char('?'), Action::CloseOverlay),
-        (Key::Char('q'), Action::CloseOverlay),
-        (Key::Enter, Action::CloseOverlay),
-    ],
-    "Esc",
-    "close",
-    "Close this help (also ?, q or Enter)",
-)];
+const HELP_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Esc, Action::CloseOverlay),
+            (Key::Char('?'), Action::CloseOverlay),
+            (Key::Char('q'), Action::CloseOverlay),
+            (Key::Enter, Action::CloseOverlay),
+        ],
+        "Esc",
+        "close",
+        "Close this help (also ?, q or Enter)",
+    ),
+    b(
+        &[(Key::CtrlC, Action::Quit)],
+        "Ctrl-C",
+        "quit",
+        "Leave the wizard (asks first only while something runs)",
+    ),
+];
 
 const DIALOG_TABLE: &[Binding] = &[
     b(
@@ -135,6 +149,12 @@ const DIALOG_TABLE: &[Binding] = &[
         "Esc",
         "cancel",
         "Cancel: change nothing",
+    ),
+    b(
+        &[(Key::CtrlC, Action::Quit)],
+        "Ctrl-C",
+        "quit",
+        "Leave the wizard (asks first only while something runs)",
     ),
 ];
 
@@ -191,7 +211,28 @@ const RETRY: Binding = b(
     "Try this step's work again",
 );
 
-const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, WHY, HELP, QUIT];
+const COPY: Binding = b(
+    &[(Key::Char('y'), Action::Copy)],
+    "y",
+    "copy command",
+    "Copy the exact command to the clipboard (OSC 52; most terminals, also over SSH)",
+);
+
+const SCROLL: Binding = b(
+    &[
+        (Key::Up, Action::ScrollUp),
+        (Key::Down, Action::ScrollDown),
+        (Key::Char('k'), Action::ScrollUp),
+        (Key::Char('j'), Action::ScrollDown),
+        (Key::PageUp, Action::PageUp),
+        (Key::PageDown, Action::PageDown),
+    ],
+    "↑/↓",
+    "scroll",
+    "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
+);
+
+const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, SCROLL, WHY, HELP, QUIT];
 
 const WARN_TABLE: &[Binding] = &[
     b(
@@ -229,6 +270,13 @@ const RUN_TABLE: &[Binding] = &[
         "Back to the bundle summary",
     ),
     RETRY,
+    COPY,
+    b(
+        &[(Key::Char('x'), Action::MakeExecutable)],
+        "x",
+        "chmod +x",
+        "Make the upgrade script executable (chmod +x on that one file; asks first)",
+    ),
     WHY,
     HELP,
     QUIT,
@@ -291,25 +339,20 @@ const DONE_TABLE: &[Binding] = &[
         "Build the final bundle (adds the re-run's output and the journal)",
     ),
     b(
-        &[
-            (Key::Up, Action::ScrollUp),
-            (Key::Down, Action::ScrollDown),
-            (Key::Char('k'), Action::ScrollUp),
-            (Key::Char('j'), Action::ScrollDown),
-            (Key::PageUp, Action::PageUp),
-            (Key::PageDown, Action::PageDown),
-        ],
-        "↑/↓",
-        "scroll",
-        "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
+        &[(Key::Char('r'), Action::Rerun)],
+        "r",
+        "re-run",
+        "Plan and run the recovery again, once the cause of the failure is fixed",
     ),
+    COPY,
+    SCROLL,
     WHY,
     HELP,
     b(
         &[(Key::Char('q'), Action::Quit), (Key::CtrlC, Action::Quit)],
         "q",
         "quit",
-        "Leave the wizard (the summary stays in your terminal)",
+        "Leave; the summary stays (asks first only while a bundle is built; Ctrl-C too)",
     ),
 ];
 
@@ -390,6 +433,15 @@ pub fn step_key(step: Step, action: Action) -> &'static str {
     key_of(Context::Step(step), action)
 }
 
+/// Keys that only mean something in some situations (re-run after a failure, copy a planned
+/// command, chmod a non-executable script): the hint bar leaves them out while they are
+/// disabled; the help still lists them.
+pub fn situational(b: &Binding) -> bool {
+    b.keys
+        .iter()
+        .any(|(_, a)| matches!(a, Action::Rerun | Action::Copy | Action::MakeExecutable))
+}
+
 pub fn bindings(model: &Model) -> Vec<BindingState> {
     table(context(model))
         .iter()
@@ -415,20 +467,29 @@ pub fn lookup(model: &Model, key: Key) -> Option<(Action, Result<(), String>)> {
 /// Whether an action is allowed now, or why not.
 pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
     let no = |why: &str| Err(why.to_string());
+    if model.quitting && action == Action::Quit {
+        return no("leaving");
+    }
+    // A dialog's keys belong to the dialog, not to the step under it.
+    if model.overlay.is_some() {
+        return Ok(());
+    }
+    if matches!(model.ending, Some(super::model::Ending::NoInstall))
+        && matches!(action, Action::Next | Action::Retry)
+    {
+        return no("no install found: name it with --agent-dir");
+    }
     match (model.step, action) {
-        (_, Action::Quit) if model.quitting => no("leaving"),
         (Step::Detect, Action::Next) => match (&model.detect, model.verdict()) {
             (_, Some(_)) => Ok(()),
             (super::model::Job::Failed(_), _) => no("detect failed: press r"),
             _ => no("detecting…"),
         },
-        (Step::Detect, Action::Retry) => {
-            if matches!(model.detect, super::model::Job::Failed(_)) {
-                Ok(())
-            } else {
-                no("nothing failed")
-            }
-        }
+        (Step::Detect, Action::Retry) => match model.detect {
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("detect finished"),
+            _ => no("detecting…"),
+        },
         (Step::Warn, Action::Acknowledge) if model.acknowledged => no("done"),
         (Step::Warn, Action::Next) if !model.acknowledged => no("press a first"),
         (Step::Warn, Action::SetManual) => set_manual_enabled(model),
@@ -437,23 +498,43 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
             super::model::Job::Failed(_) => no("bundle failed: press r"),
             _ => no("saving the logs first"),
         },
-        (Step::Collect, Action::Retry) | (Step::Run, Action::Retry) => {
-            let failed = if model.step == Step::Collect {
-                matches!(model.collect.job, super::model::Job::Failed(_))
-            } else {
-                matches!(model.run.plan, super::model::Job::Failed(_))
-            };
-            if failed { Ok(()) } else { no("nothing failed") }
-        }
+        (Step::Collect, Action::Retry) => match model.collect.job {
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("the bundle is saved"),
+            _ => no("saving the logs…"),
+        },
+        (Step::Run, Action::Retry) => match model.run.plan {
+            super::model::Job::Failed(_) if model.run.chmod.is_running() => {
+                no("changing the mode…")
+            }
+            super::model::Job::Failed(_) => Ok(()),
+            super::model::Job::Done(_) => no("the command is ready"),
+            _ => no("working out the command…"),
+        },
+        (Step::Run, Action::MakeExecutable) => match &model.run.script_fix {
+            _ if model.run.chmod.is_running() => no("changing the mode…"),
+            _ if model.run.chmod.done().is_some() => no("done"),
+            Some(f) if f.needs_chmod && model.run.chmod.done().is_none() => Ok(()),
+            Some(f) if f.needs_chmod => no("done"),
+            Some(_) => no("the script is executable; its mount is noexec"),
+            None => no("the script is executable"),
+        },
+        (Step::Run | Step::Done, Action::Copy) => match model.run.plan {
+            super::model::Job::Done(_) => Ok(()),
+            _ => no("no command planned"),
+        },
+        (Step::Done, Action::Rerun) => match &model.ending {
+            Some(super::model::Ending::Failed { rerun, .. }) => rerun.clone(),
+            Some(super::model::Ending::Recovered { .. }) => no("the MID Server is Up"),
+            _ => no("nothing to re-run"),
+        },
         (Step::Run, Action::Activate)
         | (Step::Run, Action::FocusNext)
-        | (Step::Run, Action::FocusPrev) => {
-            if model.run.plan.done().is_some() {
-                Ok(())
-            } else {
-                no("working out the command…")
-            }
-        }
+        | (Step::Run, Action::FocusPrev) => match model.run.plan {
+            super::model::Job::Done(_) => Ok(()),
+            super::model::Job::Failed(_) => no("no command to run"),
+            _ => no("working out the command…"),
+        },
         (Step::Done, Action::CollectFinal) => {
             if model.final_collect.job.is_running() || model.collect.job.is_running() {
                 no("a bundle is being built")

@@ -64,6 +64,21 @@ pub struct Options {
     pub host: String,
     /// Whether an instance check is configured (adds the "Instance says Up" signal).
     pub instance_check: bool,
+    /// How midrescue was invoked for this install (`midrescue --agent-dir '/x/agent'`), so the
+    /// follow-up commands shown can be pasted as they are.
+    pub invocation: String,
+}
+
+impl Options {
+    /// A follow-up command for this install, e.g. `midrescue --agent-dir '/x/agent' detect`.
+    pub fn command(&self, sub: &str) -> String {
+        let base = if self.invocation.is_empty() {
+            "midrescue"
+        } else {
+            self.invocation.as_str()
+        };
+        format!("{base} {sub}")
+    }
 }
 
 /// A popup on top of the current step.
@@ -78,6 +93,8 @@ pub enum Overlay {
 pub enum ConfirmKind {
     /// Set the MID service's start type to Manual.
     SetManual,
+    /// `chmod +x` on the proven upgrade script.
+    MakeExecutable,
 }
 
 /// Which button of a two-button choice has the focus. Always starts on `Cancel`.
@@ -157,6 +174,13 @@ pub struct RunState {
     pub exited: Option<RunOutcome>,
     /// Note shown after Cancel.
     pub cancelled: bool,
+    /// The script cannot be executed as it is: what the engine offers (chmod +x, or a remount
+    /// to copy).
+    pub script_fix: Option<crate::recovery::fix::ScriptFix>,
+    /// The confirmed `chmod +x`, while it runs and after (the new mode).
+    pub chmod: Job<String>,
+    /// The script the confirmed `chmod +x` applies to.
+    pub chmod_target: Option<PathBuf>,
 }
 
 /// One row of the Watch timeline.
@@ -173,6 +197,10 @@ pub enum Ending {
     Recovered {
         at: Timestamp,
         evidence: Vec<String>,
+        /// Whether we re-ran it (false: an upgrade that was already running finished).
+        rerun: bool,
+        /// Whether the wrapper fallback ran.
+        fallback: bool,
     },
     Failed {
         at: Timestamp,
@@ -182,6 +210,8 @@ pub enum Ending {
         next_step: Option<String>,
         /// Not Up in time (the upgrade may still be running), rather than failed.
         timed_out: bool,
+        /// Whether running the recovery again can help (the engine's word), or why not.
+        rerun: Result<(), String>,
     },
     /// Detect said there is nothing to re-run (healthy, stopped, temp folder lost, not a MID).
     NothingToRerun { verdict: Verdict },
@@ -208,6 +238,10 @@ impl Ending {
 pub struct Model {
     pub opts: Options,
     pub step: Step,
+    /// Steps the route passed over (shown as skipped, never as done).
+    pub skipped: Vec<Step>,
+    /// Re-runs started from Done after a failed run.
+    pub reruns: u32,
     pub started_at: Timestamp,
     pub now: Timestamp,
     pub width: u16,
@@ -216,6 +250,8 @@ pub struct Model {
     pub why_open: bool,
     /// Lines the Done screen is scrolled down by (small terminals).
     pub done_scroll: u16,
+    /// Lines the Detect screen is scrolled down by.
+    pub detect_scroll: u16,
     pub picker: Option<Picker>,
     pub agent_dir: Option<PathBuf>,
     next_run: RunId,
@@ -269,6 +305,8 @@ impl Model {
         Model {
             opts,
             step: Step::Detect,
+            skipped: Vec::new(),
+            reruns: 0,
             started_at: now,
             now,
             width: 80,
@@ -276,6 +314,7 @@ impl Model {
             overlay: None,
             why_open,
             done_scroll: 0,
+            detect_scroll: 0,
             picker: None,
             agent_dir: None,
             next_run: 1,
@@ -326,6 +365,20 @@ impl Model {
 
     pub fn elapsed_secs(&self) -> i64 {
         (self.now - self.started_at).num_seconds().max(0)
+    }
+
+    /// Whether `step` was passed over.
+    pub fn is_skipped(&self, step: Step) -> bool {
+        self.skipped.contains(&step)
+    }
+
+    /// Mark steps as passed over.
+    pub fn skip(&mut self, steps: &[Step]) {
+        for s in steps {
+            if !self.skipped.contains(s) {
+                self.skipped.push(*s);
+            }
+        }
     }
 
     /// Whether the recovery command was started (it keeps running if we quit).

@@ -60,6 +60,17 @@ pub enum Msg {
         run: RunId,
         result: Result<PlanInfo, String>,
     },
+    /// What the engine offers when the script cannot be executed as it is (sent with the plan's
+    /// run id, before `RunPlanned`).
+    ScriptFix {
+        run: RunId,
+        fix: Option<crate::recovery::fix::ScriptFix>,
+    },
+    /// The confirmed `chmod +x` ended (the new mode, or why not).
+    ChmodDone {
+        run: RunId,
+        result: Result<String, String>,
+    },
     RunStarted {
         run: RunId,
         pid: Option<u32>,

@@ -72,7 +72,11 @@ impl LogPane {
 
     /// The lines that fill a view of `height` rows, oldest first.
     pub fn visible(&self, height: usize) -> impl Iterator<Item = &str> {
-        let end = self.lines.len().saturating_sub(self.scroll_back);
+        // Never scroll past the top: a short log stays whole in view (Home on 3 lines shows 3).
+        let back = self
+            .scroll_back
+            .min(self.lines.len().saturating_sub(height));
+        let end = self.lines.len().saturating_sub(back);
         let start = end.saturating_sub(height);
         self.lines.range(start..end).map(String::as_str)
     }
@@ -108,6 +112,20 @@ impl LogPane {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn home_and_end_on_a_short_log_keep_every_line_in_view() {
+        let mut p = super::LogPane::new(crate::mid::milestones::Source::AgentLog);
+        p.push_lines(["a", "b", "c"]);
+        p.to_top();
+        assert_eq!(p.visible(10).collect::<Vec<_>>(), ["a", "b", "c"]);
+        p.to_bottom();
+        assert_eq!(p.visible(10).collect::<Vec<_>>(), ["a", "b", "c"]);
+        // A long log still scrolls to its top.
+        p.push_lines((0..20).map(|i| i.to_string()));
+        p.to_top();
+        assert_eq!(p.visible(5).next(), Some("a"));
+    }
+
     use super::*;
 
     #[test]

@@ -8,20 +8,24 @@ use crate::platform::service::StartType;
 
 use super::effect::{Effect, JournalEntry};
 use super::keymap::{self, Action};
-use super::model::{ConfirmKind, Ending, Focus, Job, Model, Overlay, Picker, RunState, Step};
+use super::model::{
+    Collect, ConfirmKind, Ending, Focus, Job, Model, Overlay, Picker, RunState, Step,
+};
 use super::msg::{Key, MilestoneEvent, Msg, RunOutcome};
 use super::pane::pane_index;
 use super::{RunId, Timestamp};
 use crate::mid::milestones::Milestone;
 use crate::mid::outcome::RecoveryOutcome;
 use crate::recovery::RunReport;
+use crate::recovery::policy::{self, Route};
 
 /// Begin: pick, detect, or say that nothing was found.
 pub fn start(m: &mut Model, installs: Vec<PathBuf>) -> Vec<Effect> {
     m.dirty = true;
     match installs.len() {
         0 => {
-            m.step = Step::Done;
+            // Say where we looked on the first screen, not on step 6.
+            m.step = Step::Detect;
             m.ending = Some(Ending::NoInstall);
             vec![]
         }
@@ -140,6 +144,34 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 Err(e) => Job::Failed(e),
             };
             vec![]
+        }
+        Msg::ScriptFix { run, fix } => {
+            if m.run.plan.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            m.run.script_fix = fix;
+            vec![]
+        }
+        Msg::ChmodDone { run, result } => {
+            if m.run.chmod.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            match result {
+                Ok(mode) => {
+                    let j = journal(m, format!("chmod +x done: the script is now {mode}"));
+                    m.run.chmod = Job::Done(mode);
+                    // A fresh plan: the engine checks the script again.
+                    vec![j, begin_plan(m, false)]
+                }
+                Err(e) => {
+                    let j = journal(m, format!("chmod +x failed: {e}"));
+                    m.notice = Some(format!("chmod +x failed: {e}"));
+                    m.run.chmod = Job::Failed(e);
+                    vec![j]
+                }
+            }
         }
         Msg::RunStarted { run, pid } => {
             if m.run.run != Some(run) {
@@ -317,6 +349,18 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
                 (_, Focus::Cancel) => {
                     vec![journal(m, format!("declined: {}", confirm_title(kind)))]
                 }
+                (ConfirmKind::MakeExecutable, Focus::Proceed) => {
+                    let Some(fix) = m.run.script_fix.clone() else {
+                        return vec![];
+                    };
+                    let run = m.new_run();
+                    m.run.chmod = Job::Running(run);
+                    m.run.chmod_target = Some(fix.script.clone());
+                    vec![
+                        journal(m, format!("confirmed: {}", fix.chmod_command)),
+                        Effect::MakeExecutable { run },
+                    ]
+                }
                 (ConfirmKind::SetManual, Focus::Proceed) => {
                     let run = m.new_run();
                     m.start_type = Job::Running(run);
@@ -366,20 +410,39 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             None => vec![],
         },
         (Step::Detect, Action::Next) => match m.verdict() {
-            Some(Verdict::CrashedUpgrade | Verdict::UpgradeInProgress) => {
-                let j = journal(m, "continue to Warn");
-                m.step = Step::Warn;
-                vec![j]
-            }
-            Some(verdict) => {
-                let j = journal(
-                    m,
-                    format!("nothing to re-run ({}): ended", verdict.as_str()),
-                );
-                m.step = Step::Done;
-                m.ending = Some(Ending::NothingToRerun { verdict });
-                vec![j]
-            }
+            Some(verdict) => match policy::route(verdict) {
+                Route::Recover | Route::WatchOnly => {
+                    let j = journal(m, "continue to Warn");
+                    m.step = Step::Warn;
+                    vec![j]
+                }
+                Route::CollectThenStop => {
+                    // Nothing can be re-run, but this is the case support needs the logs most.
+                    let mut fx = vec![journal(
+                        m,
+                        format!(
+                            "nothing to re-run ({}): collect the bundle for support",
+                            verdict.as_str()
+                        ),
+                    )];
+                    m.skip(&[Step::Warn]);
+                    m.step = Step::Collect;
+                    if m.collect.job.done().is_none() && !m.collect.job.is_running() {
+                        fx.push(begin_collect(m, false));
+                    }
+                    fx
+                }
+                Route::Stop => {
+                    let j = journal(
+                        m,
+                        format!("nothing to re-run ({}): ended", verdict.as_str()),
+                    );
+                    m.skip(&[Step::Warn, Step::Collect, Step::Run, Step::Watch]);
+                    m.step = Step::Done;
+                    m.ending = Some(Ending::NothingToRerun { verdict });
+                    vec![j]
+                }
+            },
             None => vec![],
         },
         (Step::Warn, Action::Acknowledge) => {
@@ -409,11 +472,26 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             fx
         }
         (Step::Collect, Action::Next) => {
-            if m.verdict() == Some(Verdict::UpgradeInProgress) {
-                // Something already runs the upgrade: nothing to start, only to watch.
-                let mut fx = vec![journal(m, "upgrade already running: watch it")];
-                fx.extend(enter_watch(m));
-                return fx;
+            match m.verdict().map(policy::route) {
+                Some(Route::WatchOnly) => {
+                    // Something already runs the upgrade: nothing to start, only to watch.
+                    let mut fx = vec![journal(m, "upgrade already running: watch it")];
+                    m.skip(&[Step::Run]);
+                    fx.extend(enter_watch(m));
+                    return fx;
+                }
+                Some(Route::CollectThenStop | Route::Stop) => {
+                    let verdict = m.verdict().unwrap_or(Verdict::TempFolderLost);
+                    let j = journal(
+                        m,
+                        format!("nothing to re-run ({}): ended", verdict.as_str()),
+                    );
+                    m.skip(&[Step::Run, Step::Watch]);
+                    m.step = Step::Done;
+                    m.ending = Some(Ending::NothingToRerun { verdict });
+                    return vec![j];
+                }
+                _ => {}
             }
             let mut fx = vec![journal(m, "continue to Run")];
             m.step = Step::Run;
@@ -437,6 +515,26 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             vec![]
         }
         (Step::Run, Action::Activate) => activate_run(m),
+        (Step::Run, Action::MakeExecutable) => {
+            m.overlay = Some(Overlay::Confirm {
+                kind: ConfirmKind::MakeExecutable,
+                focus: Focus::Cancel,
+            });
+            vec![]
+        }
+        (Step::Done, Action::Rerun) => rerun(m),
+        (Step::Run | Step::Done, Action::Copy) => match m.run.plan.done() {
+            Some(p) => {
+                let text = p.command.clone();
+                m.notice = Some(
+                    "Copied the command (OSC 52: most terminals, also over SSH; if your terminal \
+does not support it, select the command on screen)."
+                        .into(),
+                );
+                vec![Effect::Copy(text)]
+            }
+            None => vec![],
+        },
         (Step::Watch, a) => {
             let page = usize::from(m.height.saturating_sub(10) / 2).max(1);
             let n = m.panes.len();
@@ -462,15 +560,21 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             vec![]
         }
         (
-            Step::Done,
+            step @ (Step::Detect | Step::Done),
             a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown),
         ) => {
             let page = m.height.saturating_sub(8).max(1);
-            m.done_scroll = match a {
-                Action::ScrollUp => m.done_scroll.saturating_sub(1),
-                Action::ScrollDown => m.done_scroll.saturating_add(1),
-                Action::PageUp => m.done_scroll.saturating_sub(page),
-                _ => m.done_scroll.saturating_add(page),
+            let at = if step == Step::Detect {
+                &mut m.detect_scroll
+            } else {
+                &mut m.done_scroll
+            };
+            // The screen clamps it to what is below.
+            *at = match a {
+                Action::ScrollUp => at.saturating_sub(1),
+                Action::ScrollDown => at.saturating_add(1),
+                Action::PageUp => at.saturating_sub(page),
+                _ => at.saturating_add(page),
             };
             vec![]
         }
@@ -512,6 +616,7 @@ fn activate_run(m: &mut Model) -> Vec<Effect> {
             vec![journal(m, format!("declined to run: {}", plan.command))]
         }
         Focus::Proceed if m.opts.dry_run => {
+            m.skip(&[Step::Watch]);
             m.step = Step::Done;
             m.ending = Some(Ending::DryRun);
             vec![journal(
@@ -576,7 +681,9 @@ fn on_milestone(m: &mut Model, event: MilestoneEvent) -> Vec<Effect> {
             vec![]
         }
         MilestoneEvent::LockRetry { count, line } => {
-            m.lock_retries = Some((count, line));
+            // The timeline names the file (`mid.jar locked, retry 6`), from the engine's parser.
+            let file = policy::locked_file_name(&line).unwrap_or_else(|| "a file".into());
+            m.lock_retries = Some((count, file));
             vec![]
         }
         MilestoneEvent::Stall { since, quiet_secs } => {
@@ -607,6 +714,8 @@ fn on_recovery_ended(m: &mut Model, r: RunReport) -> Vec<Effect> {
                     .iter()
                     .map(|ms| ms.describe().to_string())
                     .collect(),
+                rerun: m.upgrade_started(),
+                fallback: r.fallback_used,
             });
             vec![journal(m, "the MID is Up")]
         }
@@ -618,10 +727,42 @@ fn on_recovery_ended(m: &mut Model, r: RunReport) -> Vec<Effect> {
                 evidence: r.evidence,
                 next_step: r.next_step,
                 timed_out: outcome == RecoveryOutcome::TimedOut,
+                rerun: policy::rerun_helps(outcome, r.code),
             });
             vec![journal(m, line)]
         }
     }
+}
+
+/// Done after a failed run, the cause fixed: a fresh plan, then Run asks again. The engine gets a
+/// new session over the same install (it attaches to the logs before the new start).
+fn rerun(m: &mut Model) -> Vec<Effect> {
+    m.reruns += 1;
+    let j = journal(
+        m,
+        format!("re-run {} after the failed run: plan it again", m.reruns),
+    );
+    m.ending = None;
+    m.step = Step::Run;
+    m.done_scroll = 0;
+    // A change made on the host stays in the record (the exit summary names it).
+    m.run = RunState {
+        chmod: std::mem::take(&mut m.run.chmod),
+        chmod_target: m.run.chmod_target.take(),
+        ..RunState::default()
+    };
+    m.follow_run = None;
+    for row in &mut m.timeline {
+        row.reached_at = None;
+        row.evidence = None;
+    }
+    m.stall = None;
+    m.lock_retries = None;
+    m.warning = None;
+    m.service = None;
+    m.instance = None;
+    m.final_collect = Collect::default();
+    vec![j, begin_plan(m, false)]
 }
 
 fn reach(m: &mut Model, id: Milestone, at: Timestamp, evidence: Option<String>) {
@@ -666,12 +807,14 @@ fn begin_collect(m: &mut Model, final_bundle: bool) -> Effect {
 fn begin_plan(m: &mut Model, fallback: bool) -> Effect {
     let run = m.new_run();
     m.run.plan = Job::Running(run);
+    m.run.script_fix = None;
     m.run.fallback = fallback;
     m.run.focus = Focus::Cancel;
     Effect::PlanRun { run, fallback }
 }
 
-fn needs_quit_guard(m: &Model) -> bool {
+/// Whether `q` asks first: something of ours is running (the upgrade, a bundle, a change).
+pub fn needs_quit_guard(m: &Model) -> bool {
     let upgrade_running = m.upgrade_started() && m.ending.is_none();
     upgrade_running
         || m.collect.job.is_running()
@@ -682,7 +825,9 @@ fn needs_quit_guard(m: &Model) -> bool {
 fn quit(m: &mut Model) -> Vec<Effect> {
     m.quitting = true;
     m.overlay = None;
-    let text = if m.upgrade_started() && m.ending.is_none() {
+    let text = if m.upgrade_started() && m.ending.is_none() && m.opts.training {
+        "quit the demo while the lab's upgrade runs (the lab stops with it)"
+    } else if m.upgrade_started() && m.ending.is_none() {
         "quit while the upgrade runs (it keeps running)"
     } else {
         "quit"
@@ -703,6 +848,7 @@ fn journal(m: &mut Model, text: impl Into<String>) -> Effect {
 pub fn confirm_title(kind: ConfirmKind) -> &'static str {
     match kind {
         ConfirmKind::SetManual => "set the MID service start type to Manual",
+        ConfirmKind::MakeExecutable => "chmod +x on the upgrade script",
     }
 }
 
@@ -714,8 +860,9 @@ pub fn effect_run(e: &Effect) -> Option<RunId> {
         | Effect::Collect { run, .. }
         | Effect::PlanRun { run, .. }
         | Effect::Run { run, .. }
+        | Effect::MakeExecutable { run }
         | Effect::DeclineFallback { run }
         | Effect::StartFollow { run } => Some(*run),
-        Effect::WriteJournal(_) | Effect::Quit => None,
+        Effect::WriteJournal(_) | Effect::Copy(_) | Effect::Quit => None,
     }
 }

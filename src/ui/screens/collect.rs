@@ -22,6 +22,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         Line::raw(""),
     ];
     lines.extend(bundle_lines(&model.collect, usize::from(area.width), theme));
+    // Where Enter leads, when it is not to Run (the engine's route for this verdict).
+    let after = match model.verdict().map(crate::recovery::policy::route) {
+        Some(crate::recovery::policy::Route::CollectThenStop) => Some(
+            "Nothing can be re-run (the temp folder is gone): Enter ends on Done with the manual procedure.",
+        ),
+        Some(crate::recovery::policy::Route::WatchOnly) => {
+            Some("An upgrade already runs: Enter watches it (nothing is started).")
+        }
+        _ => None,
+    };
+    if let Some(a) = after {
+        lines.push(Line::raw(""));
+        lines.extend(
+            super::super::text::wrap_indented(
+                a,
+                usize::from(area.width).saturating_sub(2),
+                " ",
+                " ",
+            )
+            .into_iter()
+            .map(|l| Line::styled(l, theme.warn())),
+        );
+    }
     frame.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

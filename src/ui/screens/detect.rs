@@ -10,7 +10,7 @@ use crate::platform::service::ServiceState;
 use crate::wizard::Model;
 use crate::wizard::Step;
 use crate::wizard::keymap::{self, Action, start_type_word};
-use crate::wizard::model::Job;
+use crate::wizard::model::{Ending, Job};
 
 use super::super::Theme;
 use super::super::text::{self, kv, kv_styled};
@@ -31,19 +31,54 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 keymap::step_key(Step::Detect, Action::Quit)
             )),
         ],
-        Job::Done(report) => verdict_lines(
-            report,
-            usize::from(area.width),
-            usize::from(area.height.saturating_sub(2)),
-            theme,
-        ),
+        Job::Done(report) => verdict_lines(report, usize::from(area.width), theme),
     };
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(panel("Detect · read-only", theme)),
-        area,
-    );
+    let lines = if matches!(model.ending, Some(Ending::NoInstall)) {
+        no_install(usize::from(area.width), theme)
+    } else {
+        lines
+    };
+    // Facts are wrapped, never cut: the screen scrolls (↑/↓) and says when more is below.
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let rows = body.line_count(area.width.saturating_sub(2));
+    let visible = usize::from(area.height.saturating_sub(2));
+    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
+    let scroll = model.detect_scroll.min(max_scroll);
+    let mut block = panel("Detect · read-only", theme);
+    if scroll < max_scroll {
+        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
+    } else if scroll > 0 {
+        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
+    }
+    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+}
+
+/// `label  value`, the value wrapped under itself (a fact is never cut).
+fn kv_wrapped<'a>(
+    label: &str,
+    value: &str,
+    width: usize,
+    w: usize,
+    style: ratatui::style::Style,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
+    let pad = " ".repeat(w + 1);
+    text::wrap_indented(value, width.saturating_sub(2), &pad, &pad)
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let body = row.get(pad.len()..).unwrap_or("").to_string();
+            let head = if i == 0 {
+                format!("{label:<w$} ")
+            } else {
+                pad.clone()
+            };
+            Line::from(vec![
+                Span::styled(head, theme.label()),
+                Span::styled(body, style),
+            ])
+        })
+        .collect()
 }
 
 fn running<'a>(model: &Model, theme: &Theme) -> Vec<Line<'a>> {
@@ -86,18 +121,20 @@ fn verdict_style(v: Verdict, theme: &Theme) -> ratatui::style::Style {
     }
 }
 
-fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme) -> Vec<Line<'a>> {
+fn verdict_lines<'a>(r: &DetectReport, width: usize, theme: &Theme) -> Vec<Line<'a>> {
     let (head, sub) = verdict_words(r.verdict);
     let w = 13;
     let val = width.saturating_sub(w + 4);
-    let mut lines = vec![
-        Line::from(vec![
-            Span::styled(format!(" {head}"), verdict_style(r.verdict, theme)),
-            Span::styled(format!("  ({})", r.verdict.as_str()), theme.dim()),
-        ]),
-        Line::raw(format!(" {sub}")),
-        Line::raw(""),
-    ];
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!(" {head}"), verdict_style(r.verdict, theme)),
+        Span::styled(format!("  ({})", r.verdict.as_str()), theme.dim()),
+    ])];
+    lines.extend(
+        text::wrap_indented(sub, width.saturating_sub(2), " ", " ")
+            .into_iter()
+            .map(Line::raw),
+    );
+    lines.push(Line::raw(""));
     let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "unknown".into());
     lines.push(kv(
         " Install",
@@ -105,18 +142,17 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
         theme,
         w,
     ));
-    lines.push(kv(
+    lines.extend(kv_wrapped(
         " Versions",
-        text::ellipsize(
-            &format!(
-                "{} → {}",
-                opt(&r.installed_version),
-                r.target_version.clone().unwrap_or_else(|| "none".into())
-            ),
-            val,
+        &format!(
+            "{} → {}",
+            opt(&r.installed_version),
+            r.target_version.clone().unwrap_or_else(|| "none".into())
         ),
-        theme,
+        width,
         w,
+        theme.base(),
+        theme,
     ));
     let svc = &r.service;
     let state = match svc.state {
@@ -153,14 +189,20 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
                 },
             );
             lines.push(kv(" Temp folder", format!("{temp} ({how})"), theme, w));
+            let runnable = u.script_exists && u.script_executable != Some(false);
             let script = match (&u.script, u.script_exists) {
                 (Some(p), true) => {
                     let name = p.file_name().map(|n| n.to_string_lossy().to_string());
-                    format!("{} present", name.unwrap_or_default())
+                    let state = if runnable {
+                        "present"
+                    } else {
+                        "present, NOT executable (Run offers chmod +x)"
+                    };
+                    format!("{} {state}", name.unwrap_or_default())
                 }
                 _ => "missing".into(),
             };
-            let script_style = if u.script_exists {
+            let script_style = if runnable {
                 theme.base()
             } else {
                 theme.error()
@@ -179,34 +221,30 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
         lines.push(Line::raw(""));
         lines.push(Line::styled(" Findings", theme.title()));
     }
-    for (i, f) in r.findings.iter().enumerate() {
-        // Never cut a finding in half: say how many more there are and where to read them.
-        let left = r.findings.len() - i;
-        if lines.len() + 2 + usize::from(left > 1) > rows {
-            lines.push(Line::styled(
-                format!(
-                    " … {left} more finding(s): `midrescue detect` and the bundle list them all"
-                ),
-                theme.dim(),
-            ));
-            break;
-        }
+    for f in &r.findings {
         let (mark, style) = match f.severity {
             Severity::Error => ("✗ ERROR", theme.error()),
             Severity::Warning => ("! WARN ", theme.warn()),
             Severity::Info => ("i INFO ", theme.dim()),
         };
-        // One line per finding here; `midrescue detect` and the bundle keep the full text.
-        let first = f
-            .message
-            .split_inclusive(". ")
-            .next()
-            .unwrap_or(&f.message)
-            .trim_end();
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {mark} "), style),
-            Span::raw(text::ellipsize(first, width.saturating_sub(13))),
-        ]));
+        // The whole finding, wrapped under its mark; `midrescue detect` and the bundle say the same.
+        for (i, row) in text::wrap_indented(
+            &crate::sanitize::text(&f.message),
+            width.saturating_sub(2),
+            "         ",
+            "         ",
+        )
+        .into_iter()
+        .enumerate()
+        {
+            let body = row.get(9..).unwrap_or("").to_string();
+            let head = if i == 0 {
+                Span::styled(format!(" {mark} "), style)
+            } else {
+                Span::raw("         ")
+            };
+            lines.push(Line::from(vec![head, Span::raw(body)]));
+        }
         for e in f.evidence.iter().take(1) {
             let name = e
                 .file
@@ -220,10 +258,16 @@ fn verdict_lines<'a>(r: &DetectReport, width: usize, rows: usize, theme: &Theme)
                 (false, 0) => format!("{name}: "),
                 (false, n) => format!("{name}:{n} "),
             };
-            lines.push(Line::styled(
-                text::ellipsize(&format!("     {place}{ev}"), width.saturating_sub(3)),
-                theme.dim(),
-            ));
+            lines.extend(
+                text::wrap_indented(
+                    &format!("{place}{ev}"),
+                    width.saturating_sub(2),
+                    "     ",
+                    "       ",
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, theme.dim())),
+            );
         }
     }
     lines
@@ -259,4 +303,40 @@ pub fn picker(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             .block(panel("Detect · choose an install", theme)),
         area,
     );
+}
+
+/// Nothing found: where midrescue looked, and the two ways on (name it, or practise).
+fn no_install<'a>(width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let inner = width.saturating_sub(2);
+    let platform = crate::platform::Platform::host();
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            " ✗ No MID Server install was found on this host.",
+            theme.error(),
+        ),
+        Line::raw(""),
+        Line::styled(" Looked in:", theme.label()),
+    ];
+    for place in crate::mid::advice::search_places(platform) {
+        lines.extend(
+            text::wrap_indented(place, inner, "   · ", "     ")
+                .into_iter()
+                .map(Line::raw),
+        );
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(" Name the install:", theme.label()));
+    lines.push(Line::styled(
+        "   midrescue --agent-dir <the MID's agent folder>",
+        theme.title(),
+    ));
+    lines.push(Line::styled(" Or practise on a safe lab:", theme.label()));
+    lines.push(Line::styled("   midrescue demo", theme.title()));
+    lines.push(Line::raw(""));
+    lines.push(Line::raw(format!(
+        " Nothing was changed. Press {} to leave.",
+        keymap::step_key(Step::Detect, Action::Quit)
+    )));
+    lines
 }

@@ -22,14 +22,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let width = usize::from(area.width);
     let mut lines = vec![Line::raw("")];
     match &model.ending {
-        Some(Ending::Recovered { at, evidence }) => {
-            lines.push(Line::styled(
-                format!(
+        Some(Ending::Recovered {
+            at,
+            evidence,
+            rerun,
+            fallback,
+        }) => {
+            // Only a run we started is a recovery; an upgrade that was already running and
+            // finished is said as such.
+            let head = match (rerun, fallback) {
+                (true, true) => format!(
+                    " ✓ RECOVERED: the MID Server is Up ({} UTC), via the wrapper fallback.",
+                    text::clock(*at)
+                ),
+                (true, false) => format!(
                     " ✓ RECOVERED: the MID Server is Up ({} UTC).",
                     text::clock(*at)
                 ),
-                theme.ok(),
-            ));
+                (false, _) => format!(
+                    " ✓ UP: the upgrade that was already running finished ({} UTC). Nothing was re-run.",
+                    text::clock(*at)
+                ),
+            };
+            lines.push(Line::styled(head, theme.ok()));
             // One wrapped line: every milestone was reached, the list is a receipt.
             if !evidence.is_empty() {
                 lines.push(Line::styled(
@@ -55,6 +70,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             evidence,
             next_step,
             timed_out,
+            rerun,
             ..
         }) => {
             let word = if *timed_out {
@@ -62,8 +78,28 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             } else {
                 "FAILED"
             };
-            lines.push(Line::styled(format!(" ✗ {word}: {reason}"), theme.error()));
+            lines.extend(
+                text::wrap_indented(
+                    &format!("✗ {word}: {reason}"),
+                    width.saturating_sub(2),
+                    " ",
+                    "   ",
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, theme.error())),
+            );
             // What to do comes before the evidence: on a small screen it must not scroll away.
+            let r = keymap::step_key(Step::Done, Action::Rerun);
+            match rerun {
+                Ok(()) => next(
+                    &mut lines,
+                    width,
+                    &format!(
+                        "Fix the cause below, then press {r} to re-run (a fresh plan; Run asks again)."
+                    ),
+                ),
+                Err(why) => next(&mut lines, width, &format!("No re-run from here: {why}.")),
+            }
             if let Some(n) = next_step {
                 next(&mut lines, width, n);
             }
@@ -88,9 +124,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 theme.warn()
             };
             lines.push(Line::styled(format!(" {head} Nothing to re-run."), style));
-            lines.push(Line::raw(format!(" {sub}")));
+            lines.extend(
+                text::wrap_indented(sub, width.saturating_sub(2), " ", " ")
+                    .into_iter()
+                    .map(Line::raw),
+            );
             match verdict {
                 Verdict::TempFolderLost => {
+                    if model.collect.job.done().is_some() {
+                        next(
+                            &mut lines,
+                            width,
+                            "The bundle below holds the logs support needs: attach it to the case.",
+                        );
+                    }
                     next(
                         &mut lines,
                         width,
@@ -163,7 +210,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                         keymap::step_key(Step::Done, Action::CollectFinal),
                         theme.key(),
                     ),
-                    Span::raw(" for a final bundle with the re-run's output and the journal."),
+                    Span::raw(if model.upgrade_started() {
+                        " for a final bundle with the re-run's output and the journal."
+                    } else {
+                        " for a final bundle of the logs as they are now, with the journal."
+                    }),
                 ]));
             }
         }
@@ -178,7 +229,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             format!(" What `{name}` taught:"),
             theme.title(),
         ));
-        lines.extend(t.lines().map(|l| Line::raw(format!(" {l}"))));
+        // The lesson's Markdown rendered (code spans, emphasis), wrapped under its bullet.
+        for l in t.lines().filter(|l| !l.trim().is_empty()) {
+            lines.extend(text::markdown_lines(l, width.saturating_sub(2), theme));
+        }
     }
     // Small terminals: the operator scrolls (↑/↓); say so when something is below.
     let body = Paragraph::new(lines).wrap(Wrap { trim: false });

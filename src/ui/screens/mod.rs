@@ -14,8 +14,20 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{MIN_HEIGHT, MIN_WIDTH, Theme};
 
-/// Under 80x24: say so instead of drawing a cut-off screen. Keys keep working.
-pub fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+/// Under 80x24: say so instead of drawing a cut-off screen. Keys keep working, and the keys
+/// named here are the ones that work in the current state (a quit question included).
+pub fn too_small(frame: &mut Frame, area: Rect, model: &crate::wizard::Model, theme: &Theme) {
+    use crate::wizard::model::Overlay;
+    let quit = match model.overlay {
+        Some(Overlay::QuitConfirm { .. }) => {
+            "Quit midrescue? Ctrl-C quits now; Esc stays.".to_string()
+        }
+        Some(_) => "Esc closes the open dialog; then q quits.".to_string(),
+        None if crate::wizard::update::needs_quit_guard(model) => {
+            "q asks before quitting (work is running); then Ctrl-C quits now.".to_string()
+        }
+        None => "q quits.".to_string(),
+    };
     let lines = vec![
         Line::styled("Terminal too small", theme.warn()),
         Line::raw(""),
@@ -25,7 +37,7 @@ pub fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
         )),
         Line::raw("Enlarge the window or use a smaller font."),
         Line::raw("Anything already running keeps running."),
-        Line::raw("q quits."),
+        Line::raw(quit),
     ];
     frame.render_widget(
         Paragraph::new(lines)

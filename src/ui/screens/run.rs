@@ -39,12 +39,31 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             lines.push(Line::raw(" … Working out the command (nothing runs yet)…"));
         }
         Job::Failed(e) => {
-            lines.push(Line::styled(format!(" ✗ Cannot run: {e}"), theme.error()));
-            lines.push(Line::raw(format!(
-                " Press {} to try again, or {} to quit.",
-                keymap::step_key(Step::Run, Action::Retry),
-                keymap::step_key(Step::Run, Action::Quit)
-            )));
+            let why = match &model.run.script_fix {
+                Some(f) if f.needs_chmod => {
+                    "the upgrade script has no exec bit, so it cannot run (KB0690910).".to_string()
+                }
+                _ => e.clone(),
+            };
+            lines.extend(
+                text::wrap_indented(
+                    &format!("✗ Cannot run: {why}"),
+                    width.saturating_sub(2),
+                    " ",
+                    "   ",
+                )
+                .into_iter()
+                .map(|l| Line::styled(l, theme.error())),
+            );
+            if let Some(fix) = &model.run.script_fix {
+                script_fix_lines(&mut lines, model, fix, width, theme);
+            } else {
+                lines.push(Line::raw(format!(
+                    " Fix the cause, then press {} to plan it again, or {} to quit.",
+                    keymap::step_key(Step::Run, Action::Retry),
+                    keymap::step_key(Step::Run, Action::Quit)
+                )));
+            }
         }
         Job::Done(plan) => {
             let w = 11;
@@ -54,13 +73,29 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 RunKind::WrapperFallback => "This starts the upgrade wrapper (fallback):",
             };
             lines.push(Line::styled(format!(" {what}"), theme.title()));
-            // The whole command, wrapped if need be: the operator must see exactly what runs.
-            lines.push(kv("   Command", plan.command.clone(), theme, w));
+            // The whole command, wrapped at spaces under its label: exactly what runs.
+            let pad = " ".repeat(w + 1);
+            lines.extend(
+                text::wrap_indented(
+                    &plan.command,
+                    width.saturating_sub(2),
+                    &format!("{:<w$} ", "   Command"),
+                    &pad,
+                )
+                .into_iter()
+                .map(Line::raw),
+            );
             if let Some(real) = &plan.real_host_command {
-                lines.push(Line::styled(
-                    format!("   (a lab: this simulates what a real host runs: {real})"),
-                    theme.dim(),
-                ));
+                lines.extend(
+                    text::wrap_indented(
+                        &format!("(a lab: this simulates what a real host runs: {real})"),
+                        width.saturating_sub(2),
+                        &pad,
+                        &pad,
+                    )
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme.dim())),
+                );
             }
             lines.push(kv(
                 "   In",
@@ -75,7 +110,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
                 theme,
                 w,
             ));
-            lines.push(kv("   Expect", plan.expected.clone(), theme, w));
+            lines.extend(
+                text::wrap_indented(
+                    &plan.expected,
+                    width.saturating_sub(2),
+                    &format!("{:<w$} ", "   Expect"),
+                    &pad,
+                )
+                .into_iter()
+                .map(Line::raw),
+            );
             lines.push(Line::raw(
                 " It runs detached: it keeps going if you quit or the link drops.",
             ));
@@ -103,11 +147,30 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             ]);
         }
     }
-    if model.run.cancelled {
-        lines.push(Line::raw(""));
-        lines.push(Line::raw(
-            " Not run. Nothing changed. Run it when ready, or q to quit (the bundle is saved).",
+    if let (Job::Done(_), Some(fix)) = (&model.run.plan, &model.run.script_fix) {
+        script_fix_lines(&mut lines, model, fix, width, theme);
+    } else if let Some(mode) = model.run.chmod.done() {
+        lines.push(Line::styled(
+            format!(" ✓ chmod +x done: the script is now {mode}."),
+            theme.ok(),
         ));
+    }
+    // Said beside the buttons, so a long command above can never push it out of sight.
+    let mut note: Vec<Line> = vec![];
+    if model.run.cancelled {
+        note.extend(
+            text::wrap_indented(
+                &format!(
+                    "Not run. Nothing changed. Run it when ready, or {} to quit (the bundle is saved).",
+                    keymap::step_key(Step::Run, Action::Quit)
+                ),
+                width.saturating_sub(2),
+                " ",
+                " ",
+            )
+            .into_iter()
+            .map(|l| Line::styled(l, theme.warn())),
+        );
     }
     if model.run.run.is_some() && model.run.exited.is_none() {
         lines.push(Line::raw(""));
@@ -124,13 +187,77 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let block = panel("Run · re-run the upgrade", theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let button_rows = if buttons.is_some() { 3 } else { 0 };
+    if buttons.is_none() {
+        lines.append(&mut note);
+    }
+    let button_rows = if buttons.is_some() {
+        3 + u16::try_from(note.len()).unwrap_or(0)
+    } else {
+        0
+    };
     let [body, foot] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(button_rows)]).areas(inner);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     if let Some(b) = buttons {
         let mut v = vec![Line::raw("")];
+        v.extend(note);
         v.extend(b);
         frame.render_widget(Paragraph::new(v), foot);
+    }
+}
+
+/// The script cannot be executed: chmod +x as a confirmed action, a noexec remount to copy.
+fn script_fix_lines(
+    lines: &mut Vec<Line<'_>>,
+    model: &Model,
+    fix: &crate::recovery::fix::ScriptFix,
+    width: usize,
+    theme: &Theme,
+) {
+    let inner = width.saturating_sub(2);
+    lines.push(Line::raw(""));
+    if fix.needs_chmod || model.run.chmod.done().is_some() {
+        match &model.run.chmod {
+            Job::Running(_) => lines.push(Line::raw(" … chmod +x …")),
+            Job::Done(mode) => lines.push(Line::styled(
+                format!(" ✓ chmod +x done: the script is now {mode}."),
+                theme.ok(),
+            )),
+            Job::Failed(e) => lines.push(Line::styled(
+                format!(" ✗ chmod +x failed: {e}"),
+                theme.error(),
+            )),
+            Job::Idle => {
+                lines.push(Line::from(vec![
+                    Span::raw(" Press "),
+                    Span::styled(
+                        keymap::step_key(Step::Run, Action::MakeExecutable),
+                        theme.key(),
+                    ),
+                    Span::raw(" to make it executable (asks first), which runs exactly:"),
+                ]));
+                lines.extend(
+                    text::wrap_indented(&fix.chmod_command, inner, "   ", "   ")
+                        .into_iter()
+                        .map(|l| Line::styled(l, theme.title())),
+                );
+            }
+        }
+    }
+    if let Some(n) = &fix.noexec {
+        lines.push(Line::styled(
+            format!(
+                " ! Its folder is on a noexec mount ({}): the script cannot run from there even \
+with chmod. midrescue does not remount; copy and run this yourself, then press {}:",
+                crate::sanitize::path(&n.mount_point),
+                keymap::step_key(Step::Run, Action::Retry)
+            ),
+            theme.warn(),
+        ));
+        lines.extend(
+            text::wrap_indented(&n.remount_command, inner, "   ", "   ")
+                .into_iter()
+                .map(|l| Line::styled(l, theme.title())),
+        );
     }
 }

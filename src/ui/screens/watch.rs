@@ -17,7 +17,7 @@ use super::super::{Theme, WIDE};
 use super::panel;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let top_h = u16::try_from(model.timeline.len()).unwrap_or(7) + 2;
+    let top_h = u16::try_from(model.timeline.len() + extra_rows(model).len()).unwrap_or(9) + 2;
     let [top, logs] = Layout::vertical([Constraint::Length(top_h), Constraint::Min(3)]).areas(area);
     let [tl, sig] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(top);
@@ -26,8 +26,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     panes(frame, logs, model, theme);
 }
 
+/// Rows the timeline adds to its milestones: the fallback, if it ran, and live lock retries.
+fn extra_rows(model: &Model) -> Vec<(String, bool)> {
+    let mut rows = vec![];
+    if model.run.fallback && model.upgrade_started() {
+        rows.push(("wrapper fallback used (KB0779816)".to_string(), false));
+    }
+    if let Some((count, file)) = &model.lock_retries {
+        rows.push((format!("{file} locked, retry {count}"), true));
+    }
+    rows
+}
+
 fn timeline(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let lines: Vec<Line> = model
+    let mut lines: Vec<Line> = model
         .timeline
         .iter()
         .map(|row| match row.reached_at {
@@ -43,6 +55,13 @@ fn timeline(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             ]),
         })
         .collect();
+    for (text, warn) in extra_rows(model) {
+        let style = if warn { theme.warn() } else { theme.base() };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {WARN} "), style),
+            Span::styled(text, style),
+        ]));
+    }
     frame.render_widget(
         Paragraph::new(lines).block(panel("Timeline (UTC)", theme)),
         area,
@@ -98,9 +117,7 @@ fn signals(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     if let Some((count, _)) = &model.lock_retries {
         lines.push(Line::from(vec![
             Span::styled(format!(" {WARN} "), theme.warn()),
-            Span::raw(format!(
-                "A file is locked: retry {count} (the upgrade retries)"
-            )),
+            Span::raw(format!("Lock retries: {count} (not fatal yet)")),
         ]));
     }
     if let Some((since, quiet)) = model.stall {
