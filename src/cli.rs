@@ -323,12 +323,19 @@ pub struct DemoArgs {
     /// Monochrome screens (also when NO_COLOR is set).
     #[arg(long)]
     pub no_color: bool,
+
+    /// Keep the demo's lab when the wizard closes (by default it is removed; the bundles and
+    /// the journal are always kept).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Subcommand, Clone)]
 pub enum LabCommand {
-    /// List the scenarios with a one-line description each.
+    /// List the scenarios, and the labs you made (folder, scenario, running or stopped).
     List,
+    /// Remove the labs you made that are stopped (only labs in your lab registry).
+    Clean,
     /// Build a crashed MID install for a scenario in DIR (which must be empty or absent).
     Create(LabCreateArgs),
     /// End every process of the lab in DIR.

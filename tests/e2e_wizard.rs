@@ -172,9 +172,9 @@ fn demo_file_lock_timeout_reaches_up_and_restores_the_terminal() {
     assert!(screen.contains("midrescue: recovered"), "{screen}");
 }
 
-/// The demo's lab folder (under the session's TMPDIR).
+/// The demo's lab folder (in the session's private state folder).
 fn demo_lab(s: &Session, scenario: &str) -> std::path::PathBuf {
-    let base = s._tmp.path().join("midrescue-demo");
+    let base = s._tmp.path().join(".local/state/midrescue/demos");
     std::fs::read_dir(&base)
         .expect("demo folder")
         .filter_map(Result::ok)
@@ -274,7 +274,9 @@ fn demo_service_not_installed_goes_through_the_fallback() {
     s.press("q");
     let (screen, raw) = s.finish();
     assert!(raw.windows(8).any(|w| w == b"\x1b[?1049l"));
-    assert!(screen.contains("midrescue: recovered"), "{screen}");
+    // The exit summary (two commands, two output files) may scroll past 24 rows: read it whole.
+    let printed = String::from_utf8_lossy(&raw);
+    assert!(printed.contains("midrescue: recovered"), "{screen}");
 }
 
 #[test]
@@ -452,7 +454,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
         .expect("openpty");
     let log = tmp.path().join("midrescue.log");
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_midrescue"));
-    cmd.args(["demo", "--scenario", "file-lock-timeout"]);
+    cmd.args(["demo", "--keep", "--scenario", "file-lock-timeout"]);
     cmd.arg("--log-file");
     cmd.arg(&log);
     cmd.env("TERM", "xterm-256color");

@@ -46,7 +46,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         ..Options::default()
     };
     // Bundles go beside the lab, outside its install and temp folder.
-    let out = made.root.join("midrescue-out");
+    let out = made.root.join(OUT);
     let code = launch(Launch {
         opts,
         installs: vec![made.agent_dir.clone()],
@@ -65,19 +65,42 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         invocation: super::wizard::invocation(Some(&made.agent_dir)),
     });
     // The demo's simulated processes end with the demo; a real upgrade would run on.
+    let root = crate::sanitize::path(&made.root);
     let said = match lab::stop(&made.root) {
-        Ok(r) if !(r.ended.is_empty() && r.killed.is_empty()) => format!(
-            "  lab processes stopped; the lab stays in {}\n",
-            crate::sanitize::path(&made.root)
-        ),
-        Ok(_) => format!("  the lab stays in {}\n", crate::sanitize::path(&made.root)),
         Err(e) => format!(
-            "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {}`\n",
-            crate::sanitize::path(&made.root)
+            "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {root}`; the lab stays in {root}\n"
         ),
+        Ok(_) if args.keep => format!("  lab processes stopped; the lab stays in {root}\n"),
+        Ok(_) => match remove_lab_keeping_outputs(&made.root) {
+            Ok(()) => format!(
+                "  lab processes stopped and the lab removed; its bundles and journal stay in {}\n",
+                crate::sanitize::path(&made.root.join(OUT))
+            ),
+            Err(e) => format!("  the lab could not be removed ({e}); it stays in {root}\n"),
+        },
     };
     super::say(&said);
     code
+}
+
+/// The demo's bundles and journal folder inside its lab.
+const OUT: &str = "midrescue-out";
+
+/// Remove a demo lab but what the trainee made (bundles, journal, upgrade output).
+fn remove_lab_keeping_outputs(root: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(root)? {
+        let e = e?;
+        if e.file_name() == OUT {
+            continue;
+        }
+        let t = e.file_type()?;
+        if t.is_dir() {
+            std::fs::remove_dir_all(e.path())?;
+        } else {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// What the scenario teaches, for the Done screen: the "What to notice" section of its training

@@ -27,14 +27,66 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 .map(|s| s.name.len())
                 .max()
                 .unwrap_or(0);
+            println!("Scenarios (midrescue lab create SCENARIO DIR, or midrescue demo --scenario SCENARIO):");
             for s in lab::scenarios() {
                 println!(
-                    "{:<width$}  {:<7}  {}",
+                    "  {:<width$}  {:<7}  {}",
                     s.name,
                     s.platform.as_str(),
                     s.summary
                 );
             }
+            let labs = lab::registry::list().unwrap_or_default();
+            if labs.is_empty() {
+                println!("\nLabs you made: none.");
+            } else {
+                println!("\nLabs you made:");
+                for l in &labs {
+                    println!(
+                        "  {:<7}  {:<24}  {}",
+                        if l.running { "running" } else { "stopped" },
+                        crate::sanitize::text(&l.scenario),
+                        crate::sanitize::path(&l.root)
+                    );
+                }
+                println!("Stop one: midrescue lab stop DIR. Remove the stopped ones: midrescue lab clean");
+            }
+            Ok(EXIT_OK)
+        }
+        LabCommand::Clean => {
+            let mut removed = 0;
+            for l in lab::registry::list()? {
+                if l.running {
+                    println!(
+                        "kept     {} (running: midrescue lab stop {})",
+                        crate::sanitize::path(&l.root),
+                        crate::sanitize::path(&l.root)
+                    );
+                    continue;
+                }
+                // Only a folder that is still a lab midrescue made (registered, its lab file ours).
+                if !matches!(
+                    lab::registry::check_install(&l.root.join("agent")),
+                    lab::registry::LabCheck::Lab(_)
+                ) {
+                    println!(
+                        "skipped  {} (no longer looks like a lab midrescue made)",
+                        crate::sanitize::path(&l.root)
+                    );
+                    continue;
+                }
+                match std::fs::remove_dir_all(&l.root) {
+                    Ok(()) => {
+                        removed += 1;
+                        println!("removed  {}", crate::sanitize::path(&l.root));
+                    }
+                    Err(e) => println!(
+                        "could not remove {}: {e}",
+                        crate::sanitize::path(&l.root)
+                    ),
+                }
+            }
+            println!("{removed} stopped lab(s) removed.");
             Ok(EXIT_OK)
         }
         LabCommand::Create(a) => {

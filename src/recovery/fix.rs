@@ -102,6 +102,7 @@ fn chmod_plus_x(_p: &Path) -> anyhow::Result<String> {
     anyhow::bail!("chmod applies to Linux hosts only")
 }
 
+#[cfg(any(unix, test))]
 fn mode_text(mode: u32) -> String {
     (0..9)
         .map(|i| {
