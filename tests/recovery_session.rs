@@ -240,6 +240,7 @@ fn install(dir: &Path) -> (PathBuf, DetectReport) {
             script: Some(temp.join("upgrade-wrapper/bin/glide-dist-upgrade.bat")),
             script_exists: true,
             upgrade_log: Some(temp.join("upgrade-wrapper/logs/glide-dist-upgrade.log")),
+            started_at: Some("2026-11-22T05:00:00+00:00".into()),
             ..UpgradeReport::default()
         }),
         lib: LibState::Partial,
@@ -428,4 +429,63 @@ fn a_quiet_run_stalls_then_times_out_in_virtual_time() {
         "{:?}",
         real.elapsed()
     );
+}
+
+#[test]
+fn watching_an_upgrade_that_already_finished_comes_out_up() {
+    let real = Instant::now();
+    let mut s = setup(Limits::default());
+    // The upgrade began at 05:00 and finished before Watch attached: the new version is in
+    // place, the service runs, and the agent log already says started and connected.
+    let install = s.upgrade.agent.clone();
+    std::fs::write(
+        install.join("package/meta/mid-core.meta.properties"),
+        format!("package.filename=mid-core.{NEW}.universal.universal.zip\n"),
+    )
+    .unwrap();
+    append(
+        &install.join("logs/agent0.log.0"),
+        "2026-11-22T05:02:03.000+0000 INFO (MIDServer) [MIDServer:131] MID Server started\n\
+         2026-11-22T05:02:05.000+0000 INFO (StartupSequencer) [StartupSequencer:88] Successfully connected to instance: https://acme.service-now.com/\n",
+    );
+    s.upgrade.service.store(true, Ordering::SeqCst);
+    let mut face = Recorder {
+        events: Vec::new(),
+        accept: true,
+        clock: s.clock.clone(),
+        offered: false,
+    };
+    // Without catching up, the lines written before attaching would never count.
+    for ev in s.session.catch_up() {
+        face.event(&ev);
+    }
+    let report = drive(&mut s.session, &mut face).unwrap();
+    assert_eq!(report.outcome, RecoveryOutcome::Recovered, "{report:#?}");
+    assert!(
+        s.upgrade.launched.lock().unwrap().is_empty(),
+        "nothing runs"
+    );
+    assert!(real.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn catching_up_ignores_lines_from_before_the_upgrade() {
+    let mut s = setup(Limits {
+        timeout: Duration::from_secs(60),
+        stall: Duration::from_secs(30),
+    });
+    // Only the old start (23:00 the day before, already in the log) and the service running.
+    s.upgrade.service.store(true, Ordering::SeqCst);
+    let mut face = Recorder {
+        events: Vec::new(),
+        accept: true,
+        clock: s.clock.clone(),
+        offered: false,
+    };
+    for ev in s.session.catch_up() {
+        face.event(&ev);
+    }
+    let report = drive(&mut s.session, &mut face).unwrap();
+    assert_eq!(report.outcome, RecoveryOutcome::TimedOut);
+    assert!(!report.milestones.contains(&Milestone::MidStarted));
 }

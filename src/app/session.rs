@@ -64,10 +64,13 @@ pub fn spawn(
                 outputs,
                 pending: Vec::new(),
             };
-            if let Some(plan) = first {
-                for ev in session.start(&plan) {
-                    face.event(&ev);
-                }
+            let events = match first {
+                Some(plan) => session.start(&plan),
+                // Watch only: the upgrade may have got far before we attached.
+                None => session.catch_up(),
+            };
+            for ev in events {
+                face.event(&ev);
             }
             drive(&mut session, &mut face);
             face.flush();

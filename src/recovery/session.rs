@@ -432,6 +432,41 @@ impl Session {
         ev
     }
 
+    /// Watching an upgrade that was already running when we attached: what the agent and
+    /// wrapper logs got since that upgrade began is judged too (not shown), so an upgrade that
+    /// finished before Watch attached still comes out Up instead of waiting for lines that
+    /// were already written. Lines without a time, or older than the upgrade, are ignored.
+    pub fn catch_up(&mut self) -> Vec<RecoveryEvent> {
+        let mut ev = Vec::new();
+        let Some(since) = self
+            .install
+            .report
+            .upgrade
+            .as_ref()
+            .and_then(|u| u.started_at.as_deref())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+        else {
+            return ev;
+        };
+        let logs = self.install.report.agent_dir.join("logs");
+        for (source, path) in [
+            (Source::WrapperLog, logs.join("wrapper.log")),
+            (Source::AgentLog, logs.join("agent0.log.0")),
+        ] {
+            for line in tail_lines(&path, CATCH_UP_BYTES) {
+                let recent = crate::mid::logline::parse(&line)
+                    .and_then(|l| l.instant())
+                    .is_some_and(|t| t >= since);
+                if recent && self.report.is_none() {
+                    let w = self.watch.feed(source, &line, Duration::ZERO);
+                    self.judge(w, &mut ev);
+                }
+            }
+        }
+        ev
+    }
+
     /// The fallback the session offered, confirmed by the operator.
     pub fn run_fallback(&mut self) -> Vec<RecoveryEvent> {
         match self.fallback_offer.take() {
@@ -756,6 +791,33 @@ fn not_installed(reason: &str) -> Outcome {
         code: Some(FindingCode::ServiceNotInstalled),
         evidence: Vec::new(),
     }
+}
+
+/// How much of each log `catch_up` reads (from its end).
+const CATCH_UP_BYTES: u64 = 512 * 1024;
+
+/// The last whole lines within `max` bytes of the end of `path` (open, read, close).
+fn tail_lines(path: &Path, max: u64) -> Vec<String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = File::open(path) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(max);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(start)).is_err() || (&mut f).take(max).read_to_end(&mut buf).is_err()
+    {
+        return Vec::new();
+    }
+    // Closed at once: no handle is kept on the MID tree.
+    drop(f);
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    if start > 0 && !lines.is_empty() {
+        // The first line may start mid-line.
+        lines.remove(0);
+    }
+    lines
 }
 
 /// `mm:ss`, or `h:mm:ss` past an hour.
