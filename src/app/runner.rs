@@ -325,30 +325,18 @@ fn collect(
     });
     let mut progress = CollectProgress::default();
     let mut on_progress = |p: Progress| {
+        if let Some(at) = p.position() {
+            progress.files_done = at.files_done;
+            progress.bytes_done = at.bytes_done;
+            progress.files_total = Some(at.files_total);
+            progress.bytes_total = Some(at.bytes_total);
+            progress.current = Some(at.path.to_string());
+        }
         match p {
             Progress::Planned { files, .. } => progress.files_total = Some(files),
-            Progress::File {
-                path,
-                files_done,
-                bytes_done,
-                files_total,
-                bytes_total,
-            }
-            | Progress::Bytes {
-                path,
-                files_done,
-                bytes_done,
-                files_total,
-                bytes_total,
-            } => {
-                progress.files_done = files_done;
-                progress.bytes_done = bytes_done;
-                progress.files_total = Some(files_total);
-                progress.bytes_total = Some(bytes_total);
-                progress.current = Some(path);
-            }
             Progress::Writing => progress.current = Some("writing the zip".into()),
             Progress::Done => return,
+            Progress::File { .. } | Progress::Bytes { .. } => {}
         }
         let _ = tx.send(Msg::CollectProgress {
             run,

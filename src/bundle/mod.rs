@@ -133,6 +133,45 @@ pub enum Progress {
     Done,
 }
 
+/// Where a bundle stands, as a `File` or `Bytes` event tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position<'a> {
+    pub path: &'a str,
+    pub files_done: u64,
+    pub files_total: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+impl Progress {
+    /// The position a `File` or `Bytes` event carries (the faces show both alike).
+    pub fn position(&self) -> Option<Position<'_>> {
+        match self {
+            Progress::File {
+                path,
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
+            }
+            | Progress::Bytes {
+                path,
+                files_done,
+                bytes_done,
+                files_total,
+                bytes_total,
+            } => Some(Position {
+                path,
+                files_done: *files_done,
+                files_total: *files_total,
+                bytes_done: *bytes_done,
+                bytes_total: *bytes_total,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The result (printed by `collect`, `--json` prints it as one object).
 #[derive(Debug, Clone, Serialize)]
 pub struct BundleSummary {

@@ -155,33 +155,26 @@ impl ProgressLine {
             Progress::Planned { files, bytes } => {
                 format!("Collecting {files} files, {:.1} MB", *bytes as f64 / 1e6)
             }
-            Progress::File {
-                path,
-                files_done,
-                bytes_done,
-                files_total,
-                bytes_total,
-            }
-            | Progress::Bytes {
-                path,
-                files_done,
-                bytes_done,
-                files_total,
-                bytes_total,
-            } => {
-                let pct = (bytes_done * 100).checked_div(*bytes_total).unwrap_or(100);
+            Progress::File { .. } | Progress::Bytes { .. } => {
+                let Some(at) = p.position() else { return };
+                let pct = (at.bytes_done * 100)
+                    .checked_div(at.bytes_total)
+                    .unwrap_or(100);
                 // Without a terminal, one line per 5 % (not one per file) keeps logs readable.
                 if !self.tty {
-                    if self.last_pct.is_some_and(|l| pct < l + 5) && files_done < files_total {
+                    if self.last_pct.is_some_and(|l| pct < l + 5) && at.files_done < at.files_total
+                    {
                         return;
                     }
                     self.last_pct = Some(pct);
                 }
                 format!(
-                    "{pct:3}%  {files_done}/{files_total} files, {:.1}/{:.1} MB  {}",
-                    *bytes_done as f64 / 1e6,
-                    *bytes_total as f64 / 1e6,
-                    crate::sanitize::text(path)
+                    "{pct:3}%  {}/{} files, {:.1}/{:.1} MB  {}",
+                    at.files_done,
+                    at.files_total,
+                    at.bytes_done as f64 / 1e6,
+                    at.bytes_total as f64 / 1e6,
+                    crate::sanitize::text(at.path)
                 )
             }
             Progress::Writing => "Writing manifest, summary and checksum…".into(),

@@ -599,29 +599,17 @@ fn first_bundle(
         req,
         &crate::platform::exec::SystemExec::default(),
         &mut |p| {
-            use crate::bundle::Progress;
-            if let Progress::File {
-                files_done,
-                files_total,
-                bytes_done,
-                bytes_total,
-                ..
-            }
-            | Progress::Bytes {
-                files_done,
-                files_total,
-                bytes_done,
-                bytes_total,
-                ..
-            } = p
+            // Bytes move inside a big file too (a wrapper.log of hundreds of MB).
+            if let Some(at) = p.position()
                 && last_said.elapsed() >= Duration::from_secs(2)
             {
-                // Bytes move inside a big file too (a wrapper.log of hundreds of MB).
                 last_said = std::time::Instant::now();
                 op.say(&format!(
-                    "   {files_done}/{files_total} files, {:.1}/{:.1} MB",
-                    bytes_done as f64 / 1e6,
-                    bytes_total as f64 / 1e6
+                    "   {}/{} files, {:.1}/{:.1} MB",
+                    at.files_done,
+                    at.files_total,
+                    at.bytes_done as f64 / 1e6,
+                    at.bytes_total as f64 / 1e6
                 ));
             }
         },
