@@ -41,7 +41,20 @@ fn proven_script(install: &Install) -> Option<PathBuf> {
         .is_some_and(|n| n == "glide-dist-upgrade.sh");
     let inside = script.starts_with(temp);
     let plain = std::fs::symlink_metadata(script).is_ok_and(|m| m.file_type().is_file());
-    (named && inside && plain).then(|| script.clone())
+    // The same provenance rule as for running it: no link on the way, owner and modes sound,
+    // so a chmod as root can never be steered to another file.
+    let trusted = matches!(
+        crate::platform::provenance::check(
+            script,
+            &crate::platform::provenance::Bounds {
+                temp_roots: install.temp_roots.clone(),
+                agent_dir: report.agent_dir.clone(),
+            },
+            &crate::platform::exec::SystemExec::default(),
+        ),
+        crate::platform::provenance::Trust::Trusted
+    );
+    (named && inside && plain && trusted).then(|| script.clone())
 }
 
 /// What to offer for the script, if it cannot be executed as it is (`None`: nothing to fix).
