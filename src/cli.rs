@@ -91,6 +91,21 @@ or your SSH link drops, the upgrade keeps going. Never starts the MID service it
     )]
     Resume(ResumeArgs),
 
+    /// Before an instance upgrade: check what would make this MID's auto-upgrade crash (read-only).
+    #[command(
+        long_about = "Check, before an instance upgrade triggers this MID's auto-upgrade, what would make it \
+crash midway: files in bin/lib/jre held open by other processes (antivirus, backup), the upgrade \
+temp folder (writable by the service user, not noexec, 3x agent/ free), the service user's rights, \
+the start type, systemd KillMode, wrapper.name against the installed service, a second install \
+with the same MID name, mid.pinned.version, mid.upgrade.run_precheck=false, the packages in \
+package/incoming, the scripts' modes and owners, and leftovers of an earlier failed upgrade.\n\n\
+Read-only: changes nothing and runs no file of the install. Each check says pass, warn or fail, \
+with the evidence, the KB reference and the fix.\n\n\
+EXIT CODES: 0 all passed, 1 warnings (or a check could not look), 3 failures (or nothing to check), 2 usage error.",
+        after_help = "EXAMPLES:\n  midrescue preflight\n  sudo midrescue preflight --agent-dir /opt/servicenow/mid/agent\n  midrescue preflight --json --target-version yokohama-12-18-2024__patch12-hotfix2b-05-18-2026_06-19-2026_0219\n\nRun it as root or administrator: the open-files check cannot see other users' processes otherwise."
+    )]
+    Preflight(PreflightArgs),
+
     /// Practise: run the wizard on a freshly built crashed MID install (safe, nothing real touched).
     Demo(DemoArgs),
 
@@ -229,6 +244,23 @@ pub struct DetectArgs {
     /// Print one JSON object (an array when several installs were found); schema in README.
     #[arg(long)]
     pub json: bool,
+
+    /// Treat DIR as a training lab although it is not in your lab registry (labs made by
+    /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).
+    #[arg(long, value_name = "DIR")]
+    pub lab: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PreflightArgs {
+    /// Print one JSON object (an array when several installs were found); schema in README.
+    #[arg(long)]
+    pub json: bool,
+
+    /// The version the instance will assign (a buildstamp, e.g. from the instance's
+    /// `mid.version` property): package/incoming is compared against it.
+    #[arg(long, value_name = "BUILDSTAMP")]
+    pub target_version: Option<String>,
 
     /// Treat DIR as a training lab although it is not in your lab registry (labs made by
     /// `midrescue lab create`/`demo` are recognised without it; any other lab file is ignored).

@@ -114,6 +114,93 @@ impl Host {
     }
 }
 
+/// The preflight's questions, answered by this host's real processes, mounts, disks and
+/// accounts; for a lab, by the lab's own folder and simulated service where they differ.
+impl crate::preflight::Facts for Host {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+    fn service(&self) -> &dyn ServiceControl {
+        self.service.as_ref()
+    }
+    fn open_files(&self, roots: &[PathBuf]) -> crate::platform::holders::HolderScan {
+        crate::platform::holders::host_scan(roots)
+    }
+    fn mid_processes(&self, agent_dir: &Path) -> Vec<u32> {
+        if let Some(root) = &self.lab_root {
+            return crate::lab::read_lab_info(root)
+                .ok()
+                .and_then(|i| i.mid_pid)
+                .into_iter()
+                .collect();
+        }
+        if self.platform != Platform::Linux || !cfg!(target_os = "linux") {
+            return Vec::new();
+        }
+        let sh = confs::read_shconf(agent_dir);
+        let app = sh.app_name.unwrap_or_else(|| "mid".into());
+        let root = Path::new("/");
+        crate::platform::service::procfs::read_state(agent_dir, &app, root, root)
+            .pid
+            .into_iter()
+            .collect()
+    }
+    fn parent_of(&self, pid: u32) -> Option<u32> {
+        crate::platform::holders::parent_pid(Path::new("/proc"), pid)
+    }
+    fn mounts(&self) -> Option<Vec<crate::platform::mounts::Mount>> {
+        crate::platform::mounts::host_mounts()
+    }
+    fn free_bytes(&self, path: &Path) -> Option<u64> {
+        fs4::available_space(path).ok()
+    }
+    fn account(&self, name: &str) -> Option<crate::platform::access::Account> {
+        crate::platform::access::account(name)
+    }
+    fn owner_name(&self, path: &Path) -> Option<String> {
+        let (uid, _) = crate::platform::privilege::owner(path)?;
+        Some(crate::platform::privilege::user_name(uid).unwrap_or_else(|| format!("uid {uid}")))
+    }
+    fn other_installs(&self, agent_dir: &Path) -> Vec<PathBuf> {
+        let me = crate::platform::paths::canonicalize(agent_dir).unwrap_or(agent_dir.to_path_buf());
+        let found: Vec<PathBuf> = match &self.lab_root {
+            // A lab's host is its folder: installs laid out inside it.
+            Some(root) => walkdir::WalkDir::new(root)
+                .follow_links(false)
+                .max_depth(3)
+                .into_iter()
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_dir() && e.file_name() == "agent")
+                .map(|e| e.into_path())
+                .filter(|p| p.join("config.xml").is_file())
+                .collect(),
+            None => crate::mid::locate::find_installs(None, self.platform, &SystemExec::default())
+                .unwrap_or_default(),
+        };
+        found
+            .into_iter()
+            .filter(|p| crate::platform::paths::canonicalize(p).unwrap_or(p.clone()) != me)
+            .collect()
+    }
+    fn os_temp_dir(&self) -> PathBuf {
+        match &self.lab_root {
+            Some(root) => root.join("os-temp"),
+            None => crate::mid::tempdir::default_os_temp_dirs(self.platform)
+                .into_iter()
+                .next()
+                .unwrap_or_else(std::env::temp_dir),
+        }
+    }
+    fn administrators(&self) -> Option<Vec<String>> {
+        if self.lab_root.is_some() || Platform::host() != Platform::Windows {
+            return None;
+        }
+        let spec = crate::platform::privilege::administrators_spec();
+        let out = SystemExec::default().run(&spec).ok()?;
+        crate::platform::privilege::parse_group_members(&out.stdout)
+    }
+}
+
 /// The one install named, or the only one found, with its host and its diagnosis.
 pub fn detect_one(agent_dir: Option<&Path>) -> anyhow::Result<(Host, DetectReport)> {
     let installs =
@@ -171,6 +258,7 @@ pub fn host_service(
                 unit: sh.app_name.unwrap_or_else(|| "mid".into()),
                 display_name: sh.app_long_name,
                 agent_dir: agent_dir.to_path_buf(),
+                run_as_user: sh.run_as_user,
                 exec,
             })
         }

@@ -18,6 +18,7 @@ pub mod host;
 pub mod lab;
 pub mod mid;
 pub mod platform;
+pub mod preflight;
 pub mod recovery;
 pub mod redact;
 pub mod sanitize;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod detect;
 pub mod lab;
 pub mod logging;
+pub mod preflight;
 pub mod resume;
 pub mod wizard;
 
@@ -49,6 +50,7 @@ pub fn main() -> ExitCode {
         Some(Command::Detect(a)) => detect::run(cli.wizard.agent_dir.as_deref(), a),
         Some(Command::Collect(a)) => collect::run(cli.wizard.agent_dir.as_deref(), a),
         Some(Command::Resume(a)) => resume::run(cli.wizard.agent_dir.as_deref(), a),
+        Some(Command::Preflight(a)) => preflight::run(cli.wizard.agent_dir.as_deref(), a),
         Some(Command::Demo(a)) => demo::run(a, log_path.as_deref()),
         Some(Command::Lab(l)) => lab::run(l),
     };
@@ -104,6 +106,11 @@ fn absolutize_paths(cli: &mut Cli) {
                 abs(p);
             }
         }
+        Some(Command::Preflight(a)) => {
+            if let Some(p) = a.lab.as_mut() {
+                abs(p);
+            }
+        }
         Some(Command::Resume(a)) => {
             if let Some(p) = a.out.as_mut() {
                 abs(p);
@@ -131,6 +138,7 @@ fn explicit_lab(cli: &Cli) -> Option<&std::path::Path> {
         Some(Command::Detect(a)) => a.lab.as_deref(),
         Some(Command::Collect(a)) => a.lab.as_deref(),
         Some(Command::Resume(a)) => a.lab.as_deref(),
+        Some(Command::Preflight(a)) => a.lab.as_deref(),
         _ => None,
     }
 }

@@ -313,6 +313,7 @@ pub fn shconf_override(name: &str) -> String {
          APP_LONG_NAME=ServiceNow_MID_Server_{name}\n\
          RUN_AS_USER={user}\n\
          GROUP_NAME={user}\n\
+         SYSTEMD_KILLMODE=process\n\
          PROMPT_BEFORE_OWNERSHIP_CHANGE=false\n"
     )
 }

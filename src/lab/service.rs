@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::{read_lab_info, state};
 use crate::platform::Platform;
-use crate::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
+use crate::platform::service::{
+    ServiceControl, ServiceSetup, ServiceState, ServiceStatus, StartType,
+};
 
 pub struct LabService {
     root: PathBuf,
@@ -83,5 +85,32 @@ impl ServiceControl for LabService {
             .ok()
             .and_then(|i| i.simulator_pid)
             .is_some_and(|p| state::is_lab_process(p, &self.root))
+    }
+
+    /// The lab's service runs as the lab's owner (Linux, a systemd-like unit whose KillMode
+    /// is the lab's `SYSTEMD_KILLMODE`) or as LocalSystem (Windows).
+    fn setup(&self) -> ServiceSetup {
+        let platform = read_lab_info(&self.root).map(|i| i.platform).ok();
+        let sh = crate::mid::confs::read_shconf(&self.root.join("agent"));
+        match platform {
+            Some(Platform::Windows) => ServiceSetup {
+                account: Some("LocalSystem".into()),
+                account_source: Some("the lab's simulated Windows service".into()),
+                upgrade_services: Some(Vec::new()),
+                ..ServiceSetup::default()
+            },
+            Some(Platform::Linux) => ServiceSetup {
+                account: sh.run_as_user,
+                account_source: Some("RUN_AS_USER in the lab's bin/mid.shconf_override".into()),
+                systemd: true,
+                kill_mode: sh.systemd_killmode,
+                upgrade_services: Some(Vec::new()),
+                ..ServiceSetup::default()
+            },
+            None => ServiceSetup {
+                note: Some("lab file unreadable".into()),
+                ..ServiceSetup::default()
+            },
+        }
     }
 }

@@ -14,6 +14,10 @@ pub struct MidConfig {
     pub mid_sys_id: Option<String>,
     /// `mid.upgrade.use_os_temp_folder` (pre-Rome temp location on newer MIDs).
     pub use_os_temp_folder: Option<bool>,
+    /// `mid.pinned.version`: the MID stays on this build (§3.2).
+    pub pinned_version: Option<String>,
+    /// `mid.upgrade.run_precheck` (default true; false skips the pre-upgrade check).
+    pub run_precheck: Option<bool>,
     /// Names of the parameters whose values are secret (never their values).
     pub secret_params: Vec<String>,
 }
@@ -122,6 +126,10 @@ pub fn parse_config(text: &str) -> anyhow::Result<MidConfig> {
             "mid_sys_id" => cfg.mid_sys_id = value,
             "mid.upgrade.use_os_temp_folder" => {
                 cfg.use_os_temp_folder = value.map(|v| v.eq_ignore_ascii_case("true"))
+            }
+            "mid.pinned.version" => cfg.pinned_version = value,
+            "mid.upgrade.run_precheck" => {
+                cfg.run_precheck = value.map(|v| !v.eq_ignore_ascii_case("false"))
             }
             _ => {}
         }

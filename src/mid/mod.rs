@@ -16,6 +16,7 @@ pub mod logscan;
 pub mod milestones;
 pub mod outcome;
 pub mod ownership;
+pub mod release;
 pub mod report;
 pub mod revlines;
 pub mod signatures;

@@ -12,7 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Paths written as text even when they are not valid Unicode (a Latin-1 folder name on
 /// Linux): serde would refuse the whole report; U+FFFD stands in for the bad bytes.
-mod lossy_path {
+pub(crate) mod lossy_path {
     use std::path::{Path, PathBuf};
 
     use serde::Serializer;

@@ -10,6 +10,11 @@ pub const MAX_SMALL_FILE: u64 = 16 * 1024 * 1024;
 
 /// The first `MAX_SMALL_FILE` bytes of the regular file at `path`.
 pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_head(path, MAX_SMALL_FILE)
+}
+
+/// The first `max` bytes of the regular file at `path` (a zip's signature, a file's head).
+pub fn read_head(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     if !std::fs::metadata(path)?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -18,7 +23,7 @@ pub fn read(path: &Path) -> std::io::Result<Vec<u8>> {
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)?
-        .take(MAX_SMALL_FILE)
+        .take(max.min(MAX_SMALL_FILE))
         .read_to_end(&mut bytes)?;
     Ok(bytes)
 }

@@ -3,9 +3,12 @@
 //! The platform is a runtime value so that the Windows command specs and parsers compile and are
 //! tested on Linux with fixture outputs.
 
+pub mod access;
 pub mod detach;
 pub mod exec;
+pub mod holders;
 pub mod instance;
+pub mod mounts;
 pub mod paths;
 pub mod private_fs;
 pub mod privilege;

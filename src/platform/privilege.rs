@@ -58,6 +58,27 @@ pub fn is_elevated(exec: &dyn crate::platform::exec::Exec) -> Option<bool> {
     parse_elevation(&out.stdout)
 }
 
+/// `net localgroup Administrators`: the members of the local Administrators group. The
+/// group's name is the same on localised Windows through its well-known SID only, so a
+/// failure here is "unknown", never "not a member".
+pub fn administrators_spec() -> crate::platform::exec::CommandSpec {
+    crate::platform::exec::CommandSpec::new("net.exe", &["localgroup", "Administrators"])
+}
+
+/// The members listed by `net localgroup <group>`: the lines between the dashed rule and the
+/// closing "The command completed" line. `None` when there is no rule (an error message).
+pub fn parse_group_members(out: &str) -> Option<Vec<String>> {
+    let mut lines = out.lines().map(str::trim);
+    lines.find(|l| l.len() >= 10 && l.chars().all(|c| c == '-'))?;
+    Some(
+        lines
+            .take_while(|l| !l.starts_with("The command completed"))
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
 /// Owner of a path as (uid, gid), Unix only.
 pub fn owner(path: &Path) -> Option<(u32, u32)> {
     #[cfg(unix)]
@@ -196,6 +217,19 @@ pub fn group_name(gid: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn net_localgroup_members() {
+        let out = "Alias name     Administrators\r\nComment        Administrators have complete and unrestricted access\r\n\r\nMembers\r\n\r\n-------------------------------------------------------------------------------\r\nAdministrator\r\nCORP\\Domain Admins\r\nCORP\\svc-mid\r\nThe command completed successfully.\r\n";
+        assert_eq!(
+            parse_group_members(out).unwrap(),
+            vec!["Administrator", "CORP\\Domain Admins", "CORP\\svc-mid"]
+        );
+        assert_eq!(
+            parse_group_members("System error 5 has occurred.\r\nAccess is denied.\r\n"),
+            None
+        );
+    }
 
     #[test]
     fn elevation_from_whoami_groups() {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use crate::platform::Platform;
 use crate::platform::exec::{CommandOutput, CommandSpec, Exec};
-use crate::platform::service::{ServiceControl, ServiceState, ServiceStatus, StartType};
+use crate::platform::service::{
+    ServiceControl, ServiceSetup, ServiceState, ServiceStatus, StartType, is_upgrade_service_name,
+};
 use crate::platform::service::{processes, procfs, sc, systemd};
 
 fn run(exec: &dyn Exec, spec: &CommandSpec, raw: &mut String) -> std::io::Result<CommandOutput> {
@@ -68,6 +70,8 @@ pub struct LinuxServiceControl {
     pub unit: String,
     pub display_name: Option<String>,
     pub agent_dir: PathBuf,
+    /// `RUN_AS_USER` of `bin/mid.shconf(_override)`: the account of the init.d arrangement.
+    pub run_as_user: Option<String>,
     pub exec: Arc<dyn Exec>,
 }
 
@@ -138,6 +142,35 @@ impl ServiceControl for LinuxServiceControl {
     fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
         upgrade_list(self.exec.as_ref(), Platform::Linux)
     }
+
+    fn setup(&self) -> ServiceSetup {
+        let mut raw = String::new();
+        let spec = systemd::setup_spec(&self.unit);
+        let shown = run(self.exec.as_ref(), &spec, &mut raw).ok();
+        let out = shown.as_ref().map(|o| o.stdout.as_str()).unwrap_or("");
+        let loaded = systemd::show_value(out, "LoadState").is_some_and(|v| v == "loaded");
+        if loaded {
+            return ServiceSetup {
+                account: systemd::show_value(out, "User").or_else(|| Some("root".into())),
+                account_source: Some(format!("systemd unit {}", self.unit)),
+                systemd: true,
+                kill_mode: systemd::show_value(out, "KillMode"),
+                upgrade_services: Some(Vec::new()),
+                raw,
+                note: None,
+            };
+        }
+        // No systemd unit: the init.d arrangement runs the MID as RUN_AS_USER (mid.shconf).
+        ServiceSetup {
+            account: self.run_as_user.clone(),
+            account_source: Some("RUN_AS_USER in bin/mid.shconf".into()),
+            systemd: false,
+            kill_mode: None,
+            upgrade_services: Some(Vec::new()),
+            raw,
+            note: shown.is_none().then(|| "systemctl could not run".into()),
+        }
+    }
 }
 
 /// A Windows service queried with `sc.exe query` and `sc.exe qc`.
@@ -193,6 +226,33 @@ impl ServiceControl for WindowsServiceControl {
 
     fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
         upgrade_list(self.exec.as_ref(), Platform::Windows)
+    }
+
+    fn setup(&self) -> ServiceSetup {
+        let mut raw = String::new();
+        let qc = sc::qc_spec(&self.name);
+        let account = run(self.exec.as_ref(), &qc, &mut raw)
+            .ok()
+            .and_then(|o| sc::parse_qc(&o.stdout).start_name);
+        let list = sc::list_spec();
+        let upgrade_services = run(self.exec.as_ref(), &list, &mut raw).ok().map(|o| {
+            sc::parse_list_with_display(&o.stdout)
+                .into_iter()
+                .filter(|(_, d)| is_upgrade_service_name(d))
+                .map(|(n, d)| format!("{d} ({n})"))
+                .collect()
+        });
+        ServiceSetup {
+            note: account
+                .is_none()
+                .then(|| format!("`{}` gave no SERVICE_START_NAME", qc.display())),
+            account,
+            account_source: Some(format!("sc.exe qc {}", self.name)),
+            systemd: false,
+            kill_mode: None,
+            upgrade_services,
+            raw,
+        }
     }
 }
 
@@ -275,6 +335,7 @@ mod tests {
             unit: "mid".into(),
             display_name: None,
             agent_dir: d.path().into(),
+            run_as_user: None,
             exec: exec.clone(),
         }
         .query();
@@ -286,9 +347,66 @@ mod tests {
             unit: "other".into(),
             display_name: None,
             agent_dir: d.path().into(),
+            run_as_user: None,
             exec,
         }
         .query();
         assert_eq!(s.state, ServiceState::Unknown);
+    }
+
+    #[test]
+    fn linux_setup_from_systemd_or_shconf() {
+        let d = tempfile::tempdir().unwrap();
+        let mut m = HashMap::new();
+        m.insert(
+            "systemctl show mid -p LoadState,User,KillMode,FragmentPath --no-pager".to_string(),
+            out("LoadState=loaded\nUser=midsrv\nKillMode=control-group\nFragmentPath=/etc/systemd/system/mid.service\n"),
+        );
+        m.insert(
+            "systemctl show gone -p LoadState,User,KillMode,FragmentPath --no-pager".to_string(),
+            out("LoadState=not-found\nUser=\nKillMode=control-group\n"),
+        );
+        let exec: Arc<dyn Exec> = Arc::new(Fixture(m));
+        let ctl = |unit: &str| LinuxServiceControl {
+            unit: unit.into(),
+            display_name: None,
+            agent_dir: d.path().into(),
+            run_as_user: Some("midinit".into()),
+            exec: exec.clone(),
+        };
+        let s = ctl("mid").setup();
+        assert!(s.systemd);
+        assert_eq!(s.account.as_deref(), Some("midsrv"));
+        assert_eq!(s.kill_mode.as_deref(), Some("control-group"));
+        let s = ctl("gone").setup();
+        assert!(!s.systemd);
+        assert_eq!(s.account.as_deref(), Some("midinit"));
+        assert_eq!(s.kill_mode, None);
+    }
+
+    #[test]
+    fn windows_setup_account_and_leftover_upgrade_service() {
+        let mut m = HashMap::new();
+        m.insert(
+            "sc.exe qc snc_mid_a".to_string(),
+            out("[SC] QueryServiceConfig SUCCESS\r\n\r\nSERVICE_NAME: snc_mid_a\r\n        SERVICE_START_NAME : LocalSystem\r\n"),
+        );
+        m.insert(
+            "sc.exe query type= service state= all".to_string(),
+            out("SERVICE_NAME: snc_mid_a\r\nDISPLAY_NAME: ServiceNow MID Server_a\r\n\r\nSERVICE_NAME: snc_upgrade_a\r\nDISPLAY_NAME: ServiceNow Platform Distribution Upgrade (a)\r\n"),
+        );
+        let s = WindowsServiceControl {
+            name: "snc_mid_a".into(),
+            display_name: None,
+            exec: Arc::new(Fixture(m)),
+        }
+        .setup();
+        assert_eq!(s.account.as_deref(), Some("LocalSystem"));
+        assert_eq!(
+            s.upgrade_services,
+            Some(vec![
+                "ServiceNow Platform Distribution Upgrade (a) (snc_upgrade_a)".to_string()
+            ])
+        );
     }
 }

@@ -53,6 +53,35 @@ impl ServiceStatus {
     }
 }
 
+/// How the MID service is set up, for the preflight: its account, systemd's `KillMode`, and
+/// any Distribution Upgrade service left from an earlier run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceSetup {
+    /// The account the service runs as (`User=` or `RUN_AS_USER`; `SERVICE_START_NAME`).
+    pub account: Option<String>,
+    /// Where the account was read (`systemd unit mid`, `bin/mid.shconf_override`, `sc.exe qc`).
+    pub account_source: Option<String>,
+    /// Linux: whether the service is a systemd unit.
+    pub systemd: bool,
+    /// systemd's `KillMode` of the unit.
+    pub kill_mode: Option<String>,
+    /// Windows: services named like the Distribution Upgrade's ("ServiceNow Platform
+    /// Distribution Upgrade (<MID name>)"), `None` when they could not be listed.
+    pub upgrade_services: Option<Vec<String>>,
+    /// The raw answers, for the evidence.
+    pub raw: String,
+    /// Why something is unknown.
+    pub note: Option<String>,
+}
+
+/// Display names the Distribution Upgrade's own service has had (pre-Orlando, and the newer
+/// "AI Platform" wording, mid-server.md §2.1).
+pub fn is_upgrade_service_name(display_name: &str) -> bool {
+    let d = display_name.trim();
+    d.starts_with("ServiceNow Platform Distribution Upgrade")
+        || d.starts_with("ServiceNow AI Platform Distribution Upgrade")
+}
+
 /// Queries and (only when the operator confirmed) changes the MID service.
 ///
 /// There is deliberately no `start` here: midrescue never starts the main MID service.
@@ -71,6 +100,14 @@ pub trait ServiceControl: Send + Sync {
     /// `upgrade_process_running` answers for its own install.
     fn upgrade_processes(&self) -> Option<Vec<processes::ProcessInfo>> {
         None
+    }
+
+    /// How the service is set up (read-only). The default says it cannot tell.
+    fn setup(&self) -> ServiceSetup {
+        ServiceSetup {
+            note: Some("this service control cannot tell how the service is set up".into()),
+            ..ServiceSetup::default()
+        }
     }
 }
 

@@ -111,6 +111,21 @@ pub fn parse_list(out: &str) -> Vec<String> {
         .collect()
 }
 
+/// (service name, display name) pairs from `sc.exe query type= service state= all`.
+pub fn parse_list_with_display(out: &str) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = Vec::new();
+    for l in out.lines() {
+        let l = l.trim();
+        if let Some(n) = l.strip_prefix("SERVICE_NAME:") {
+            v.push((n.trim().to_string(), String::new()));
+        } else if let (Some(d), Some(last)) = (l.strip_prefix("DISPLAY_NAME:"), v.last_mut()) {
+            last.1 = d.trim().to_string();
+        }
+    }
+    v.retain(|(n, _)| !n.is_empty());
+    v
+}
+
 /// The executable of a `BINARY_PATH_NAME` (quoted or not, arguments dropped).
 pub fn binary_of(path_name: &str) -> &str {
     let p = path_name.trim();

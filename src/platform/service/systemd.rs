@@ -62,6 +62,28 @@ pub fn set_start_type_spec(unit: &str, start: StartType) -> CommandSpec {
     CommandSpec::new("systemctl", &[verb, unit])
 }
 
+/// `systemctl show <unit> -p User,KillMode,LoadState,FragmentPath`: how the unit is set up.
+pub fn setup_spec(unit: &str) -> CommandSpec {
+    CommandSpec::new(
+        "systemctl",
+        &[
+            "show",
+            unit,
+            "-p",
+            "LoadState,User,KillMode,FragmentPath",
+            "--no-pager",
+        ],
+    )
+}
+
+/// The value of `key` in `systemctl show` output (empty values are `None`).
+pub fn show_value(out: &str, key: &str) -> Option<String> {
+    out.lines().find_map(|l| {
+        let (k, v) = l.trim().split_once('=')?;
+        (k.trim() == key && !v.trim().is_empty()).then(|| v.trim().to_string())
+    })
+}
+
 pub fn parse_show(out: &str) -> SystemdShow {
     let mut s = SystemdShow::default();
     for line in out.lines() {
