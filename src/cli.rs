@@ -428,6 +428,11 @@ pub struct LabCreateArgs {
     /// Grow the log history to about N MiB (for performance work).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub log_mb: u64,
+    /// Build the scenario before its upgrade: a running MID with the hazard that will make the
+    /// upgrade crash (a held file, lost exec bits, a second install of the same name), for
+    /// practising `midrescue preflight`.
+    #[arg(long)]
+    pub before_upgrade: bool,
 }
 
 #[cfg(test)]

@@ -96,6 +96,7 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                 log_mb: a.log_mb,
                 exe: None,
                 registry_dir: None,
+                before_upgrade: a.before_upgrade,
             };
             let made = lab::create(&a.scenario, &a.dir, &opts)?;
             println!(
@@ -119,11 +120,19 @@ pub fn run(cmd: &LabCommand) -> anyhow::Result<u8> {
                     i.password
                 );
             }
-            println!("  expected:      {}", made.scenario.verdict.as_str());
-            println!(
-                "Try:  midrescue detect --agent-dir {}",
-                crate::sanitize::path(&made.agent_dir)
-            );
+            if a.before_upgrade {
+                println!("  state:         before the upgrade (the MID runs; its hazard is in place)");
+                println!(
+                    "Try:  midrescue preflight --agent-dir {}",
+                    crate::sanitize::path(&made.agent_dir)
+                );
+            } else {
+                println!("  expected:      {}", made.scenario.verdict.as_str());
+                println!(
+                    "Try:  midrescue detect --agent-dir {}",
+                    crate::sanitize::path(&made.agent_dir)
+                );
+            }
             println!(
                 "Stop: midrescue lab stop {}",
                 crate::sanitize::path(&made.root)

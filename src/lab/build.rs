@@ -39,6 +39,13 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         None => std::env::current_exe().context("finding the midrescue binary")?,
     };
     let platform = opts.platform.unwrap_or(sc.platform);
+    // Before the upgrade, every scenario is a running MID; only its hazard (`before_upgrade`)
+    // tells what will make the coming upgrade crash.
+    let stage = if opts.before_upgrade {
+        Stage::Healthy
+    } else {
+        sc.stage
+    };
     let (old, new) = sc.era.versions();
     let now = Local::now();
     std::fs::create_dir_all(state::internal_dir(&root))?;
@@ -70,6 +77,7 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         }),
         reruns: 0,
         stop_requested: false,
+        before_upgrade: opts.before_upgrade,
         agent_log_limit: std::env::var("MIDRESCUE_LAB_LOG_LIMIT")
             .ok()
             .and_then(|s| s.parse().ok())
@@ -83,16 +91,16 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
     } else {
         NO_INSTANCE_URL.to_string()
     };
-    let lab = Lab::new(sc, &root, platform, &url, now);
+    let lab = Lab::new(sc, stage, &root, platform, &url, now);
     let temp = lab.generate(opts.log_mb)?;
     info = super::read_lab_info(&root)?;
     info.temp_dir = temp.clone();
-    if sc.stage == Stage::Healthy {
+    if stage == Stage::Healthy {
         info.installed_version = new.to_string();
     }
     state::write_info(&root, &info)?;
 
-    match sc.stage {
+    match stage {
         Stage::Healthy => {
             state::spawn_lab_process(&exe, &root, "mid-process", &["--running"])?;
             let ok = state::wait_until(Duration::from_secs(10), || {
@@ -118,10 +126,13 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         }
         Stage::Crashed | Stage::TempLost => {}
     }
-    // The lock that makes the re-run fail again is held by a real process the trainee can find.
-    if let (super::scenario::Rerun::FailsAgain, super::scenario::Crash::Locked(rel)) =
+    if opts.before_upgrade {
+        before_upgrade_hazard(sc, &exe, &root, platform)?;
+    } else if let (super::scenario::Rerun::FailsAgain, super::scenario::Crash::Locked(rel)) =
         (sc.rerun, sc.crash)
     {
+        // The lock that makes the re-run fail again is held by a real process the trainee
+        // can find.
         super::lock_holder::start(&exe, &root, rel)?;
     }
     let info = super::read_lab_info(&root)?;
@@ -141,6 +152,63 @@ pub fn create(name: &str, dir: &Path, opts: &CreateOptions) -> anyhow::Result<La
         target_version: new.to_string(),
         instance: info.instance,
     })
+}
+
+/// The cause of the scenario's crash, laid on a running MID before any upgrade: what
+/// `midrescue preflight` must catch (tests/preflight_lab.rs names the check for each).
+fn before_upgrade_hazard(
+    sc: &Scenario,
+    exe: &Path,
+    root: &Path,
+    platform: Platform,
+) -> anyhow::Result<()> {
+    let agent = root.join("agent");
+    match sc.crash {
+        // Antivirus, a backup or a stray java holding the file the upgrade must replace.
+        Crash::Locked(rel) | Crash::AccessDenied(rel) => {
+            super::lock_holder::start(exe, root, rel)?;
+        }
+        // A process running from the JRE keeps `jre/bin` from being deleted.
+        Crash::JreDelete => {
+            let java = match platform {
+                Platform::Windows => "jre/bin/java.exe",
+                Platform::Linux => "jre/bin/java",
+            };
+            super::lock_holder::start(exe, root, java)?;
+        }
+        // The install's scripts lost their exec bits (copied without modes): the MID's
+        // /bin/sh gets "Permission denied".
+        Crash::ScriptNotExecutable => {
+            for dir in [agent.join("bin"), agent.join("bin/scripts")] {
+                for e in std::fs::read_dir(&dir)
+                    .with_context(|| format!("reading {}", dir.display()))?
+                    .flatten()
+                {
+                    if e.path().extension().is_some_and(|x| x == "sh") {
+                        files::set_exec(&e.path(), false)?;
+                    }
+                }
+            }
+        }
+        // KB0784389: a second install on the host with the same MID name.
+        Crash::ServiceConflict => {
+            let other = root.join("second-mid").join("agent");
+            let id = Identity {
+                platform,
+                name: MID_NAME,
+                url: NO_INSTANCE_URL,
+                sys_id: "0123456789abcdef0123456789abcdef",
+            };
+            files::write(&other.join("config.xml"), &files::config_xml(&id), false)?;
+            files::write(
+                &other.join("conf/wrapper-override.conf"),
+                &files::wrapper_override_conf(&id),
+                false,
+            )?;
+        }
+        Crash::None => {}
+    }
+    Ok(())
 }
 
 /// `dir` must be absent (it is created) or an empty folder.
@@ -184,6 +252,7 @@ pub fn script_name(platform: Platform) -> &'static str {
 /// Everything the generator needs about one lab.
 struct Lab<'a> {
     sc: &'static Scenario,
+    stage: Stage,
     root: &'a Path,
     agent: PathBuf,
     platform: Platform,
@@ -194,6 +263,7 @@ struct Lab<'a> {
 impl<'a> Lab<'a> {
     fn new(
         sc: &'static Scenario,
+        stage: Stage,
         root: &'a Path,
         platform: Platform,
         url: &'a str,
@@ -201,6 +271,7 @@ impl<'a> Lab<'a> {
     ) -> Self {
         Lab {
             sc,
+            stage,
             root,
             agent: root.join("agent"),
             platform,
@@ -242,7 +313,7 @@ impl<'a> Lab<'a> {
             from,
             &history::start_lines(self.iso(), &self.agent, self.url),
         )?;
-        let upgrade_at = match self.sc.stage {
+        let upgrade_at = match self.stage {
             Stage::Healthy => self.now - chrono::Duration::days(2),
             Stage::InProgress => self.now - chrono::Duration::seconds(3),
             Stage::Crashed | Stage::TempLost => self.now - chrono::Duration::minutes(35),
@@ -298,7 +369,7 @@ impl<'a> Lab<'a> {
         );
         self.write_temp(&temp, new, jre_new)?;
 
-        match self.sc.stage {
+        match self.stage {
             Stage::InProgress => {}
             Stage::Healthy => {
                 self.replay(&temp, Fault::None, upgrade_at)?;
@@ -350,7 +421,7 @@ impl<'a> Lab<'a> {
                 }
             }
         }
-        if self.sc.stage == Stage::TempLost {
+        if self.stage == Stage::TempLost {
             self.someone_started_the_service(
                 &wrapper_log,
                 &temp,

@@ -119,6 +119,10 @@ pub struct LabInfo {
     pub reruns: u32,
     #[serde(default)]
     pub stop_requested: bool,
+    /// Built in its pre-upgrade state (`lab create --before-upgrade`): a running MID with the
+    /// scenario's hazard, for `midrescue preflight`.
+    #[serde(default)]
+    pub before_upgrade: bool,
     /// `agent0.log.0` rotation size in bytes (JUL `limit`).
     #[serde(default = "default_log_limit")]
     pub agent_log_limit: u64,
@@ -199,6 +203,9 @@ pub struct CreateOptions {
     pub exe: Option<PathBuf>,
     /// The state folder whose lab registry records the lab (default: the invoking user's).
     pub registry_dir: Option<PathBuf>,
+    /// Build the scenario before its upgrade: a running MID with the hazard that will make
+    /// the upgrade crash (for practising `midrescue preflight`).
+    pub before_upgrade: bool,
 }
 
 impl Default for CreateOptions {
@@ -209,6 +216,7 @@ impl Default for CreateOptions {
             log_mb: 0,
             exe: None,
             registry_dir: None,
+            before_upgrade: false,
         }
     }
 }
