@@ -30,6 +30,20 @@ impl Lab {
         Lab { made, _dir: dir }
     }
 
+    /// The scenario before its upgrade (`lab create --before-upgrade`).
+    pub fn before_upgrade(scenario: &str) -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = CreateOptions {
+            speed: 10.0,
+            exe: Some(bin()),
+            before_upgrade: true,
+            ..CreateOptions::default()
+        };
+        let made = lab::create(scenario, &dir.path().join("lab"), &opts)
+            .unwrap_or_else(|e| panic!("creating {scenario} before its upgrade: {e:#}"));
+        Lab { made, _dir: dir }
+    }
+
     pub fn root(&self) -> &Path {
         &self.made.root
     }
