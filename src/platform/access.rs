@@ -20,10 +20,10 @@ pub fn account(name: &str) -> Option<Account> {
         let user = nix::unistd::User::from_name(name).ok().flatten()?;
         let mut gids = vec![user.gid.as_raw()];
         #[cfg(target_os = "linux")]
-        if let Ok(cname) = std::ffi::CString::new(name) {
-            if let Ok(groups) = nix::unistd::getgrouplist(&cname, user.gid) {
-                gids.extend(groups.iter().map(|g| g.as_raw()));
-            }
+        if let Ok(cname) = std::ffi::CString::new(name)
+            && let Ok(groups) = nix::unistd::getgrouplist(&cname, user.gid)
+        {
+            gids.extend(groups.iter().map(|g| g.as_raw()));
         }
         gids.sort_unstable();
         gids.dedup();

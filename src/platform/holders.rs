@@ -133,7 +133,7 @@ mod tests {
         let pid = child.id();
         let mut found = HolderScan::default();
         for _ in 0..50 {
-            found = scan(Path::new("/proc"), &[lib.clone()], 10);
+            found = scan(Path::new("/proc"), std::slice::from_ref(&lib), 10);
             if !found.holders.is_empty() {
                 break;
             }
