@@ -923,3 +923,62 @@ fn the_exit_summary_says_what_changed_on_the_host_in_plain_words() {
     assert!(s.text.starts_with("midrescue: failed:"), "{}", s.text);
     assert!(s.text.contains("next step:") && s.text.contains("Resource Monitor"));
 }
+
+#[test]
+fn preflight_opens_only_on_a_healthy_mid_and_esc_goes_back() {
+    // Crashed: the key says why not, and nothing runs.
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    let fx = d.key(Key::Char('p'));
+    assert!(fx.is_empty());
+    assert!(d.model.preflight.is_none());
+    assert!(
+        d.model
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("healthy MID")
+    );
+    // Healthy: the checks run (read-only effect), the report shows, a stale answer is ignored.
+    let mut d = fixtures::detected(Verdict::Healthy, false);
+    let fx = d.key(Key::Char('p'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Preflight { .. })));
+    let run = d.last_run(|e| matches!(e, Effect::Preflight { .. }));
+    let d2 = fixtures::preflight(true);
+    let report = d2
+        .model
+        .preflight
+        .as_ref()
+        .unwrap()
+        .job
+        .done()
+        .unwrap()
+        .clone();
+    d.send(Msg::PreflightDone {
+        run: run + 100,
+        result: Ok(report.clone()),
+    });
+    assert!(d.model.preflight.as_ref().unwrap().job.is_running());
+    d.send(Msg::PreflightDone {
+        run,
+        result: Ok(report),
+    });
+    assert!(matches!(
+        d.model.preflight.as_ref().unwrap().job,
+        Job::Done(_)
+    ));
+    assert!(
+        d.model
+            .journal
+            .iter()
+            .any(|j| j.text.contains("preflight: fail"))
+    );
+    // r checks again; scrolling moves the view; Esc is back on Detect, still healthy.
+    let fx = d.key(Key::Char('r'));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Preflight { .. })));
+    d.key(Key::Down);
+    assert_eq!(d.model.preflight.as_ref().unwrap().scroll, 1);
+    d.key(Key::Esc);
+    assert!(d.model.preflight.is_none());
+    assert_eq!(d.model.step, midrescue::wizard::Step::Detect);
+    assert_eq!(d.model.verdict(), Some(Verdict::Healthy));
+}

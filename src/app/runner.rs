@@ -128,6 +128,15 @@ impl Runner {
                 };
                 let _ = tx.send(Msg::DetectDone { run, result: msg });
             }),
+            Effect::Preflight { run, agent_dir } => self.blocking(move |tx, _| {
+                let host = Host::for_install(&agent_dir);
+                let report =
+                    crate::preflight::run(&agent_dir, &host, &crate::preflight::Options::default());
+                let _ = tx.send(Msg::PreflightDone {
+                    run,
+                    result: Ok(Box::new(report)),
+                });
+            }),
             Effect::SetStartType { run, start_type } => self.blocking(move |tx, state| {
                 let install = lock(state).install.clone();
                 let result = match install {

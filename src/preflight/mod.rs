@@ -119,7 +119,7 @@ impl CheckId {
 }
 
 /// One check's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     pub id: CheckId,
     pub title: &'static str,
@@ -142,7 +142,7 @@ pub struct Summary {
 }
 
 /// The preflight of one install (`preflight --json`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PreflightReport {
     pub schema_version: u32,
     pub kind: &'static str,
@@ -188,6 +188,69 @@ pub fn run(agent_dir: &Path, facts: &dyn Facts, opts: &Options) -> PreflightRepo
         .iter()
         .map(|&id| checks::run_one(id, &ctx).finish(id))
         .collect();
+    report_of(
+        agent_dir,
+        facts.platform(),
+        ctx.config.name.clone(),
+        ctx.installed.clone(),
+        opts.target_version.clone(),
+        checks,
+    )
+}
+
+/// A check's answer before it is named (`checks` builds these).
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub message: String,
+    pub evidence: Vec<Evidence>,
+    pub fix: String,
+}
+
+impl Outcome {
+    fn finish(self, id: CheckId) -> CheckResult {
+        CheckResult::new(id, self.status, &self.message, self.evidence, &self.fix)
+    }
+}
+
+impl CheckResult {
+    /// A result with its texts sanitised and secrets masked (they come from the disk and from
+    /// command output).
+    pub fn new(
+        id: CheckId,
+        status: Status,
+        message: &str,
+        evidence: Vec<Evidence>,
+        fix: &str,
+    ) -> CheckResult {
+        let clean = |s: &str| crate::sanitize::text(&crate::redact::redact_str(s));
+        CheckResult {
+            id,
+            title: id.title(),
+            status,
+            message: clean(message),
+            evidence: evidence
+                .into_iter()
+                .map(|e| Evidence {
+                    file: e.file,
+                    line: e.line,
+                    text: clean(&e.text),
+                })
+                .collect(),
+            reference: id.reference(),
+            fix: clean(fix),
+        }
+    }
+}
+
+/// The report of a finished set of checks (the engine's `run`, and fixtures).
+pub fn report_of(
+    agent_dir: &Path,
+    platform: Platform,
+    mid_name: Option<String>,
+    installed_version: Option<String>,
+    target_version: Option<String>,
+    checks: Vec<CheckResult>,
+) -> PreflightReport {
     let mut summary = Summary::default();
     for c in &checks {
         match c.status {
@@ -207,43 +270,12 @@ pub fn run(agent_dir: &Path, facts: &dyn Facts, opts: &Options) -> PreflightRepo
         schema_version: SCHEMA_VERSION,
         kind: "preflight",
         agent_dir: agent_dir.to_path_buf(),
-        platform: facts.platform(),
-        mid_name: ctx.config.name.clone(),
-        installed_version: ctx.installed.clone(),
-        target_version: opts.target_version.clone(),
+        platform,
+        mid_name,
+        installed_version,
+        target_version,
         result,
         summary,
         checks,
-    }
-}
-
-/// A check's answer before it is named (`checks` builds these).
-pub(crate) struct Outcome {
-    pub status: Status,
-    pub message: String,
-    pub evidence: Vec<Evidence>,
-    pub fix: String,
-}
-
-impl Outcome {
-    fn finish(self, id: CheckId) -> CheckResult {
-        let clean = |s: &str| crate::sanitize::text(&crate::redact::redact_str(s));
-        CheckResult {
-            id,
-            title: id.title(),
-            status: self.status,
-            message: clean(&self.message),
-            evidence: self
-                .evidence
-                .into_iter()
-                .map(|e| Evidence {
-                    file: e.file,
-                    line: e.line,
-                    text: clean(&e.text),
-                })
-                .collect(),
-            reference: id.reference(),
-            fix: clean(&self.fix),
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! Fixture models for every screen, built by feeding real messages through `update()`. Used by
 //! the snapshot tests, the screenshot generator and the render bench (not by the product).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::TimeZone;
 
@@ -552,6 +552,54 @@ pub fn temp_folder_lost_done() -> Driver {
     d
 }
 
+/// Detect on a healthy MID, then `p`: the Preflight screen with the checks' report. `failing`
+/// puts a stranger's lock on a jar and a manual start type in it.
+pub fn preflight(failing: bool) -> Driver {
+    use crate::preflight::{CheckId, CheckResult, Status};
+    let mut d = detected(Verdict::Healthy, false);
+    d.key(Key::Char('p'));
+    let run = d.last_run(|e| matches!(e, Effect::Preflight { .. }));
+    let checks = CheckId::ALL
+        .iter()
+        .map(|&id| match (failing, id) {
+            (true, CheckId::FilesHeldOpen) => CheckResult::new(
+                id,
+                Status::Fail,
+                "1 file(s) in bin, lib or jre are held open by 1 process(es) that are not the MID's own: the upgrade cannot replace them and stops (\"being used by another process\", access denied)",
+                vec![crate::mid::report::Evidence {
+                    file: PathBuf::from(AGENT).join("lib/commons-io.jar"),
+                    line: 0,
+                    text: "held by pid 4711 (avscan): /opt/av/bin/avscan --realtime".into(),
+                }],
+                "Stop or pause that process before the instance upgrade (antivirus: exclude the agent folder; backup: move its window), then run preflight again.",
+            ),
+            (true, CheckId::ServiceStartType) => CheckResult::new(
+                id,
+                Status::Warn,
+                "the service is set to manual start: after a reboot the MID stays down (a recovery may have left it so)",
+                vec![],
+                "`sudo systemctl enable <unit>` once no recovery runs.",
+            ),
+            (_, CheckId::SystemdKillMode) => CheckResult::new(id, Status::Pass, "unit mid: KillMode=process", vec![], ""),
+            _ => CheckResult::new(id, Status::Pass, "ok", vec![], ""),
+        })
+        .collect();
+    let report = crate::preflight::report_of(
+        Path::new(AGENT),
+        Platform::Linux,
+        Some("mid-prod-01".into()),
+        None,
+        None,
+        checks,
+    );
+    d.send(Msg::PreflightDone {
+        run,
+        result: Ok(Box::new(report)),
+    });
+    d.tick(3);
+    d
+}
+
 /// What the engine reports at the end of a run, as the fixtures need it.
 pub fn run_report(
     outcome: RecoveryOutcome,
@@ -610,6 +658,8 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     ));
     let mut healthy = detected(Verdict::Healthy, false);
     v.push(("detect-healthy", healthy.model.clone()));
+    v.push(("preflight-failing", preflight(true).model));
+    v.push(("preflight-passed", preflight(false).model));
     healthy.key(Key::Enter);
     v.push(("done-healthy", healthy.model));
     let mut lost = detected(Verdict::TempFolderLost, false);

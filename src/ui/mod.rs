@@ -127,6 +127,9 @@ fn draw_step(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         return;
     }
     match model.step {
+        Step::Detect if model.preflight.is_some() => {
+            screens::preflight::draw(frame, area, model, theme)
+        }
         Step::Detect => screens::detect::draw(frame, area, model, theme),
         Step::Warn => screens::warn::draw(frame, area, model, theme),
         Step::Collect => screens::collect::draw(frame, area, model, theme),

@@ -50,6 +50,8 @@ fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     // Describe the screen below the help, not the help itself.
     let under = if model.picker.is_some() {
         Context::Picker
+    } else if model.preflight.is_some() && model.step == crate::wizard::Step::Detect {
+        Context::Preflight
     } else {
         Context::Step(model.step)
     };

@@ -12,6 +12,8 @@ use super::{RunId, Timestamp};
 pub enum Effect {
     /// Diagnose the install (read-only) → `Msg::DetectDone`.
     Detect { run: RunId, agent_dir: PathBuf },
+    /// Run the pre-upgrade checks (read-only) → `Msg::PreflightDone`.
+    Preflight { run: RunId, agent_dir: PathBuf },
     /// Change the MID service's start type (confirmed by the operator) → `Msg::StartTypeSet`.
     SetStartType { run: RunId, start_type: StartType },
     /// Build a support bundle → `Msg::CollectProgress`…, `Msg::CollectDone`. The final bundle

@@ -42,6 +42,8 @@ pub enum Action {
     Rerun,
     /// Copy the planned command to the clipboard (OSC 52).
     Copy,
+    /// Detect on a healthy MID: open the Preflight screen (read-only checks).
+    Preflight,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -70,6 +72,8 @@ pub enum Context {
     QuitConfirm,
     Confirm,
     Picker,
+    /// The Preflight screen over Detect.
+    Preflight,
     Step(Step),
 }
 
@@ -232,7 +236,28 @@ const SCROLL: Binding = b(
     "Scroll this screen (PgUp/PgDn by a page): on small terminals the rest is below",
 );
 
-const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, SCROLL, WHY, HELP, QUIT];
+const PREFLIGHT: Binding = b(
+    &[(Key::Char('p'), Action::Preflight)],
+    "p",
+    "preflight",
+    "Healthy MID: check what would make its next auto-upgrade crash (read-only)",
+);
+
+const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, PREFLIGHT, SCROLL, WHY, HELP, QUIT];
+
+const PREFLIGHT_TABLE: &[Binding] = &[
+    b(&[(Key::Esc, Action::Back)], "Esc", "back", "Back to Detect"),
+    b(
+        &[(Key::Char('r'), Action::Retry)],
+        "r",
+        "check again",
+        "Run the checks again (after fixing something)",
+    ),
+    SCROLL,
+    WHY,
+    HELP,
+    QUIT,
+];
 
 const WARN_TABLE: &[Binding] = &[
     b(
@@ -363,6 +388,7 @@ pub fn context(model: &Model) -> Context {
         Some(Overlay::QuitConfirm { .. }) => Context::QuitConfirm,
         Some(Overlay::Confirm { .. }) => Context::Confirm,
         None if model.picker.is_some() => Context::Picker,
+        None if model.preflight.is_some() && model.step == Step::Detect => Context::Preflight,
         None => Context::Step(model.step),
     }
 }
@@ -374,6 +400,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::QuitConfirm => QUIT_TABLE,
         Context::Confirm => DIALOG_TABLE,
         Context::Picker => PICKER_TABLE,
+        Context::Preflight => PREFLIGHT_TABLE,
         Context::Step(Step::Detect) => DETECT_TABLE,
         Context::Step(Step::Warn) => WARN_TABLE,
         Context::Step(Step::Collect) => COLLECT_TABLE,
@@ -437,9 +464,12 @@ pub fn step_key(step: Step, action: Action) -> &'static str {
 /// command, chmod a non-executable script): the hint bar leaves them out while they are
 /// disabled; the help still lists them.
 pub fn situational(b: &Binding) -> bool {
-    b.keys
-        .iter()
-        .any(|(_, a)| matches!(a, Action::Rerun | Action::Copy | Action::MakeExecutable))
+    b.keys.iter().any(|(_, a)| {
+        matches!(
+            a,
+            Action::Rerun | Action::Copy | Action::MakeExecutable | Action::Preflight
+        )
+    })
 }
 
 pub fn bindings(model: &Model) -> Vec<BindingState> {
@@ -479,7 +509,20 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
     {
         return no("no install found: name it with --agent-dir");
     }
+    if let Some(v) = &model.preflight
+        && model.step == Step::Detect
+    {
+        return match action {
+            Action::Retry if v.job.is_running() => no("checking…"),
+            _ => Ok(()),
+        };
+    }
     match (model.step, action) {
+        (Step::Detect, Action::Preflight) => match model.verdict() {
+            Some(Verdict::Healthy) => Ok(()),
+            Some(_) => no("preflight is for a healthy MID, before an instance upgrade"),
+            None => no("detecting…"),
+        },
         (Step::Detect, Action::Next) => match (&model.detect, model.verdict()) {
             (_, Some(_)) => Ok(()),
             (super::model::Job::Failed(_), _) => no("detect failed: press r"),

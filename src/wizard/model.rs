@@ -151,6 +151,14 @@ impl<T> Job<T> {
     }
 }
 
+/// The Preflight screen (reached from Detect on a healthy MID): the checks' report and how far
+/// it is scrolled.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreflightView {
+    pub job: Job<Box<crate::preflight::PreflightReport>>,
+    pub scroll: u16,
+}
+
 /// A bundle being built, then built.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Collect {
@@ -253,6 +261,8 @@ pub struct Model {
     /// Lines the Detect screen is scrolled down by.
     pub detect_scroll: u16,
     pub picker: Option<Picker>,
+    /// The Preflight screen, while open.
+    pub preflight: Option<PreflightView>,
     pub agent_dir: Option<PathBuf>,
     next_run: RunId,
 
@@ -316,6 +326,7 @@ impl Model {
             done_scroll: 0,
             detect_scroll: 0,
             picker: None,
+            preflight: None,
             agent_dir: None,
             next_run: 1,
             detect: Job::Idle,

@@ -44,6 +44,10 @@ pub enum Msg {
         run: RunId,
         result: Result<Box<DetectReport>, String>,
     },
+    PreflightDone {
+        run: RunId,
+        result: Result<Box<crate::preflight::PreflightReport>, String>,
+    },
     StartTypeSet {
         run: RunId,
         result: Result<StartType, String>,

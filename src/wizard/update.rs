@@ -80,6 +80,24 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 }
             }
         }
+        Msg::PreflightDone { run, result } => {
+            let Some(v) = m.preflight.as_mut().filter(|v| v.job.run_id() == Some(run)) else {
+                return vec![];
+            };
+            m.dirty = true;
+            let line = match &result {
+                Ok(r) => format!(
+                    "preflight: {} ({} pass, {} warn, {} fail)",
+                    r.result, r.summary.pass, r.summary.warn, r.summary.fail
+                ),
+                Err(e) => format!("preflight failed: {e}"),
+            };
+            v.job = match result {
+                Ok(r) => Job::Done(r),
+                Err(e) => Job::Failed(e),
+            };
+            vec![journal(m, line)]
+        }
         Msg::StartTypeSet { run, result } => {
             if m.start_type.run_id() != Some(run) {
                 return vec![];
@@ -395,12 +413,57 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
             }
             None => vec![],
         },
+        (None, action) if m.preflight.is_some() && m.step == Step::Detect => {
+            on_preflight_action(m, action)
+        }
         (None, action) => on_step_action(m, action),
     }
 }
 
+/// Keys of the Preflight screen: back, check again, scroll.
+fn on_preflight_action(m: &mut Model, action: Action) -> Vec<Effect> {
+    let page = m.height.saturating_sub(8).max(1);
+    match action {
+        Action::Back => {
+            m.preflight = None;
+            vec![journal(m, "closed preflight")]
+        }
+        Action::Retry => begin_preflight(m),
+        Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown => {
+            if let Some(v) = m.preflight.as_mut() {
+                // The screen clamps it to what is below.
+                v.scroll = match action {
+                    Action::ScrollUp => v.scroll.saturating_sub(1),
+                    Action::ScrollDown => v.scroll.saturating_add(1),
+                    Action::PageUp => v.scroll.saturating_sub(page),
+                    _ => v.scroll.saturating_add(page),
+                };
+            }
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+/// Open (or refresh) the Preflight screen and start its checks.
+fn begin_preflight(m: &mut Model) -> Vec<Effect> {
+    let Some(agent_dir) = m.report().map(|r| r.agent_dir.clone()) else {
+        return vec![];
+    };
+    let run = m.new_run();
+    m.preflight = Some(crate::wizard::model::PreflightView {
+        job: Job::Running(run),
+        scroll: 0,
+    });
+    vec![
+        journal(m, "preflight: run the pre-upgrade checks (read-only)"),
+        Effect::Preflight { run, agent_dir },
+    ]
+}
+
 fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
     match (m.step, action) {
+        (Step::Detect, Action::Preflight) => begin_preflight(m),
         (Step::Detect, Action::Retry) => match m.agent_dir.clone() {
             Some(dir) => {
                 let mut fx = vec![journal(m, "retry detect")];
@@ -856,6 +919,7 @@ pub fn confirm_title(kind: ConfirmKind) -> &'static str {
 pub fn effect_run(e: &Effect) -> Option<RunId> {
     match e {
         Effect::Detect { run, .. }
+        | Effect::Preflight { run, .. }
         | Effect::SetStartType { run, .. }
         | Effect::Collect { run, .. }
         | Effect::PlanRun { run, .. }

@@ -3,6 +3,7 @@
 pub mod collect;
 pub mod detect;
 pub mod done;
+pub mod preflight;
 pub mod run;
 pub mod warn;
 pub mod watch;
