@@ -139,14 +139,12 @@ mod tests {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let parent = parent_pid(Path::new("/proc"), pid);
         let _ = child.kill();
         let _ = child.wait();
         let h = found.holders.iter().find(|h| h.pid == pid).expect("holder");
         assert_eq!(h.file, jar);
-        assert_eq!(
-            parent_pid(Path::new("/proc"), pid),
-            Some(std::process::id())
-        );
+        assert_eq!(parent, Some(std::process::id()));
         // Nothing under another root.
         let other = scan(Path::new("/proc"), &[d.path().join("jre")], 10);
         assert!(other.holders.iter().all(|h| h.pid != pid));
