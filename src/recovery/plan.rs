@@ -379,7 +379,25 @@ pub fn make_plan(
         RunKind::WrapperFallback => plan_fallback(&inp),
     }?;
     plan.trust = check_trust(install, &plan);
+    plan.tee_path = free_name(&plan.tee_path);
     Ok(plan)
+}
+
+/// `path`, or `<stem>-2.log`, `-3`… when a run in the same second already used it (the file is
+/// created exclusively, so a taken name would stop the run).
+fn free_name(path: &Path) -> PathBuf {
+    let taken = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if !taken(path) {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (2..1000)
+        .map(|n| path.with_file_name(format!("{stem}-{n}.log")))
+        .find(|p| !taken(p))
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// The single-line answer of a script whose temporary service is gone: "The ServiceNow Platform
@@ -392,6 +410,25 @@ pub fn says_service_not_installed(line: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_second_run_in_the_same_second_gets_its_own_output_file() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("upgrade-output-20261205-224547.log");
+        assert_eq!(free_name(&p), p);
+        std::fs::write(&p, "first").unwrap();
+        let second = free_name(&p);
+        assert_eq!(
+            second,
+            d.path().join("upgrade-output-20261205-224547-2.log")
+        );
+        std::fs::write(&second, "second").unwrap();
+        assert_eq!(
+            free_name(&p),
+            d.path().join("upgrade-output-20261205-224547-3.log")
+        );
+    }
+
     use super::*;
 
     fn report(temp: &str, script: &str, platform_exe: Option<&str>) -> UpgradeReport {
