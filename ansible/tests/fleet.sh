@@ -25,7 +25,10 @@ T0=$(t)
 
 # Host i: crashed (file-lock-timeout, pre-rome-os-temp, alternating) or, every third, healthy.
 scenario_of() { case $(( $1 % 3 )) in 1) echo file-lock-timeout ;; 2) echo pre-rome-os-temp ;; 0) echo healthy ;; esac; }
-mkdir -p "$WORK/labs" "$WORK/inst" "$WORK/reports"
+mkdir -p "$WORK/labs" "$WORK/inst" "$WORK/reports" "$WORK/collections/ansible_collections/midrescue"
+# The playbooks name their role midrescue.mid.midrescue: make this checkout that collection.
+ln -s "$PWD/ansible" "$WORK/collections/ansible_collections/midrescue/mid"
+export ANSIBLE_COLLECTIONS_PATH="$WORK/collections${ANSIBLE_COLLECTIONS_PATH:+:$ANSIBLE_COLLECTIONS_PATH}"
 {
   echo "[mids]"
   for i in $(seq 1 "$N"); do
