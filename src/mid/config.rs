@@ -41,7 +41,12 @@ pub fn is_secret_name(name: &str) -> bool {
 /// Read and parse `config.xml`.
 pub fn read_config(path: &Path) -> anyhow::Result<MidConfig> {
     let bytes = crate::mid::smallfile::read(path)?;
-    parse_config(&decode(&bytes))
+    parse_config_bytes(&bytes)
+}
+
+/// Parse config.xml as read from disk (UTF-8 or UTF-16 with a BOM, see `decode`).
+pub fn parse_config_bytes(bytes: &[u8]) -> anyhow::Result<MidConfig> {
+    parse_config(&decode(bytes))
 }
 
 /// config.xml bytes as text: UTF-8 (with or without BOM) or UTF-16 with a BOM (an editor's

@@ -101,7 +101,12 @@ pub fn read_wrapper_names(agent_dir: &Path) -> WrapperNames {
     let conf = agent_dir.join("conf");
     let over = read_lossy(&conf.join("wrapper-override.conf")).unwrap_or_default();
     let base = read_lossy(&conf.join("wrapper.conf")).unwrap_or_default();
-    let get = |k: &str| value_of(&over, k).or_else(|| value_of(&base, k));
+    wrapper_names_of(&over, &base)
+}
+
+/// Service name and display name from the texts of `wrapper-override.conf` and `wrapper.conf`.
+pub fn wrapper_names_of(over: &str, base: &str) -> WrapperNames {
+    let get = |k: &str| value_of(over, k).or_else(|| value_of(base, k));
     WrapperNames {
         name: get("wrapper.name"),
         display_name: get("wrapper.displayname"),
@@ -113,7 +118,12 @@ pub fn read_shconf(agent_dir: &Path) -> ShConf {
     let bin = agent_dir.join("bin");
     let over = read_lossy(&bin.join("mid.shconf_override")).unwrap_or_default();
     let base = read_lossy(&bin.join("mid.shconf")).unwrap_or_default();
-    let get = |k: &str| shell_value_of(&over, k).or_else(|| shell_value_of(&base, k));
+    shconf_of(&over, &base)
+}
+
+/// `mid.shconf` settings from the texts of `mid.shconf_override` and `mid.shconf`.
+pub fn shconf_of(over: &str, base: &str) -> ShConf {
+    let get = |k: &str| shell_value_of(over, k).or_else(|| shell_value_of(base, k));
     ShConf {
         app_name: get("APP_NAME"),
         app_long_name: get("APP_LONG_NAME"),

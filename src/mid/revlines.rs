@@ -30,6 +30,9 @@ pub struct RevLine {
 pub struct ReverseLines {
     file: File,
     max_line: usize,
+    /// Bytes per backwards read (`CHUNK`; smaller in the fuzz and property tests, so that
+    /// line breaks and long lines straddle reads).
+    chunk: usize,
     /// File position below which nothing has been read yet.
     pos: u64,
     /// Bytes read but not yet returned: `buf[..]` covers `[pos, pos + buf.len())`.
@@ -50,11 +53,18 @@ impl ReverseLines {
     }
 
     pub fn open_with(path: &Path, max_line: usize) -> std::io::Result<Self> {
+        Self::open_tuned(path, max_line, CHUNK)
+    }
+
+    /// As `open_with`, reading `chunk` bytes at a time (at least 1).
+    #[doc(hidden)]
+    pub fn open_tuned(path: &Path, max_line: usize, chunk: usize) -> std::io::Result<Self> {
         let file = File::open(path)?;
         let len = file.metadata()?.len();
         Ok(ReverseLines {
             file,
             max_line: max_line.max(1),
+            chunk: chunk.max(1),
             pos: len,
             buf: Vec::new(),
             long_line_end: None,
@@ -72,7 +82,7 @@ impl ReverseLines {
 
     /// Read the chunk below `pos` and put it in front of `buf`.
     fn read_chunk(&mut self) -> std::io::Result<()> {
-        let take = (self.pos as usize).min(CHUNK);
+        let take = (self.pos as usize).min(self.chunk);
         let start = self.pos - take as u64;
         let mut chunk = vec![0u8; take];
         self.file.seek(SeekFrom::Start(start))?;

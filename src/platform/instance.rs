@@ -258,11 +258,21 @@ pub fn fetch(
         ),
         s => anyhow::bail!("instance check: HTTP {s}"),
     }
-    let body: TableResponse = resp
+    let body = resp
         .body_mut()
         .with_config()
-        .limit(1024 * 1024)
-        .read_json()
+        .limit(ANSWER_LIMIT)
+        .read_to_vec()
+        .map_err(|e| anyhow::anyhow!("instance check: {e}"))?;
+    parse_table_answer(&body)
+}
+
+/// Largest Table API answer read (one record is a few hundred bytes).
+const ANSWER_LIMIT: u64 = 1024 * 1024;
+
+/// The first record of a Table API answer (`{"result": [...]}`); `None` when it is empty.
+pub fn parse_table_answer(body: &[u8]) -> anyhow::Result<Option<AgentRecord>> {
+    let body: TableResponse = serde_json::from_slice(body)
         .map_err(|e| anyhow::anyhow!("instance check: unexpected answer: {e}"))?;
     Ok(body.result.into_iter().next())
 }
