@@ -14,6 +14,8 @@ pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod follow;
+#[cfg(any(test, feature = "test-support"))]
+pub mod fuzzing;
 pub mod host;
 pub mod lab;
 pub mod mid;

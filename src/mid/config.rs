@@ -117,7 +117,7 @@ pub fn parse_config(text: &str) -> anyhow::Result<MidConfig> {
             || is_secret_name(&name)
             || value
                 .as_deref()
-                .is_some_and(|v| v.starts_with("encrypted:"));
+                .is_some_and(|v| v.trim_start().starts_with("encrypted:"));
         if secret {
             cfg.secret_params.push(name);
             continue;

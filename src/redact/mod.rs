@@ -265,7 +265,11 @@ impl RuleSet {
             *counts.entry(RULE_XML_PARAM.to_string()).or_default() += n;
             *text = Cow::Owned(v);
         }
+        // Every rule reads the same text and the union of their spans is masked once: a rule
+        // that masked first must not hide another rule's key (`Basic value=encrypted:SECRET`
+        // lost its `encrypted:` key to the Basic rule when they ran one after another).
         let folded = text.to_ascii_lowercase();
+        let mut spans = Vec::new();
         for rule in &self.rules {
             if rule
                 .requires
@@ -273,20 +277,20 @@ impl RuleSet {
             {
                 continue;
             }
-            if let Some(v) = apply_rule(rule, text, counts) {
-                *text = Cow::Owned(v);
-            }
+            rule_spans(rule, text, counts, &mut spans);
         }
-        if let Some(v) = self.apply_pair(text, counts) {
-            *text = Cow::Owned(v);
-        }
+        self.pair_spans(text, counts, &mut spans);
         for rule in [&self.flag, &self.phrase].into_iter().chain(&self.user) {
-            if let Some(v) = apply_rule(rule, text, counts) {
-                *text = Cow::Owned(v);
-            }
+            rule_spans(rule, text, counts, &mut spans);
         }
+        // Read before masking: a key left at the end of the line (`<password>`, `"secret":`)
+        // means the next line holds its value, even when a rule masked the key as the value
+        // of something else (`token= <password>`).
         if self.pending.is_match(text) {
             *pending = true;
+        }
+        if !spans.is_empty() {
+            *text = Cow::Owned(mask_spans(text, spans));
         }
     }
 
@@ -306,8 +310,8 @@ impl RuleSet {
         Some(mask_spans(text, vec![(s, e)]))
     }
 
-    fn apply_pair(&self, text: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
-        let mut spans = Vec::new();
+    fn pair_spans(&self, text: &[u8], counts: &mut Counts, spans: &mut Vec<(usize, usize)>) {
+        let before = spans.len();
         for c in self.pair.captures_iter(text) {
             let (Some(k), Some(sep)) = (c.get(1), c.get(2)) else {
                 continue;
@@ -318,11 +322,9 @@ impl RuleSet {
                 spans.push((s, e));
             }
         }
-        if spans.is_empty() {
-            return None;
+        if spans.len() > before {
+            *counts.entry(RULE_PAIR.to_string()).or_default() += (spans.len() - before) as u64;
         }
-        *counts.entry(RULE_PAIR.to_string()).or_default() += spans.len() as u64;
-        Some(mask_spans(text, spans))
     }
 }
 
@@ -492,19 +494,23 @@ fn split_eol(line: &[u8]) -> (&[u8], &[u8]) {
 /// `None` when nothing changed.
 fn apply_rule(rule: &Rule, text: &[u8], counts: &mut Counts) -> Option<Vec<u8>> {
     let mut spans: Vec<(usize, usize)> = Vec::new();
+    rule_spans(rule, text, counts, &mut spans);
+    (!spans.is_empty()).then(|| mask_spans(text, spans))
+}
+
+/// The spans `rule` masks in `text`, added to `spans` (and counted per match).
+fn rule_spans(rule: &Rule, text: &[u8], counts: &mut Counts, spans: &mut Vec<(usize, usize)>) {
     let mut n = 0u64;
     for caps in rule.re.captures_iter(text) {
         let before = spans.len();
-        collect_spans(&caps, rule.keep, &mut spans);
+        collect_spans(&caps, rule.keep, spans);
         if spans.len() > before {
             n += 1;
         }
     }
-    if n == 0 {
-        return None;
+    if n > 0 {
+        *counts.entry(rule.name.clone()).or_default() += n;
     }
-    *counts.entry(rule.name.clone()).or_default() += n;
-    Some(mask_spans(text, spans))
 }
 
 /// `text` with every span replaced by [`MASK`]; overlapping spans are merged.

@@ -17,13 +17,28 @@ pub struct Tags {
     pub secret_name: Regex,
 }
 
+/// How many times one text may be searched again from a `<` inside a tag (keeps a text of
+/// nothing but unclosed quotes and `<` linear).
+const RETRY_BUDGET: usize = 256;
+
 /// Mask the secret `value` attributes (and the text of a secret element without one) in
 /// `text`. Returns the new text and how many values were masked, or `None` if none.
 pub fn mask(t: &Tags, text: &[u8]) -> Option<(Vec<u8>, u64)> {
     let mut out = Vec::with_capacity(text.len());
     let mut pos = 0;
     let mut n = 0u64;
-    for m in t.tag.find_iter(text) {
+    let mut at = 0;
+    let mut retries = RETRY_BUDGET;
+    while let Some(m) = t.tag.find_at(text, at) {
+        // A tag that is not a secret's but holds another `<` (a stray `<x "` before the real
+        // tag leaves a quote open that swallows it) is searched again from that `<`.
+        at = match memchr::memchr(b'<', &text[m.start() + 1..m.end()]) {
+            Some(i) if retries > 0 => {
+                retries -= 1;
+                m.start() + 1 + i
+            }
+            _ => m.end(),
+        };
         if m.start() < pos {
             continue;
         }
@@ -56,6 +71,9 @@ pub fn mask(t: &Tags, text: &[u8]) -> Option<(Vec<u8>, u64)> {
         if keep || !(flagged || encrypted || t.secret_name.is_match(nm)) {
             continue;
         }
+        // Undone below when nothing in this tag needed masking (a stray tag that merely
+        // contains a secret tag's attributes must not hide the real one).
+        let (mark, pos_before, n_before) = (out.len(), pos, n);
         out.extend_from_slice(&text[pos..m.start()]);
         pos = m.end();
         let mut tp = 0;
@@ -78,6 +96,12 @@ pub fn mask(t: &Tags, text: &[u8]) -> Option<(Vec<u8>, u64)> {
                 n += 1;
                 pos += close;
             }
+        }
+        if n == n_before {
+            out.truncate(mark);
+            pos = pos_before;
+        } else {
+            at = at.max(pos);
         }
     }
     if n == 0 {
