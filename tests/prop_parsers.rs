@@ -4,30 +4,18 @@
 //! line breaks, encodings and lengths the MID host throws at us. Same seed every run, so a
 //! failure here reproduces; a crash the fuzzer finds gets a case in `regressions` below.
 
+mod prop_common;
+
 use midrescue::fuzzing;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 const SEED: [u8; 32] = *b"midrescue-prop-parsers-seed-0001";
 
-/// Runs `check` on `cases` inputs drawn from `strategy`, with the fixed seed.
-pub fn run<S: Strategy>(cases: u32, strategy: S, check: impl Fn(S::Value))
+fn run<S: Strategy>(cases: u32, strategy: S, check: impl Fn(S::Value))
 where
     S::Value: std::fmt::Debug,
 {
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
-    runner
-        .run(&strategy, |v| {
-            check(v);
-            Ok(())
-        })
-        .unwrap();
+    prop_common::run(&SEED, cases, strategy, check)
 }
 
 const LOG_LINES: &[&str] = &[

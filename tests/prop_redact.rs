@@ -3,10 +3,11 @@
 //! text, streaming and XML paths or the live faces, whatever lines and words surround it.
 //! Same entry point as the `redact` fuzz target (`midrescue::fuzzing::redact`).
 
+mod prop_common;
+
 use midrescue::fuzzing;
 use midrescue::redact::RuleSet;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 const SEED: [u8; 32] = *b"midrescue-prop-redact-seed-00001";
 
@@ -47,19 +48,7 @@ fn a_planted_secret_never_survives() {
             }
             v
         });
-    let config = Config {
-        cases: 3000,
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner =
-        TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &SEED));
-    runner
-        .run(&input, |data| {
-            fuzzing::redact(&rules, &data);
-            Ok(())
-        })
-        .unwrap();
+    prop_common::run(&SEED, 3000, input, |data| fuzzing::redact(&rules, &data));
 }
 
 #[test]
