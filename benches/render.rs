@@ -53,12 +53,18 @@ fn bench(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(200, 60)).expect("terminal");
     c.bench_function("watch_200x60_full_panes", |b| {
         b.iter(|| {
-            term.draw(|f| ui::draw(f, &full, &theme)).expect("draw");
+            term.draw(|f| {
+                ui::draw(f, &full, &theme);
+            })
+            .expect("draw");
         })
     });
     c.bench_function("watch_200x60_empty_panes", |b| {
         b.iter(|| {
-            term.draw(|f| ui::draw(f, &empty, &theme)).expect("draw");
+            term.draw(|f| {
+                ui::draw(f, &empty, &theme);
+            })
+            .expect("draw");
         })
     });
     c.bench_function("push_1000_lines_into_a_pane", |b| {

@@ -118,7 +118,7 @@ EXIT CODES: 0 all passed, 1 warnings (or a check could not look), 3 failures (or
 #[derive(Debug, Args, Clone, Default)]
 pub struct WizardArgs {
     /// The MID's `agent` folder, or the folder that holds it. Default: look in the usual places.
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR")]
     pub agent_dir: Option<PathBuf>,
 
     /// Where to write support bundles (default: a private `midrescue` folder in your home).
@@ -149,6 +149,15 @@ pub struct WizardArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+/// The install a command works on. Only the commands that read an install take it, so
+/// `demo --help` and `lab --help` show only what applies there.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InstallArg {
+    /// The MID's `agent` folder, or the folder that holds it. Default: look in the usual places.
+    #[arg(long, value_name = "DIR")]
+    pub agent_dir: Option<PathBuf>,
 }
 
 /// How long the recovery is judged (the wizard and `resume` alike).
@@ -241,6 +250,9 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
 
 #[derive(Debug, Args, Clone)]
 pub struct DetectArgs {
+    #[command(flatten)]
+    pub install: InstallArg,
+
     /// Print one JSON object (an array when several installs were found); schema in README.
     #[arg(long)]
     pub json: bool,
@@ -253,6 +265,9 @@ pub struct DetectArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct PreflightArgs {
+    #[command(flatten)]
+    pub install: InstallArg,
+
     /// Print one JSON object (an array when several installs were found); schema in README.
     #[arg(long)]
     pub json: bool,
@@ -270,6 +285,9 @@ pub struct PreflightArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct CollectArgs {
+    #[command(flatten)]
+    pub install: InstallArg,
+
     /// Folder for the zip (default: a private `midrescue` folder in your home, never inside the
     /// install or an upgrade temp folder). It must be yours and not writable by others.
     #[arg(long, value_name = "DIR")]
@@ -304,6 +322,9 @@ pub struct CollectArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ResumeArgs {
+    #[command(flatten)]
+    pub install: InstallArg,
+
     /// Folder for the support bundle and the upgrade's captured output.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -113,3 +113,45 @@ fn lab_list_only_prints_and_leaves_no_log_file() {
         "a log folder was created"
     );
 }
+
+/// `demo` and `lab` build their own install: their help shows no option that would not apply
+/// there (such as `--agent-dir`), and the commands that read an install take it before or after
+/// the subcommand alike.
+#[test]
+fn demo_and_lab_help_show_only_options_that_apply() {
+    for args in [
+        &["demo", "--help"][..],
+        &["lab", "--help"],
+        &["lab", "create", "--help"],
+        &["lab", "list", "--help"],
+        &["lab", "stop", "--help"],
+    ] {
+        let out = midrescue(args);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for foreign in [
+            "--agent-dir",
+            "--out",
+            "--dry-run",
+            "--instance-user",
+            "--timeout",
+        ] {
+            assert!(!text.contains(foreign), "{args:?} shows {foreign}:\n{text}");
+        }
+    }
+    let demo = String::from_utf8_lossy(&midrescue(&["demo", "--help"]).stdout).into_owned();
+    for own in ["--scenario", "--speed", "--no-color", "--keep"] {
+        assert!(demo.contains(own), "demo --help lacks {own}:\n{demo}");
+    }
+    // Given anyway, it is a usage error naming the flag.
+    let out = midrescue(&["demo", "--agent-dir", "/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--agent-dir"));
+    // Reading commands: before or after the subcommand, the same install (and the same error).
+    let missing = "/nonexistent/midrescue-test-install";
+    let after = midrescue(&["detect", "--agent-dir", missing]);
+    let before = midrescue(&["--agent-dir", missing, "detect"]);
+    assert_eq!(after.status.code(), before.status.code());
+    assert_eq!(after.stderr, before.stderr);
+    assert!(String::from_utf8_lossy(&after.stderr).contains(missing));
+}

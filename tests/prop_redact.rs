@@ -89,6 +89,22 @@ mod regressions {
     }
 
     #[test]
+    fn a_line_masked_as_the_value_before_still_passes_its_key_on() {
+        // Found by `scripts/fuzz.sh` (redact target): `pass:` made the next line its value and
+        // masked it whole, and the `"password":` key at that line's end was lost with it.
+        let out = line("\0\0.pass:\npayload {\"password\":\n   \"ZqSecretValue04\" }");
+        assert!(!out.contains("ZqSecretValue04"), "{out}");
+        // Streamed line by line, the same.
+        let rules = RuleSet::builtin().unwrap();
+        let mut stream = rules.stream();
+        let (mut out, mut c) = (Vec::new(), Counts::new());
+        for l in ["pass:\n", "{\"password\":\n", "  \"ZqSecretValue04\" }\n"] {
+            stream.push(l.as_bytes(), &mut out, &mut c);
+        }
+        assert!(!String::from_utf8_lossy(&out).contains("ZqSecretValue04"));
+    }
+
+    #[test]
     fn a_stray_open_quote_before_a_secret_tag_does_not_hide_it() {
         let rules = RuleSet::builtin().unwrap();
         for xml in [

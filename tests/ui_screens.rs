@@ -24,7 +24,10 @@ fn render(model: &Model, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend>
         },
     );
     let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
-    t.draw(|f| ui::draw(f, &m, theme)).expect("draw");
+    t.draw(|f| {
+        ui::draw(f, &m, theme);
+    })
+    .expect("draw");
     t
 }
 
@@ -143,6 +146,16 @@ fn every_bound_action_appears_in_the_hint_bar_and_the_help() {
         with_help.overlay = Some(midrescue::wizard::Overlay::Help);
         let t = render(&with_help, 120, 40, &Theme::color());
         let help = text_of(t.backend().buffer());
+        // At 120 columns the why panel sits beside, so the help describes the screen's keys.
+        let mut wide = model.clone();
+        update(
+            &mut wide,
+            Msg::Resize {
+                width: 120,
+                height: 40,
+            },
+        );
+        let ctx = keymap::context(&wide);
         for b in keymap::table(ctx) {
             if ctx == Context::QuitConfirm || ctx == Context::Confirm {
                 continue;
@@ -308,4 +321,202 @@ fn done_screen_scrolls_to_the_end_of_the_training_text_at_80x24() {
     }
     let back = text_of(render(&d.model, 80, 24, &Theme::color()).backend().buffer());
     assert_eq!(back, first, "scrolling back returns to the top");
+}
+
+/// Draw like the app does and hand the frame's measurements back to the model.
+fn draw_and_measure(d: &mut fixtures::Driver, w: u16, h: u16) -> String {
+    d.send(Msg::Resize {
+        width: w,
+        height: h,
+    });
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let mut limits = None;
+    t.draw(|f| limits = Some(ui::draw(f, &d.model, &Theme::color())))
+        .expect("draw");
+    if let Some(l) = limits {
+        d.send(Msg::ScrollLimits(l));
+    }
+    text_of(t.backend().buffer())
+}
+
+/// Controls drawn inside a screen's body (not in the hint bar).
+const BODY_CONTROLS: &[&str] = &["I understand", "[ Cancel ]", "[ Run it ]", "Press c for"];
+
+/// At 100x32 the why panel sits beside the screen: every control the screen shows without it
+/// is still there, and the hint bar is the same. At 80x24 it opens over the whole body (nothing
+/// of the screen shows through its edges) and takes the keys: no key of the screen underneath
+/// does anything until w or Esc gives the screen back.
+#[test]
+fn why_panel_never_covers_the_controls_at_80x24_and_100x32() {
+    use midrescue::wizard::keymap::Context;
+    for (name, model) in fixtures::screens() {
+        if model.overlay.is_some() {
+            continue;
+        }
+        let (mut open, mut closed) = (model.clone(), model.clone());
+        open.why_open = true;
+        closed.why_open = false;
+        // Beside: same controls, same hint bar.
+        let with = text_of(render(&open, 100, 32, &Theme::color()).backend().buffer());
+        let without = text_of(render(&closed, 100, 32, &Theme::color()).backend().buffer());
+        assert!(
+            with.contains("Why:"),
+            "{name}: no why panel at 100x32:\n{with}"
+        );
+        for c in BODY_CONTROLS {
+            if without.contains(c) {
+                assert!(
+                    with.contains(c),
+                    "{name}: why panel hides {c:?} at 100x32:\n{with}"
+                );
+            }
+        }
+        let foot_rows = usize::from(ui::footer::height(&closed, 100));
+        let foot = |s: &str| {
+            s.lines()
+                .rev()
+                .take(foot_rows)
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(foot(&with), foot(&without), "{name}: hint bar changed");
+        let why_col = with
+            .lines()
+            .find_map(|l| l.find("┌ Why:").map(|b| l[..b].chars().count()))
+            .expect("why title");
+        assert!(why_col >= 60, "{name}: why panel at column {why_col}");
+
+        // Over: the body is the why panel only, edge to edge.
+        let mut d = fixtures::Driver::with_model(open.clone());
+        let over = draw_and_measure(&mut d, 80, 24);
+        assert_eq!(keymap::context(&d.model), Context::Why, "{name}");
+        let rows: Vec<&str> = over.lines().collect();
+        let foot_h = usize::from(ui::footer::height(&d.model, 80));
+        for (y, row) in rows.iter().enumerate().take(24 - foot_h).skip(2) {
+            let (first, last) = (row.chars().next(), row.chars().last());
+            assert!(
+                matches!(first, Some('│' | '┌' | '└')) && matches!(last, Some('│' | '┐' | '┘')),
+                "{name}: row {y} is not inside the why panel: {row:?}\n{over}"
+            );
+        }
+        for c in BODY_CONTROLS {
+            assert!(!over.contains(c), "{name}: {c:?} shows through:\n{over}");
+        }
+        // Every key of the screen underneath waits.
+        let why_keys: Vec<_> = keymap::table(Context::Why)
+            .iter()
+            .flat_map(|b| b.keys.iter().map(|(k, _)| *k))
+            .collect();
+        let ctx = keymap::context(&closed);
+        for b in keymap::table(ctx) {
+            for (k, _) in b.keys {
+                if why_keys.contains(k) {
+                    continue;
+                }
+                let before = d.model.clone();
+                let fx = d.key(*k);
+                assert!(
+                    fx.is_empty(),
+                    "{name}: {k:?} acted under the why panel: {fx:?}"
+                );
+                assert_eq!(
+                    (d.model.step, d.model.overlay, d.model.acknowledged),
+                    (before.step, before.overlay, before.acknowledged),
+                    "{name}: {k:?} changed the screen under the why panel"
+                );
+            }
+        }
+        // w gives the screen back, with its controls.
+        d.key(midrescue::wizard::Key::Char('w'));
+        let back = draw_and_measure(&mut d, 80, 24);
+        assert!(!back.contains("Why:"), "{name}: still open:\n{back}");
+    }
+}
+
+/// Warn at 80x24 in training: the why panel opens over the screen; `a` waits, `w` closes it,
+/// then `a` acknowledges as usual.
+#[test]
+fn warn_keys_wait_for_the_why_panel_at_80x24() {
+    use midrescue::wizard::Key;
+    let mut d = fixtures::Driver::with_model(fixtures::warn().model);
+    d.model.why_open = true;
+    draw_and_measure(&mut d, 80, 24);
+    d.key(Key::Char('a'));
+    assert!(!d.model.acknowledged);
+    d.key(Key::Esc);
+    assert!(!d.model.why_open);
+    let screen = draw_and_measure(&mut d, 80, 24);
+    assert!(screen.contains("[ ] I understand"), "{screen}");
+    d.key(Key::Char('a'));
+    assert!(d.model.acknowledged);
+}
+
+/// The Done counter stops at the end: after many PgDn one PgUp moves the view at once.
+#[test]
+fn done_scroll_counter_stops_at_the_end() {
+    use midrescue::wizard::Key;
+    let mut d = fixtures::recovered(true);
+    d.model.opts.training_text = Some(midrescue::commands::demo::teaching("file-lock-timeout", ""));
+    d.model.why_open = false;
+    let top = draw_and_measure(&mut d, 80, 24);
+    let max = d.model.scroll_limits.expect("measured").body;
+    assert!(max > 0, "the text must not fit at 80x24:\n{top}");
+    for _ in 0..40 {
+        d.key(Key::PageDown);
+        draw_and_measure(&mut d, 80, 24);
+    }
+    assert_eq!(d.model.done_scroll, max, "the counter stops at the end");
+    let end = draw_and_measure(&mut d, 80, 24);
+    d.key(Key::Up);
+    assert_eq!(d.model.done_scroll, max - 1);
+    let moved = draw_and_measure(&mut d, 80, 24);
+    assert_ne!(moved, end, "one ↑ after the end moves the view");
+    // Resizing taller lowers the limit and the counter with it.
+    draw_and_measure(&mut d, 80, 60);
+    assert!(d.model.done_scroll <= d.model.scroll_limits.expect("measured").body);
+}
+
+/// Run's text scrolls above its buttons: a command too long for the window is all reachable,
+/// and the buttons never leave the screen.
+#[test]
+fn run_body_scrolls_and_keeps_its_buttons() {
+    use midrescue::wizard::Key;
+    use midrescue::wizard::model::Job;
+    let mut d = fixtures::run_screen(false);
+    if let Job::Done(p) = &mut d.model.run.plan {
+        p.command = format!(
+            "{} END-OF-COMMAND",
+            "sudo ./glide-dist-upgrade.sh start".repeat(30)
+        );
+    }
+    let first = draw_and_measure(&mut d, 80, 24);
+    assert!(first.contains("more below"), "{first}");
+    assert!(
+        first.contains("[ Cancel ]") && first.contains("[ Run it ]"),
+        "{first}"
+    );
+    assert!(!first.contains("END-OF-COMMAND"), "{first}");
+    for _ in 0..60 {
+        d.key(Key::Down);
+        draw_and_measure(&mut d, 80, 24);
+    }
+    let end = draw_and_measure(&mut d, 80, 24);
+    assert!(
+        end.contains("It runs detached"),
+        "the end is reachable:\n{end}"
+    );
+    assert!(
+        end.contains("[ Cancel ]") && end.contains("[ Run it ]"),
+        "{end}"
+    );
+    assert_eq!(
+        d.model.run_scroll,
+        d.model.scroll_limits.expect("measured").body
+    );
+    // Focus keys still move the buttons' focus (scrolling took no key from them).
+    d.key(Key::Tab);
+    assert!(matches!(
+        d.model.run.focus,
+        midrescue::wizard::model::Focus::Proceed
+    ));
 }

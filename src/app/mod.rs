@@ -67,8 +67,17 @@ async fn main_loop(cfg: AppConfig) -> anyhow::Result<Summary> {
 
     while !quit {
         if model.dirty {
-            guard.terminal.draw(|f| ui::draw(f, &model, &cfg.theme))?;
+            let mut limits = None;
+            guard
+                .terminal
+                .draw(|f| limits = Some(ui::draw(f, &model, &cfg.theme)))?;
             model.dirty = false;
+            // What the frame measured goes back to the model (scroll counters stop at the end).
+            if let Some(l) = limits
+                && model.scroll_limits != Some(l)
+            {
+                let _ = update(&mut model, Msg::ScrollLimits(l));
+            }
         }
         let Some(first) = rx.recv().await else { break };
         let mut batch = vec![first];

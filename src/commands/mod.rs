@@ -47,10 +47,10 @@ pub fn main() -> ExitCode {
 
     let result = match &cli.command {
         None => wizard::run(&cli.wizard, log_path.as_deref()),
-        Some(Command::Detect(a)) => detect::run(cli.wizard.agent_dir.as_deref(), a),
-        Some(Command::Collect(a)) => collect::run(cli.wizard.agent_dir.as_deref(), a),
-        Some(Command::Resume(a)) => resume::run(cli.wizard.agent_dir.as_deref(), a),
-        Some(Command::Preflight(a)) => preflight::run(cli.wizard.agent_dir.as_deref(), a),
+        Some(Command::Detect(a)) => detect::run(agent_dir(&cli, &a.install), a),
+        Some(Command::Collect(a)) => collect::run(agent_dir(&cli, &a.install), a),
+        Some(Command::Resume(a)) => resume::run(agent_dir(&cli, &a.install), a),
+        Some(Command::Preflight(a)) => preflight::run(agent_dir(&cli, &a.install), a),
         Some(Command::Demo(a)) => demo::run(a, log_path.as_deref()),
         Some(Command::Lab(l)) => lab::run(l),
     };
@@ -67,6 +67,12 @@ pub fn main() -> ExitCode {
             ExitCode::from(EXIT_FAILED)
         }
     }
+}
+
+/// `--agent-dir` after the subcommand (`detect --agent-dir X`) or before it (`--agent-dir X
+/// detect`): both mean the same install.
+fn agent_dir<'a>(cli: &'a Cli, own: &'a crate::cli::InstallArg) -> Option<&'a std::path::Path> {
+    own.agent_dir.as_deref().or(cli.wizard.agent_dir.as_deref())
 }
 
 /// Relative paths on the command line mean "relative to where the operator stood", so resolve
@@ -91,11 +97,17 @@ fn absolutize_paths(cli: &mut Cli) {
     }
     match &mut cli.command {
         Some(Command::Detect(a)) => {
+            if let Some(p) = a.install.agent_dir.as_mut() {
+                abs(p);
+            }
             if let Some(p) = a.lab.as_mut() {
                 abs(p);
             }
         }
         Some(Command::Collect(a)) => {
+            if let Some(p) = a.install.agent_dir.as_mut() {
+                abs(p);
+            }
             if let Some(p) = a.lab.as_mut() {
                 abs(p);
             }
@@ -107,11 +119,17 @@ fn absolutize_paths(cli: &mut Cli) {
             }
         }
         Some(Command::Preflight(a)) => {
+            if let Some(p) = a.install.agent_dir.as_mut() {
+                abs(p);
+            }
             if let Some(p) = a.lab.as_mut() {
                 abs(p);
             }
         }
         Some(Command::Resume(a)) => {
+            if let Some(p) = a.install.agent_dir.as_mut() {
+                abs(p);
+            }
             if let Some(p) = a.out.as_mut() {
                 abs(p);
             }

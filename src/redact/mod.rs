@@ -253,6 +253,11 @@ impl RuleSet {
     /// Every rule over one line body (no end of line). `pending` is the multi-line state:
     /// set when the value of a secret is on the next line.
     fn rules_on_line(&self, text: &mut Cow<[u8]>, pending: &mut bool, counts: &mut Counts) {
+        // Read before any masking: a key left at the end of the line (`<password>`,
+        // `"secret":`) means the next line holds its value, even when this whole line is
+        // masked as the value of the line before (`pass:` / `{"password":` / `"SECRET" }`)
+        // or a rule masks the key as the value of something else (`token= <password>`).
+        let key_at_end = self.pending.is_match(text);
         if *pending && text.iter().any(|b| !b.is_ascii_whitespace()) {
             *pending = false;
             let masked = self.mask_continued(text);
@@ -283,10 +288,7 @@ impl RuleSet {
         for rule in [&self.flag, &self.phrase].into_iter().chain(&self.user) {
             rule_spans(rule, text, counts, &mut spans);
         }
-        // Read before masking: a key left at the end of the line (`<password>`, `"secret":`)
-        // means the next line holds its value, even when a rule masked the key as the value
-        // of something else (`token= <password>`).
-        if self.pending.is_match(text) {
+        if key_at_end {
             *pending = true;
         }
         if !spans.is_empty() {

@@ -472,6 +472,43 @@ pub fn failed() -> Driver {
     d
 }
 
+/// A failed run, `r` to re-run after "fixing" it, and the re-run fails the same way.
+pub fn rerun_fails_again() -> Driver {
+    let mut d = failed();
+    d.key(Key::Char('r'));
+    let run = d.last_run(|e| matches!(e, Effect::PlanRun { .. }));
+    d.send(Msg::RunPlanned {
+        run,
+        result: Ok(plan(false)),
+    });
+    d.tick(210);
+    d.keys(&[Key::Tab, Key::Enter]);
+    let run = d.last_run(|e| matches!(e, Effect::Run { .. }));
+    d.send(Msg::RunStarted {
+        run,
+        pid: Some(4343),
+    });
+    d.send(Msg::RunExited {
+        run,
+        outcome: RunOutcome::Exited { code: Some(0) },
+    });
+    let evidence = "[upgrade] SEVERE: com.snc.dist.mid_upgrade.UpgradeException: \
+                    java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 \
+                    (Text file busy)";
+    d.send(Msg::RecoveryEnded {
+        run,
+        report: Box::new(run_report(
+            RecoveryOutcome::Failed,
+            "the upgrade hit a locked file again and stopped",
+            380,
+            vec![evidence.into()],
+            Some(crate::mid::report::FindingCode::FileLocked),
+        )),
+    });
+    d.tick(385);
+    d
+}
+
 /// Watching while the upgrade retries a locked `mid.jar`.
 pub fn watch_lock_retry() -> Driver {
     let mut d = watching(1);
@@ -691,6 +728,7 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("done-recovered", recovered(false).model));
     v.push(("done-failed", failed().model));
     v.push(("done-failed-locked", failed_locked().model));
+    v.push(("done-rerun-fails-again", rerun_fails_again().model));
     v.push(("run-script-not-executable", script_not_executable().model));
     v.push(("watch-lock-retry", watch_lock_retry().model));
     v.push(("demo-done-training", recovered(true).model));

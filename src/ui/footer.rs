@@ -58,7 +58,7 @@ pub fn height(model: &Model, width: u16) -> u16 {
     u16::try_from(hints).unwrap_or(2).min(3) + 2
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, why_squeezed: bool) {
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let mut lines = vec![Line::styled(
         "─".repeat(usize::from(area.width)),
         theme.border(),
@@ -66,8 +66,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme, why_squ
     lines.extend(hint_lines(model, area.width, theme));
     let notice = match &model.notice {
         Some(n) => Line::styled(format!(" {n}"), theme.warn()),
-        None if why_squeezed => Line::styled(
-            " The why panel covers part of this screen: w hides it (wider windows: beside).",
+        None if model.why_over_screen() => Line::styled(
+            " The screen's keys wait until the why panel is closed (windows 100 wide: beside).",
             theme.dim(),
         ),
         None => Line::styled(

@@ -48,7 +48,9 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'_>>, theme
 /// The help overlay: every key of the screen underneath, from the same keymap as the footer.
 fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     // Describe the screen below the help, not the help itself.
-    let under = if model.picker.is_some() {
+    let under = if model.why_over_screen() {
+        Context::Why
+    } else if model.picker.is_some() {
         Context::Picker
     } else if model.preflight.is_some() && model.step == crate::wizard::Step::Detect {
         Context::Preflight

@@ -28,16 +28,6 @@ fn lines(step: Step) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Rows the panel would like at this width (wrapped text plus borders).
-pub fn height(model: &Model, width: u16) -> u16 {
-    let inner = usize::from(width.saturating_sub(2)).max(10);
-    let rows: usize = lines(model.step)
-        .iter()
-        .map(|l| l.width().div_ceil(inner).max(1))
-        .sum();
-    u16::try_from(rows + 2).unwrap_or(u16::MAX)
-}
-
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     let block = Block::bordered()
         .border_style(theme.border())
@@ -60,15 +50,24 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     frame.render_widget(p.block(block), area);
 }
 
-/// The panel as a popup over the lower part of `body` (narrow screens without room for it).
-pub fn draw_popup(frame: &mut Frame, body: Rect, model: &Model, theme: &Theme) {
-    let h = height(model, body.width.saturating_sub(4)).min(body.height);
-    let area = Rect {
-        x: body.x + 2,
-        y: body.y + body.height.saturating_sub(h),
-        width: body.width.saturating_sub(4),
-        height: h,
-    };
-    frame.render_widget(ratatui::widgets::Clear, area);
-    draw(frame, area, model, theme);
+/// The panel over the whole of `body` (narrow windows), scrolled by the model's `why_scroll`.
+/// Returns how far it can scroll.
+pub fn draw_over(frame: &mut Frame, body: Rect, model: &Model, theme: &Theme) -> u16 {
+    let block = Block::bordered()
+        .border_style(theme.border())
+        .title(Line::styled(
+            format!(" Why: {} (w or Esc closes) ", model.step.title()),
+            theme.title(),
+        ));
+    let p = Paragraph::new(lines(model.step)).wrap(Wrap { trim: true });
+    let max = super::screens::max_scroll(
+        &p,
+        body.width.saturating_sub(2),
+        body.height.saturating_sub(2),
+    );
+    let scroll = model.why_scroll.min(max);
+    let block = super::screens::scroll_hint(block, scroll, max, theme);
+    frame.render_widget(ratatui::widgets::Clear, body);
+    frame.render_widget(p.scroll((scroll, 0)).block(block), body);
+    max
 }

@@ -74,6 +74,8 @@ pub enum Context {
     Picker,
     /// The Preflight screen over Detect.
     Preflight,
+    /// The why panel open over the whole screen (narrow window).
+    Why,
     Step(Step),
 }
 
@@ -177,6 +179,24 @@ const QUIT_TABLE: &[Binding] = &[
         "quit now",
         "Leave at once",
     ),
+];
+
+/// The why panel over the screen: the screen's own keys wait until it is closed, so a key
+/// never acts on a control the panel hides.
+const WHY_TABLE: &[Binding] = &[
+    b(
+        &[
+            (Key::Char('w'), Action::Why),
+            (Key::Esc, Action::Why),
+            (Key::Enter, Action::Why),
+        ],
+        "w/Esc",
+        "close why",
+        "Close the why panel and go back to the screen's keys (also Enter)",
+    ),
+    SCROLL,
+    HELP,
+    QUIT,
 ];
 
 const PICKER_TABLE: &[Binding] = &[
@@ -302,6 +322,7 @@ const RUN_TABLE: &[Binding] = &[
         "chmod +x",
         "Make the upgrade script executable (chmod +x on that one file; asks first)",
     ),
+    SCROLL,
     WHY,
     HELP,
     QUIT,
@@ -387,6 +408,7 @@ pub fn context(model: &Model) -> Context {
         Some(Overlay::Help) => Context::Help,
         Some(Overlay::QuitConfirm { .. }) => Context::QuitConfirm,
         Some(Overlay::Confirm { .. }) => Context::Confirm,
+        None if model.why_over_screen() => Context::Why,
         None if model.picker.is_some() => Context::Picker,
         None if model.preflight.is_some() && model.step == Step::Detect => Context::Preflight,
         None => Context::Step(model.step),
@@ -401,6 +423,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Confirm => DIALOG_TABLE,
         Context::Picker => PICKER_TABLE,
         Context::Preflight => PREFLIGHT_TABLE,
+        Context::Why => WHY_TABLE,
         Context::Step(Step::Detect) => DETECT_TABLE,
         Context::Step(Step::Warn) => WARN_TABLE,
         Context::Step(Step::Collect) => COLLECT_TABLE,

@@ -242,6 +242,22 @@ impl Ending {
     }
 }
 
+/// Narrower than this, the why panel opens over the whole screen and takes the keys until
+/// closed (so it never hides a control that still works); from this width it sits beside.
+pub const WHY_BESIDE_WIDTH: u16 = 100;
+
+/// What the last frame measured: how far each scrolling part of one screen can scroll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScrollLimits {
+    /// The screen measured: its step and whether Preflight was open over Detect.
+    pub step: Step,
+    pub preflight: bool,
+    /// The screen's body.
+    pub body: u16,
+    /// The why panel, when open over the screen.
+    pub why: u16,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     pub opts: Options,
@@ -256,10 +272,17 @@ pub struct Model {
     pub height: u16,
     pub overlay: Option<Overlay>,
     pub why_open: bool,
+    /// Lines the why panel is scrolled down by (when it is open over the screen).
+    pub why_scroll: u16,
     /// Lines the Done screen is scrolled down by (small terminals).
     pub done_scroll: u16,
     /// Lines the Detect screen is scrolled down by.
     pub detect_scroll: u16,
+    /// Lines the Run screen's text (above its buttons) is scrolled down by.
+    pub run_scroll: u16,
+    /// How far the current screen could scroll when it was last drawn (scroll counters stop
+    /// there, so scrolling back up moves at once).
+    pub scroll_limits: Option<ScrollLimits>,
     pub picker: Option<Picker>,
     /// The Preflight screen, while open.
     pub preflight: Option<PreflightView>,
@@ -300,6 +323,11 @@ pub struct Model {
 }
 
 impl Model {
+    /// The why panel is open over the screen (narrow window): it takes the keys until closed.
+    pub fn why_over_screen(&self) -> bool {
+        self.why_open && self.width < WHY_BESIDE_WIDTH
+    }
+
     /// A wizard about to start. Call `update::start` to get the first effects.
     pub fn new(opts: Options, now: Timestamp) -> Self {
         let why_open = opts.training;
@@ -323,8 +351,11 @@ impl Model {
             height: 24,
             overlay: None,
             why_open,
+            why_scroll: 0,
             done_scroll: 0,
             detect_scroll: 0,
+            run_scroll: 0,
+            scroll_limits: None,
             picker: None,
             preflight: None,
             agent_dir: None,

@@ -36,6 +36,8 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
+    /// What the frame just drawn measured (sent by the runtime after drawing).
+    ScrollLimits(super::model::ScrollLimits),
     /// The clock, about once a second; also sent just before each key so journal times are exact.
     Tick(Timestamp),
     /// SIGTERM / SIGHUP: leave now (the upgrade, if any, keeps running on its own).

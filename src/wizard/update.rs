@@ -52,6 +52,16 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             vec![]
         }
+        Msg::ScrollLimits(limits) => {
+            // Not a change to show: the frame already clamps what it draws.
+            m.scroll_limits = Some(limits);
+            let (body, why) = scroll_limits_now(m);
+            if let Some(at) = body_scroll(m) {
+                *at = (*at).min(body);
+            }
+            m.why_scroll = m.why_scroll.min(why);
+            vec![]
+        }
         Msg::Terminate => {
             let j = journal(
                 m,
@@ -223,6 +233,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             // KB0779816: the script answered "service is not installed": the engine offers the
             // wrapper; the operator reads it on the Run step and confirms (or not).
             m.step = Step::Run;
+            m.run_scroll = 0;
             let previous = std::mem::take(&mut m.run);
             m.run = RunState {
                 fallback: true,
@@ -328,6 +339,14 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         (_, Action::Why) => {
             m.why_open = !m.why_open;
+            m.why_scroll = 0;
+            vec![]
+        }
+        (None, a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown))
+            if m.why_over_screen() =>
+        {
+            let max = scroll_limits_now(m).1;
+            m.why_scroll = scrolled(m.why_scroll, a, m.height.saturating_sub(8).max(1), max);
             vec![]
         }
         (_, Action::QuitNow) => quit(m),
@@ -430,15 +449,7 @@ fn on_preflight_action(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         Action::Retry => begin_preflight(m),
         Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown => {
-            if let Some(v) = m.preflight.as_mut() {
-                // The screen clamps it to what is below.
-                v.scroll = match action {
-                    Action::ScrollUp => v.scroll.saturating_sub(1),
-                    Action::ScrollDown => v.scroll.saturating_add(1),
-                    Action::PageUp => v.scroll.saturating_sub(page),
-                    _ => v.scroll.saturating_add(page),
-                };
-            }
+            scroll_body(m, action, page);
             vec![]
         }
         _ => vec![],
@@ -558,6 +569,7 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             }
             let mut fx = vec![journal(m, "continue to Run")];
             m.step = Step::Run;
+            m.run_scroll = 0;
             if m.run.plan.done().is_none() && !m.run.plan.is_running() {
                 let fallback = m.run.fallback;
                 fx.push(begin_plan(m, fallback));
@@ -623,22 +635,10 @@ does not support it, select the command on screen)."
             vec![]
         }
         (
-            step @ (Step::Detect | Step::Done),
+            Step::Detect | Step::Run | Step::Done,
             a @ (Action::ScrollUp | Action::ScrollDown | Action::PageUp | Action::PageDown),
         ) => {
-            let page = m.height.saturating_sub(8).max(1);
-            let at = if step == Step::Detect {
-                &mut m.detect_scroll
-            } else {
-                &mut m.done_scroll
-            };
-            // The screen clamps it to what is below.
-            *at = match a {
-                Action::ScrollUp => at.saturating_sub(1),
-                Action::ScrollDown => at.saturating_add(1),
-                Action::PageUp => at.saturating_sub(page),
-                _ => at.saturating_add(page),
-            };
+            scroll_body(m, a, m.height.saturating_sub(8).max(1));
             vec![]
         }
         (Step::Done, Action::CollectFinal) => {
@@ -723,6 +723,7 @@ fn on_run_exited(m: &mut Model, outcome: RunOutcome) -> Vec<Effect> {
     match outcome {
         RunOutcome::SpawnFailed { error } => {
             m.step = Step::Run;
+            m.run_scroll = 0;
             m.run.run = None;
             m.run.focus = Focus::Cancel;
             m.notice = Some(format!("Could not start: {error}"));
@@ -807,6 +808,7 @@ fn rerun(m: &mut Model) -> Vec<Effect> {
     );
     m.ending = None;
     m.step = Step::Run;
+    m.run_scroll = 0;
     m.done_scroll = 0;
     // A change made on the host stays in the record (the exit summary names it).
     m.run = RunState {
@@ -929,4 +931,45 @@ pub fn effect_run(e: &Effect) -> Option<RunId> {
         | Effect::StartFollow { run } => Some(*run),
         Effect::WriteJournal(_) | Effect::Copy(_) | Effect::Quit => None,
     }
+}
+
+/// How far the current screen's body and the why panel can scroll, as the last frame of this
+/// screen measured it (unbounded until a frame of it was drawn: the screen clamps anyway).
+fn scroll_limits_now(m: &Model) -> (u16, u16) {
+    match m.scroll_limits {
+        Some(l) if l.step == m.step && l.preflight == m.preflight.is_some() => (l.body, l.why),
+        _ => (u16::MAX, u16::MAX),
+    }
+}
+
+/// The scroll counter of the screen shown now, if it scrolls.
+fn body_scroll(m: &mut Model) -> Option<&mut u16> {
+    match m.step {
+        Step::Detect => match m.preflight.as_mut() {
+            Some(v) => Some(&mut v.scroll),
+            None => Some(&mut m.detect_scroll),
+        },
+        Step::Run => Some(&mut m.run_scroll),
+        Step::Done => Some(&mut m.done_scroll),
+        _ => None,
+    }
+}
+
+fn scroll_body(m: &mut Model, action: Action, page: u16) {
+    let max = scroll_limits_now(m).0;
+    if let Some(at) = body_scroll(m) {
+        *at = scrolled(*at, action, page, max);
+    }
+}
+
+/// A scroll counter moved by `action`, stopping at 0 and at `max`.
+fn scrolled(at: u16, action: Action, page: u16, max: u16) -> u16 {
+    let moved = match action {
+        Action::ScrollUp => at.saturating_sub(1),
+        Action::ScrollDown => at.saturating_add(1),
+        Action::PageUp => at.saturating_sub(page),
+        Action::PageDown => at.saturating_add(page),
+        _ => at,
+    };
+    moved.min(max)
 }

@@ -18,7 +18,8 @@ use super::panel;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+/// Returns how far the body can scroll.
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) -> u16 {
     let lines = match &model.detect {
         Job::Idle | Job::Running(_) => running(model, theme),
         Job::Failed(e) => vec![
@@ -39,18 +40,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         lines
     };
     // Facts are wrapped, never cut: the screen scrolls (↑/↓) and says when more is below.
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let rows = body.line_count(area.width.saturating_sub(2));
-    let visible = usize::from(area.height.saturating_sub(2));
-    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
-    let scroll = model.detect_scroll.min(max_scroll);
-    let mut block = panel("Detect · read-only", theme);
-    if scroll < max_scroll {
-        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
-    } else if scroll > 0 {
-        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
-    }
-    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+    super::scrolled_panel(
+        frame,
+        area,
+        lines,
+        "Detect · read-only",
+        model.detect_scroll,
+        theme,
+    )
 }
 
 /// `label  value`, the value wrapped under itself (a fact is never cut).

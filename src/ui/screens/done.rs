@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::mid::report::Verdict;
 use crate::wizard::Model;
@@ -16,9 +15,9 @@ use super::super::Theme;
 use super::super::text;
 use super::collect::bundle_lines;
 use super::detect::verdict_words;
-use super::panel;
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+/// Returns how far the body can scroll.
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) -> u16 {
     let width = usize::from(area.width);
     let mut lines = vec![Line::raw("")];
     match &model.ending {
@@ -73,10 +72,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             rerun,
             ..
         }) => {
-            let word = if *timed_out {
-                "NOT UP IN TIME"
-            } else {
-                "FAILED"
+            // After a re-run, say it was not the first failure: the advice changes with that.
+            let word = match (*timed_out, model.reruns) {
+                (true, 0) => "NOT UP IN TIME".to_string(),
+                (false, 0) => "FAILED".to_string(),
+                (true, n) => format!("NOT UP IN TIME AGAIN (re-run {n})"),
+                (false, n) => format!("FAILED AGAIN (re-run {n})"),
             };
             lines.extend(
                 text::wrap_indented(
@@ -90,6 +91,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             );
             // What to do comes before the evidence: on a small screen it must not scroll away.
             let r = keymap::step_key(Step::Done, Action::Rerun);
+            if model.reruns > 0 && rerun.is_ok() {
+                next(
+                    &mut lines,
+                    width,
+                    "The re-run failed too. Re-run once more only if you fixed the cause below; \
+otherwise the manual upgrade (KB0713557) is next, with the final bundle for ServiceNow support.",
+                );
+            }
             match rerun {
                 Ok(()) => next(
                     &mut lines,
@@ -235,18 +244,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         }
     }
     // Small terminals: the operator scrolls (↑/↓); say so when something is below.
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let rows = body.line_count(area.width.saturating_sub(2));
-    let visible = usize::from(area.height.saturating_sub(2));
-    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
-    let scroll = model.done_scroll.min(max_scroll);
-    let mut block = panel("Done", theme);
-    if scroll < max_scroll {
-        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
-    } else if scroll > 0 {
-        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
-    }
-    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+    super::scrolled_panel(frame, area, lines, "Done", model.done_scroll, theme)
 }
 
 fn evidence_lines<'a>(lines: &mut Vec<Line<'a>>, ev: &[String], width: usize, theme: &Theme) {

@@ -54,3 +54,42 @@ pub fn panel<'a>(title: &str, theme: &Theme) -> Block<'a> {
         .border_style(theme.border())
         .title(Line::styled(format!(" {title} "), theme.title()))
 }
+
+/// How far wrapped `body` can scroll in `visible` rows of `width` columns.
+pub fn max_scroll(body: &Paragraph<'_>, width: u16, visible: u16) -> u16 {
+    let rows = body.line_count(width);
+    u16::try_from(rows.saturating_sub(usize::from(visible))).unwrap_or(u16::MAX)
+}
+
+/// `block` with the bottom title that says where the rest of a scrolled body is.
+pub fn scroll_hint<'a>(block: Block<'a>, scroll: u16, max: u16, theme: &Theme) -> Block<'a> {
+    if scroll < max {
+        block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()))
+    } else if scroll > 0 {
+        block.title_bottom(Line::styled(" ↑ more above ", theme.key()))
+    } else {
+        block
+    }
+}
+
+/// A bordered, wrapped, scrolled screen body: the lines never cut, the border says what is
+/// above or below. Returns how far it can scroll (the model clamps its counter to that).
+pub fn scrolled_panel(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line<'_>>,
+    title: &str,
+    scroll: u16,
+    theme: &Theme,
+) -> u16 {
+    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let max = max_scroll(
+        &body,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    );
+    let scroll = scroll.min(max);
+    let block = scroll_hint(panel(title, theme), scroll, max, theme);
+    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+    max
+}

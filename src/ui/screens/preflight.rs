@@ -5,7 +5,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::preflight::{PreflightReport, Status};
 use crate::wizard::Model;
@@ -14,11 +13,11 @@ use crate::wizard::model::Job;
 
 use super::super::Theme;
 use super::super::text;
-use super::panel;
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+/// Returns how far the body can scroll.
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) -> u16 {
     let Some(view) = &model.preflight else {
-        return;
+        return 0;
     };
     let width = usize::from(area.width.saturating_sub(2));
     let lines = match &view.job {
@@ -39,18 +38,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
         ],
         Job::Done(r) => report_lines(r, width, theme),
     };
-    let body = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let rows = body.line_count(area.width.saturating_sub(2));
-    let visible = usize::from(area.height.saturating_sub(2));
-    let max_scroll = u16::try_from(rows.saturating_sub(visible)).unwrap_or(u16::MAX);
-    let scroll = view.scroll.min(max_scroll);
-    let mut block = panel("Preflight · read-only · before the instance upgrade", theme);
-    if scroll < max_scroll {
-        block = block.title_bottom(Line::styled(" ↓ more below: ↑/↓ scroll ", theme.key()));
-    } else if scroll > 0 {
-        block = block.title_bottom(Line::styled(" ↑ more above ", theme.key()));
-    }
-    frame.render_widget(body.scroll((scroll, 0)).block(block), area);
+    super::scrolled_panel(
+        frame,
+        area,
+        lines,
+        "Preflight · read-only · before the instance upgrade",
+        view.scroll,
+        theme,
+    )
 }
 
 fn mark(s: Status, theme: &Theme) -> (&'static str, Style) {

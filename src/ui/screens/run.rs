@@ -16,7 +16,8 @@ use super::super::Theme;
 use super::super::text::{self, kv};
 use super::panel;
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+/// Returns how far the body (above the buttons) can scroll.
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) -> u16 {
     let width = usize::from(area.width);
     let mut lines = vec![];
     let mut buttons: Option<Vec<Line>> = None;
@@ -183,10 +184,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
             Span::raw(error.clone()),
         ]));
     }
-    // The buttons keep their place at the bottom, so a long command never pushes them away.
-    let block = panel("Run · re-run the upgrade", theme);
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
+    // The buttons keep their place at the bottom, so a long command never pushes them away;
+    // the body above them scrolls (↑/↓) when it does not fit.
     if buttons.is_none() {
         lines.append(&mut note);
     }
@@ -195,15 +194,33 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     } else {
         0
     };
+    let inner = panel("", theme).inner(area);
     let [body, foot] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(button_rows)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
+    let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let max = super::max_scroll(&text, body.width, body.height);
+    let scroll = model.run_scroll.min(max);
+    let block = panel("Run · re-run the upgrade", theme);
+    // With buttons, where more is, is said right above them (where the eye is); else in the border.
+    let block = if buttons.is_some() {
+        block
+    } else {
+        super::scroll_hint(block, scroll, max, theme)
+    };
+    frame.render_widget(block, area);
+    frame.render_widget(text.scroll((scroll, 0)), body);
     if let Some(b) = buttons {
-        let mut v = vec![Line::raw("")];
+        let hint = match (scroll < max, scroll > 0) {
+            (true, _) => Line::styled(" ↓ more below: ↑/↓ scroll", theme.key()),
+            (false, true) => Line::styled(" ↑ more above: ↑ scrolls back", theme.key()),
+            (false, false) => Line::raw(""),
+        };
+        let mut v = vec![hint];
         v.extend(note);
         v.extend(b);
         frame.render_widget(Paragraph::new(v), foot);
     }
+    max
 }
 
 /// The script cannot be executed: chmod +x as a confirmed action, a noexec remount to copy.
