@@ -4,7 +4,8 @@
 //! Cases (MIDRESCUE_BENCH_CASES, default `big,small,mixed`):
 //! - `big`: ten 10 MB agent logs plus one 500 MB `wrapper.log` (MIDRESCUE_BENCH_BIG_MB), MID
 //!   line shapes, `collect --max-file-mb 1024` (nothing truncated): one big file;
-//! - `small`: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES): many small files;
+//! - `small`: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES, MIDRESCUE_BENCH_SMALL_KB): many
+//!   small files, in folders of 1000;
 //! - `mixed`: MIDRESCUE_BENCH_MB MiB (default 1024) in 16 logs under the 64 MiB budget.
 //!
 //! Each case runs, alternately and MIDRESCUE_BENCH_ROUNDS times (default 2): `zip -r -6`
@@ -412,7 +413,7 @@ fn whole_process_comparison() {
                 add_logs(&agent, &["wrapper.log".into()], big * 1_000_000, true, 2);
                 (agent, paths, vec!["--max-file-mb", "1024"])
             }
-            // Many small files: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES).
+            // Many small files: 2000 logs of 64 KiB (MIDRESCUE_BENCH_SMALL_FILES, _SMALL_KB).
             "small" => {
                 let n: usize = std::env::var("MIDRESCUE_BENCH_SMALL_FILES")
                     .ok()
@@ -420,8 +421,15 @@ fn whole_process_comparison() {
                     .unwrap_or(2000);
                 let (agent, paths) = build_install(d.path(), 0);
                 clear_logs(&agent);
-                let names: Vec<String> = (0..n).map(|i| format!("probes/probe-{i}.log")).collect();
-                add_logs(&agent, &names, 64 * 1024, false, 3);
+                let kb: usize = std::env::var("MIDRESCUE_BENCH_SMALL_KB")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(64);
+                // In folders of 1000, as a probe or rotation history would be laid out.
+                let names: Vec<String> = (0..n)
+                    .map(|i| format!("probes/{}/probe-{i}.log", i / 1000))
+                    .collect();
+                add_logs(&agent, &names, kb * 1024, false, 3);
                 (agent, paths, vec![])
             }
             // The original corpus: MIDRESCUE_BENCH_MB MiB in 16 logs under the 64 MiB budget.

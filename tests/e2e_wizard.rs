@@ -126,11 +126,12 @@ const ENTER: &str = "\r";
 const TAB: &str = "\t";
 
 fn through_to_run(s: &mut Session) {
-    s.wait_for("The upgrade crashed midway", 15);
-    assert!(s.contents().contains("Step 1 of 6"));
-    // Training: the why panel is open by default; the trainee reads it, then hides it.
-    s.wait_for("Why: Detect", 5);
+    // Training at 80x24: the why panel opens over the screen first (holding the keys); the
+    // trainee reads it, then closes it and sees the verdict.
+    s.wait_for("Why: Detect (w or Esc closes)", 15);
     s.press("w");
+    s.wait_for("The upgrade crashed midway", 5);
+    assert!(s.contents().contains("Step 1 of 6"));
     s.press(ENTER);
     s.wait_for("DO NOT START THE MID SERVICE", 5);
     // Enter is refused until the warning is acknowledged.
@@ -285,8 +286,9 @@ fn dumb_terminal_and_c_locale_get_ascii_only_and_no_colour() {
         &["demo", "--speed", "50"],
         &[("TERM", "dumb"), ("LANG", "C"), ("LC_ALL", "C")],
     );
-    s.wait_for("The upgrade crashed midway", 15);
+    s.wait_for("Why: Detect", 15);
     s.press("w");
+    s.wait_for("The upgrade crashed midway", 5);
     s.press(ENTER);
     s.wait_for("DO NOT START THE MID SERVICE", 5);
     let screen = s.contents();
@@ -309,7 +311,9 @@ fn dumb_terminal_and_c_locale_get_ascii_only_and_no_colour() {
 #[test]
 fn no_color_draws_without_colours_and_q_leaves_at_once() {
     let mut s = Session::start_env(&["demo", "--speed", "50"], &[("NO_COLOR", "1")]);
-    s.wait_for("The upgrade crashed midway", 15);
+    s.wait_for("Why: Detect", 15);
+    s.press("w");
+    s.wait_for("The upgrade crashed midway", 5);
     {
         let scr = s.screen.lock().unwrap();
         let screen = scr.parser.screen();
@@ -466,7 +470,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
     drop(pair.slave);
     let mut reader = pair.master.try_clone_reader().expect("reader");
     let writer = pair.master.take_writer().expect("writer");
-    // Read until the Detect verdict is on screen, then let go of the reader.
+    // Read until the first screen (the why panel over Detect) is up, then let go of the reader.
     let seen = std::thread::spawn(move || {
         let mut parser = vt100::Parser::new(
             std::num::NonZeroU16::new(24).unwrap(),
@@ -483,7 +487,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
             if parser
                 .screen()
                 .contents()
-                .contains("The upgrade crashed midway")
+                .contains("Why: Detect")
             {
                 return true;
             }
@@ -492,7 +496,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
     })
     .join()
     .expect("reader thread");
-    assert!(seen, "the wizard never showed the Detect verdict");
+    assert!(seen, "the wizard never showed its first screen");
     // Hang up: close every handle on the master side.
     drop(writer);
     drop(pair.master);

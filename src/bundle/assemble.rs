@@ -36,8 +36,10 @@ pub struct Assembler<'a, W: Write + Seek> {
     pending: BTreeMap<u64, Pending>,
     failed: HashSet<u64>,
     current: Option<(u64, Open, crc32fast::Hasher)>,
-    /// Entries written: (job index, facts).
+    /// Entries written: (job index, facts; their timeline lines moved to `timeline`).
     pub finished: Vec<(usize, Box<Done>)>,
+    /// Timeline lines of the entries written, folded as they finish (bounded memory).
+    pub timeline: super::timeline::Collector,
     pub failures: Vec<(usize, Failure)>,
     /// Files written or failed.
     pub files_done: u64,
@@ -60,6 +62,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             failed: HashSet::new(),
             current: None,
             finished: Vec::new(),
+            timeline: Default::default(),
             failures: Vec::new(),
             files_done: 0,
             finished_paths: Vec::new(),
@@ -187,6 +190,10 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                 return Ok(());
             };
             self.zip.end(open, crc.finalize(), done.bundled_size)?;
+            let mut done = done;
+            for l in std::mem::take(&mut done.timeline) {
+                self.timeline.add(l);
+            }
             self.finished.push((job, done));
             self.count_finished(job);
         }

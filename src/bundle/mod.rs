@@ -443,9 +443,10 @@ fn write_zip(
     if cancel.load(Ordering::Relaxed) && asm.error.is_none() {
         bail!("collection cancelled; no bundle was written");
     }
-    let (finished, failures) = (
+    let (finished, failures, tl) = (
         std::mem::take(&mut asm.finished),
         std::mem::take(&mut asm.failures),
+        std::mem::take(&mut asm.timeline),
     );
     let mut zip = asm.into_zip()?;
 
@@ -453,14 +454,12 @@ fn write_zip(
     let mut errors = plan.errors;
     let mut skipped = plan.skipped;
     let mut totals = Counts::new();
-    let mut tl: Vec<timeline::Line> = Vec::new();
     for (i, d) in finished {
         let job = &jobs[i];
         for (k, v) in &d.redactions {
             *totals.entry(k.clone()).or_default() += v;
         }
         let d = *d;
-        tl.extend(d.timeline);
         entries.push(Entry {
             zip_path: job.zip_path.clone(),
             source: Some(job.source.display().to_string()),
@@ -549,7 +548,7 @@ fn write_zip(
         entries: &entries,
         errors: &errors,
         skipped: &skipped,
-        timeline: tl,
+        timeline: tl.finish(),
         redactions: &totals,
         recovery: opts.recovery.as_ref(),
     });

@@ -162,7 +162,7 @@ pub struct SummaryInput<'a> {
     pub entries: &'a [Entry],
     pub errors: &'a [Problem],
     pub skipped: &'a [Problem],
-    pub timeline: Vec<timeline::Line>,
+    pub timeline: timeline::Timeline,
     pub redactions: &'a Counts,
     /// How the recovery ended, in a final bundle.
     pub recovery: Option<&'a super::record::RecoveryRecord>,
@@ -186,42 +186,6 @@ impl SummaryInput<'_> {
 
 /// Most timeline lines shown.
 const TIMELINE_MAX: usize = 80;
-
-/// Keep only the newest of timeline lines whose message (the line without its timestamp) repeats,
-/// such as the hourly `AutoUpgrade.3600 Missing: []` check, so the upgrade's own story stays
-/// visible. Each kept line carries how many earlier copies there were and when the first was.
-fn collapse_repeats(sorted: Vec<timeline::Line>) -> Vec<(timeline::Line, Option<(usize, String)>)> {
-    use std::collections::HashMap;
-    let key = |l: &timeline::Line| {
-        crate::mid::logline::parse(&l.text)
-            .map(|p| format!("{}|{}", p.thread.unwrap_or(""), p.message))
-            .unwrap_or_else(|| l.text.clone())
-    };
-    let mut newest: HashMap<String, usize> = HashMap::new();
-    let mut first: HashMap<String, (usize, Option<chrono::NaiveDateTime>)> = HashMap::new();
-    for (i, l) in sorted.iter().enumerate() {
-        let k = key(l);
-        newest.insert(k.clone(), i);
-        let e = first.entry(k).or_insert((0, l.when));
-        e.0 += 1;
-    }
-    sorted
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            let k = key(&l);
-            (newest.get(&k) == Some(&i)).then(|| {
-                let repeats = first.get(&k).and_then(|(n, when)| {
-                    (*n > 1).then(|| {
-                        let at = when.map_or_else(|| "?".to_string(), |t| t.to_string());
-                        (n - 1, at)
-                    })
-                });
-                (l, repeats)
-            })
-        })
-        .collect()
-}
 
 fn md_escape_inline(s: &str) -> String {
     s.replace('`', "'")
@@ -330,47 +294,76 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
     }
 
     s.push_str("## Upgrade timeline\n\n");
-    let mut tl: Vec<timeline::Line> = Vec::new();
+    let mut tl = i.timeline.clone();
+    // The marker line detect found, unless the scan kept that very line.
     if let Some(m) = r.upgrade.as_ref().and_then(|u| u.marker_line.as_ref()) {
-        tl.push(timeline::Line {
+        let line = timeline::Line {
             when: timeline::parse_time(&m.text),
             file: i.shown_path(&m.file),
             line: m.line,
             text: m.text.clone(),
-        });
+        };
+        if line.when.is_some()
+            && !tl
+                .lines
+                .iter()
+                .any(|k| k.line.file == line.file && k.line.line == line.line)
+        {
+            let at = tl
+                .lines
+                .partition_point(|k| (k.line.when, &k.line.file, k.line.line) < (line.when, &line.file, line.line));
+            let first = line.when;
+            tl.lines.insert(
+                at,
+                timeline::Kept {
+                    line,
+                    earlier: 0,
+                    first,
+                },
+            );
+        }
     }
-    tl.extend(i.timeline.iter().cloned());
-    tl.sort_by(|a, b| {
-        a.when
-            .cmp(&b.when)
-            .then(a.file.cmp(&b.file))
-            .then(a.line.cmp(&b.line))
-    });
-    tl.dedup_by(|a, b| a.file == b.file && a.line == b.line);
-    let tl = collapse_repeats(tl);
-    let undated = tl.iter().filter(|(l, _)| l.when.is_none()).count();
-    let dated: Vec<_> = tl.iter().filter(|(l, _)| l.when.is_some()).collect();
-    if dated.is_empty() {
+    if tl.lines.is_empty() {
         s.push_str("No upgrade-related log lines found.\n\n");
     } else {
-        let skip = dated.len().saturating_sub(TIMELINE_MAX);
-        if skip > 0 {
-            let _ = writeln!(s, "(the {skip} oldest lines are left out; see the logs)\n");
+        let skip = tl.lines.len().saturating_sub(TIMELINE_MAX);
+        let left_out = skip + tl.left_out;
+        if left_out > 0 {
+            let about = if tl.left_out > 0 { "about " } else { "" };
+            let _ = writeln!(
+                s,
+                "(the {about}{left_out} oldest lines are left out; see the logs)\n"
+            );
         }
         s.push_str("Times are as logged (host local time; zones not converted).\n\n```\n");
-        for (l, repeats) in dated.into_iter().skip(skip) {
+        for k in tl.lines.iter().skip(skip) {
+            let l = &k.line;
             // Log text in a generated document: control characters shown as escapes.
             let _ = write!(s, "{}:{}  {}", l.file, l.line, shown(&l.text));
-            if let Some((n, first)) = repeats {
-                let times = if *n == 1 { "time" } else { "times" };
-                let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
+            if k.earlier > 0 {
+                let n = k.earlier;
+                let times = if n == 1 { "time" } else { "times" };
+                let first = k.first.map_or_else(|| "?".to_string(), |t| t.to_string());
+                if tl.approximate {
+                    let _ = write!(
+                        s,
+                        "   [also logged at least {n} earlier {times}, the first of them at {first}]"
+                    );
+                } else {
+                    let _ = write!(s, "   [also logged {n} earlier {times}, first at {first}]");
+                }
             }
             s.push('\n');
         }
         s.push_str("```\n\n");
     }
-    if undated > 0 {
-        let _ = writeln!(s, "{undated} more matching lines carry no parsable time.\n");
+    if tl.undated > 0 {
+        let at_least = if tl.approximate { "at least " } else { "" };
+        let _ = writeln!(
+            s,
+            "{at_least}{} more matching lines carry no parsable time.\n",
+            tl.undated
+        );
     }
 
     s.push_str("## What is in this bundle\n\n");
@@ -461,40 +454,5 @@ fn recovery_section(
     }
     if !rec.files.is_empty() {
         s.push('\n');
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(n: u64, text: &str) -> timeline::Line {
-        timeline::Line {
-            when: timeline::parse_time(text),
-            file: "agent/logs/agent0.log.0".into(),
-            line: n,
-            text: text.into(),
-        }
-    }
-
-    #[test]
-    fn hourly_checks_collapse_to_the_newest_and_the_upgrade_story_stays() {
-        let lines = vec![
-            line(1, "11/21/26 01:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(2, "11/21/26 02:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(3, "11/21/26 03:10:59 (770) AutoUpgrade.3600 Missing: []"),
-            line(
-                4,
-                "11/21/26 03:11:02 (101) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
-            ),
-        ];
-        let out = collapse_repeats(lines);
-        assert_eq!(out.len(), 2);
-        assert_eq!(out[0].0.line, 3, "the newest copy is kept");
-        let (n, first) = out[0].1.clone().expect("repeat count");
-        assert_eq!(n, 2);
-        assert!(first.starts_with("2026-11-21 01:10:59"), "{first}");
-        assert!(out[1].0.text.contains("Bootstrapping upgrade"));
-        assert!(out[1].1.is_none());
     }
 }

@@ -2,7 +2,7 @@
 //! bootstrap, marker, failures, restarts), picked from the redacted bytes as they stream by,
 //! for SUMMARY.md.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::NaiveDateTime;
 use regex::bytes::Regex;
@@ -120,6 +120,135 @@ impl Scanner {
     }
 }
 
+/// Distinct dated lines the collector keeps before it leaves out the oldest half: SUMMARY.md
+/// shows 80, so this is plenty, and it bounds memory whatever the number of files.
+const KEEP: usize = 4096;
+/// Distinct undated lines counted exactly (beyond that, "at least").
+const UNDATED_MAX: usize = 65_536;
+
+/// One timeline line with how many earlier copies of its message there were.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// The newest copy.
+    pub line: Line,
+    /// Earlier copies counted.
+    pub earlier: usize,
+    /// When the first counted copy was logged.
+    pub first: Option<NaiveDateTime>,
+}
+
+/// The timeline of a whole bundle, from [`Collector::finish`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Timeline {
+    /// Dated lines, oldest first, repeats collapsed into their newest copy.
+    pub lines: Vec<Kept>,
+    /// Distinct dated lines left out (the oldest) to bound memory.
+    pub left_out: usize,
+    /// Distinct matching lines without a parsable time.
+    pub undated: usize,
+    /// Lines were left out while collecting, so repeat counts are lower bounds.
+    pub approximate: bool,
+}
+
+/// Gathers the timeline lines of every file as files finish, in bounded memory: repeats of a
+/// message (the hourly `AutoUpgrade.3600 Missing: []`) fold into their newest copy with a
+/// count, and past [`KEEP`] distinct messages the oldest half is left out (and counted).
+#[derive(Debug, Default)]
+pub struct Collector {
+    by_key: HashMap<String, Kept>,
+    undated: HashSet<u64>,
+    undated_capped: bool,
+    left_out: usize,
+}
+
+/// Order of lines in the timeline: time, then file, then line number.
+fn order(l: &Line) -> (Option<NaiveDateTime>, &str, u64) {
+    (l.when, l.file.as_str(), l.line)
+}
+
+/// What makes two lines "the same message": the thread and message without the timestamp.
+fn repeat_key(l: &Line) -> String {
+    crate::mid::logline::parse(&l.text)
+        .map(|p| format!("{}|{}", p.thread.unwrap_or(""), p.message))
+        .unwrap_or_else(|| l.text.clone())
+}
+
+impl Collector {
+    pub fn add(&mut self, l: Line) {
+        let key = repeat_key(&l);
+        if l.when.is_none() {
+            if self.undated.len() < UNDATED_MAX {
+                self.undated.insert(undated_hash(&key));
+            } else {
+                self.undated_capped = true;
+            }
+            return;
+        }
+        match self.by_key.get_mut(&key) {
+            Some(k) if k.line.file == l.file && k.line.line == l.line => {}
+            Some(k) => {
+                k.earlier += 1;
+                if order(&l) > order(&k.line) {
+                    let old = std::mem::replace(&mut k.line, l);
+                    if old.when < k.first || k.first.is_none() {
+                        k.first = old.when;
+                    }
+                } else if l.when < k.first || k.first.is_none() {
+                    k.first = l.when;
+                }
+            }
+            None => {
+                let first = l.when;
+                self.by_key.insert(
+                    key,
+                    Kept {
+                        line: l,
+                        earlier: 0,
+                        first,
+                    },
+                );
+                if self.by_key.len() > KEEP {
+                    self.leave_out_oldest();
+                }
+            }
+        }
+    }
+
+    /// Drop the older half of the distinct lines (their newest copies are the oldest).
+    fn leave_out_oldest(&mut self) {
+        let mut newest: Vec<(Option<NaiveDateTime>, String, u64, String)> = self
+            .by_key
+            .iter()
+            .map(|(k, v)| (v.line.when, v.line.file.clone(), v.line.line, k.clone()))
+            .collect();
+        newest.sort_unstable();
+        let drop = newest.len() - KEEP / 2;
+        for (_, _, _, k) in newest.into_iter().take(drop) {
+            self.by_key.remove(&k);
+        }
+        self.left_out += drop;
+    }
+
+    pub fn finish(self) -> Timeline {
+        let mut lines: Vec<Kept> = self.by_key.into_values().collect();
+        lines.sort_by(|a, b| order(&a.line).cmp(&order(&b.line)));
+        Timeline {
+            lines,
+            left_out: self.left_out,
+            undated: self.undated.len(),
+            approximate: self.left_out > 0 || self.undated_capped,
+        }
+    }
+}
+
+/// A stable hash of an undated line's key (only counted, never shown).
+fn undated_hash(key: &str) -> u64 {
+    // FNV-1a: deterministic, no allocation.
+    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The timestamp of a MID, wrapper or upgrade-wrapper log line (local time of the host; the
 /// zone of ISO lines is dropped so all formats sort together).
 pub fn parse_time(line: &str) -> Option<NaiveDateTime> {
@@ -193,5 +322,66 @@ mod tests {
             .collect();
         assert_eq!(v, vec![(2, true), (4, true)]);
         assert!(!st.found[1].text.ends_with('\r'));
+    }
+
+    fn line(n: u64, text: &str) -> Line {
+        Line {
+            when: parse_time(text),
+            file: "agent/logs/agent0.log.0".into(),
+            line: n,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn hourly_checks_collapse_to_the_newest_and_the_upgrade_story_stays() {
+        let mut c = Collector::default();
+        for l in [
+            line(3, "11/21/26 03:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(1, "11/21/26 01:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(
+                4,
+                "11/21/26 03:11:02 (101) AutoUpgrade.3600 Stopping MID server. Bootstrapping upgrade.",
+            ),
+            line(2, "11/21/26 02:10:59 (770) AutoUpgrade.3600 Missing: []"),
+            line(9, "no time: Upgrade failed"),
+        ] {
+            c.add(l);
+        }
+        let t = c.finish();
+        assert_eq!(t.lines.len(), 2);
+        assert_eq!(t.lines[0].line.line, 3, "the newest copy is kept");
+        assert_eq!(t.lines[0].earlier, 2);
+        assert_eq!(
+            t.lines[0].first.map(|f| f.to_string()).as_deref(),
+            Some("2026-11-21 01:10:59")
+        );
+        assert!(t.lines[1].line.text.contains("Bootstrapping upgrade"));
+        assert_eq!(t.lines[1].earlier, 0);
+        assert_eq!((t.undated, t.left_out, t.approximate), (1, 0, false));
+    }
+
+    /// However many distinct lines arrive, the collector keeps at most KEEP, leaves out the
+    /// oldest, counts what it left out, and the newest lines are all there.
+    #[test]
+    fn memory_stays_bounded_and_the_newest_lines_survive() {
+        let mut c = Collector::default();
+        let n = 50_000u64;
+        // Out of order on purpose: files finish in any order.
+        for i in (0..n).rev().step_by(2).chain((0..n).step_by(2).map(|i| i + 1)) {
+            let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
+            let d = 1 + i / 86_400;
+            c.add(line(
+                i + 1,
+                &format!("2026-11-{d:02}T{h:02}:{m:02}:{s:02}.000+0000 SEVERE (W) [X:1] event {i}"),
+            ));
+            assert!(c.by_key.len() <= KEEP);
+        }
+        let t = c.finish();
+        assert!(t.approximate);
+        assert_eq!(t.lines.len() + t.left_out, n as usize);
+        let last: Vec<u64> = t.lines.iter().rev().take(80).map(|k| k.line.line).collect();
+        let want: Vec<u64> = (n - 79..=n).rev().collect();
+        assert_eq!(last, want, "the 80 newest lines are kept, in order");
     }
 }
