@@ -484,11 +484,7 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
                 Ok(0) | Err(_) => return false,
                 Ok(n) => parser.process(&buf[..n]),
             }
-            if parser
-                .screen()
-                .contents()
-                .contains("Why: Detect")
-            {
+            if parser.screen().contents().contains("Why: Detect") {
                 return true;
             }
         }

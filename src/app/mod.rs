@@ -103,6 +103,13 @@ async fn main_loop(cfg: AppConfig) -> anyhow::Result<Summary> {
 
 fn spawn_input(tx: mpsc::UnboundedSender<Msg>) {
     tokio::spawn(async move {
+        // A terminal that hung up before input started: crossterm's EventStream panics when it
+        // cannot open its input source, while `poll` reports the same as an error.
+        if let Err(e) = crossterm::event::poll(Duration::ZERO) {
+            tracing::error!("terminal input: {e}");
+            let _ = tx.send(Msg::Terminate);
+            return;
+        }
         let mut events = crossterm::event::EventStream::new();
         while let Some(ev) = events.next().await {
             let ev = match ev {

@@ -309,9 +309,9 @@ pub fn summary_md(i: &SummaryInput<'_>) -> (String, Counts) {
                 .iter()
                 .any(|k| k.line.file == line.file && k.line.line == line.line)
         {
-            let at = tl
-                .lines
-                .partition_point(|k| (k.line.when, &k.line.file, k.line.line) < (line.when, &line.file, line.line));
+            let at = tl.lines.partition_point(|k| {
+                (k.line.when, &k.line.file, k.line.line) < (line.when, &line.file, line.line)
+            });
             let first = line.when;
             tl.lines.insert(
                 at,
