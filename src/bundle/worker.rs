@@ -364,9 +364,12 @@ fn stream_log(
     notes: &mut LogNotes,
 ) -> Result<(), Failure> {
     let mut stream = ctx.rules.stream();
-    let mut raw: Vec<u8> = vec![0; CHUNK];
-    let mut pending: Vec<u8> = Vec::with_capacity(CHUNK * 2);
-    let mut out: Vec<u8> = Vec::with_capacity(CHUNK * 2);
+    // Buffers sized to the file: zeroing 1 MiB for each of 100,000 small logs was a fifth of
+    // the CPU of such a bundle.
+    let step = read_size(job.size.min(ctx.budget));
+    let mut raw: Vec<u8> = vec![0; step];
+    let mut pending: Vec<u8> = Vec::with_capacity(step * 2);
+    let mut out: Vec<u8> = Vec::with_capacity(step * 2);
     let mut cap = LineCap {
         until: notes.cap_until,
         ..LineCap::default()
@@ -519,6 +522,15 @@ struct Tail {
     at_line: bool,
     /// Lines before this offset are capped at [`LINE_CAP`]; the last line never is.
     cap_until: u64,
+}
+
+/// Read size for a file of `size` bytes: enough to read it in one step (plus one byte to see
+/// the end), at most [`CHUNK`].
+fn read_size(size: u64) -> usize {
+    usize::try_from(size.saturating_add(1))
+        .unwrap_or(CHUNK)
+        .next_power_of_two()
+        .clamp(8192, CHUNK)
 }
 
 /// Where to start reading a log over the budget so that its last lines, each but the last one
