@@ -187,14 +187,11 @@ impl Collector {
         match self.by_key.get_mut(&key) {
             Some(k) if k.line.file == l.file && k.line.line == l.line => {}
             Some(k) => {
+                // Both dated here, so `min` is the earlier time.
                 k.earlier += 1;
+                k.first = k.first.min(l.when);
                 if order(&l) > order(&k.line) {
-                    let old = std::mem::replace(&mut k.line, l);
-                    if old.when < k.first || k.first.is_none() {
-                        k.first = old.when;
-                    }
-                } else if l.when < k.first || k.first.is_none() {
-                    k.first = l.when;
+                    k.line = l;
                 }
             }
             None => {

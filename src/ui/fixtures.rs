@@ -452,22 +452,27 @@ pub fn recovered(training: bool) -> Driver {
     d
 }
 
-pub fn failed() -> Driver {
-    let mut d = watching(1);
-    let follow = d.model.follow_run.unwrap_or_default();
+/// The engine ends `run` as failed on a locked file, `end` seconds in.
+fn locked_file_failure(d: &mut Driver, run: RunId, end: i64) {
     let evidence = "[upgrade] SEVERE: com.snc.dist.mid_upgrade.UpgradeException: \
                     java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 \
                     (Text file busy)";
     d.send(Msg::RecoveryEnded {
-        run: follow,
+        run,
         report: Box::new(run_report(
             RecoveryOutcome::Failed,
             "the upgrade hit a locked file again and stopped",
-            200,
+            end,
             vec![evidence.into()],
             Some(crate::mid::report::FindingCode::FileLocked),
         )),
     });
+}
+
+pub fn failed() -> Driver {
+    let mut d = watching(1);
+    let follow = d.model.follow_run.unwrap_or_default();
+    locked_file_failure(&mut d, follow, 200);
     d.tick(205);
     d
 }
@@ -492,19 +497,7 @@ pub fn rerun_fails_again() -> Driver {
         run,
         outcome: RunOutcome::Exited { code: Some(0) },
     });
-    let evidence = "[upgrade] SEVERE: com.snc.dist.mid_upgrade.UpgradeException: \
-                    java.io.FileNotFoundException: /opt/servicenow/mid/agent/bin/wrapper-linux-x86-64 \
-                    (Text file busy)";
-    d.send(Msg::RecoveryEnded {
-        run,
-        report: Box::new(run_report(
-            RecoveryOutcome::Failed,
-            "the upgrade hit a locked file again and stopped",
-            380,
-            vec![evidence.into()],
-            Some(crate::mid::report::FindingCode::FileLocked),
-        )),
-    });
+    locked_file_failure(&mut d, run, 380);
     d.tick(385);
     d
 }

@@ -28,20 +28,25 @@ fn lines(step: Step) -> Vec<Line<'static>> {
         .collect()
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
-    let block = Block::bordered()
+/// The panel's border, titled with the step and how to close it.
+fn block<'a>(model: &Model, close: &str, theme: &Theme) -> Block<'a> {
+    Block::bordered()
         .border_style(theme.border())
         .title(Line::styled(
-            format!(" Why: {} (w hides) ", model.step.title()),
+            format!(" Why: {} ({close}) ", model.step.title()),
             theme.title(),
-        ));
+        ))
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
+    let block = block(model, "w hides", theme);
     let p = Paragraph::new(lines(model.step)).wrap(Wrap { trim: true });
     // Cut short: say so, and where the whole text is.
     let block = if p.line_count(area.width.saturating_sub(2))
         > usize::from(area.height.saturating_sub(2))
     {
         block.title_bottom(Line::styled(
-            " … more: a wider window shows it all ",
+            " … more: a taller window shows it ",
             theme.key(),
         ))
     } else {
@@ -53,12 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
 /// The panel over the whole of `body` (narrow windows), scrolled by the model's `why_scroll`.
 /// Returns how far it can scroll.
 pub fn draw_over(frame: &mut Frame, body: Rect, model: &Model, theme: &Theme) -> u16 {
-    let block = Block::bordered()
-        .border_style(theme.border())
-        .title(Line::styled(
-            format!(" Why: {} (w or Esc closes) ", model.step.title()),
-            theme.title(),
-        ));
+    let block = block(model, "w or Esc closes", theme);
     let p = Paragraph::new(lines(model.step)).wrap(Wrap { trim: true });
     let max = super::screens::max_scroll(
         &p,
