@@ -48,6 +48,15 @@ impl StandIn for LabStandIn {
 }
 
 impl Host {
+    /// LAB ONLY: the lab's own service control, which alone can do what starting the MID
+    /// service would (the course's classic mistake). `None` for every install midrescue did not
+    /// make: a real install's `ServiceControl` has no start, and nothing here adds one.
+    pub fn lab_service(&self) -> Option<crate::lab::service::LabService> {
+        self.lab_root
+            .as_deref()
+            .map(crate::lab::service::LabService::new)
+    }
+
     /// Detect the install's state (read-only).
     pub fn detect(&self, agent_dir: &Path) -> anyhow::Result<DetectReport> {
         crate::mid::detect::detect(agent_dir, self)

@@ -454,30 +454,14 @@ impl<'a> Lab<'a> {
     }
 
     /// KB0792621: the host rebooted. The boot wiped the OS temp folder (the upgrade's) and
-    /// started the MID service, whose JVM cannot load from the half-deleted lib folder: the
-    /// agent log gets no line, `wrapper.log` shows the wrapper giving up.
+    /// started the MID service, whose JVM cannot load from the half-deleted lib folder.
     fn someone_started_the_service(
         &self,
         wrapper_log: &Path,
         temp: &Path,
         at: DateTime<Local>,
     ) -> anyhow::Result<()> {
-        let mut msgs = history::wrapper_start(self.windows());
-        msgs.pop();
-        for _ in 0..5 {
-            msgs.extend([
-                "Launching a JVM...",
-                "Error: Could not find or load main class org.tanukisoftware.wrapper.WrapperStartStopApp",
-                "JVM exited while loading the application.",
-            ]);
-        }
-        msgs.extend([
-            "There were 5 failed launches in a row, each lasting less than 300 seconds.  Giving up.",
-            "  There may be a configuration problem: please check the logs.",
-            "<-- Wrapper Stopped",
-        ]);
-        history::append_wrapper(wrapper_log, at, &msgs);
-        std::fs::remove_dir_all(temp).with_context(|| format!("removing {}", temp.display()))
+        history::service_started_on_broken_install(wrapper_log, temp, self.windows(), at)
     }
 
     /// Pre-Rome: `<lab>/os-temp/<epoch ms>-0` standing in for the OS temp folder; Rome+:

@@ -113,6 +113,38 @@ pub fn append_wrapper(path: &Path, t: DateTime<Local>, msgs: &[&str]) {
     append(path, &text);
 }
 
+/// What starting the MID service on a half-replaced install does (KB0779816's warning): the
+/// MID deletes the upgrade temp folder, logs and all, then its JVM cannot load from the
+/// half-replaced lib folder, the agent log gets no line and `wrapper.log` shows the wrapper
+/// giving up. Used by the `temp-folder-lost` story and by the lab-only start action.
+pub fn service_started_on_broken_install(
+    wrapper_log: &Path,
+    temp: &Path,
+    windows: bool,
+    at: DateTime<Local>,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut msgs = wrapper_start(windows);
+    msgs.pop();
+    for _ in 0..5 {
+        msgs.extend([
+            "Launching a JVM...",
+            "Error: Could not find or load main class org.tanukisoftware.wrapper.WrapperStartStopApp",
+            "JVM exited while loading the application.",
+        ]);
+    }
+    msgs.extend([
+        "There were 5 failed launches in a row, each lasting less than 300 seconds.  Giving up.",
+        "  There may be a configuration problem: please check the logs.",
+        "<-- Wrapper Stopped",
+    ]);
+    append_wrapper(wrapper_log, at, &msgs);
+    if temp.exists() {
+        std::fs::remove_dir_all(temp).with_context(|| format!("removing {}", temp.display()))?;
+    }
+    Ok(())
+}
+
 /// The Tanuki banner the main wrapper writes when the MID service starts (§4.3).
 pub fn wrapper_start(windows: bool) -> Vec<&'static str> {
     vec![

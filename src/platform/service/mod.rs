@@ -84,7 +84,14 @@ pub fn is_upgrade_service_name(display_name: &str) -> bool {
 
 /// Queries and (only when the operator confirmed) changes the MID service.
 ///
-/// There is deliberately no `start` here: midrescue never starts the main MID service.
+/// There is deliberately no `start` here: midrescue never starts the main MID service. (The
+/// training course's "start the service" mistake lives on the lab's own control only.)
+///
+/// ```compile_fail
+/// fn start(s: &dyn midrescue::platform::service::ServiceControl) {
+///     let _ = s.start();
+/// }
+/// ```
 pub trait ServiceControl: Send + Sync {
     /// The service's state now. Never fails: problems become `ServiceState::Unknown` with a note.
     fn query(&self) -> ServiceStatus;
