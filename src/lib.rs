@@ -13,6 +13,7 @@ pub mod app;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod course;
 pub mod follow;
 #[cfg(any(test, feature = "test-support"))]
 pub mod fuzzing;
