@@ -982,3 +982,29 @@ fn preflight_opens_only_on_a_healthy_mid_and_esc_goes_back() {
     assert_eq!(d.model.step, midrescue::wizard::Step::Detect);
     assert_eq!(d.model.verdict(), Some(Verdict::Healthy));
 }
+
+#[test]
+fn the_acts_a_course_scores_are_recorded_in_order() {
+    use midrescue::course::score::Act;
+    let mut d = fixtures::watching(1);
+    let acts: Vec<Act> = d.model.acts.iter().map(|(_, a)| *a).collect();
+    assert_eq!(acts, [Act::BundleSaved, Act::RunStarted], "{acts:?}");
+    let was_open = d.model.why_open;
+    d.key(Key::Char('w'));
+    if was_open {
+        d.key(Key::Char('w'));
+    }
+    d.key(Key::CtrlC);
+    assert!(has(&d.key(Key::CtrlC), |e| matches!(e, Effect::Quit)));
+    let acts: Vec<Act> = d.model.acts.iter().map(|(_, a)| *a).collect();
+    assert_eq!(
+        acts,
+        [
+            Act::BundleSaved,
+            Act::RunStarted,
+            Act::HintOpened,
+            Act::QuitDuringRun
+        ],
+        "{acts:?}"
+    );
+}

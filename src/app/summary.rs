@@ -15,6 +15,8 @@ pub struct Summary {
     /// Whether the wizard ended the way the operator wanted (recovered, nothing to do).
     pub ok: bool,
     pub text: String,
+    /// What the operator did and how it ended, for a training course's score.
+    pub attempt: crate::course::score::Attempt,
 }
 
 pub struct Paths {
@@ -153,6 +155,26 @@ fn running_lab(model: &Model) -> Option<PathBuf> {
     alive.then_some(root)
 }
 
+/// The course's view of this wizard run: its acts and its ending.
+fn attempt(model: &Model) -> crate::course::score::Attempt {
+    use crate::course::score::{Attempt, Outcome};
+    let outcome = match &model.ending {
+        Some(Ending::Recovered { .. }) => Outcome::Up,
+        Some(Ending::Failed { timed_out, .. }) => Outcome::Failed {
+            timed_out: *timed_out,
+        },
+        Some(Ending::NothingToRerun { verdict }) => Outcome::Stopped { verdict: *verdict },
+        Some(Ending::DryRun | Ending::NoInstall) | None => Outcome::Left,
+    };
+    Attempt {
+        started_at: model.started_at,
+        ended_at: model.now,
+        acts: model.acts.clone(),
+        outcome,
+        hints_on: model.opts.training,
+    }
+}
+
 pub fn build(model: &Model, paths: &Paths) -> Summary {
     let (word, line, ok) = outcome(model);
     let mut t = format!("midrescue: {word}: {line}\n");
@@ -222,6 +244,7 @@ pub fn build(model: &Model, paths: &Paths) -> Summary {
     Summary {
         outcome: word.to_string(),
         ok,
+        attempt: attempt(model),
         // Names and paths come from the disk: nothing but our line breaks may reach the
         // terminal as a control character.
         text: t

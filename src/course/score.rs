@@ -42,7 +42,7 @@ pub enum Outcome {
 }
 
 /// What the trainee did in one scenario.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub started_at: Timestamp,
     pub ended_at: Timestamp,

@@ -315,6 +315,8 @@ pub struct Model {
 
     pub ending: Option<Ending>,
     pub journal: Vec<JournalEntry>,
+    /// What the operator did that a training course scores (typed, beside the journal's text).
+    pub acts: Vec<(Timestamp, crate::course::score::Act)>,
     /// A one-line notice (e.g. why a key did nothing).
     pub notice: Option<String>,
     /// Set when the model changed since the last draw (the runtime clears it).
@@ -379,6 +381,7 @@ impl Model {
             warning: None,
             ending: None,
             journal: Vec::new(),
+            acts: Vec::new(),
             notice: None,
             dirty: true,
             quitting: false,

@@ -1,6 +1,7 @@
 //! `update()`: one pure transition per message. Read it top to bottom: keys go through the
 //! keymap, finished work is accepted only when its run id is the one we are waiting for.
 
+use crate::course::score::Act;
 use std::path::PathBuf;
 
 use crate::mid::report::Verdict;
@@ -151,6 +152,9 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 Ok(b) => format!("bundle saved: {} (sha256 {})", b.path.display(), b.sha256),
                 Err(e) => format!("bundle failed: {e}"),
             };
+            if result.is_ok() {
+                record(m, Act::BundleSaved);
+            }
             let job = match result {
                 Ok(b) => Job::Done(b),
                 Err(e) => Job::Failed(e),
@@ -208,6 +212,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.dirty = true;
             m.run.pid = pid;
             m.run.started_at = Some(m.now);
+            record(m, Act::RunStarted);
             enter_watch(m)
         }
         Msg::RunOutput { run, line } => {
@@ -339,6 +344,9 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
         }
         (_, Action::Why) => {
             m.why_open = !m.why_open;
+            if m.why_open {
+                record(m, Act::HintOpened);
+            }
             m.why_scroll = 0;
             vec![]
         }
@@ -802,6 +810,7 @@ fn on_recovery_ended(m: &mut Model, r: RunReport) -> Vec<Effect> {
 /// new session over the same install (it attaches to the logs before the new start).
 fn rerun(m: &mut Model) -> Vec<Effect> {
     m.reruns += 1;
+    record(m, Act::Rerun);
     let j = journal(
         m,
         format!("re-run {} after the failed run: plan it again", m.reruns),
@@ -890,6 +899,9 @@ pub fn needs_quit_guard(m: &Model) -> bool {
 fn quit(m: &mut Model) -> Vec<Effect> {
     m.quitting = true;
     m.overlay = None;
+    if m.upgrade_started() && m.ending.is_none() {
+        record(m, Act::QuitDuringRun);
+    }
     let text = if m.upgrade_started() && m.ending.is_none() && m.opts.training {
         "quit the demo while the lab's upgrade runs (the lab stops with it)"
     } else if m.upgrade_started() && m.ending.is_none() {
@@ -898,6 +910,11 @@ fn quit(m: &mut Model) -> Vec<Effect> {
         "quit"
     };
     vec![journal(m, text), Effect::Quit]
+}
+
+/// Note what the operator did, for a course's score.
+fn record(m: &mut Model, act: Act) {
+    m.acts.push((m.now, act));
 }
 
 fn journal(m: &mut Model, text: impl Into<String>) -> Effect {
