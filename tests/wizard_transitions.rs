@@ -1008,3 +1008,55 @@ fn the_acts_a_course_scores_are_recorded_in_order() {
         "{acts:?}"
     );
 }
+
+#[test]
+fn the_lab_only_service_start_is_offered_in_a_course_only_and_asks_first() {
+    use midrescue::course::score::Act;
+    use midrescue::wizard::keymap;
+    // A real install (no course): no such key, in the hint bar or the help.
+    let mut d = fixtures::warn();
+    assert!(d.key(Key::Char('S')).is_empty());
+    assert_eq!(d.model.overlay, None);
+    assert!(keymap::bindings(&d.model).iter().all(|b| {
+        b.binding
+            .keys
+            .iter()
+            .all(|(_, a)| *a != keymap::Action::LabStartService)
+    }));
+
+    let mut d = fixtures::warn();
+    d.model.opts.lab_start = true;
+    assert!(d.key(Key::Char('S')).is_empty(), "asks first");
+    assert!(matches!(
+        d.model.overlay,
+        Some(Overlay::Confirm {
+            focus: Focus::Cancel,
+            ..
+        })
+    ));
+    // Enter on the default (Cancel) starts nothing.
+    assert!(!has(&d.key(Key::Enter), |e| matches!(
+        e,
+        Effect::LabStartService { .. }
+    )));
+    d.key(Key::Char('S'));
+    d.key(Key::Tab);
+    let fx = d.key(Key::Enter);
+    assert!(has(&fx, |e| matches!(e, Effect::LabStartService { .. })));
+    let run = d.last_run(|e| matches!(e, Effect::LabStartService { .. }));
+    let fx = d.send(Msg::LabServiceStarted {
+        run,
+        result: Ok("it deleted the upgrade temp folder".into()),
+    });
+    // What it destroyed is detected afresh.
+    assert!(has(&fx, |e| matches!(e, Effect::Detect { .. })));
+    assert_eq!(d.model.step, Step::Detect);
+    assert!(!d.model.acknowledged);
+    assert!(d.model.acts.iter().any(|(_, a)| *a == Act::ServiceStarted));
+    assert!(
+        d.model
+            .journal
+            .iter()
+            .any(|j| j.text.starts_with("lab: started the MID service"))
+    );
+}

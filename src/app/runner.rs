@@ -149,6 +149,14 @@ impl Runner {
                 };
                 let _ = tx.send(Msg::StartTypeSet { run, result });
             }),
+            Effect::LabStartService { run } => self.blocking(move |tx, state| {
+                let install = lock(state).install.clone();
+                let result = match install {
+                    Some(i) => lab_start(&i.report.agent_dir),
+                    None => Err("nothing detected yet".into()),
+                };
+                let _ = tx.send(Msg::LabServiceStarted { run, result });
+            }),
             Effect::Collect { run, final_bundle } => {
                 let cfg = self.cfg.clone();
                 let outputs = self.outputs.clone();
@@ -446,4 +454,27 @@ mod tests {
         assert_eq!(t, ["line 4997", "line 4998", "line 4999"]);
         assert!(super::tail_lines(&dir.path().join("missing"), 3).is_empty());
     }
+}
+
+/// LAB ONLY: start a lab's MID service the way the real one starts. The host hands out the lab's
+/// control only for a lab midrescue made; anything else is refused here too.
+fn lab_start(agent_dir: &std::path::Path) -> Result<String, String> {
+    let host = crate::host::Host::for_install(agent_dir);
+    let Some(lab) = host.lab_service() else {
+        return Err("not a lab: midrescue never starts a real MID service".into());
+    };
+    let done = lab
+        .start_like_the_real_service()
+        .map_err(|e| format!("{e:#}"))?;
+    Ok(match &done.temp_dir {
+        Some(t) => format!(
+            "it deleted the upgrade temp folder {} with {} log file(s) ({}); the MID still cannot start",
+            crate::sanitize::path(t),
+            done.lost_logs.len(),
+            done.lost_logs.join(", ")
+        ),
+        None => {
+            "there was no upgrade temp folder left to delete; the MID still cannot start".into()
+        }
+    })
 }

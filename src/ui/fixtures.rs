@@ -133,6 +133,7 @@ fn opts(training: bool) -> Options {
         host: "mid-host-01".into(),
         instance_check: false,
         invocation: format!("midrescue --agent-dir {AGENT}"),
+        lab_start: false,
     }
 }
 

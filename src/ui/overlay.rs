@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::wizard::keymap::{self, Context};
+use crate::wizard::keymap;
 use crate::wizard::model::{ConfirmKind, Focus, Overlay};
 use crate::wizard::{Model, Step};
 
@@ -48,15 +48,7 @@ fn popup(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line<'_>>, theme
 /// The help overlay: every key of the screen underneath, from the same keymap as the footer.
 fn help(frame: &mut Frame, area: Rect, model: &Model, theme: &Theme) {
     // Describe the screen below the help, not the help itself.
-    let under = if model.why_over_screen() {
-        Context::Why
-    } else if model.picker.is_some() {
-        Context::Picker
-    } else if model.preflight.is_some() && model.step == crate::wizard::Step::Detect {
-        Context::Preflight
-    } else {
-        Context::Step(model.step)
-    };
+    let under = keymap::screen_context(model);
     let mut lines = vec![Line::raw("")];
     for b in keymap::table(under) {
         let enabled = b
@@ -151,6 +143,28 @@ fn confirm(
 ) {
     if kind == ConfirmKind::MakeExecutable {
         return confirm_chmod(frame, area, model, focus, theme);
+    }
+    if kind == ConfirmKind::LabStartService {
+        let lines = vec![
+            Line::raw(""),
+            Line::styled(
+                " LAB ONLY. On a real MID this is the classic mistake (KB0779816):",
+                theme.title(),
+            ),
+            Line::raw(" starting the MID service now deletes the upgrade temp folder and its"),
+            Line::raw(" logs, glide-dist-upgrade.log included, and the half-replaced install"),
+            Line::raw(" still cannot start. What is left is KB0713557 or a reinstall."),
+            Line::raw(" midrescue never offers this on a real install."),
+            Line::raw(""),
+            text::buttons(focus, "Cancel", "Start it (lab)", theme),
+        ];
+        return popup(
+            frame,
+            centered(area, 78, 11),
+            "Start the MID service? (lab)",
+            lines,
+            theme,
+        );
     }
     let service = model
         .report()

@@ -16,6 +16,9 @@ pub enum Effect {
     Preflight { run: RunId, agent_dir: PathBuf },
     /// Change the MID service's start type (confirmed by the operator) → `Msg::StartTypeSet`.
     SetStartType { run: RunId, start_type: StartType },
+    /// LAB ONLY: start the lab's MID service as the real one would start (confirmed by the
+    /// trainee) → `Msg::LabServiceStarted`.
+    LabStartService { run: RunId },
     /// Build a support bundle → `Msg::CollectProgress`…, `Msg::CollectDone`. The final bundle
     /// also holds the re-run's output and the journal.
     Collect { run: RunId, final_bundle: bool },

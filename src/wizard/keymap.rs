@@ -44,6 +44,8 @@ pub enum Action {
     Copy,
     /// Detect on a healthy MID: open the Preflight screen (read-only checks).
     Preflight,
+    /// LAB ONLY, Warn in a course: start the lab's MID service (asks first).
+    LabStartService,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -76,6 +78,8 @@ pub enum Context {
     Preflight,
     /// The why panel open over the whole screen (narrow window).
     Why,
+    /// Warn on a lab in a course: the Warn keys plus the lab-only service start.
+    LabWarn,
     Step(Step),
 }
 
@@ -279,18 +283,30 @@ const PREFLIGHT_TABLE: &[Binding] = &[
     QUIT,
 ];
 
-const WARN_TABLE: &[Binding] = &[
+const ACKNOWLEDGE: Binding = b(
+    &[(Key::Char('a'), Action::Acknowledge)],
+    "a",
+    "I understand",
+    "Acknowledge that the MID service must not be started now",
+);
+const SET_MANUAL: Binding = b(
+    &[(Key::Char('m'), Action::SetManual)],
+    "m",
+    "set Manual start",
+    "Set the MID service start type to Manual (asks first)",
+);
+
+const WARN_TABLE: &[Binding] = &[ACKNOWLEDGE, SET_MANUAL, NEXT, WHY, HELP, QUIT];
+
+/// Warn in a course on a lab: the one place the classic mistake can be made, on purpose.
+const WARN_LAB_TABLE: &[Binding] = &[
+    ACKNOWLEDGE,
+    SET_MANUAL,
     b(
-        &[(Key::Char('a'), Action::Acknowledge)],
-        "a",
-        "I understand",
-        "Acknowledge that the MID service must not be started now",
-    ),
-    b(
-        &[(Key::Char('m'), Action::SetManual)],
-        "m",
-        "set Manual start",
-        "Set the MID service start type to Manual (asks first)",
+        &[(Key::Char('S'), Action::LabStartService)],
+        "S",
+        "start service (LAB)",
+        "LAB ONLY: start the MID service anyway, to see what it destroys (asks first)",
     ),
     NEXT,
     WHY,
@@ -410,8 +426,22 @@ pub fn context(model: &Model) -> Context {
         Some(Overlay::Confirm { .. }) => Context::Confirm,
         None if model.why_over_screen() => Context::Why,
         None if model.picker.is_some() => Context::Picker,
-        None if model.preflight.is_some() && model.step == Step::Detect => Context::Preflight,
-        None => Context::Step(model.step),
+        None => screen_context(model),
+    }
+}
+
+/// The context of the screen itself, under any dialog (the help describes this one).
+pub fn screen_context(model: &Model) -> Context {
+    if model.why_over_screen() {
+        Context::Why
+    } else if model.picker.is_some() {
+        Context::Picker
+    } else if model.preflight.is_some() && model.step == Step::Detect {
+        Context::Preflight
+    } else if model.step == Step::Warn && model.opts.lab_start {
+        Context::LabWarn
+    } else {
+        Context::Step(model.step)
     }
 }
 
@@ -424,6 +454,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Picker => PICKER_TABLE,
         Context::Preflight => PREFLIGHT_TABLE,
         Context::Why => WHY_TABLE,
+        Context::LabWarn => WARN_LAB_TABLE,
         Context::Step(Step::Detect) => DETECT_TABLE,
         Context::Step(Step::Warn) => WARN_TABLE,
         Context::Step(Step::Collect) => COLLECT_TABLE,
@@ -559,6 +590,8 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
         (Step::Warn, Action::Acknowledge) if model.acknowledged => no("done"),
         (Step::Warn, Action::Next) if !model.acknowledged => no("press a first"),
         (Step::Warn, Action::SetManual) => set_manual_enabled(model),
+        (Step::Warn, Action::LabStartService) if !model.opts.lab_start => no("lab only"),
+        (Step::Warn, Action::LabStartService) if model.lab_start.is_running() => no("starting…"),
         (Step::Collect, Action::Next) => match &model.collect.job {
             super::model::Job::Done(_) => Ok(()),
             super::model::Job::Failed(_) => no("bundle failed: press r"),

@@ -67,6 +67,9 @@ pub struct Options {
     /// How midrescue was invoked for this install (`midrescue --agent-dir '/x/agent'`), so the
     /// follow-up commands shown can be pasted as they are.
     pub invocation: String,
+    /// LAB ONLY (a course on a lab midrescue made): Warn offers the classic mistake, starting
+    /// the MID service, so a trainee can see what it destroys. Never set for a real install.
+    pub lab_start: bool,
 }
 
 impl Options {
@@ -95,6 +98,8 @@ pub enum ConfirmKind {
     SetManual,
     /// `chmod +x` on the proven upgrade script.
     MakeExecutable,
+    /// LAB ONLY: start the lab's MID service (the classic mistake, done safely).
+    LabStartService,
 }
 
 /// Which button of a two-button choice has the focus. Always starts on `Cancel`.
@@ -293,6 +298,8 @@ pub struct Model {
     /// Warn: the operator said they understand.
     pub acknowledged: bool,
     pub start_type: Job<StartType>,
+    /// LAB ONLY: the lab's service start, while it runs and after (what it destroyed).
+    pub lab_start: Job<String>,
     /// The start type before we changed it (to tell the operator to restore it).
     pub original_start_type: Option<StartType>,
     pub collect: Collect,
@@ -365,6 +372,7 @@ impl Model {
             detect: Job::Idle,
             acknowledged: false,
             start_type: Job::Idle,
+            lab_start: Job::Idle,
             original_start_type: None,
             collect: Collect::default(),
             final_collect: Collect::default(),

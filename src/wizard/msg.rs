@@ -54,6 +54,11 @@ pub enum Msg {
         run: RunId,
         result: Result<StartType, String>,
     },
+    /// LAB ONLY: the lab's MID service was started: what it destroyed, or why the lab refused.
+    LabServiceStarted {
+        run: RunId,
+        result: Result<String, String>,
+    },
     CollectProgress {
         run: RunId,
         progress: CollectProgress,

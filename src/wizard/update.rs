@@ -127,6 +127,33 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             };
             vec![journal(m, line)]
         }
+        Msg::LabServiceStarted { run, result } => {
+            if m.lab_start.run_id() != Some(run) {
+                return vec![];
+            }
+            m.dirty = true;
+            match result {
+                Ok(lost) => {
+                    record(m, Act::ServiceStarted);
+                    m.lab_start = Job::Done(lost.clone());
+                    m.acknowledged = false;
+                    m.warning = Some(format!("The MID service was started (lab): {lost}"));
+                    let mut fx = vec![journal(m, format!("lab: started the MID service: {lost}"))];
+                    if let Some(dir) = m.agent_dir.clone() {
+                        fx.extend(begin_detect(m, dir));
+                    }
+                    fx
+                }
+                Err(e) => {
+                    m.notice = Some(format!("The lab did not start the service: {e}"));
+                    m.lab_start = Job::Failed(e.clone());
+                    vec![journal(
+                        m,
+                        format!("lab: the service start was refused: {e}"),
+                    )]
+                }
+            }
+        }
         Msg::CollectProgress { run, progress } => {
             let c = if m.collect.job.run_id() == Some(run) {
                 &mut m.collect
@@ -406,6 +433,14 @@ fn on_action(m: &mut Model, action: Action) -> Vec<Effect> {
                         Effect::MakeExecutable { run },
                     ]
                 }
+                (ConfirmKind::LabStartService, Focus::Proceed) => {
+                    let run = m.new_run();
+                    m.lab_start = Job::Running(run);
+                    vec![
+                        journal(m, "confirmed (lab): start the MID service"),
+                        Effect::LabStartService { run },
+                    ]
+                }
                 (ConfirmKind::SetManual, Focus::Proceed) => {
                     let run = m.new_run();
                     m.start_type = Job::Running(run);
@@ -537,6 +572,13 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
         (Step::Warn, Action::SetManual) => {
             m.overlay = Some(Overlay::Confirm {
                 kind: ConfirmKind::SetManual,
+                focus: Focus::Cancel,
+            });
+            vec![]
+        }
+        (Step::Warn, Action::LabStartService) => {
+            m.overlay = Some(Overlay::Confirm {
+                kind: ConfirmKind::LabStartService,
                 focus: Focus::Cancel,
             });
             vec![]
@@ -931,6 +973,7 @@ pub fn confirm_title(kind: ConfirmKind) -> &'static str {
     match kind {
         ConfirmKind::SetManual => "set the MID service start type to Manual",
         ConfirmKind::MakeExecutable => "chmod +x on the upgrade script",
+        ConfirmKind::LabStartService => "start the MID service (lab)",
     }
 }
 
@@ -940,6 +983,7 @@ pub fn effect_run(e: &Effect) -> Option<RunId> {
         Effect::Detect { run, .. }
         | Effect::Preflight { run, .. }
         | Effect::SetStartType { run, .. }
+        | Effect::LabStartService { run }
         | Effect::Collect { run, .. }
         | Effect::PlanRun { run, .. }
         | Effect::Run { run, .. }
