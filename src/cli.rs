@@ -109,6 +109,19 @@ EXIT CODES: 0 all passed, 1 warnings (or a check could not look), 3 failures (or
     /// Practise: run the wizard on a freshly built crashed MID install (safe, nothing real touched).
     Demo(DemoArgs),
 
+    /// Training course: the lab scenarios one after another, each scored, then a score card.
+    #[command(
+        long_about = "Run a training course: lab scenarios one after another in the wizard (all of them, \
+easiest first, or the ones a course file names), with the why panel closed (hints off) unless \
+--hints. Each scenario is scored from what the trainee did: reached Up or the right stopping \
+point, time taken, bundle saved before any re-run, wrong actions (a re-run when a fix was needed \
+first, quitting mid-run, and the classic mistake: starting the MID service, offered on Warn in \
+the lab only), hints used. The end shows a score card and writes the report (Markdown, and JSON \
+beside it).",
+        after_help = "EXAMPLES:\n  midrescue course\n  midrescue course --hints --report week1.md\n  midrescue course --course week1.toml --speed 4\n\nA course file:\n  title = \"Week 1: locked files\"\n  scenarios = [\"file-lock-timeout\", \"rerun-fails-again\"]"
+    )]
+    Course(CourseArgs),
+
     /// Training lab: build realistic crashed MID installs and run their simulated upgrades.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -381,6 +394,30 @@ pub struct DemoArgs {
     /// the journal are always kept).
     #[arg(long)]
     pub keep: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CourseArgs {
+    /// A TOML course file choosing the scenarios and their order (default: all, easiest first).
+    #[arg(long, value_name = "FILE")]
+    pub course: Option<PathBuf>,
+
+    /// Open the why panel on every screen (hints are off by default; opening it counts as a hint).
+    #[arg(long)]
+    pub hints: bool,
+
+    /// Write the trainer's report here (Markdown; the same as JSON beside it, `.json`). Default:
+    /// a new file in your state folder's `courses` folder.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Speed factor of the simulated upgrades (2 = twice as fast).
+    #[arg(long, value_name = "N", default_value_t = 1.0, value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Monochrome screens (also when NO_COLOR is set).
+    #[arg(long)]
+    pub no_color: bool,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -8,6 +8,7 @@
 pub mod clipboard;
 pub mod keys;
 pub mod runner;
+pub mod scorecard;
 pub mod session;
 pub mod summary;
 pub mod terminal;

@@ -171,7 +171,7 @@ fn attempt(model: &Model) -> crate::course::score::Attempt {
         ended_at: model.now,
         acts: model.acts.clone(),
         outcome,
-        hints_on: model.opts.training,
+        hints_on: model.opts.training && !model.opts.no_hints,
     }
 }
 

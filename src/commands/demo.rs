@@ -8,7 +8,7 @@ use crate::lab::{self, CreateOptions};
 use crate::ui::Theme;
 use crate::wizard::model::Options;
 
-use super::wizard::{Launch, host_name, launch, require_tty};
+use super::wizard::{Launch, host_name, launch_for_summary, require_tty};
 
 pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     if let Err(code) = require_tty() {
@@ -23,35 +23,73 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         );
         return Ok(EXIT_FAILED);
     };
+    let summary = practise(
+        &Practice {
+            scenario,
+            speed: args.speed,
+            no_color: args.no_color,
+            keep: args.keep,
+            course: None,
+        },
+        log_path,
+    )?;
+    Ok(if summary.ok {
+        crate::cli::EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// One practice run: a fresh lab of `scenario`, the wizard on it in training mode, then the
+/// lab's processes stopped and the lab removed (its outputs kept).
+pub struct Practice {
+    pub scenario: &'static lab::Scenario,
+    pub speed: f64,
+    pub no_color: bool,
+    pub keep: bool,
+    /// In a course: (hints on, the headline shown before the wizard opens).
+    pub course: Option<(bool, String)>,
+}
+
+/// Build the lab, run the wizard on it, clean up; the wizard's summary (for the course's score).
+pub fn practise(p: &Practice, log_path: Option<&Path>) -> anyhow::Result<crate::app::Summary> {
+    let scenario = p.scenario;
     let dir = lab::demo_dir(scenario.name)?;
     let made = lab::create(
         scenario.name,
         &dir,
         &CreateOptions {
-            speed: args.speed,
+            speed: p.speed,
             ..CreateOptions::default()
         },
     )?;
-    super::say(&format!(
-        "midrescue demo: lab `{}` built in {}\n  ({})\n",
-        scenario.name,
-        crate::sanitize::path(&made.root),
-        scenario.summary
-    ));
+    match &p.course {
+        // A trainee in a course reads only the headline: the summary would give the answer away.
+        Some((_, headline)) => super::say(&format!("{headline}\n")),
+        None => super::say(&format!(
+            "midrescue demo: lab `{}` built in {}\n  ({})\n",
+            scenario.name,
+            crate::sanitize::path(&made.root),
+            scenario.summary
+        )),
+    }
     let opts = Options {
         training: true,
         scenario: Some(scenario.name.to_string()),
         training_text: Some(teaching(scenario.name, scenario.summary)),
         host: host_name(),
+        // The classic mistake is offered only in a course, and only ever on a lab.
+        lab_start: p.course.is_some(),
+        no_hints: p.course.as_ref().is_some_and(|(hints, _)| !hints),
         ..Options::default()
     };
     // Bundles go beside the lab, outside its install and temp folder.
     let out = made.root.join(OUT);
-    let code = launch(Launch {
+    let summary = launch_for_summary(Launch {
         opts,
         installs: vec![made.agent_dir.clone()],
         out_dir: out,
-        theme: Theme::from_env(args.no_color),
+        theme: Theme::from_env(p.no_color),
         log_path,
         // The lab's instance stand-in answers the read-only Up check with practice credentials,
         // over the one plain-HTTP exception: this lab's own loopback stand-in.
@@ -70,7 +108,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         Err(e) => format!(
             "  could not stop the lab's processes ({e:#}): run `midrescue lab stop {root}`; the lab stays in {root}\n"
         ),
-        Ok(_) if args.keep => format!("  lab processes stopped; the lab stays in {root}\n"),
+        Ok(_) if p.keep => format!("  lab processes stopped; the lab stays in {root}\n"),
         Ok(_) => match remove_lab_keeping_outputs(&made.root) {
             Ok(()) => format!(
                 "  lab processes stopped and the lab removed; its bundles and journal stay in {}\n",
@@ -80,7 +118,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         },
     };
     super::say(&said);
-    code
+    summary
 }
 
 /// The demo's bundles and journal folder inside its lab.

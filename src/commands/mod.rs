@@ -3,6 +3,7 @@
 //! (`recovery`, `mid`, `bundle`, `follow`, `lab`, `platform`) never print.
 
 pub mod collect;
+pub mod course;
 pub mod demo;
 pub mod detect;
 pub mod lab;
@@ -52,6 +53,7 @@ pub fn main() -> ExitCode {
         Some(Command::Resume(a)) => resume::run(agent_dir(&cli, &a.install), a),
         Some(Command::Preflight(a)) => preflight::run(agent_dir(&cli, &a.install), a),
         Some(Command::Demo(a)) => demo::run(a, log_path.as_deref()),
+        Some(Command::Course(a)) => course::run(a, log_path.as_deref()),
         Some(Command::Lab(l)) => lab::run(l),
     };
     match result {

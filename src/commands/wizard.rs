@@ -114,6 +114,16 @@ pub struct Launch<'a> {
 
 /// Run the wizard and print the summary; shared with `demo`.
 pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
+    let summary = launch_for_summary(l)?;
+    Ok(if summary.ok {
+        crate::cli::EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+/// As `launch`, returning the summary (the course scores its attempt).
+pub fn launch_for_summary(l: Launch<'_>) -> anyhow::Result<app::Summary> {
     let mut opts = l.opts;
     let installs = &l.installs;
     let instance = l.instance.and_then(|(url, creds)| {
@@ -157,11 +167,7 @@ pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
     } else {
         super::say(&summary.text);
     }
-    Ok(if summary.ok {
-        crate::cli::EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
+    Ok(summary)
 }
 
 pub fn host_name() -> String {

@@ -134,6 +134,7 @@ fn opts(training: bool) -> Options {
         instance_check: false,
         invocation: format!("midrescue --agent-dir {AGENT}"),
         lab_start: false,
+        no_hints: false,
     }
 }
 

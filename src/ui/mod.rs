@@ -6,6 +6,7 @@ pub mod fixtures;
 pub mod footer;
 pub mod header;
 pub mod overlay;
+pub mod scorecard;
 pub mod screens;
 #[cfg(any(test, feature = "test-support"))]
 pub mod svg;

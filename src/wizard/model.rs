@@ -70,6 +70,8 @@ pub struct Options {
     /// LAB ONLY (a course on a lab midrescue made): Warn offers the classic mistake, starting
     /// the MID service, so a trainee can see what it destroys. Never set for a real install.
     pub lab_start: bool,
+    /// A course without `--hints`: in training, the why panel starts closed.
+    pub no_hints: bool,
 }
 
 impl Options {
@@ -339,7 +341,7 @@ impl Model {
 
     /// A wizard about to start. Call `update::start` to get the first effects.
     pub fn new(opts: Options, now: Timestamp) -> Self {
-        let why_open = opts.training;
+        let why_open = opts.training && !opts.no_hints;
         let timeline = Milestone::TIMELINE
             .iter()
             .filter(|id| opts.instance_check || **id != Milestone::InstanceUp)

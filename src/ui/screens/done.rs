@@ -229,6 +229,24 @@ otherwise the manual upgrade (KB0713557) is next, with the final bundle for Serv
         }
         _ => lines.extend(bundle_lines(&model.final_collect, width, theme)),
     }
+    if let crate::wizard::model::Job::Done(lost) = &model.lab_start {
+        // The classic mistake, made in the lab: what it cost and what is left.
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            " You started the MID service (lab only). On a real MID:",
+            theme.error(),
+        ));
+        for l in [
+            format!("   {lost}."),
+            "   glide-dist-upgrade.log, the record of why the upgrade died, is gone with it."
+                .to_string(),
+            "   A re-run is no longer possible: what is left is the manual restore (KB0713557)"
+                .to_string(),
+            "   or a reinstall.".to_string(),
+        ] {
+            lines.extend(text::markdown_lines(&l, width.saturating_sub(2), theme));
+        }
+    }
     if model.opts.training
         && let Some(t) = &model.opts.training_text
     {
