@@ -538,3 +538,83 @@ fn terminal_hangup_stops_the_demo_lab_without_a_panic() {
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(!log.contains("panic"), "midrescue panicked:\n{log}");
 }
+
+#[test]
+fn course_scores_a_good_run_and_the_classic_mistake_and_writes_the_report() {
+    let files = tempfile::tempdir().unwrap();
+    let course = files.path().join("week1.toml");
+    std::fs::write(
+        &course,
+        "title = \"Week 1\"\nscenarios = [\"file-lock-timeout\", \"antivirus-access-denied\"]\n",
+    )
+    .unwrap();
+    let report = files.path().join("week1.md");
+    let mut s = Session::start(&[
+        "course",
+        "--course",
+        course.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--speed",
+        "50",
+    ]);
+    // 1. A good run: hints off (no why panel), bundle first, then the re-run, to Up.
+    s.wait_for("The upgrade crashed midway", 20);
+    assert!(!s.contents().contains("Why: Detect"), "hints are off");
+    s.press(ENTER);
+    s.wait_for("DO NOT START THE MID SERVICE", 5);
+    s.press("a");
+    s.press(ENTER);
+    s.wait_for("Bundle saved", 20);
+    s.press(ENTER);
+    s.wait_for("[ Run it ]", 10);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("RECOVERED: the MID Server is Up", 25);
+    s.press("q");
+    s.wait_for("Press Enter to go on", 15);
+    assert!(s.contents().contains("scored: PASS"), "{}", s.contents());
+    s.press(ENTER);
+
+    // 2. The classic mistake: start the MID service on Warn (lab only, asks first).
+    s.wait_for("The upgrade crashed midway", 20);
+    s.press(ENTER);
+    s.wait_for("DO NOT START THE MID SERVICE", 5);
+    s.press("S");
+    s.wait_for("Start the MID service? (lab)", 5);
+    s.press(TAB);
+    s.press(ENTER);
+    s.wait_for("temp_folder_lost", 15);
+    // Nothing can be re-run now: on to the bundle, then Done with the manual restore.
+    s.press(ENTER);
+    s.wait_for("Bundle saved", 20);
+    s.press(ENTER);
+    s.wait_for("Nothing to re-run", 25);
+    s.wait_for("You started the MID service", 5);
+    s.press("q");
+
+    // 3. The score card, then the report files.
+    s.wait_for("Score card: Week 1", 20);
+    let card = s.contents();
+    assert!(card.contains("Passed 1 of 2; 1 mistakes"), "{card}");
+    assert!(card.contains("PASS") && card.contains("FAIL"), "{card}");
+    s.press("x");
+    let (screen, _) = s.finish();
+    assert!(screen.contains("passed 1 of 2"), "{screen}");
+    let md = std::fs::read_to_string(&report).expect("the Markdown report");
+    assert!(
+        md.contains("| file-lock-timeout | PASS | Up | Up |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| antivirus-access-denied | FAIL | Up | stopped at temp_folder_lost |"),
+        "{md}"
+    );
+    assert!(md.contains("started the MID service"), "{md}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files.path().join("week1.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["scores"][0]["passed"], true);
+    assert_eq!(json["scores"][1]["mistakes"][0], "started_service");
+    assert_eq!(json["hints_on"], false);
+}
