@@ -95,7 +95,7 @@ pub fn run(args: &CourseArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
             crate::course::report::outcome_text(s.outcome)
         ));
         rep.scores.push(s);
-        if i + 1 < total && !next_or_stop(&course.scenarios[i + 1].name.to_string()) {
+        if i + 1 < total && !next_or_stop(course.scenarios[i + 1].name) {
             stopped = true;
         }
     }
