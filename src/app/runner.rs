@@ -442,20 +442,6 @@ fn tail_lines(path: &std::path::Path, max: usize) -> Vec<String> {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn tail_lines_keeps_the_last_whole_lines() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.log");
-        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
-        std::fs::write(&p, text).unwrap();
-        let t = super::tail_lines(&p, 3);
-        assert_eq!(t, ["line 4997", "line 4998", "line 4999"]);
-        assert!(super::tail_lines(&dir.path().join("missing"), 3).is_empty());
-    }
-}
-
 /// LAB ONLY: start a lab's MID service the way the real one starts. The host hands out the lab's
 /// control only for a lab midrescue made; anything else is refused here too.
 fn lab_start(agent_dir: &std::path::Path) -> Result<String, String> {
@@ -477,4 +463,18 @@ fn lab_start(agent_dir: &std::path::Path) -> Result<String, String> {
             "there was no upgrade temp folder left to delete; the MID still cannot start".into()
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tail_lines_keeps_the_last_whole_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&p, text).unwrap();
+        let t = super::tail_lines(&p, 3);
+        assert_eq!(t, ["line 4997", "line 4998", "line 4999"]);
+        assert!(super::tail_lines(&dir.path().join("missing"), 3).is_empty());
+    }
 }
