@@ -520,3 +520,54 @@ fn run_body_scrolls_and_keeps_its_buttons() {
         midrescue::wizard::model::Focus::Proceed
     ));
 }
+
+/// Every lab lesson states the cause (`## What happened`), the fix (`**The fix:**`) and a KB,
+/// and names every KB the Done screen's next step names at the scenario's right end.
+#[test]
+fn every_lesson_states_cause_fix_and_kb_and_agrees_with_done() {
+    use midrescue::course::score::{Expected, expected};
+    use midrescue::mid::report::Verdict;
+    let kb = regex::Regex::new(r"KB\d{7}").unwrap();
+    let mut failures = Vec::new();
+    for sc in midrescue::lab::scenarios() {
+        let lesson = midrescue::lab::training_text(sc.name);
+        for part in ["## What happened", "**The fix:**"] {
+            if !lesson.contains(part) {
+                failures.push(format!("{}: the lesson has no `{part}`", sc.name));
+            }
+        }
+        if !kb.is_match(lesson) {
+            failures.push(format!("{}: the lesson names no KB", sc.name));
+        }
+        let mut d = match expected(sc) {
+            Expected::Up => fixtures::recovered(true),
+            Expected::FailedOnce => fixtures::failed_locked(),
+            Expected::StopAt {
+                verdict: Verdict::TempFolderLost,
+            } => fixtures::temp_folder_lost_done(),
+            Expected::StopAt { verdict } => {
+                let mut d = fixtures::detected(verdict, true);
+                // Training opens the why panel over the screen at 80x24: close it first.
+                d.model.why_open = false;
+                d.key(midrescue::wizard::Key::Enter);
+                d
+            }
+        };
+        d.model.why_open = false;
+        assert_eq!(d.model.step, Step::Done, "{}", sc.name);
+        let t = render(&d.model, 120, 80, &Theme::plain());
+        let screen = text_of(t.backend().buffer());
+        // Done's own words: everything above the lesson it quotes.
+        let own = screen.split("What `").next().unwrap_or_default();
+        for k in kb.find_iter(own) {
+            if !lesson.contains(k.as_str()) {
+                failures.push(format!(
+                    "{}: Done names {} but the lesson does not",
+                    sc.name,
+                    k.as_str()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
