@@ -230,6 +230,13 @@ fn screenshot_set() -> Vec<(String, String)> {
         "mono-watch-progress.svg".into(),
         ui::svg::buffer_to_svg(t.backend().buffer()),
     ));
+    let mut t = Terminal::new(TestBackend::new(120, 14)).expect("terminal");
+    t.draw(|f| ui::scorecard::draw(f, &fixtures::course_report(), &Theme::color()))
+        .expect("draw");
+    out.push((
+        "course-score-card.svg".into(),
+        ui::svg::buffer_to_svg(t.backend().buffer()),
+    ));
     let t = render(&fixtures::watching(2).model, 70, 20, &Theme::color());
     out.push((
         "too-small.svg".into(),
@@ -570,4 +577,27 @@ fn every_lesson_states_cause_fix_and_kb_and_agrees_with_done() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_score_card_shows_every_scenario_and_the_totals_at_80x24() {
+    let mut t = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    t.draw(|f| ui::scorecard::draw(f, &fixtures::course_report(), &Theme::plain()))
+        .expect("draw");
+    let text = text_of(t.backend().buffer());
+    assert!(
+        text.contains("Passed 1 of 4; 2 mistakes; hints off."),
+        "{text}"
+    );
+    for row in [
+        "file-lock-timeout",
+        "antivirus-access-denied",
+        "rerun-fails-again",
+        "temp-folder-lost",
+    ] {
+        assert!(text.contains(row), "{row} missing:\n{text}");
+    }
+    assert!(text.contains("PASS") && text.contains("FAIL"), "{text}");
+    assert!(text.contains("not attempted"), "{text}");
+    assert!(text.contains("Any key: leave"), "{text}");
 }

@@ -735,3 +735,52 @@ pub fn screens() -> Vec<(&'static str, Model)> {
     v.push(("warn-why", why.model));
     v
 }
+
+/// A course of three: a clean recovery, the classic mistake, one left (the score card screenshot).
+pub fn course_report() -> crate::course::report::Report {
+    use crate::course::score::{Expected, Mistake, Outcome, Score};
+    let row = |scenario: &str, expected, outcome, passed, seconds, mistakes: Vec<Mistake>| Score {
+        scenario: scenario.into(),
+        expected,
+        outcome,
+        passed,
+        seconds,
+        mistakes,
+        hints_on: false,
+        hints_opened: u32::from(!passed),
+    };
+    crate::course::report::Report {
+        title: "Week 1: locked files".into(),
+        started_at: "2026-12-07T09:00:00Z".into(),
+        hints_on: false,
+        scores: vec![
+            row(
+                "file-lock-timeout",
+                Expected::Up,
+                Outcome::Up,
+                true,
+                184,
+                vec![],
+            ),
+            row(
+                "antivirus-access-denied",
+                Expected::Up,
+                Outcome::Stopped {
+                    verdict: Verdict::TempFolderLost,
+                },
+                false,
+                97,
+                vec![Mistake::StartedService],
+            ),
+            row(
+                "rerun-fails-again",
+                Expected::FailedOnce,
+                Outcome::Failed { timed_out: false },
+                false,
+                412,
+                vec![Mistake::RerunWithoutFix],
+            ),
+        ],
+        not_attempted: vec!["temp-folder-lost".into()],
+    }
+}
