@@ -22,6 +22,7 @@ THE RECOVERY (KB0779816), IN ORDER:
 PRACTISE FIRST:
   midrescue demo                     the wizard on a built-in crashed install (safe)
   midrescue lab list                 the training scenarios
+  midrescue course                   a scored course over them, for trainers
 
 EXIT CODES: 0 done, 1 failed (not a MID server, unreadable, recovery failed), 2 usage error.";
 

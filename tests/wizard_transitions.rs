@@ -1060,3 +1060,16 @@ fn the_lab_only_service_start_is_offered_in_a_course_only_and_asks_first() {
             .any(|j| j.text.starts_with("lab: started the MID service"))
     );
 }
+
+#[test]
+fn demo_detect_leads_to_the_course_and_a_real_wizard_does_not() {
+    use midrescue::mid::report::Verdict;
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    assert!(d.key(Key::Char('C')).is_empty());
+    assert!(!d.model.start_course);
+    let mut d = fixtures::detected(Verdict::CrashedUpgrade, false);
+    d.model.opts.course_entry = true;
+    let fx = d.key(Key::Char('C'));
+    assert!(has(&fx, |e| matches!(e, Effect::Quit)));
+    assert!(d.model.start_course);
+}

@@ -17,6 +17,8 @@ pub struct Summary {
     pub text: String,
     /// What the operator did and how it ended, for a training course's score.
     pub attempt: crate::course::score::Attempt,
+    /// The operator asked to go on to the training course (demo's `C`).
+    pub start_course: bool,
 }
 
 pub struct Paths {
@@ -245,6 +247,7 @@ pub fn build(model: &Model, paths: &Paths) -> Summary {
         outcome: word.to_string(),
         ok,
         attempt: attempt(model),
+        start_course: model.start_course,
         // Names and paths come from the disk: nothing but our line breaks may reach the
         // terminal as a control character.
         text: t

@@ -33,6 +33,18 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         },
         log_path,
     )?;
+    if summary.start_course {
+        return super::course::run(
+            &crate::cli::CourseArgs {
+                course: None,
+                hints: false,
+                report: None,
+                speed: args.speed,
+                no_color: args.no_color,
+            },
+            log_path,
+        );
+    }
     Ok(if summary.ok {
         crate::cli::EXIT_OK
     } else {
@@ -80,6 +92,7 @@ pub fn practise(p: &Practice, log_path: Option<&Path>) -> anyhow::Result<crate::
         host: host_name(),
         // The classic mistake is offered only in a course, and only ever on a lab.
         lab_start: p.course.is_some(),
+        course_entry: p.course.is_none(),
         no_hints: p.course.as_ref().is_some_and(|(hints, _)| !hints),
         ..Options::default()
     };

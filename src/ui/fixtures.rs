@@ -135,6 +135,7 @@ fn opts(training: bool) -> Options {
         invocation: format!("midrescue --agent-dir {AGENT}"),
         lab_start: false,
         no_hints: false,
+        course_entry: false,
     }
 }
 

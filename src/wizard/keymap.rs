@@ -46,6 +46,8 @@ pub enum Action {
     Preflight,
     /// LAB ONLY, Warn in a course: start the lab's MID service (asks first).
     LabStartService,
+    /// Demo, Detect: leave this demo and start the training course.
+    StartCourse,
 }
 
 /// One row of the keymap: the keys, how they are shown, and what they do.
@@ -80,6 +82,8 @@ pub enum Context {
     Why,
     /// Warn on a lab in a course: the Warn keys plus the lab-only service start.
     LabWarn,
+    /// Detect in a demo: the Detect keys plus the way into the training course.
+    DemoDetect,
     Step(Step),
 }
 
@@ -269,6 +273,23 @@ const PREFLIGHT: Binding = b(
 
 const DETECT_TABLE: &[Binding] = &[NEXT, RETRY, PREFLIGHT, SCROLL, WHY, HELP, QUIT];
 
+/// Detect in a demo: the course is one key away.
+const DEMO_DETECT_TABLE: &[Binding] = &[
+    NEXT,
+    RETRY,
+    PREFLIGHT,
+    b(
+        &[(Key::Char('C'), Action::StartCourse)],
+        "C",
+        "course",
+        "Leave this demo and start the training course: every scenario, scored",
+    ),
+    SCROLL,
+    WHY,
+    HELP,
+    QUIT,
+];
+
 const PREFLIGHT_TABLE: &[Binding] = &[
     b(&[(Key::Esc, Action::Back)], "Esc", "back", "Back to Detect"),
     b(
@@ -440,6 +461,8 @@ pub fn screen_context(model: &Model) -> Context {
         Context::Preflight
     } else if model.step == Step::Warn && model.opts.lab_start {
         Context::LabWarn
+    } else if model.step == Step::Detect && model.opts.course_entry {
+        Context::DemoDetect
     } else {
         Context::Step(model.step)
     }
@@ -455,6 +478,7 @@ pub fn table(ctx: Context) -> &'static [Binding] {
         Context::Preflight => PREFLIGHT_TABLE,
         Context::Why => WHY_TABLE,
         Context::LabWarn => WARN_LAB_TABLE,
+        Context::DemoDetect => DEMO_DETECT_TABLE,
         Context::Step(Step::Detect) => DETECT_TABLE,
         Context::Step(Step::Warn) => WARN_TABLE,
         Context::Step(Step::Collect) => COLLECT_TABLE,
@@ -591,6 +615,8 @@ pub fn enabled(model: &Model, action: Action) -> Result<(), String> {
         (Step::Warn, Action::Next) if !model.acknowledged => no("press a first"),
         (Step::Warn, Action::SetManual) => set_manual_enabled(model),
         (Step::Warn, Action::LabStartService) if !model.opts.lab_start => no("lab only"),
+        (Step::Detect, Action::StartCourse) if !model.opts.course_entry => no("demo only"),
+        (Step::Detect, Action::StartCourse) if model.upgrade_started() => no("the upgrade runs"),
         (Step::Warn, Action::LabStartService) if model.lab_start.is_running() => no("starting…"),
         (Step::Collect, Action::Next) => match &model.collect.job {
             super::model::Job::Done(_) => Ok(()),

@@ -72,6 +72,8 @@ pub struct Options {
     pub lab_start: bool,
     /// A course without `--hints`: in training, the why panel starts closed.
     pub no_hints: bool,
+    /// `demo`: Detect offers the way into the training course (`C`).
+    pub course_entry: bool,
 }
 
 impl Options {
@@ -331,6 +333,8 @@ pub struct Model {
     /// Set when the model changed since the last draw (the runtime clears it).
     pub dirty: bool,
     pub quitting: bool,
+    /// The operator asked to go on to the training course (demo's `C`).
+    pub start_course: bool,
 }
 
 impl Model {
@@ -395,6 +399,7 @@ impl Model {
             notice: None,
             dirty: true,
             quitting: false,
+            start_course: false,
         }
     }
 

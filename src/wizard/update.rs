@@ -576,6 +576,13 @@ fn on_step_action(m: &mut Model, action: Action) -> Vec<Effect> {
             });
             vec![]
         }
+        (Step::Detect, Action::StartCourse) => {
+            m.start_course = true;
+            let j = journal(m, "leave the demo for the training course");
+            let mut fx = vec![j];
+            fx.extend(quit(m));
+            fx
+        }
         (Step::Warn, Action::LabStartService) => {
             m.overlay = Some(Overlay::Confirm {
                 kind: ConfirmKind::LabStartService,
