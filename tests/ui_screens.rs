@@ -548,7 +548,7 @@ fn every_lesson_states_cause_fix_and_kb_and_agrees_with_done() {
         }
         let mut d = match expected(sc) {
             Expected::Up => fixtures::recovered(true),
-            Expected::FailedOnce => fixtures::failed_locked(),
+            Expected::FixFirst => fixtures::failed_locked(),
             Expected::StopAt {
                 verdict: Verdict::TempFolderLost,
             } => fixtures::temp_folder_lost_done(),

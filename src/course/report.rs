@@ -73,7 +73,7 @@ impl Report {
 pub fn expected_text(e: Expected) -> String {
     match e {
         Expected::Up => "Up".into(),
-        Expected::FailedOnce => "one failed re-run, then fix the cause".into(),
+        Expected::FixFirst => "fix the cause before re-running again".into(),
         Expected::StopAt { verdict } => format!("stop at {verdict}"),
     }
 }

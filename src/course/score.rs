@@ -21,6 +21,8 @@ pub enum Act {
     RunStarted,
     /// A re-run started from Done after a failed run.
     Rerun,
+    /// The recovery ended failed or not Up in time.
+    RunFailed,
     /// LAB ONLY: started the MID service (the classic mistake).
     ServiceStarted,
     /// Left the wizard while the recovery command ran and before its verdict.
@@ -58,8 +60,9 @@ pub struct Attempt {
 pub enum Expected {
     /// Re-run (or watch) until the MID is Up.
     Up,
-    /// Re-run once, see it fail, and stop: the cause needs fixing first.
-    FailedOnce,
+    /// The re-run fails while its cause lasts: stop at that failure, or fix the cause and re-run
+    /// to Up. Re-running again without the fix is the mistake.
+    FixFirst,
     /// Do not re-run at all: stop at this verdict and follow its next step.
     StopAt { verdict: Verdict },
 }
@@ -72,7 +75,7 @@ pub enum Mistake {
     StartedService,
     /// Ran the recovery before saving a support bundle.
     NoBundleBeforeRun,
-    /// Re-ran again after a failure whose cause was still there.
+    /// Re-ran again after a failure whose cause was still there (it failed again).
     RerunWithoutFix,
     /// Left while the recovery command ran.
     QuitDuringRun,
@@ -109,7 +112,7 @@ pub struct Score {
 /// The right end of `sc`, from the scenario's own facts.
 pub fn expected(sc: &Scenario) -> Expected {
     match (sc.verdict, sc.rerun) {
-        (Verdict::CrashedUpgrade, Rerun::FailsAgain) => Expected::FailedOnce,
+        (Verdict::CrashedUpgrade, Rerun::FailsAgain) => Expected::FixFirst,
         (Verdict::CrashedUpgrade | Verdict::UpgradeInProgress, _) => Expected::Up,
         (verdict, _) => Expected::StopAt { verdict },
     }
@@ -129,7 +132,13 @@ pub fn score(sc: &Scenario, a: &Attempt) -> Score {
             mistakes.push(Mistake::NoBundleBeforeRun);
         }
     }
-    if has(Act::Rerun) && matches!(sc.rerun, Rerun::FailsAgain | Rerun::SameConflict) {
+    // A re-run from Done that failed again: its cause was still there.
+    let rerun_failed = a
+        .acts
+        .iter()
+        .skip_while(|(_, x)| *x != Act::Rerun)
+        .any(|(_, x)| *x == Act::RunFailed);
+    if rerun_failed && matches!(sc.rerun, Rerun::FailsAgain | Rerun::SameConflict) {
         mistakes.push(Mistake::RerunWithoutFix);
     }
     if has(Act::QuitDuringRun) {
@@ -138,7 +147,7 @@ pub fn score(sc: &Scenario, a: &Attempt) -> Score {
     let expected = expected(sc);
     let reached = match (expected, a.outcome) {
         (Expected::Up, Outcome::Up) => true,
-        (Expected::FailedOnce, Outcome::Failed { timed_out: false }) => true,
+        (Expected::FixFirst, Outcome::Failed { timed_out: false } | Outcome::Up) => true,
         (Expected::StopAt { verdict }, Outcome::Stopped { verdict: v }) => verdict == v,
         _ => false,
     };
@@ -228,22 +237,43 @@ mod tests {
     }
 
     #[test]
-    fn the_right_stop_for_a_failing_rerun_is_one_failure_not_a_second_rerun() {
+    fn a_failing_rerun_is_stopped_at_or_fixed_but_not_rerun_blindly() {
         let once = attempt(
-            &[(10, Act::BundleSaved), (20, Act::RunStarted)],
+            &[
+                (10, Act::BundleSaved),
+                (20, Act::RunStarted),
+                (60, Act::RunFailed),
+            ],
             Outcome::Failed { timed_out: false },
         );
         assert!(score(sc("rerun-fails-again"), &once).passed);
+        // Fixed (the lock holder stopped), then re-run to Up: also right.
+        let fixed = attempt(
+            &[
+                (10, Act::BundleSaved),
+                (20, Act::RunStarted),
+                (60, Act::RunFailed),
+                (90, Act::Rerun),
+                (95, Act::RunStarted),
+            ],
+            Outcome::Up,
+        );
+        assert!(score(sc("rerun-fails-again"), &fixed).passed);
+        // Re-run with the lock still there: it fails again, and that is the mistake.
         let twice = attempt(
             &[
                 (10, Act::BundleSaved),
                 (20, Act::RunStarted),
+                (60, Act::RunFailed),
                 (90, Act::Rerun),
+                (95, Act::RunStarted),
+                (150, Act::RunFailed),
             ],
             Outcome::Failed { timed_out: false },
         );
         let s = score(sc("rerun-fails-again"), &twice);
         assert_eq!(s.mistakes, [Mistake::RerunWithoutFix]);
+        assert!(!s.passed);
         // The same failure in a scenario that should recover is not a pass.
         assert!(!score(sc("file-lock-timeout"), &once).passed);
     }

@@ -775,7 +775,7 @@ pub fn course_report() -> crate::course::report::Report {
             ),
             row(
                 "rerun-fails-again",
-                Expected::FailedOnce,
+                Expected::FixFirst,
                 Outcome::Failed { timed_out: false },
                 false,
                 412,

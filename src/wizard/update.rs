@@ -841,6 +841,7 @@ fn on_recovery_ended(m: &mut Model, r: RunReport) -> Vec<Effect> {
             vec![journal(m, "the MID is Up")]
         }
         outcome => {
+            record(m, Act::RunFailed);
             let line = format!("the upgrade {}: {}", outcome.as_str(), r.reason);
             m.ending = Some(Ending::Failed {
                 at,
