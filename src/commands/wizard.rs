@@ -54,16 +54,19 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         )),
         None => None,
     };
+    // On a training lab midrescue made, the first screen also leads to the course.
+    let on_lab = matches!(installs.as_slice(), [one] if crate::lab::find_lab_root(one).is_some());
     let opts = Options {
         dry_run: args.dry_run,
         host: host_name(),
+        course_entry: on_lab,
         ..Options::default()
     };
     let out = args
         .out
         .clone()
         .unwrap_or_else(crate::bundle::output::default_out_dir);
-    launch(Launch {
+    let summary = launch_for_summary(Launch {
         opts,
         installs,
         out_dir: out,
@@ -72,6 +75,23 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         instance,
         limits: args.limits.into(),
         invocation: invocation(args.agent_dir.as_deref()),
+    })?;
+    if summary.start_course {
+        return super::course::run(
+            &crate::cli::CourseArgs {
+                course: None,
+                hints: false,
+                report: None,
+                speed: 1.0,
+                no_color: args.no_color,
+            },
+            log_path,
+        );
+    }
+    Ok(if summary.ok {
+        crate::cli::EXIT_OK
+    } else {
+        EXIT_FAILED
     })
 }
 
@@ -112,17 +132,8 @@ pub struct Launch<'a> {
     pub invocation: String,
 }
 
-/// Run the wizard and print the summary; shared with `demo`.
-pub fn launch(l: Launch<'_>) -> anyhow::Result<u8> {
-    let summary = launch_for_summary(l)?;
-    Ok(if summary.ok {
-        crate::cli::EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
-}
-
-/// As `launch`, returning the summary (the course scores its attempt).
+/// Run the wizard and print the summary; returns it (the course scores its attempt). Shared
+/// with `demo` and `course`.
 pub fn launch_for_summary(l: Launch<'_>) -> anyhow::Result<app::Summary> {
     let mut opts = l.opts;
     let installs = &l.installs;

@@ -72,7 +72,7 @@ pub struct Options {
     pub lab_start: bool,
     /// A course without `--hints`: in training, the why panel starts closed.
     pub no_hints: bool,
-    /// `demo`: Detect offers the way into the training course (`C`).
+    /// `demo`, or the wizard on a training lab: Detect offers the way into the course (`C`).
     pub course_entry: bool,
 }
 
