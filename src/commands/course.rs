@@ -126,6 +126,20 @@ pub fn run(args: &CourseArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
     })
 }
 
+/// The default course, as `C` on the first screen of `demo` or a lab's wizard starts it.
+pub fn run_default(speed: f64, no_color: bool, log_path: Option<&Path>) -> anyhow::Result<u8> {
+    run(
+        &CourseArgs {
+            course: None,
+            hints: false,
+            report: None,
+            speed,
+            no_color,
+        },
+        log_path,
+    )
+}
+
 /// Between scenarios: Enter goes on, `q` (or end of input) stops the course.
 fn next_or_stop(next: &str) -> bool {
     super::say(&format!(

@@ -34,16 +34,7 @@ pub fn run(args: &DemoArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         log_path,
     )?;
     if summary.start_course {
-        return super::course::run(
-            &crate::cli::CourseArgs {
-                course: None,
-                hints: false,
-                report: None,
-                speed: args.speed,
-                no_color: args.no_color,
-            },
-            log_path,
-        );
+        return super::course::run_default(args.speed, args.no_color, log_path);
     }
     Ok(if summary.ok {
         crate::cli::EXIT_OK

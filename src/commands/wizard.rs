@@ -77,16 +77,7 @@ pub fn run(args: &WizardArgs, log_path: Option<&Path>) -> anyhow::Result<u8> {
         invocation: invocation(args.agent_dir.as_deref()),
     })?;
     if summary.start_course {
-        return super::course::run(
-            &crate::cli::CourseArgs {
-                course: None,
-                hints: false,
-                report: None,
-                speed: 1.0,
-                no_color: args.no_color,
-            },
-            log_path,
-        );
+        return super::course::run_default(1.0, args.no_color, log_path);
     }
     Ok(if summary.ok {
         crate::cli::EXIT_OK

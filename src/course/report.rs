@@ -43,15 +43,7 @@ impl Report {
         out.push_str("| scenario | result | expected | outcome | time | mistakes | hints |\n");
         out.push_str("|---|---|---|---|---|---|---|\n");
         for s in &self.scores {
-            let mistakes = if s.mistakes.is_empty() {
-                "none".to_string()
-            } else {
-                s.mistakes
-                    .iter()
-                    .map(|m| m.text())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
+            let mistakes = mistakes_text(s);
             out.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {} | {} |\n",
                 s.scenario,
@@ -86,6 +78,18 @@ pub fn outcome_text(o: Outcome) -> String {
         Outcome::Stopped { verdict } => format!("stopped at {verdict}"),
         Outcome::Left => "left before the end".into(),
     }
+}
+
+/// The mistakes in words, `none` when there were none.
+pub fn mistakes_text(s: &Score) -> String {
+    if s.mistakes.is_empty() {
+        return "none".into();
+    }
+    s.mistakes
+        .iter()
+        .map(|m| m.text())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub fn hints_text(s: &Score) -> String {

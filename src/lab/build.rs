@@ -461,7 +461,7 @@ impl<'a> Lab<'a> {
         temp: &Path,
         at: DateTime<Local>,
     ) -> anyhow::Result<()> {
-        history::service_started_on_broken_install(wrapper_log, temp, self.windows(), at)
+        history::service_started_on_broken_install(wrapper_log, Some(temp), self.windows(), at)
     }
 
     /// Pre-Rome: `<lab>/os-temp/<epoch ms>-0` standing in for the OS temp folder; Rome+:

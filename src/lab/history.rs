@@ -119,7 +119,7 @@ pub fn append_wrapper(path: &Path, t: DateTime<Local>, msgs: &[&str]) {
 /// giving up. Used by the `temp-folder-lost` story and by the lab-only start action.
 pub fn service_started_on_broken_install(
     wrapper_log: &Path,
-    temp: &Path,
+    temp: Option<&Path>,
     windows: bool,
     at: DateTime<Local>,
 ) -> anyhow::Result<()> {
@@ -139,7 +139,7 @@ pub fn service_started_on_broken_install(
         "<-- Wrapper Stopped",
     ]);
     append_wrapper(wrapper_log, at, &msgs);
-    if temp.exists() {
+    if let Some(temp) = temp.filter(|t| t.exists()) {
         std::fs::remove_dir_all(temp).with_context(|| format!("removing {}", temp.display()))?;
     }
     Ok(())

@@ -56,7 +56,7 @@ impl LabService {
         let wrapper_log = self.root.join("agent/logs/wrapper.log");
         super::history::service_started_on_broken_install(
             &wrapper_log,
-            temp.as_deref().unwrap_or(Path::new("")),
+            temp.as_deref(),
             info.platform == Platform::Windows,
             chrono::Local::now(),
         )?;

@@ -37,15 +37,7 @@ pub fn draw(frame: &mut Frame, rep: &Report, theme: &Theme) {
     frame.render_widget(Paragraph::new(head), Rect { height: 1, ..inner });
     let mut rows: Vec<Row> = Vec::new();
     for s in &rep.scores {
-        let mistakes = if s.mistakes.is_empty() {
-            "none".to_string()
-        } else {
-            s.mistakes
-                .iter()
-                .map(|m| m.text())
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
+        let mistakes = report::mistakes_text(s);
         rows.push(Row::new(vec![
             Cell::from(s.scenario.clone()),
             Cell::from(if s.passed { "PASS" } else { "FAIL" }).style(if s.passed {
