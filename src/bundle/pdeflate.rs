@@ -112,6 +112,10 @@ struct State {
     producers: usize,
     /// Spent block buffers, reused so that each block does not fault in fresh pages.
     pool: Vec<Vec<u8>>,
+    /// Threads waiting for a block / for room: a notification (a syscall) is only sent
+    /// when someone waits, and wakes only the side that can go on.
+    waiting_work: usize,
+    waiting_room: usize,
 }
 
 /// Spent buffers kept for reuse.
@@ -120,8 +124,17 @@ const POOL_MAX: usize = 16;
 /// The block queue and the memory bound, shared by producers, compressors and the writer.
 pub struct Sched<'a> {
     m: Mutex<State>,
-    cv: Condvar,
+    /// Compressors wait here for a block.
+    work: Condvar,
+    /// Producers wait here for room.
+    room: Condvar,
     cancel: &'a AtomicBool,
+}
+
+#[derive(Clone, Copy)]
+enum Side {
+    Work,
+    Room,
 }
 
 impl<'a> Sched<'a> {
@@ -131,7 +144,8 @@ impl<'a> Sched<'a> {
                 producers,
                 ..State::default()
             }),
-            cv: Condvar::new(),
+            work: Condvar::new(),
+            room: Condvar::new(),
             cancel,
         }
     }
@@ -140,11 +154,42 @@ impl<'a> Sched<'a> {
         self.m.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn wait<'g>(&self, g: MutexGuard<'g, State>) -> MutexGuard<'g, State> {
+    fn wait<'g>(&self, mut g: MutexGuard<'g, State>, side: Side) -> MutexGuard<'g, State> {
+        let cv = match side {
+            Side::Work => {
+                g.waiting_work += 1;
+                &self.work
+            }
+            Side::Room => {
+                g.waiting_room += 1;
+                &self.room
+            }
+        };
         // Timed, so that a cancel is seen even without a notification.
-        match self.cv.wait_timeout(g, Duration::from_millis(100)) {
+        let mut g = match cv.wait_timeout(g, Duration::from_millis(100)) {
             Ok((g, _)) => g,
             Err(p) => p.into_inner().0,
+        };
+        match side {
+            Side::Work => g.waiting_work -= 1,
+            Side::Room => g.waiting_room -= 1,
+        }
+        g
+    }
+
+    /// Wake the waiters of `side`, if any, after releasing the lock.
+    fn notify(&self, g: MutexGuard<'_, State>, side: Side, all: bool) {
+        let (waiting, cv) = match side {
+            Side::Work => (g.waiting_work, &self.work),
+            Side::Room => (g.waiting_room, &self.room),
+        };
+        drop(g);
+        if waiting > 0 {
+            if all {
+                cv.notify_all();
+            } else {
+                cv.notify_one();
+            }
         }
     }
 
@@ -168,14 +213,13 @@ impl<'a> Sched<'a> {
             if room {
                 break;
             }
-            g = self.wait(g);
+            g = self.wait(g, Side::Room);
         }
         *g.held.entry(t.id).or_default() += len;
         *g.blocks.entry(t.id).or_default() += 1;
         g.total += len;
         g.queue.insert((t.id, t.seq), t);
-        drop(g);
-        self.cv.notify_all();
+        self.notify(g, Side::Work, false);
         true
     }
 
@@ -203,7 +247,7 @@ impl<'a> Sched<'a> {
             if g.producers == 0 {
                 return None;
             }
-            g = self.wait(g);
+            g = self.wait(g, Side::Work);
         }
     }
 
@@ -213,8 +257,7 @@ impl<'a> Sched<'a> {
         let h = g.held.entry(id).or_default();
         *h = (*h + compressed).saturating_sub(raw);
         g.total = (g.total + compressed).saturating_sub(raw);
-        drop(g);
-        self.cv.notify_all();
+        self.notify(g, Side::Room, true);
     }
 
     /// The writer wrote or dropped a compressed block of `bytes`.
@@ -225,8 +268,7 @@ impl<'a> Sched<'a> {
         g.total = g.total.saturating_sub(bytes);
         let b = g.blocks.entry(id).or_default();
         *b = b.saturating_sub(1);
-        drop(g);
-        self.cv.notify_all();
+        self.notify(g, Side::Room, true);
     }
 
     /// The entry the writer is streaming (its producer gets priority).
@@ -239,8 +281,7 @@ impl<'a> Sched<'a> {
             g.blocks.remove(&old);
         }
         g.current = id;
-        drop(g);
-        self.cv.notify_all();
+        self.notify(g, Side::Room, true);
     }
 
     /// An empty buffer for a new block (a spent one when there is one).
@@ -264,12 +305,13 @@ impl<'a> Sched<'a> {
         let mut g = self.lock();
         g.producers = g.producers.saturating_sub(1);
         drop(g);
-        self.cv.notify_all();
+        self.wake();
     }
 
-    /// Wake everyone (after a cancel).
+    /// Wake everyone (after a cancel, or when the last producer ended).
     pub fn wake(&self) {
-        self.cv.notify_all();
+        self.work.notify_all();
+        self.room.notify_all();
     }
 }
 

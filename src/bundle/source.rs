@@ -80,8 +80,8 @@ fn type_name(md: &Metadata) -> &'static str {
 /// symlink, then checked on the handle: a FIFO swapped in between the check and the open can
 /// neither block nor be read, and on Linux the handle's own path must be `path`, so a folder
 /// on the way replaced by a link (to `/etc`) after planning is refused. Elsewhere the path is
-/// resolved just before the open and must be unchanged.
-pub fn open_regular(path: &Path) -> Result<File, String> {
+/// resolved just before the open and must be unchanged. Returns the handle's own metadata.
+pub fn open_regular(path: &Path) -> Result<(File, Metadata), String> {
     #[cfg(not(target_os = "linux"))]
     check_unlinked(path)?;
     let mut opts = std::fs::OpenOptions::new();
@@ -92,11 +92,11 @@ pub fn open_regular(path: &Path) -> Result<File, String> {
         opts.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
     }
     let f = opts.open(path).map_err(|e| describe_io_error(&e))?;
-    match f.metadata() {
-        Ok(m) if m.is_file() => {}
+    let md = match f.metadata() {
+        Ok(m) if m.is_file() => m,
         Ok(m) => return Err(format!("not a regular file ({})", type_name(&m))),
         Err(e) => return Err(describe_io_error(&e)),
-    }
+    };
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
@@ -107,7 +107,7 @@ pub fn open_regular(path: &Path) -> Result<File, String> {
             Err(_) => check_unlinked(path)?,
         }
     }
-    Ok(f)
+    Ok((f, md))
 }
 
 const MOVED: &str =

@@ -205,8 +205,8 @@ pub fn run(
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
     }
-    let mut file = source::open_regular(&job.source).map_err(Failure::Error)?;
-    let now_len = file.metadata().map(|m| m.len()).unwrap_or(job.size);
+    let (mut file, md) = source::open_regular(&job.source).map_err(Failure::Error)?;
+    let now_len = md.len();
     // Never read past the size seen when planning (a growing log stays bounded).
     let limit = job.size;
     let mut start = 0u64;
