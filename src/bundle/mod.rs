@@ -277,6 +277,12 @@ pub fn collect(
 
 /// Compress everything into `file`; returns the summary without path, hash and size.
 ///
+/// Entries in zip-path order. Unstable (no scratch copy of 100,000 entries); paths are unique
+/// in a zip, the source breaks any tie so the order is still deterministic.
+fn sort_entries(entries: &mut [Entry]) {
+    entries.sort_unstable_by(|a, b| (&a.zip_path, &a.source).cmp(&(&b.zip_path, &b.source)));
+}
+
 /// Threads: producers (one file each: read, redact, hash, cut into blocks), compressors (any
 /// block of any file), and this thread, which writes entries in block order and reports
 /// progress at least every MiB read.
@@ -482,6 +488,9 @@ fn write_zip(
             worker::Failure::Cancelled => {}
         }
     }
+    // Everything the manifest needs moved into `entries`: with 100,000 files the jobs are
+    // tens of MB that need not stay for the rest.
+    drop(jobs);
     progress(Progress::Writing);
 
     // Generated documents, redacted like everything else.
@@ -541,7 +550,7 @@ fn write_zip(
         add_generated(&mut zip, &mut entries, &mut totals, doc)?;
     }
     // SUMMARY.md describes the entries above, then the manifest lists everything.
-    entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
+    sort_entries(&mut entries);
     let (summary_text, summary_counts) = summary::summary_md(&summary::SummaryInput {
         report,
         rules,
@@ -559,7 +568,7 @@ fn write_zip(
         *summary_doc.2.entry(k).or_default() += v;
     }
     add_generated(&mut zip, &mut entries, &mut totals, summary_doc)?;
-    entries.sort_by(|a, b| a.zip_path.cmp(&b.zip_path));
+    sort_entries(&mut entries);
     let manifest = summary::Manifest {
         schema_version: summary::MANIFEST_SCHEMA,
         tool: format!("midrescue {}", env!("CARGO_PKG_VERSION")),

@@ -23,7 +23,7 @@ pub const DICT: usize = 32 * 1024;
 /// In-flight blocks of the entry being written.
 pub const CURRENT_BLOCKS: u64 = 8;
 /// In-flight bytes of all other entries.
-pub const OTHER_BYTES: u64 = 32 << 20;
+pub const OTHER_BYTES: u64 = 8 << 20;
 
 /// One block to compress.
 pub struct Task {

@@ -16,6 +16,7 @@
 //! [`LiveRedactor`] per source. A broken built-in pattern panics on first use with a clear
 //! message; call [`check_builtin`] at start-up to fail before any work.
 
+mod gate;
 mod live;
 mod rules;
 mod tags;
@@ -27,6 +28,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use regex::bytes::{Captures, Regex, RegexBuilder};
+use regex_automata::PatternID;
 
 pub use live::{LiveRedactor, check_builtin, default_rules, redact_line, redact_str};
 
@@ -75,6 +77,8 @@ pub struct RuleSet {
     pending: Regex,
     assignment: Regex,
     user: Vec<Rule>,
+    /// Which of `rules`, then `pair`, `flag`, `phrase` can match a line (see `gate.rs`).
+    gate: gate::Gate,
     /// Cheap trigger: a line without a hit here (or an `@`) cannot match a built-in rule.
     prefilter: Regex,
     pem_begin: Regex,
@@ -115,6 +119,15 @@ impl RuleSet {
             .into_iter()
             .map(|s| builtin_rule(s.name, &s.pattern, s.requires, s.keep))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let gate_patterns: Vec<String> = rules
+            .iter()
+            .map(|r| r.re.as_str().to_string())
+            .chain([
+                rules::pair_pattern(),
+                rules::flag_pattern(),
+                rules::phrase_pattern(),
+            ])
+            .collect();
         let prefilter = rules::TRIGGERS
             .iter()
             .map(|t| regex::escape(t))
@@ -133,6 +146,7 @@ impl RuleSet {
             pending: re(&rules::pending_pattern())?,
             assignment: re(r"^(\s*[\w.\-]+\s*[=:]\s*)(.*)$")?,
             user: Vec::new(),
+            gate: gate::Gate::new(&gate_patterns)?,
             prefilter: re(&prefilter)?,
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]{0,64}-----")?,
             pem_end: re(r"-----END [A-Z0-9 ]{0,64}-----")?,
@@ -210,6 +224,7 @@ impl RuleSet {
     pub fn stream(&self) -> Stream<'_> {
         Stream {
             set: self,
+            gate: self.gate.session(),
             folded: Vec::new(),
             in_pem: false,
             pem_lines: 0,
@@ -252,7 +267,13 @@ impl RuleSet {
 
     /// Every rule over one line body (no end of line). `pending` is the multi-line state:
     /// set when the value of a secret is on the next line.
-    fn rules_on_line(&self, text: &mut Cow<[u8]>, pending: &mut bool, counts: &mut Counts) {
+    fn rules_on_line(
+        &self,
+        text: &mut Cow<[u8]>,
+        pending: &mut bool,
+        gate: &mut gate::Session,
+        counts: &mut Counts,
+    ) {
         // Read before any masking: a key left at the end of the line (`<password>`,
         // `"secret":`) means the next line holds its value, even when this whole line is
         // masked as the value of the line before (`pass:` / `{"password":` / `"SECRET" }`)
@@ -273,19 +294,32 @@ impl RuleSet {
         // Every rule reads the same text and the union of their spans is masked once: a rule
         // that masked first must not hide another rule's key (`Basic value=encrypted:SECRET`
         // lost its `encrypted:` key to the Basic rule when they ran one after another).
-        let folded = text.to_ascii_lowercase();
+        let may = gate.matches(text);
+        let may = |i: usize| may.is_none_or(|set| set.contains(PatternID::new_unchecked(i)));
+        let n = self.rules.len();
         let mut spans = Vec::new();
-        for rule in &self.rules {
-            if rule
-                .requires
-                .is_some_and(|r| memchr::memmem::find(&folded, r.as_bytes()).is_none())
-            {
+        let mut folded: Option<Vec<u8>> = None;
+        for (i, rule) in self.rules.iter().enumerate() {
+            if !may(i) {
                 continue;
+            }
+            if let Some(r) = rule.requires {
+                let f = folded.get_or_insert_with(|| text.to_ascii_lowercase());
+                if memchr::memmem::find(f, r.as_bytes()).is_none() {
+                    continue;
+                }
             }
             rule_spans(rule, text, counts, &mut spans);
         }
-        self.pair_spans(text, counts, &mut spans);
-        for rule in [&self.flag, &self.phrase].into_iter().chain(&self.user) {
+        if may(n) {
+            self.pair_spans(text, counts, &mut spans);
+        }
+        for (i, rule) in [&self.flag, &self.phrase].into_iter().enumerate() {
+            if may(n + 1 + i) {
+                rule_spans(rule, text, counts, &mut spans);
+            }
+        }
+        for rule in &self.user {
             rule_spans(rule, text, counts, &mut spans);
         }
         if key_at_end {
@@ -348,6 +382,7 @@ pub fn redact_json(rules: &RuleSet, v: &mut serde_json::Value, counts: &mut Coun
 /// Streaming line redactor over one file.
 pub struct Stream<'a> {
     set: &'a RuleSet,
+    gate: gate::Session<'a>,
     /// ASCII-lower-cased copy of the current chunk, for the prefilter.
     folded: Vec<u8>,
     in_pem: bool,
@@ -469,7 +504,7 @@ impl Stream<'_> {
                 text = Cow::Owned(v);
             }
         }
-        set.rules_on_line(&mut text, &mut self.pending, counts);
+        set.rules_on_line(&mut text, &mut self.pending, &mut self.gate, counts);
         out.extend_from_slice(&text);
         out.extend_from_slice(eol);
     }
