@@ -470,7 +470,13 @@ fn write_zip(
         let d = *d;
         entries.push(Entry {
             zip_path: std::mem::take(&mut job.zip_path),
-            source: Some(job.source.display().to_string()),
+            // Moved, not copied (100,000 paths); lossy like `display()` for non-UTF-8 names.
+            source: Some(
+                std::mem::take(&mut job.source)
+                    .into_os_string()
+                    .into_string()
+                    .unwrap_or_else(|os| os.to_string_lossy().into_owned()),
+            ),
             source_size: Some(job.size),
             size: d.bundled_size,
             mtime: job.mtime.take(),
