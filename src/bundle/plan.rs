@@ -35,7 +35,8 @@ pub struct Job {
     pub category: Category,
     /// Size seen when planning: the read never goes past it (growing files stay bounded).
     pub size: u64,
-    pub mtime: Option<String>,
+    /// Kept as a time, written as text only in the manifest (100,000 strings otherwise).
+    pub mtime: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether upgrade-timeline lines are extracted from it.
     pub timeline: bool,
 }
@@ -324,7 +325,7 @@ impl Builder<'_> {
                     zip_path: unique,
                     category,
                     size: md.len(),
-                    mtime: source::mtime_rfc3339(&md),
+                    mtime: source::mtime(&md),
                     timeline,
                 });
             }

@@ -125,11 +125,19 @@ fn check_unlinked(path: &Path) -> Result<(), String> {
     if same { Ok(()) } else { Err(MOVED.to_string()) }
 }
 
+/// Modification time in UTC (None when the platform cannot tell).
+pub fn mtime(md: &Metadata) -> Option<chrono::DateTime<chrono::Utc>> {
+    md.modified().ok().map(Into::into)
+}
+
+/// A time as the manifest and listings write it: RFC 3339 UTC, whole seconds.
+pub fn rfc3339(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Modification time as RFC 3339 UTC (None when the platform cannot tell).
 pub fn mtime_rfc3339(md: &Metadata) -> Option<String> {
-    let t = md.modified().ok()?;
-    let dt: chrono::DateTime<chrono::Utc> = t.into();
-    Some(dt.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+    mtime(md).as_ref().map(rfc3339)
 }
 
 #[cfg(test)]

@@ -26,13 +26,46 @@ pub struct Entry {
     pub source_size: Option<u64>,
     /// Bytes in the zip entry (after redaction, after truncation).
     pub size: u64,
-    pub mtime: Option<String>,
-    /// sha256 of the bundled bytes.
-    pub sha256: String,
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub mtime: Option<chrono::DateTime<chrono::Utc>>,
+    /// sha256 of the bundled bytes (written as hex; kept as bytes, 100,000 of them).
+    pub sha256: Digest,
     pub truncated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     pub redactions: Counts,
+}
+
+fn rfc3339_opt<S: serde::Serializer>(
+    v: &Option<chrono::DateTime<chrono::Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(t) => s.serialize_some(&super::source::rfc3339(t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A SHA-256, serialized as lower-case hex.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    pub fn hex(&self) -> String {
+        super::worker::hex(&self.0)
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
 }
 
 /// An untrusted name as the manifest writes it (idempotent: safe twice).

@@ -44,7 +44,7 @@ pub struct Ctx<'a> {
 /// A bundled file's facts for the manifest (its data went to the writer as blocks).
 pub struct Done {
     pub bundled_size: u64,
-    pub sha256: String,
+    pub sha256: super::summary::Digest,
     pub truncated: bool,
     pub note: Option<String>,
     pub redactions: Counts,
@@ -186,9 +186,13 @@ impl Sink<'_, '_> {
     }
 
     /// Queue the final block; returns how many blocks the entry has.
-    fn finish(mut self) -> Result<(u64, u64, String), Failure> {
+    fn finish(mut self) -> Result<(u64, u64, super::summary::Digest), Failure> {
         self.emit(true)?;
-        Ok((self.seq, self.size, hex(&self.sha.finalize())))
+        Ok((
+            self.seq,
+            self.size,
+            super::summary::Digest(self.sha.finalize().into()),
+        ))
     }
 }
 
@@ -675,8 +679,6 @@ fn binary_reason() -> String {
 /// The entry's zip timestamp: the source's mtime (UTC), or the DOS epoch when unknown.
 pub fn zip_time(job: &Job) -> super::zipw::DosTime {
     job.mtime
-        .as_deref()
-        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
         .map(|d| super::zipw::DosTime::from(d.naive_utc()))
         .unwrap_or_default()
 }
