@@ -215,7 +215,7 @@ impl Collector {
     fn leave_out_oldest(&mut self) {
         // Borrowed, partitioned (not sorted), and only the keys that go are copied: this runs
         // every 2,048 new messages, which with 100,000 small files is often.
-        let mut newest: Vec<((Option<NaiveDateTime>, &str, u64), &String)> = self
+        let mut newest: Vec<(_, &String)> = self
             .by_key
             .iter()
             .map(|(k, v)| (order(&v.line), k))
