@@ -359,15 +359,19 @@ mod tests {
     use super::*;
     use std::io::{Cursor, Read};
 
+    fn nov21(h: u32, m: u32, s: u32) -> DosTime {
+        DosTime::from(
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
+                .unwrap()
+                .and_hms_opt(h, m, s)
+                .unwrap(),
+        )
+    }
+
     #[test]
     fn entries_read_back_with_the_zip_crate_and_an_aborted_one_is_gone() {
         let mut z = ZipOut::new(Cursor::new(Vec::new())).unwrap();
-        let t = DosTime::from(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
-                .unwrap()
-                .and_hms_opt(16, 30, 46)
-                .unwrap(),
-        );
+        let t = nov21(16, 30, 46);
         let data = b"hello, hello, hello\n".repeat(50);
         let mut c = flate2::Compress::new(flate2::Compression::new(4), false);
         let mut out = Vec::with_capacity(data.len() + 64);
@@ -418,12 +422,7 @@ mod tests {
     #[test]
     fn entries_past_the_buffer_are_patched_on_disk_and_an_abort_across_it_rewinds() {
         let mut z = ZipOut::new(Cursor::new(Vec::new())).unwrap();
-        let t = DosTime::from(
-            chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
-                .unwrap()
-                .and_hms_opt(1, 2, 4)
-                .unwrap(),
-        );
+        let t = nov21(1, 2, 4);
         let big: Vec<u8> = (0..BUF + BUF / 2).map(|i| (i % 251) as u8).collect();
         let stored = |z: &mut ZipOut<Cursor<Vec<u8>>>, name: &str, data: &[u8]| {
             z.add(
