@@ -196,7 +196,15 @@ pub fn collect(
     facts: &SystemFacts,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<BundleSummary> {
-    let rules = RuleSet::load(opts.extra_rules_file.as_deref())?;
+    // The built-in set is shared with the rest of the process (compiled once).
+    let with_user_rules;
+    let rules: &RuleSet = match opts.extra_rules_file.as_deref() {
+        None => crate::redact::builtin_rules()?,
+        Some(file) => {
+            with_user_rules = RuleSet::load(Some(file))?;
+            &with_user_rules
+        }
+    };
     if !opts.agent_dir.is_dir() {
         bail!("{} is not a folder", opts.agent_dir.display());
     }
@@ -236,7 +244,7 @@ pub fn collect(
         opts,
         report,
         facts,
-        &rules,
+        rules,
         plan,
         now,
         &cancel,

@@ -6,21 +6,30 @@ use std::sync::LazyLock;
 
 use super::{Counts, RuleSet, Stream};
 
-static DEFAULT: LazyLock<RuleSet> = LazyLock::new(|| match RuleSet::builtin() {
-    Ok(set) => set,
-    // A broken built-in pattern is a bug in this build: fail loudly rather than show secrets.
-    Err(e) => panic!("midrescue's built-in redaction rules are broken: {e:#}"),
-});
+/// Compiled once per process: start-up check, live text and bundles share it (each compile of
+/// the built-in patterns costs tens of milliseconds).
+static DEFAULT: LazyLock<Result<RuleSet, String>> =
+    LazyLock::new(|| RuleSet::builtin().map_err(|e| format!("{e:#}")));
 
-/// The built-in rule set, built on first use (panics with the pattern's name if broken).
+/// The built-in rule set, built on first use (panics with the pattern's name if broken; the
+/// binary calls [`check_builtin`] first, so that is a clean error instead).
 pub fn default_rules() -> &'static RuleSet {
-    &DEFAULT
+    match builtin_rules() {
+        Ok(set) => set,
+        // A broken built-in pattern is a bug in this build: fail loudly rather than show secrets.
+        Err(e) => panic!("midrescue's built-in redaction rules are broken: {e:#}"),
+    }
+}
+
+/// The built-in rule set, or why it does not compile.
+pub fn builtin_rules() -> anyhow::Result<&'static RuleSet> {
+    DEFAULT.as_ref().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Build the built-in rules now: call at start-up so that a broken pattern stops the program
 /// before it reads anything, with a clear error instead of a panic later.
 pub fn check_builtin() -> anyhow::Result<()> {
-    RuleSet::builtin().map(|_| ())
+    builtin_rules().map(|_| ())
 }
 
 /// One line of live text with every secret masked by the one rule set. Borrowed (no copy)

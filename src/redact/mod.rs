@@ -30,7 +30,9 @@ use anyhow::Context;
 use regex::bytes::{Captures, Regex, RegexBuilder};
 use regex_automata::PatternID;
 
-pub use live::{LiveRedactor, check_builtin, default_rules, redact_line, redact_str};
+pub use live::{
+    LiveRedactor, builtin_rules, check_builtin, default_rules, redact_line, redact_str,
+};
 
 /// What replaces a secret.
 pub const MASK: &[u8] = b"***REDACTED***";
