@@ -4,7 +4,7 @@
 //! is written before an unfinished one; an entry that fails after its header was written is
 //! cut off again (the next entry overwrites it).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Seek, Write};
 
 use super::pdeflate::Sched;
@@ -34,6 +34,9 @@ pub struct Assembler<'a, W: Write + Seek> {
     method: Method,
     sched: &'a Sched<'a>,
     pending: BTreeMap<u64, Pending>,
+    /// Pending entries with every block and their end in: written first, lowest id first
+    /// (kept aside so that choosing one is not a scan of all pending entries).
+    ready: BTreeSet<u64>,
     failed: HashSet<u64>,
     current: Option<(u64, Open, crc32fast::Hasher)>,
     /// Entries written: (job index, facts; their timeline lines moved to `timeline`).
@@ -59,6 +62,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             method,
             sched,
             pending: BTreeMap::new(),
+            ready: BTreeSet::new(),
             failed: HashSet::new(),
             current: None,
             finished: Vec::new(),
@@ -76,11 +80,11 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             Msg::Start { id, job } => self.pending.entry(id).or_default().job = Some(job),
             Msg::Block { id, seq, data, crc } => match data {
                 Ok(d) if self.error.is_none() && !self.failed.contains(&id) => {
-                    self.pending
-                        .entry(id)
-                        .or_default()
-                        .blocks
-                        .insert(seq, (d, crc));
+                    let p = self.pending.entry(id).or_default();
+                    p.blocks.insert(seq, (d, crc));
+                    if p.complete() {
+                        self.ready.insert(id);
+                    }
                 }
                 Ok(d) => self.sched.release(id, d.len() as u64),
                 Err(reason) => {
@@ -106,6 +110,9 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                 let p = self.pending.entry(id).or_default();
                 p.job = Some(job);
                 p.end = Some((blocks, done));
+                if p.complete() {
+                    self.ready.insert(id);
+                }
             }
             Msg::Failed { id, job, failure } => {
                 if !self.failed.contains(&id) {
@@ -129,6 +136,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
 
     fn fail(&mut self, id: u64) {
         self.failed.insert(id);
+        self.ready.remove(&id);
         if self.current.as_ref().is_some_and(|c| c.0 == id) {
             if let Some((_, open, _)) = self.current.take()
                 && let Err(e) = self.zip.abort(open)
@@ -149,9 +157,9 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
         loop {
             if self.current.is_none() {
                 let next = self
-                    .pending
-                    .iter()
-                    .find(|(_, p)| p.complete())
+                    .ready
+                    .first()
+                    .and_then(|id| self.pending.get_key_value(id))
                     .or_else(|| self.pending.iter().find(|(_, p)| p.job.is_some()))
                     .and_then(|(id, p)| Some((*id, p.job?)));
                 let Some((id, job)) = next else {
@@ -181,6 +189,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
             if p.end.as_ref().is_none_or(|(n, _)| p.next != *n) {
                 return Ok(());
             }
+            self.ready.remove(&id);
             let (Some(p), Some((_, open, crc))) = (self.pending.remove(&id), self.current.take())
             else {
                 return Ok(());
