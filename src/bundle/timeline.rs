@@ -89,8 +89,9 @@ pub struct FileScan {
 impl Scanner {
     /// Scan a chunk of whole lines (redacted bytes) of `file`.
     pub fn scan(&self, file: &str, chunk: &[u8], st: &mut FileScan) {
-        let mut counted_to = 0usize;
-        let mut line_no = st.lines_before;
+        // Line spans of the matches first: only the last PER_FILE of a file are kept, so a
+        // big log with an error every few lines builds (allocates, parses) only those.
+        let mut spans: VecDeque<(usize, usize)> = VecDeque::new();
         let mut last_line_end = 0usize;
         for m in self.re.find_iter(chunk) {
             if m.start() < last_line_end {
@@ -99,9 +100,17 @@ impl Scanner {
             let start = memchr::memrchr(b'\n', &chunk[..m.start()]).map_or(0, |i| i + 1);
             let end =
                 memchr::memchr(b'\n', &chunk[m.start()..]).map_or(chunk.len(), |i| m.start() + i);
+            last_line_end = end;
+            if spans.len() == PER_FILE {
+                spans.pop_front();
+            }
+            spans.push_back((start, end));
+        }
+        let mut counted_to = 0usize;
+        let mut line_no = st.lines_before;
+        for (start, end) in spans {
             line_no += memchr::memchr_iter(b'\n', &chunk[counted_to..start]).count() as u64;
             counted_to = start;
-            last_line_end = end;
             let raw = &chunk[start..end];
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             let cut = &raw[..raw.len().min(MAX_TEXT)];
@@ -252,35 +261,75 @@ fn undated_hash(key: &str) -> u64 {
 /// The timestamp of a MID, wrapper or upgrade-wrapper log line (local time of the host; the
 /// zone of ISO lines is dropped so all formats sort together).
 pub fn parse_time(line: &str) -> Option<NaiveDateTime> {
-    let t = line.trim_start();
+    let t = line.trim_start().as_bytes();
+    // Fixed layouts read digit by digit: chrono's `parse_from_str` re-reads its format string
+    // on every call, which showed in profiles of logs with an error every few lines.
     // 2022-10-21T13:08:58.330+0200 INFO (MIDServer) ...
-    if let Some(s) = t.get(..23)
-        && let Ok(d) = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f")
-    {
+    if let Some(d) = fixed(t, b"dddd-dd-ddTdd:dd:dd.ddd", [0, 5, 8, 11, 14, 17, 20], 4) {
         return Some(d);
     }
     // 10/22/18 17:56:13 (898) AutoUpgrade.3600 ...
-    if let Some(s) = t.get(..17)
-        && let Ok(d) = NaiveDateTime::parse_from_str(s, "%m/%d/%y %H:%M:%S")
-    {
+    if let Some(d) = fixed(t, b"dd/dd/dd dd:dd:dd", [6, 0, 3, 9, 12, 15, usize::MAX], 2) {
         return Some(d);
     }
     // 2019/12/15 00:35:29 | message
-    if let Some(s) = t.get(..19)
-        && let Ok(d) = NaiveDateTime::parse_from_str(s, "%Y/%m/%d %H:%M:%S")
-    {
+    if let Some(d) = fixed(
+        t,
+        b"dddd/dd/dd dd:dd:dd",
+        [0, 5, 8, 11, 14, 17, usize::MAX],
+        4,
+    ) {
         return Some(d);
     }
     // INFO   | jvm 1    | 2019/09/21 16:30:47.114 | ...
-    let mut cols = t.split('|').map(str::trim);
+    let mut cols = line.trim_start().split('|').map(str::trim);
     let (_, _, third) = (cols.next(), cols.next(), cols.next());
-    if let Some(c) = third
-        && let Some(s) = c.get(..19)
-        && let Ok(d) = NaiveDateTime::parse_from_str(s, "%Y/%m/%d %H:%M:%S")
-    {
-        return Some(d);
+    let c = third?.as_bytes();
+    fixed(
+        c,
+        b"dddd/dd/dd dd:dd:dd",
+        [0, 5, 8, 11, 14, 17, usize::MAX],
+        4,
+    )
+}
+
+/// `s` read against `layout` (`d` = an ASCII digit, anything else itself); `at` gives where
+/// year, month, day, hour, minute, second and milliseconds (or `usize::MAX`) start; a 2-digit
+/// year is read as chrono's `%y` (00-69: 20yy, else 19yy) and second 60 as a leap second, so
+/// the answers equal `NaiveDateTime::parse_from_str` on these layouts (tested).
+fn fixed(s: &[u8], layout: &[u8], at: [usize; 7], year_digits: usize) -> Option<NaiveDateTime> {
+    let s = s.get(..layout.len())?;
+    let shape_ok = s.iter().zip(layout).all(|(c, l)| match l {
+        b'd' => c.is_ascii_digit(),
+        _ => c == l,
+    });
+    if !shape_ok {
+        return None;
     }
-    None
+    let num = |from: usize, n: usize| {
+        s[from..from + n]
+            .iter()
+            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'))
+    };
+    let year = num(at[0], year_digits);
+    let year = if year_digits == 2 {
+        if year < 70 { 2000 + year } else { 1900 + year }
+    } else {
+        year
+    };
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, num(at[1], 2), num(at[2], 2))?;
+    let mut milli = if at[6] == usize::MAX {
+        0
+    } else {
+        num(at[6], 3)
+    };
+    let mut sec = num(at[5], 2);
+    if sec == 60 {
+        (sec, milli) = (59, milli + 1000);
+    }
+    let time = chrono::NaiveTime::from_hms_milli_opt(num(at[3], 2), num(at[4], 2), sec, milli)?;
+    Some(NaiveDateTime::new(date, time))
 }
 
 #[cfg(test)]
@@ -299,6 +348,63 @@ mod tests {
             assert!(parse_time(l).is_some(), "{l}");
         }
         assert!(parse_time("no time here").is_none());
+    }
+
+    /// What `parse_time` did with chrono's parser; the digit reader must agree with it.
+    fn chrono_parse_time(line: &str) -> Option<NaiveDateTime> {
+        let t = line.trim_start();
+        let try_at =
+            |s: Option<&str>, f: &str| s.and_then(|s| NaiveDateTime::parse_from_str(s, f).ok());
+        try_at(t.get(..23), "%Y-%m-%dT%H:%M:%S%.3f")
+            .or_else(|| try_at(t.get(..17), "%m/%d/%y %H:%M:%S"))
+            .or_else(|| try_at(t.get(..19), "%Y/%m/%d %H:%M:%S"))
+            .or_else(|| {
+                let third = t.split('|').map(str::trim).nth(2)?;
+                try_at(third.get(..19), "%Y/%m/%d %H:%M:%S")
+            })
+    }
+
+    #[test]
+    fn the_digit_reader_agrees_with_chrono() {
+        let shapes = [
+            "2022-10-21T13:08:58.330+0200 INFO (MIDServer) x",
+            "  2022-10-21T13:08:58.330",
+            "10/22/18 17:56:13 (898) AutoUpgrade.3600",
+            "2019/12/15 00:35:29 | --> Wrapper Started",
+            "INFO   | jvm 1    | 2019/09/21 16:30:47.114 | INFO: x",
+            "ERROR | wrapperm | 2019/11/02 19:07:59 | x",
+        ];
+        // Every digit position gets random digits: month 13, day 31 in February, hour 24,
+        // second 60, year 69/70. (chrono also reads space-padded fields, " 8"; the MID writes
+        // zero-padded ones, and such a line is only left undated.)
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let alphabet = b"01234567890123456789069";
+        for shape in shapes {
+            for _ in 0..20_000 {
+                let mut b = shape.as_bytes().to_vec();
+                for c in b.iter_mut() {
+                    if c.is_ascii_digit() && next() % 3 == 0 {
+                        *c = alphabet[(next() % alphabet.len() as u64) as usize];
+                    }
+                }
+                let l = String::from_utf8(b).unwrap();
+                assert_eq!(parse_time(&l), chrono_parse_time(&l), "{l:?}");
+            }
+        }
+        for l in [
+            "02/29/24 23:59:60 (1)",
+            "02/29/23 00:00:00 (1)",
+            "01/01/69 00:00:00 (1)",
+            "01/01/70 00:00:00 (1)",
+        ] {
+            assert_eq!(parse_time(l), chrono_parse_time(l), "{l:?}");
+        }
     }
 
     #[test]
@@ -322,6 +428,40 @@ mod tests {
             .collect();
         assert_eq!(v, vec![(2, true), (4, true)]);
         assert!(!st.found[1].text.ends_with('\r'));
+    }
+
+    #[test]
+    fn a_chunk_with_more_matches_than_kept_keeps_the_newest_with_their_numbers() {
+        let s = Scanner::new().unwrap();
+        let mut st = FileScan::default();
+        let mut chunk = Vec::new();
+        for i in 1..=300 {
+            if i % 2 == 0 {
+                chunk.extend_from_slice(format!("line {i} SEVERE failure {i}\n").as_bytes());
+            } else {
+                chunk.extend_from_slice(format!("line {i} fine\n").as_bytes());
+            }
+        }
+        s.scan("a", &chunk, &mut st);
+        s.scan("a", b"quiet\nlast SEVERE one\n", &mut st);
+        assert_eq!(st.found.len(), PER_FILE);
+        let newest = st.found.back().unwrap();
+        assert_eq!(
+            (newest.line, newest.text.as_str()),
+            (302, "last SEVERE one")
+        );
+        // 150 matches in the first chunk, the last 119 survive the second: lines 64, 66, ... 300.
+        let first = &st.found[0];
+        assert_eq!(
+            (first.line, first.text.as_str()),
+            (64, "line 64 SEVERE failure 64")
+        );
+        assert!(
+            st.found
+                .iter()
+                .take(PER_FILE - 1)
+                .all(|l| l.text == format!("line {} SEVERE failure {}", l.line, l.line))
+        );
     }
 
     fn line(n: u64, text: &str) -> Line {
