@@ -347,6 +347,14 @@ fn write_zip(
             let tx = tx.clone();
             let (queue, jobs, ctx, sched, read_bytes) = (&queue, &jobs, &ctx, &sched, &read_bytes);
             s.spawn(move || {
+                // Own regex caches: on a shared `Regex` every thread but the first takes its
+                // cache from a locked pool on every search.
+                let (rules, scanner) = (ctx.rules.clone(), ctx.scanner.clone());
+                let ctx = &worker::Ctx {
+                    rules: &rules,
+                    scanner: &scanner,
+                    ..*ctx
+                };
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((id, i)) = next else { break };

@@ -61,8 +61,8 @@ const PHRASES: &[&str] = &[
     "Access is denied",
 ];
 
-/// Finds timeline lines in a stream.
-#[derive(Debug)]
+/// Finds timeline lines in a stream (a clone shares the pattern, with its own caches).
+#[derive(Debug, Clone)]
 pub struct Scanner {
     re: Regex,
 }

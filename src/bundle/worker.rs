@@ -31,6 +31,7 @@ const SNIFF: usize = 8192;
 pub const LINE_CAP: usize = 256 * 1024;
 
 /// Shared, read-only context of the producers.
+#[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub rules: &'a RuleSet,
     pub scanner: &'a Scanner,

@@ -31,6 +31,17 @@ pub struct Gate {
     pool: Mutex<Vec<Cache>>,
 }
 
+/// A clone shares the compiled automaton and starts its own cache pool (one per thread that
+/// clones it, so the pool's lock is never contended).
+impl Clone for Gate {
+    fn clone(&self) -> Self {
+        Gate {
+            dfa: self.dfa.clone(),
+            pool: Mutex::new(Vec::new()),
+        }
+    }
+}
+
 impl Gate {
     /// `patterns` in the syntax of `regex::bytes`.
     pub fn new(patterns: &[String]) -> anyhow::Result<Gate> {

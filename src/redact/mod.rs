@@ -58,7 +58,7 @@ pub const RULE_PHRASE: &str = "secret_phrase";
 pub const RULE_NEXT_LINE: &str = "secret_on_next_line";
 
 /// A named line rule: every participating capture group (or the whole match) is masked.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Rule {
     name: String,
     re: Regex,
@@ -69,8 +69,9 @@ struct Rule {
     trigger: Option<Regex>,
 }
 
-/// The shared rule set.
-#[derive(Debug)]
+/// The shared rule set. Cloning is cheap (compiled patterns are shared) and gives the clone
+/// its own match caches: a thread that clones it never waits on another's cache pool.
+#[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     pair: Regex,
@@ -458,9 +459,11 @@ impl Stream<'_> {
         // Unicode-mode classes never match invalid UTF-8, so a secret holding such bytes would
         // escape: make this line valid first (invalid bytes become U+FFFD; only lines that
         // triggered the prefilter are touched).
-        let body: Cow<[u8]> = match String::from_utf8_lossy(body) {
-            Cow::Borrowed(_) => Cow::Borrowed(body),
-            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        // (`from_utf8` first: its ASCII fast path beats the lossy walk on valid lines.)
+        let body: Cow<[u8]> = if std::str::from_utf8(body).is_ok() {
+            Cow::Borrowed(body)
+        } else {
+            Cow::Owned(String::from_utf8_lossy(body).into_owned().into_bytes())
         };
         let body: &[u8] = &body;
         let mut text: Cow<[u8]> = Cow::Borrowed(body);

@@ -9,7 +9,7 @@ use super::MASK;
 use super::rules::KEEP_NAMES;
 
 /// The compiled patterns.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Tags {
     /// A whole start tag, quotes respected (so a `>` inside a value does not end it).
     pub tag: Regex,
