@@ -1122,8 +1122,9 @@ fn plain_log(len: usize) -> Vec<u8> {
 
 #[test]
 fn multi_block_entries_round_trip_through_unzip_and_python() {
-    // 1 MiB blocks: 3 MiB exactly ends with an empty final block; 100-byte lines put every
-    // block boundary inside a line; 2.5 MiB ends with a partial block.
+    // Blocks of at most 1 MiB, whole reads queued as blocks of their own: 3 MiB ends with an
+    // empty final block; 100-byte lines put every block boundary inside a line; 2.5 MiB ends
+    // with a partial block.
     let d = tempfile::tempdir().unwrap();
     let agent = build_install(d.path());
     let exact = plain_log(3 << 20);

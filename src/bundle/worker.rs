@@ -151,7 +151,23 @@ impl Sink<'_, '_> {
         Ok(())
     }
 
-    /// Queue the current block. A full block is queued at once, so a size that is an exact
+    /// Like [`Sink::put`] for a buffer the caller is done with: bytes that make a block of
+    /// their own (the usual case for a big log, read a MiB at a time) are queued as one
+    /// without being copied. `b` is left empty, holding a buffer to reuse.
+    fn put_vec(&mut self, b: &mut Vec<u8>) -> Result<(), Failure> {
+        if self.block.is_empty() && (BLOCK / 2..=BLOCK).contains(&b.len()) {
+            self.sha.update(&b[..]);
+            self.size += b.len() as u64;
+            std::mem::swap(&mut self.block, b);
+            self.emit(false)?;
+        } else {
+            self.put(b)?;
+        }
+        b.clear();
+        Ok(())
+    }
+
+    /// Queue the current block (blocks of at most [`BLOCK`] bytes). A full block is queued at once, so a size that is an exact
     /// multiple of the block size ends with an empty final block.
     fn emit(&mut self, last: bool) -> Result<(), Failure> {
         if self.seq == 0 {
@@ -434,7 +450,7 @@ fn stream_log(
         if job.timeline {
             ctx.scanner.scan(&job.zip_path, &out, scan);
         }
-        sink.put(&out)?;
+        sink.put_vec(&mut out)?;
         pending.drain(..cut);
     }
     Ok(())
