@@ -1,8 +1,9 @@
 //! Parallel DEFLATE inside one entry, the way pigz does it: an entry's (already redacted)
-//! bytes are cut into blocks of at most 1 MiB (a big log's
-//! blocks end where its reads end, so they are not copied once more); each block is compressed on any compressor thread with the
-//! 32 KiB before it as preset dictionary and ends with a sync flush (the last one with the
-//! final block), so the compressed blocks, joined in order, are one standard DEFLATE stream.
+//! bytes are cut into blocks of at most 1 MiB (a big log's blocks end where its reads end, so
+//! they are not copied once more); each block is compressed on any compressor thread with
+//! the 32 KiB before it as preset dictionary and ends with a sync flush (the last one with
+//! the final block), so the compressed blocks, joined in order, are one standard DEFLATE
+//! stream.
 //! The block CRC-32s are combined by the writer.
 //!
 //! [`Sched`] bounds memory: the entry being written may have [`CURRENT_BLOCKS`] blocks in
