@@ -75,7 +75,9 @@ impl Exec for SystemExec {
     fn run(&self, spec: &CommandSpec) -> std::io::Result<CommandOutput> {
         use std::io::Read;
         use std::process::{Command, Stdio};
-        let mut cmd = Command::new(&spec.program);
+        // Elevated: a bare tool name resolves only to a file others cannot have planted.
+        let program = crate::platform::system_tool::resolve(&spec.program)?;
+        let mut cmd = Command::new(program);
         crate::platform::instance::scrub_child_env(&mut cmd);
         cmd.args(&spec.args)
             .stdin(Stdio::null())

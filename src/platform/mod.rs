@@ -15,6 +15,7 @@ pub mod privilege;
 pub mod provenance;
 pub mod service;
 pub mod spawn;
+pub mod system_tool;
 
 use serde::{Deserialize, Serialize};
 
