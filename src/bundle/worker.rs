@@ -167,8 +167,9 @@ impl Sink<'_, '_> {
         Ok(())
     }
 
-    /// Queue the current block (blocks of at most [`BLOCK`] bytes). A full block is queued at once, so a size that is an exact
-    /// multiple of the block size ends with an empty final block.
+    /// Queue the current block (blocks of at most [`BLOCK`] bytes). A full block is queued at
+    /// once, so a size that is an exact multiple of the block size ends with an empty final
+    /// block.
     fn emit(&mut self, last: bool) -> Result<(), Failure> {
         if self.seq == 0 {
             let _ = self.tx.send(Msg::Start {

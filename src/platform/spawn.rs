@@ -47,7 +47,9 @@ pub fn spawn_detached(
             .unwrap_or_default()
     )?;
     output.flush()?;
-    let mut cmd = Command::new(&spec.program);
+    // Same rule as `SystemExec`: a bare name never resolves to a planted file.
+    let program = crate::platform::system_tool::resolve(&spec.program)?;
+    let mut cmd = Command::new(program);
     cmd.args(&spec.args)
         .stdin(Stdio::null())
         .stdout(Stdio::from(output.try_clone()?))
