@@ -123,9 +123,11 @@ pub fn specs() -> Vec<Spec> {
             "aws_access_key_id",
             r"\b(?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z0-9]{16}\b",
         ),
+        // The formats are ASCII: a Unicode `\w` repeated 30 times made this one pattern a
+        // third of the start-up time (16 ms).
         spec(
             "known_token_format",
-            r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_\w{30,}|\bxox[abposr]-[A-Za-z0-9\-]{10,}|\bAIza[0-9A-Za-z_\-]{35}|\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|\bglpat-[\w\-]{20,}|hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
+            r"\beyJ[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]{6,}\.[A-Za-z0-9_\-]*|\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}|\bxox[abposr]-[A-Za-z0-9\-]{10,}|\bAIza[0-9A-Za-z_\-]{35}|\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}|\bglpat-[A-Za-z0-9_\-]{20,}|hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
         ),
         spec("encrypted_value", r"encrypted:([A-Za-z0-9+/=_\-]+)"),
         spec(

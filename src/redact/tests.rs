@@ -106,6 +106,13 @@ const SHAPES: &[(&str, &str)] = &[
         "ghp_abcdefghij",
     ),
     ("slack xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
+    (
+        "pat github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz used",
+        "github_pat_11ABCDEFG",
+    ),
+    ("gitlab glpat-AbCdEf0123456789_x-YZ99 used", "glpat-AbCdEf"),
+    ("key AIzaSyA1234567890abcdefghijklmnopqrstuv", "AIzaSyA123"),
+    ("stripe sk_live_0123456789abcdefABCD", "sk_live_0123"),
     ("mysql -u root -pMyPw55 db", "MyPw55"),
     ("sshpass -p SshPw66 ssh host", "SshPw66"),
     ("redis-cli -a RedisPw1 ping", "RedisPw1"),
