@@ -1316,3 +1316,69 @@ fn completeness_shrunk_nul_padded_utf16_and_giant_line() {
     assert!(w.len() <= 1 << 20);
     assert_eq!(ent("agent/logs/wrapper.log.7")["truncated"], true);
 }
+
+mod common_mid;
+
+/// A process list with one MID process, counting its calls.
+struct OnePs(std::sync::atomic::AtomicUsize);
+
+impl midrescue::platform::exec::Exec for OnePs {
+    fn run(
+        &self,
+        _spec: &midrescue::platform::exec::CommandSpec,
+    ) -> std::io::Result<midrescue::platform::exec::CommandOutput> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(midrescue::platform::exec::CommandOutput {
+            status: Some(0),
+            stdout:
+                "  1 /sbin/init\n4711 /opt/mid/agent/jre/bin/java -cp x com.service_now.mid.Main\n"
+                    .into(),
+            stderr: String::new(),
+        })
+    }
+}
+
+#[test]
+fn system_txt_holds_the_service_answer_and_processes_gathered_during_the_bundle() {
+    use midrescue::recovery::support::{BundleRequest, build_bundle};
+    let f = common_mid::MidFixture::new(Platform::Linux);
+    let host = common_mid::host(Platform::Linux, ServiceState::Stopped, None);
+    let report = host.detect(&f.agent).unwrap();
+    let install = host.install(report);
+    let out = f.root.path().join("out");
+    let exec = OnePs(Default::default());
+    let s = build_bundle(
+        BundleRequest {
+            install: &install,
+            options: CollectOptions::new(&f.agent, &out),
+            after_run: None,
+        },
+        &exec,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(exec.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let text = String::from_utf8(unzip_entry(&s.path, "system.txt").unwrap()).unwrap();
+    let section = |title: &str| {
+        let at = text
+            .find(title)
+            .unwrap_or_else(|| panic!("{title} in {text}"));
+        text[at..]
+            .lines()
+            .skip(1)
+            .take(6)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(
+        section("== MID service ==").contains("snc_mid_prod1"),
+        "{text}"
+    );
+    assert!(section("== MID service ==").contains("stopped"), "{text}");
+    let procs = section("== Running java / wrapper processes ==");
+    assert!(
+        procs.contains("4711\t/opt/mid/agent/jre/bin/java"),
+        "{text}"
+    );
+    assert!(!procs.contains("/sbin/init"), "{text}");
+}

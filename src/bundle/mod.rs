@@ -196,6 +196,20 @@ pub fn collect(
     facts: &SystemFacts,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<BundleSummary> {
+    collect_with(opts, report, facts, || facts.clone(), progress)
+}
+
+/// [`collect`] with facts still being gathered: `early` holds what planning needs (host, unit
+/// file); `all` gives every fact and is called once, after the files are compressed, to write
+/// `system.txt` (so slow queries can run meanwhile).
+pub fn collect_with(
+    opts: &CollectOptions,
+    report: &DetectReport,
+    early: &SystemFacts,
+    all: impl FnOnce() -> SystemFacts,
+    progress: &mut dyn FnMut(Progress),
+) -> anyhow::Result<BundleSummary> {
+    let facts = early;
     // The built-in set is shared with the rest of the process (compiled once).
     let with_user_rules;
     let rules: &RuleSet = match opts.extra_rules_file.as_deref() {
@@ -243,7 +257,7 @@ pub fn collect(
         file,
         opts,
         report,
-        facts,
+        Box::new(all),
         rules,
         plan,
         now,
@@ -299,7 +313,7 @@ fn write_zip(
     file: File,
     opts: &CollectOptions,
     report: &DetectReport,
-    facts: &SystemFacts,
+    all_facts: Box<dyn FnOnce() -> SystemFacts + '_>,
     rules: &RuleSet,
     plan: plan::Plan,
     now: chrono::DateTime<chrono::Utc>,
@@ -526,9 +540,10 @@ fn write_zip(
     for (path, text) in plan.listings {
         generated.push(text_doc(path, text.as_bytes()));
     }
+    let facts = all_facts();
     generated.push(text_doc(
         "system.txt".into(),
-        summary::system_txt(facts, &opts.agent_dir, &plan.temp_dirs, &created_at).as_bytes(),
+        summary::system_txt(&facts, &opts.agent_dir, &plan.temp_dirs, &created_at).as_bytes(),
     ));
     // JSON is redacted value by value so that it stays valid JSON.
     let mut diag = serde_json::to_value(report)?;

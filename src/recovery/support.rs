@@ -14,7 +14,7 @@ use crate::mid::confs;
 use crate::mid::report::DetectReport;
 use crate::platform::Platform;
 use crate::platform::exec::Exec;
-use crate::platform::service::processes;
+use crate::platform::service::{ServiceStatus, processes};
 
 use super::Install;
 use super::session::RunReport;
@@ -56,8 +56,28 @@ pub fn build_bundle(
         add_after_run(&mut opts, after);
     }
     let report = fresh.as_ref().unwrap_or(&install.report);
-    let facts = gather_facts(install, report, exec);
-    bundle::collect(&opts, report, &facts, progress)
+    let quick = quick_facts(install, report);
+    // The service query and the process list take a process each (PowerShell's can take
+    // seconds on Windows): they run while the files are read and compressed, and are waited
+    // for only when `system.txt` is written.
+    std::thread::scope(|s| {
+        // Caught, so that a bundle that fails before asking for these never panics the scope.
+        let slow = s.spawn(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| slow_facts(install, exec)))
+        });
+        let quick_ref = &quick;
+        let all = move || {
+            let mut f = quick_ref.clone();
+            match slow.join() {
+                Ok(Ok(s)) => s.fill(&mut f),
+                _ => f
+                    .notes
+                    .push("service state and process list unavailable: the query failed".into()),
+            }
+            f
+        };
+        bundle::collect_with(&opts, report, &quick, all, progress)
+    })
 }
 
 fn redetect(install: &Install) -> anyhow::Result<DetectReport> {
@@ -100,36 +120,28 @@ fn add_after_run(opts: &mut CollectOptions, after: &AfterRun) {
     }
 }
 
-/// The system facts for `system.txt`: OS, host, the service query with its raw output, the
-/// java/wrapper processes, the systemd unit.
-pub fn gather_facts(install: &Install, report: &DetectReport, exec: &dyn Exec) -> SystemFacts {
+/// The service answer (with its raw output) and the java/wrapper processes: a process each.
+struct SlowFacts {
+    service: ServiceStatus,
+    processes: String,
+    note: Option<String>,
+}
+
+impl SlowFacts {
+    fn fill(self, facts: &mut SystemFacts) {
+        facts.service = Some(self.service);
+        facts.processes = self.processes;
+        facts.notes.extend(self.note);
+    }
+}
+
+/// The facts for `system.txt` that cost no process: OS, host, the lab note, the systemd unit.
+fn quick_facts(install: &Install, report: &DetectReport) -> SystemFacts {
     let mut facts = SystemFacts::this_host();
-    facts.service = Some(install.service.query());
     if install.is_lab() {
         facts
             .notes
             .push("this install is a midrescue training lab".to_string());
-    }
-    let list_platform = Platform::host();
-    let mut spec = processes::list_spec(list_platform);
-    spec.cwd = Some(std::env::temp_dir());
-    match exec.run(&spec) {
-        Ok(out) => {
-            let rows: Vec<String> = processes::parse_list(list_platform, &out.stdout)
-                .into_iter()
-                .filter(|p| is_java_or_wrapper(&p.command_line))
-                .map(|p| format!("{}\t{}", p.pid, p.command_line))
-                .collect();
-            facts.processes = if rows.is_empty() {
-                "(no java or wrapper process running)\n".into()
-            } else {
-                rows.join("\n") + "\n"
-            };
-        }
-        Err(e) => facts.notes.push(format!(
-            "process list unavailable: `{}`: {e}",
-            spec.display()
-        )),
     }
     if report.platform == Platform::Linux {
         let root: PathBuf = install
@@ -147,6 +159,40 @@ pub fn gather_facts(install: &Install, report: &DetectReport, exec: &dyn Exec) -
         }
     }
     facts
+}
+
+fn slow_facts(install: &Install, exec: &dyn Exec) -> SlowFacts {
+    let service = install.service.query();
+    let list_platform = Platform::host();
+    let mut spec = processes::list_spec(list_platform);
+    spec.cwd = Some(std::env::temp_dir());
+    let (processes, note) = match exec.run(&spec) {
+        Ok(out) => {
+            let rows: Vec<String> = processes::parse_list(list_platform, &out.stdout)
+                .into_iter()
+                .filter(|p| is_java_or_wrapper(&p.command_line))
+                .map(|p| format!("{}\t{}", p.pid, p.command_line))
+                .collect();
+            let text = if rows.is_empty() {
+                "(no java or wrapper process running)\n".into()
+            } else {
+                rows.join("\n") + "\n"
+            };
+            (text, None)
+        }
+        Err(e) => (
+            String::new(),
+            Some(format!(
+                "process list unavailable: `{}`: {e}",
+                spec.display()
+            )),
+        ),
+    };
+    SlowFacts {
+        service,
+        processes,
+        note,
+    }
 }
 
 fn is_java_or_wrapper(cmd: &str) -> bool {
