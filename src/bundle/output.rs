@@ -3,7 +3,7 @@
 //! never-overwriting final rename.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -174,13 +174,15 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     })
 }
 
-/// sha256 of a file (read in chunks).
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+/// sha256 of an open file, from its start (read in chunks).
+pub fn sha256_of(file: &File) -> anyhow::Result<String> {
+    let mut f = file;
+    f.seek(std::io::SeekFrom::Start(0))
+        .context("reading the zip back")?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf)?;
+        let n = f.read(&mut buf).context("reading the zip back")?;
         if n == 0 {
             break;
         }

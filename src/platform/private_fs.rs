@@ -72,11 +72,12 @@ pub fn check_private_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Create a new file for writing: exclusively (fails if anything, even a dangling symlink, is
-/// at `path`), without following symlinks, mode 0600 on Unix.
+/// Create a new file for writing (and reading back from the same handle): exclusively (fails
+/// if anything, even a dangling symlink, is at `path`), without following symlinks, mode 0600
+/// on Unix.
 pub fn create_private_file(path: &Path) -> io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
+    o.read(true).write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
