@@ -265,13 +265,15 @@ pub fn collect_with(
         progress,
         (files_total, bytes_total),
     );
-    let (built, sha256) = match built.and_then(|(b, file)| Ok((b, sync_and_hash(&file)?))) {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
-    };
+    let (built, sha256) =
+        match built.and_then(|(b, file, digest)| Ok((b, sync_and_hash(&file, digest)?))) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                return Err(e);
+            }
+        };
+    tracing::info!(elapsed = ?started.elapsed(), "bundle zip written and synced");
     if let Err(e) = output::persist_no_clobber(&partial, &final_path) {
         let _ = std::fs::remove_file(&partial);
         return Err(e);
@@ -295,9 +297,13 @@ pub fn collect_with(
     })
 }
 
-/// Flush the finished zip to disk and read it back for its sha256, at the same time (the two
-/// waits were a tenth of a big bundle's serial end).
-fn sync_and_hash(file: &File) -> anyhow::Result<String> {
+/// Flush the finished zip to disk; its sha256 is `digest` when the writer computed it, else it
+/// is read back meanwhile (the two waits were a tenth of a big bundle's serial end).
+fn sync_and_hash(file: &File, digest: Option<[u8; 32]>) -> anyhow::Result<String> {
+    if let Some(d) = digest {
+        file.sync_all().context("syncing the zip to disk")?;
+        return Ok(worker::hex(&d));
+    }
     std::thread::scope(|s| {
         let synced = s.spawn(|| file.sync_all());
         let sum = output::sha256_of(file);
@@ -305,13 +311,12 @@ fn sync_and_hash(file: &File) -> anyhow::Result<String> {
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the sync thread failed")));
         synced.context("syncing the zip to disk")?;
-        tracing::info!("bundle zip written");
         sum
     })
 }
 
-/// Compress everything into `file`; returns the summary without path, hash and size, and the
-/// file (complete, not yet synced).
+/// Compress everything into `file`; returns the summary without path, hash and size, the file
+/// (complete, not yet synced) and its sha256 when it was computed on the way.
 ///
 /// Entries in zip-path order. Unstable (no scratch copy of 100,000 entries); paths are unique
 /// in a zip, the source breaks any tie so the order is still deterministic.
@@ -334,7 +339,7 @@ fn write_zip(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
     (files_total, bytes_total): (u64, u64),
-) -> anyhow::Result<(BundleSummary, File)> {
+) -> anyhow::Result<(BundleSummary, File, Option<[u8; 32]>)> {
     let budget = opts.max_file_bytes.max(1);
     let level = opts.level.min(9);
     let method = if level == 0 {
@@ -648,7 +653,7 @@ fn write_zip(
         serde_json::to_writer_pretty(w, &manifest).map_err(anyhow::Error::from)
     })?;
 
-    let buf = zip.finish().context("finishing the zip")?;
+    let (buf, digest) = zip.finish().context("finishing the zip")?;
     let mut file = buf
         .into_inner()
         .map_err(|e| anyhow::anyhow!("flushing the zip: {}", e.error()))?;
@@ -677,6 +682,7 @@ fn write_zip(
             skipped: skipped_all,
         },
         file,
+        digest,
     ))
 }
 
@@ -725,7 +731,7 @@ fn add_streamed(
             Ok(())
         }
     }
-    let open = zip.begin(path, method, time, 0)?;
+    let open = zip.begin(path, method, time, zipw::STREAMED)?;
     let deflate = (method != Method::Stored).then(|| {
         flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level.clamp(1, 9)))
     });

@@ -1,9 +1,14 @@
 //! A minimal streaming ZIP writer: entries whose DEFLATE data arrives in pieces (compressed on
-//! other threads) go straight to the file, and their CRC and sizes are patched into the local
-//! header afterwards, so no entry is ever held whole in memory. ZIP64 records are written only
-//! when a size, offset or count needs them.
+//! other threads) go straight to the file, so no entry is ever held whole in memory. A small
+//! entry's CRC and sizes are patched into its local header while it is still buffered; a
+//! DEFLATE entry that may outgrow the buffer gets them in a data descriptor after its data
+//! (flag bit 3), so the file is written front to back and its sha256 is computed on the way
+//! (no second read of a big zip). ZIP64 records are written only when a size, offset or count
+//! needs them.
 
 use std::io::{Seek, SeekFrom, Write};
+
+use sha2::{Digest, Sha256};
 
 /// Values at or above this do not fit a classic 32-bit field.
 const U32_MAX: u64 = 0xFFFF_FFFF;
@@ -12,6 +17,13 @@ const U32_MAX: u64 = 0xFFFF_FFFF;
 const ZIP64_LOCAL_FROM: u64 = 1 << 31;
 /// UTF-8 names (bit 11).
 const FLAG_UTF8: u16 = 1 << 11;
+/// CRC and sizes in a data descriptor after the data (bit 3).
+const FLAG_DESCRIPTOR: u16 = 1 << 3;
+/// A DEFLATE entry whose input may reach this gets a data descriptor: its data may not fit
+/// the buffer, and a header patched on disk would break the streamed sha256.
+const DESCRIPTOR_FROM: u64 = (BUF / 2) as u64;
+/// `max_input` of a generated document of unknown size (under 2 GiB): data descriptor, no ZIP64.
+pub const STREAMED: u64 = ZIP64_LOCAL_FROM - 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -61,6 +73,7 @@ struct Central {
     size: u64,
     offset: u64,
     zip64_local: bool,
+    descriptor: bool,
 }
 
 /// An entry being streamed: where its local header starts.
@@ -68,6 +81,7 @@ struct Central {
 pub struct Open {
     offset: u64,
     zip64_local: bool,
+    descriptor: bool,
     name: Vec<u8>,
     method: Method,
     time: DosTime,
@@ -86,6 +100,12 @@ pub struct ZipOut<W: Write + Seek> {
     buf: Vec<u8>,
     buf_start: u64,
     entries: Vec<Central>,
+    /// The open entry whose header is patched in memory: the buffer is written out only up
+    /// to it (unless it outgrows the buffer itself).
+    patch_at: Option<u64>,
+    /// sha256 of everything written out, while it was written strictly front to back (a
+    /// header patched on disk or a rewind past the buffer ends it: the caller reads back).
+    hash: Option<Sha256>,
 }
 
 impl<W: Write + Seek> ZipOut<W> {
@@ -97,6 +117,9 @@ impl<W: Write + Seek> ZipOut<W> {
             buf: Vec::with_capacity(BUF),
             buf_start: pos,
             entries: Vec::new(),
+            patch_at: None,
+            // Streamed only from the start of the file.
+            hash: (pos == 0).then(Sha256::new),
         })
     }
 
@@ -104,15 +127,30 @@ impl<W: Write + Seek> ZipOut<W> {
         self.buf.extend_from_slice(b);
         self.pos += b.len() as u64;
         if self.buf.len() >= BUF {
-            self.write_out()?;
+            // Keep an entry whose header is still to be patched, when there is something
+            // before it to write; an entry bigger than the buffer goes out and is patched on
+            // disk.
+            match self.patch_at {
+                Some(at) if at > self.buf_start => self.write_before(at)?,
+                _ => self.write_out()?,
+            }
         }
         Ok(())
     }
 
     fn write_out(&mut self) -> std::io::Result<()> {
-        self.w.write_all(&self.buf)?;
-        self.buf_start += self.buf.len() as u64;
-        self.buf.clear();
+        self.write_before(self.pos)
+    }
+
+    /// Write out the buffered bytes before `at`.
+    fn write_before(&mut self, at: u64) -> std::io::Result<()> {
+        let n = (at - self.buf_start) as usize;
+        self.w.write_all(&self.buf[..n])?;
+        if let Some(h) = self.hash.as_mut() {
+            h.update(&self.buf[..n]);
+        }
+        self.buf_start += n as u64;
+        self.buf.drain(..n);
         Ok(())
     }
 
@@ -124,6 +162,7 @@ impl<W: Write + Seek> ZipOut<W> {
             return Ok(());
         }
         self.write_out()?;
+        self.hash = None;
         self.w.seek(SeekFrom::Start(offset))?;
         self.w.write_all(b)?;
         self.w.seek(SeekFrom::Start(self.pos))?;
@@ -140,15 +179,18 @@ impl<W: Write + Seek> ZipOut<W> {
         max_input: u64,
     ) -> std::io::Result<Open> {
         let zip64_local = max_input >= ZIP64_LOCAL_FROM;
+        let descriptor = method == Method::Deflated && max_input >= DESCRIPTOR_FROM;
         let open = Open {
             offset: self.pos,
             zip64_local,
+            descriptor,
             name: name.as_bytes().to_vec(),
             method,
             time,
             compressed: 0,
         };
         let header = local_header(&open, 0, 0, 0);
+        self.patch_at = (!descriptor).then_some(open.offset);
         self.put(&header)?;
         Ok(open)
     }
@@ -167,8 +209,23 @@ impl<W: Write + Seek> ZipOut<W> {
                 String::from_utf8_lossy(&open.name)
             )));
         }
-        let header = local_header(&open, crc, open.compressed, size);
-        self.patch(open.offset, &header)?;
+        self.patch_at = None;
+        if open.descriptor {
+            let mut d = Vec::with_capacity(24);
+            d.extend_from_slice(&0x0807_4b50u32.to_le_bytes());
+            d.extend_from_slice(&crc.to_le_bytes());
+            if open.zip64_local {
+                d.extend_from_slice(&open.compressed.to_le_bytes());
+                d.extend_from_slice(&size.to_le_bytes());
+            } else {
+                d.extend_from_slice(&(open.compressed as u32).to_le_bytes());
+                d.extend_from_slice(&(size as u32).to_le_bytes());
+            }
+            self.put(&d)?;
+        } else {
+            let header = local_header(&open, crc, open.compressed, size);
+            self.patch(open.offset, &header)?;
+        }
         self.entries.push(Central {
             name: open.name,
             method: open.method,
@@ -178,6 +235,7 @@ impl<W: Write + Seek> ZipOut<W> {
             size,
             offset: open.offset,
             zip64_local: open.zip64_local,
+            descriptor: open.descriptor,
         });
         Ok(())
     }
@@ -185,10 +243,12 @@ impl<W: Write + Seek> ZipOut<W> {
     /// Drop the open entry: the next entry overwrites it, [`ZipOut::finish`] cuts what is left.
     pub fn abort(&mut self, open: Open) -> std::io::Result<()> {
         self.pos = open.offset;
+        self.patch_at = None;
         if open.offset >= self.buf_start {
             self.buf.truncate((open.offset - self.buf_start) as usize);
         } else {
             self.buf.clear();
+            self.hash = None;
             self.w.seek(SeekFrom::Start(open.offset))?;
             self.buf_start = open.offset;
         }
@@ -210,8 +270,9 @@ impl<W: Write + Seek> ZipOut<W> {
         self.end(open, crc, size)
     }
 
-    /// Write the central directory and return the writer, positioned at the end of the zip.
-    pub fn finish(mut self) -> std::io::Result<W> {
+    /// Write the central directory and return the writer, positioned at the end of the zip,
+    /// with the zip's sha256 when it was written front to back.
+    pub fn finish(mut self) -> std::io::Result<(W, Option<[u8; 32]>)> {
         let cd_start = self.pos;
         let entries = std::mem::take(&mut self.entries);
         for e in &entries {
@@ -254,7 +315,7 @@ impl<W: Write + Seek> ZipOut<W> {
         self.put(&r)?;
         self.write_out()?;
         self.w.flush()?;
-        Ok(self.w)
+        Ok((self.w, self.hash.map(|h| h.finalize().into())))
     }
 
     /// The writer's current end (everything after it is stale, see [`ZipOut::abort`]).
@@ -263,8 +324,9 @@ impl<W: Write + Seek> ZipOut<W> {
     }
 }
 
-fn flags(name: &[u8]) -> u16 {
-    if name.is_ascii() { 0 } else { FLAG_UTF8 }
+fn flags(name: &[u8], descriptor: bool) -> u16 {
+    let utf8 = if name.is_ascii() { 0 } else { FLAG_UTF8 };
+    utf8 | if descriptor { FLAG_DESCRIPTOR } else { 0 }
 }
 
 fn version_needed(zip64: bool, method: Method) -> u16 {
@@ -281,7 +343,7 @@ fn local_header(o: &Open, crc: u32, compressed: u64, size: u64) -> Vec<u8> {
     let mut h = Vec::with_capacity(30 + o.name.len() + 20);
     h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
     h.extend_from_slice(&version_needed(o.zip64_local, o.method).to_le_bytes());
-    h.extend_from_slice(&flags(&o.name).to_le_bytes());
+    h.extend_from_slice(&flags(&o.name, o.descriptor).to_le_bytes());
     h.extend_from_slice(&o.method.code().to_le_bytes());
     h.extend_from_slice(&o.time.time.to_le_bytes());
     h.extend_from_slice(&o.time.date.to_le_bytes());
@@ -329,7 +391,7 @@ fn central_header(e: &Central) -> Vec<u8> {
     // Made by: Unix (3), so that the permission bits below are read.
     h.extend_from_slice(&(0x0300u16 | 45).to_le_bytes());
     h.extend_from_slice(&version_needed(zip64, e.method).to_le_bytes());
-    h.extend_from_slice(&flags(&e.name).to_le_bytes());
+    h.extend_from_slice(&flags(&e.name, e.descriptor).to_le_bytes());
     h.extend_from_slice(&e.method.code().to_le_bytes());
     h.extend_from_slice(&e.time.time.to_le_bytes());
     h.extend_from_slice(&e.time.date.to_le_bytes());
@@ -401,7 +463,7 @@ mod tests {
         )
         .unwrap();
         let end = z.position();
-        let mut cur = z.finish().unwrap();
+        let (mut cur, _) = z.finish().unwrap();
         assert!(end < cur.get_ref().len() as u64);
         let at = cur.position() as usize;
         cur.get_mut().truncate(at);
@@ -446,7 +508,9 @@ mod tests {
         z.abort(o).unwrap();
         stored(&mut z, "small-2.txt", b"two");
         let end = z.position();
-        let mut cur = z.finish().unwrap();
+        let (mut cur, digest) = z.finish().unwrap();
+        // Patched on disk: the zip was not written front to back, so no streamed sha256.
+        assert!(digest.is_none());
         let at = cur.position() as usize;
         assert!(at as u64 > end);
         cur.get_mut().truncate(at);
@@ -460,6 +524,107 @@ mod tests {
             let mut got = Vec::new();
             a.by_name(name).unwrap().read_to_end(&mut got).unwrap();
             assert_eq!(got, want, "{name}");
+        }
+    }
+
+    /// Raw DEFLATE of `data` in one piece.
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(1));
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn big_deflated_entries_get_a_data_descriptor_and_the_zip_its_sha256_on_the_way() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("z.zip");
+        let mut z = ZipOut::new(std::fs::File::create(&p).unwrap()).unwrap();
+        let t = nov21(3, 4, 6);
+        // Noise that does not compress: the entry's data passes the buffer several times.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let big: Vec<u8> = (0..3 * BUF)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let small = b"small text, small text\n".repeat(20);
+        let add = |z: &mut ZipOut<std::fs::File>, name: &str, data: &[u8], max: u64| {
+            let packed = deflate(data);
+            let mut o = z.begin(name, Method::Deflated, t, max).unwrap();
+            // In pieces, as the compressors hand them over.
+            for piece in packed.chunks(100_000) {
+                z.data(&mut o, piece).unwrap();
+            }
+            z.end(o, crc32fast::hash(data), data.len() as u64).unwrap();
+        };
+        add(&mut z, "a-small.txt", &small, small.len() as u64);
+        add(&mut z, "big.bin", &big, big.len() as u64);
+        for i in 0..40 {
+            add(&mut z, &format!("s{i}.txt"), &small, small.len() as u64);
+        }
+        // Small entries that straddle the buffer's end stay in it until patched.
+        for i in 0..3000 {
+            let piece = &big[i * 1000..i * 1000 + 1000];
+            z.add(
+                &format!("p{i}.bin"),
+                Method::Stored,
+                t,
+                crc32fast::hash(piece),
+                1000,
+                piece,
+            )
+            .unwrap();
+        }
+        add(&mut z, "huge.bin", &big, 5 << 30);
+        add(&mut z, "manifest.json", &small, STREAMED);
+        let (f, digest) = z.finish().unwrap();
+        drop(f);
+        let bytes = std::fs::read(&p).unwrap();
+        let want: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(digest, Some(want), "streamed sha256 = sha256 of the file");
+        // Flag bit 3 on the entries that may outgrow the buffer (local and central headers).
+        let flag_of = |name: &str| {
+            let at = bytes
+                .windows(name.len())
+                .position(|w| w == name.as_bytes())
+                .unwrap();
+            u16::from_le_bytes([bytes[at - 30 + 6], bytes[at - 30 + 7]])
+        };
+        assert_eq!(flag_of("big.bin") & FLAG_DESCRIPTOR, FLAG_DESCRIPTOR);
+        assert_eq!(flag_of("huge.bin") & FLAG_DESCRIPTOR, FLAG_DESCRIPTOR);
+        assert_eq!(flag_of("manifest.json") & FLAG_DESCRIPTOR, FLAG_DESCRIPTOR);
+        assert_eq!(flag_of("a-small.txt") & FLAG_DESCRIPTOR, 0);
+        let mut a = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
+        assert_eq!(a.len(), 3044);
+        for (name, want) in [
+            ("p0.bin", &big[..1000]),
+            ("p2999.bin", &big[2_999_000..3_000_000]),
+            ("big.bin", &big[..]),
+            ("huge.bin", &big[..]),
+            ("s39.txt", &small[..]),
+            ("manifest.json", &small[..]),
+        ] {
+            let mut got = Vec::new();
+            a.by_name(name).unwrap().read_to_end(&mut got).unwrap();
+            assert!(got == want, "{name}");
+        }
+        match python_ok(&p) {
+            Some(ok) => assert!(ok, "python zipfile rejects the zip"),
+            None => eprintln!("NOTE: python3 is not installed; check skipped"),
+        }
+        for (tool, args) in [("unzip", &["-tq"][..]), ("7z", &["t"][..])] {
+            match std::process::Command::new(tool).args(args).arg(&p).output() {
+                Ok(o) => assert!(
+                    o.status.success(),
+                    "{tool}: {}",
+                    String::from_utf8_lossy(&o.stdout)
+                ),
+                Err(_) => eprintln!("NOTE: {tool} is not installed; check skipped"),
+            }
         }
     }
 
