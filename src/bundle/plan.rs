@@ -653,6 +653,30 @@ pub fn sanitize_component(s: &str) -> String {
 pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) -> Plan {
     let root = canonical(&opts.agent_dir);
     let agent = root.as_path();
+    std::thread::scope(|s| {
+        // The agent folder's listing (up to 20,000 lstat calls) is walked meanwhile.
+        let listing = s.spawn(|| {
+            let mut l = Listing::new(agent);
+            l.walk(agent, &[Path::new("work/upgrade_temp")]);
+            l.finish()
+        });
+        let mut plan = build_in(opts, report, facts, agent);
+        let text = match listing.join() {
+            Ok(t) => t,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        plan.listings.insert(0, ("listings/agent.txt".into(), text));
+        plan
+    })
+}
+
+/// Everything of [`build`] but the agent folder's listing.
+fn build_in(
+    opts: &CollectOptions,
+    report: &DetectReport,
+    facts: &SystemFacts,
+    agent: &Path,
+) -> Plan {
     let mut b = Builder {
         opts,
         plan: Plan::default(),
@@ -746,12 +770,8 @@ pub fn build(opts: &CollectOptions, report: &DetectReport, facts: &SystemFacts) 
         b.add(&canonical_parent(&x.source), zip, Category::Log, false);
     }
 
-    // Listings: of proven folders only, bounded in entries and bytes.
-    let mut agent_listing = Listing::new(agent);
-    agent_listing.walk(agent, &[Path::new("work/upgrade_temp")]);
-    b.plan
-        .listings
-        .push(("listings/agent.txt".into(), agent_listing.finish()));
+    // Listings: of proven folders only, bounded in entries and bytes (the agent folder's is
+    // made by the caller).
     for (id, dir) in &temps {
         let mut l = Listing::new(dir);
         l.walk(dir, &[]);
