@@ -12,6 +12,7 @@ pub mod facts;
 pub mod output;
 pub mod pdeflate;
 pub mod plan;
+mod pstream;
 pub mod record;
 pub mod redact;
 pub mod source;
@@ -649,9 +650,13 @@ fn write_zip(
     };
     // The manifest is generated from already-redacted data; it is written as is so that the
     // hashes and paths it lists stay exact. Streamed: with 100,000 files it is tens of MB.
-    add_streamed(&mut zip, "manifest.json", method, level, gen_time, |w| {
-        serde_json::to_writer_pretty(w, &manifest).map_err(anyhow::Error::from)
-    })?;
+    pstream::add_streamed(
+        &mut zip,
+        "manifest.json",
+        (method, level, threads),
+        gen_time,
+        |w| serde_json::to_writer_pretty(w, &manifest).map_err(anyhow::Error::from),
+    )?;
 
     let (buf, digest) = zip.finish().context("finishing the zip")?;
     let mut file = buf
@@ -684,82 +689,6 @@ fn write_zip(
         file,
         digest,
     ))
-}
-
-/// A generated document written as it is made, compressed on the way into the zip.
-fn add_streamed(
-    zip: &mut ZipOut<BufWriter<File>>,
-    path: &str,
-    method: Method,
-    level: u32,
-    time: DosTime,
-    write: impl FnOnce(&mut dyn std::io::Write) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    /// Counts and checksums the input, compresses it, and hands the output to the zip.
-    struct Entry<'z> {
-        zip: &'z mut ZipOut<BufWriter<File>>,
-        open: zipw::Open,
-        crc: crc32fast::Hasher,
-        size: u64,
-        deflate: Option<flate2::write::DeflateEncoder<Vec<u8>>>,
-    }
-    impl Entry<'_> {
-        fn drain(&mut self) -> std::io::Result<()> {
-            if let Some(d) = self.deflate.as_mut() {
-                let out = std::mem::take(d.get_mut());
-                self.zip.data(&mut self.open, &out)?;
-            }
-            Ok(())
-        }
-    }
-    impl std::io::Write for Entry<'_> {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.crc.update(buf);
-            self.size += buf.len() as u64;
-            match self.deflate.as_mut() {
-                Some(d) => {
-                    d.write_all(buf)?;
-                    if d.get_ref().len() >= 1 << 16 {
-                        self.drain()?;
-                    }
-                }
-                None => self.zip.data(&mut self.open, buf)?,
-            }
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let open = zip.begin(path, method, time, zipw::STREAMED)?;
-    let deflate = (method != Method::Stored).then(|| {
-        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(level.clamp(1, 9)))
-    });
-    let mut e = Entry {
-        zip,
-        open,
-        crc: crc32fast::Hasher::new(),
-        size: 0,
-        deflate,
-    };
-    {
-        let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut e);
-        write(&mut w)?;
-        std::io::Write::flush(&mut w)?;
-    }
-    if let Some(d) = e.deflate.take() {
-        let rest = d.finish()?;
-        e.zip.data(&mut e.open, &rest)?;
-    }
-    let Entry {
-        zip,
-        open,
-        crc,
-        size,
-        ..
-    } = e;
-    zip.end(open, crc.finalize(), size)
-        .with_context(|| format!("writing {path}"))
 }
 
 /// A generated document as one entry, compressed in one go.
