@@ -389,6 +389,7 @@ fn write_zip(
                     scanner: &scanner,
                     ..*ctx
                 };
+                let mut scratch = worker::Scratch::default();
                 loop {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((id, i)) = next else { break };
@@ -397,19 +398,20 @@ fn write_zip(
                         share: jobs[i].size.min(budget),
                         counted: 0,
                     };
-                    let msg = match worker::run(i, id, &jobs[i], ctx, &tx, &mut share) {
-                        Ok((done, blocks)) => Msg::End {
-                            id,
-                            job: i,
-                            blocks,
-                            done: Box::new(done),
-                        },
-                        Err(failure) => Msg::Failed {
-                            id,
-                            job: i,
-                            failure,
-                        },
-                    };
+                    let msg =
+                        match worker::run((i, id, &jobs[i]), ctx, &tx, &mut share, &mut scratch) {
+                            Ok((done, blocks)) => Msg::End {
+                                id,
+                                job: i,
+                                blocks,
+                                done: Box::new(done),
+                            },
+                            Err(failure) => Msg::Failed {
+                                id,
+                                job: i,
+                                failure,
+                            },
+                        };
                     share.complete(read_bytes);
                     if tx.send(msg).is_err() {
                         break;

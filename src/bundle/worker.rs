@@ -214,15 +214,38 @@ impl Sink<'_, '_> {
     }
 }
 
+/// A producer's buffers, kept from one file to the next (100,000 small logs allocated and
+/// freed three each).
+#[derive(Default)]
+pub struct Scratch {
+    raw: Vec<u8>,
+    pending: Vec<u8>,
+    out: Vec<u8>,
+}
+
+/// Bytes a [`Scratch`] buffer keeps between files.
+const SCRATCH_KEEP: usize = 4 << 20;
+
+impl Scratch {
+    /// After a file: give back what one long line or a big file made them grow to.
+    fn trim(&mut self) {
+        for b in [&mut self.raw, &mut self.pending, &mut self.out] {
+            if b.capacity() > SCRATCH_KEEP {
+                b.truncate(SCRATCH_KEEP);
+                b.shrink_to(SCRATCH_KEEP);
+            }
+        }
+    }
+}
+
 /// Bundle one job as entry `id`: its blocks go to the compressors, its facts are returned with
 /// the number of blocks.
 pub fn run(
-    job_index: usize,
-    id: u64,
-    job: &Job,
+    (job_index, id, job): (usize, u64, &Job),
     ctx: &Ctx<'_>,
     tx: &Sender<Msg>,
     share: &mut Share,
+    scratch: &mut Scratch,
 ) -> Result<(Done, u64), Failure> {
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
@@ -307,16 +330,17 @@ pub fn run(
                 cap_until,
                 ..LogNotes::default()
             };
-            stream_log(
+            let r = stream_log(
                 &mut reader,
                 &mut sink,
-                ctx,
-                job,
+                (ctx, job, &mut *scratch),
                 skip_to_line,
                 &mut counts,
                 &mut scan,
                 &mut log,
-            )?;
+            );
+            scratch.trim();
+            r?;
             if log.leading_nuls > 0 {
                 notes.push(format!(
                     "{} leading NUL bytes dropped (padding left by a crash)",
@@ -378,20 +402,24 @@ struct LogNotes {
 fn stream_log(
     reader: &mut impl Read,
     sink: &mut Sink<'_, '_>,
-    ctx: &Ctx<'_>,
-    job: &Job,
+    (ctx, job, scratch): (&Ctx<'_>, &Job, &mut Scratch),
     tailed: bool,
     counts: &mut Counts,
     scan: &mut FileScan,
     notes: &mut LogNotes,
 ) -> Result<(), Failure> {
     let mut stream = ctx.rules.stream();
-    // Buffers sized to the file: zeroing 1 MiB for each of 100,000 small logs was a fifth of
+    // Reads sized to the file: zeroing 1 MiB for each of 100,000 small logs was a fifth of
     // the CPU of such a bundle.
     let step = read_size(job.size.min(ctx.budget));
-    let mut raw: Vec<u8> = vec![0; step];
-    let mut pending: Vec<u8> = Vec::with_capacity(step * 2);
-    let mut out: Vec<u8> = Vec::with_capacity(step * 2);
+    if scratch.raw.len() < step {
+        scratch.raw.resize(step, 0);
+    }
+    let raw = &mut scratch.raw[..step];
+    let pending = &mut scratch.pending;
+    let out = &mut scratch.out;
+    pending.clear();
+    out.clear();
     let mut cap = LineCap {
         until: notes.cap_until,
         ..LineCap::default()
@@ -404,7 +432,7 @@ fn stream_log(
         if ctx.cancel.load(Ordering::Relaxed) {
             return Err(Failure::Cancelled);
         }
-        let n = read_some(reader, &mut raw)?;
+        let n = read_some(reader, raw)?;
         eof = n == 0;
         let mut chunk = &raw[..n];
         if leading {
@@ -419,12 +447,12 @@ fn stream_log(
                 }
             }
         }
-        cap.push(chunk, &mut pending, &mut notes.cut_lines);
+        cap.push(chunk, pending, &mut notes.cut_lines);
         if eof {
-            cap.end_line(&mut pending, &mut notes.cut_lines);
+            cap.end_line(pending, &mut notes.cut_lines);
         }
         if skip_to_line {
-            match memchr::memchr(b'\n', &pending) {
+            match memchr::memchr(b'\n', pending) {
                 Some(i) => {
                     pending.drain(..=i);
                     skip_to_line = false;
@@ -437,7 +465,7 @@ fn stream_log(
         let cut = if eof {
             pending.len()
         } else {
-            match memchr::memrchr(b'\n', &pending) {
+            match memchr::memrchr(b'\n', pending) {
                 Some(i) => i + 1,
                 None if pending.len() >= MAX_LINE => pending.len(),
                 None => continue,
@@ -447,11 +475,11 @@ fn stream_log(
             continue;
         }
         out.clear();
-        stream.push(&pending[..cut], &mut out, counts);
+        stream.push(&pending[..cut], out, counts);
         if job.timeline {
-            ctx.scanner.scan(&job.zip_path, &out, scan);
+            ctx.scanner.scan(&job.zip_path, out, scan);
         }
-        sink.put_vec(&mut out)?;
+        sink.put_vec(out)?;
         pending.drain(..cut);
     }
     Ok(())
