@@ -162,9 +162,14 @@ pub struct Timeline {
 /// Gathers the timeline lines of every file as files finish, in bounded memory: repeats of a
 /// message (the hourly `AutoUpgrade.3600 Missing: []`) fold into their newest copy with a
 /// count, and past [`KEEP`] distinct messages the oldest half is left out (and counted).
+/// Keyed by a hash of the message (see [`Collector::repeat_key`]), not the message itself:
+/// with 100,000 small files, formatting a key string per line was a sixth of the writer
+/// thread's time. The hash is SipHash with this process's random keys, so a log cannot be
+/// written to make two messages collide; by chance that is one in 2^64 per pair.
 #[derive(Debug, Default)]
 pub struct Collector {
-    by_key: HashMap<String, Kept>,
+    hasher: std::hash::RandomState,
+    by_key: HashMap<u64, Kept>,
     undated: HashSet<u64>,
     undated_capped: bool,
     left_out: usize,
@@ -175,19 +180,31 @@ fn order(l: &Line) -> (Option<NaiveDateTime>, &str, u64) {
     (l.when, l.file.as_str(), l.line)
 }
 
-/// What makes two lines "the same message": the thread and message without the timestamp.
-fn repeat_key(l: &Line) -> String {
-    crate::mid::logline::parse(&l.text)
-        .map(|p| format!("{}|{}", p.thread.unwrap_or(""), p.message))
-        .unwrap_or_else(|| l.text.clone())
-}
-
 impl Collector {
+    /// What makes two lines "the same message": the thread and message without the timestamp
+    /// (the whole text when the line has no known layout).
+    fn repeat_key(&self, l: &Line) -> u64 {
+        use std::hash::{BuildHasher, Hash, Hasher};
+        let mut h = self.hasher.build_hasher();
+        match crate::mid::logline::parse(&l.text) {
+            Some(p) => {
+                1u8.hash(&mut h);
+                p.thread.unwrap_or("").hash(&mut h);
+                p.message.hash(&mut h);
+            }
+            None => {
+                0u8.hash(&mut h);
+                l.text.hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
     pub fn add(&mut self, l: Line) {
-        let key = repeat_key(&l);
+        let key = self.repeat_key(&l);
         if l.when.is_none() {
             if self.undated.len() < UNDATED_MAX {
-                self.undated.insert(undated_hash(&key));
+                self.undated.insert(key);
             } else {
                 self.undated_capped = true;
             }
@@ -222,16 +239,16 @@ impl Collector {
 
     /// Drop the older half of the distinct lines (their newest copies are the oldest).
     fn leave_out_oldest(&mut self) {
-        // Borrowed, partitioned (not sorted), and only the keys that go are copied: this runs
-        // every 2,048 new messages, which with 100,000 small files is often.
-        let mut newest: Vec<(_, &String)> = self
+        // Borrowed and partitioned (not sorted): this runs every 2,048 new messages, which
+        // with 100,000 small files is often.
+        let mut newest: Vec<(_, u64)> = self
             .by_key
             .iter()
-            .map(|(k, v)| (order(&v.line), k))
+            .map(|(k, v)| (order(&v.line), *k))
             .collect();
         let drop = newest.len() - KEEP / 2;
         newest.select_nth_unstable(drop - 1);
-        let gone: Vec<String> = newest[..drop].iter().map(|(_, k)| (*k).clone()).collect();
+        let gone: Vec<u64> = newest[..drop].iter().map(|(_, k)| *k).collect();
         for k in gone {
             self.by_key.remove(&k);
         }
@@ -248,14 +265,6 @@ impl Collector {
             approximate: self.left_out > 0 || self.undated_capped,
         }
     }
-}
-
-/// A stable hash of an undated line's key (only counted, never shown).
-fn undated_hash(key: &str) -> u64 {
-    // FNV-1a: deterministic, no allocation.
-    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The timestamp of a MID, wrapper or upgrade-wrapper log line (local time of the host; the
