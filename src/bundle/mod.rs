@@ -316,6 +316,9 @@ fn sync_and_hash(file: &File, digest: Option<[u8; 32]>) -> anyhow::Result<String
     })
 }
 
+/// The zip as written: buffered, with early writeback.
+type ZipFile = BufWriter<output::Writeback>;
+
 /// Compress everything into `file`; returns the summary without path, hash and size, the file
 /// (complete, not yet synced) and its sha256 when it was computed on the way.
 ///
@@ -348,7 +351,10 @@ fn write_zip(
     } else {
         Method::Deflated
     };
-    let zip = ZipOut::new(BufWriter::with_capacity(1 << 20, file))?;
+    let zip = ZipOut::new(BufWriter::with_capacity(
+        1 << 20,
+        output::Writeback::new(file),
+    ))?;
 
     let scanner = timeline::Scanner::new()?;
     let jobs: Vec<Job> = plan.jobs;
@@ -583,7 +589,7 @@ fn write_zip(
         generated.push(("recovery.json".into(), serde_json::to_vec_pretty(&v)?, c));
     }
     let gen_time = DosTime::from(now.naive_utc());
-    let add_generated = |zip: &mut ZipOut<BufWriter<File>>,
+    let add_generated = |zip: &mut ZipOut<ZipFile>,
                          entries: &mut Vec<Entry>,
                          totals: &mut Counts,
                          (path, bytes, counts): (String, Vec<u8>, Counts)|
@@ -663,7 +669,8 @@ fn write_zip(
     let (buf, digest) = zip.finish().context("finishing the zip")?;
     let mut file = buf
         .into_inner()
-        .map_err(|e| anyhow::anyhow!("flushing the zip: {}", e.error()))?;
+        .map_err(|e| anyhow::anyhow!("flushing the zip: {}", e.error()))?
+        .into_inner();
     // An entry that failed part-way may have left bytes past the end: cut them.
     let end = file.stream_position()?;
     file.set_len(end).context("finishing the zip")?;
@@ -695,7 +702,7 @@ fn write_zip(
 
 /// A generated document as one entry, compressed in one go.
 fn add_whole(
-    zip: &mut ZipOut<BufWriter<File>>,
+    zip: &mut ZipOut<ZipFile>,
     path: &str,
     method: Method,
     level: u32,
