@@ -146,7 +146,17 @@ fn read_and_diagnose(
     let names = confs::read_wrapper_names(&agent_dir);
     let installed_version = versions::installed_version(&agent_dir);
 
-    let status = host.service().query();
+    // The service query and the process list each wait for a process (PowerShell's list for
+    // seconds on Windows): both at once.
+    let svc = host.service();
+    let (status, listed) = std::thread::scope(|s| {
+        let listed = s.spawn(|| svc.upgrade_processes());
+        let status = svc.query();
+        match listed.join() {
+            Ok(l) => (status, l),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    });
     if let Some(n) = &status.note {
         tracing::info!("service state: {n}");
     }
@@ -213,6 +223,7 @@ fn read_and_diagnose(
     }
     let (upgrade_process_running, upgrade_process_unattributed) = upgrade_processes(
         host,
+        listed,
         &agent_dir,
         temp_dir.as_deref().filter(|_| temp_exists),
     );
@@ -476,12 +487,14 @@ fn elevated(host: &dyn Surroundings) -> Option<bool> {
 
 /// Whether an upgrade process of THIS install runs (its command line or working folder names
 /// the install or its temp folder), and the first one that runs but is not attributed.
+/// `listed`: the upgrade processes the service control listed (`None`: it cannot list).
 fn upgrade_processes(
     host: &dyn Surroundings,
+    listed: Option<Vec<crate::platform::service::processes::ProcessInfo>>,
     agent_dir: &Path,
     temp_dir: Option<&Path>,
 ) -> (bool, Option<Evidence>) {
-    let Some(list) = host.service().upgrade_processes() else {
+    let Some(list) = listed else {
         // A control that cannot list processes answers for its own install (a lab).
         return (host.service().upgrade_process_running(), None);
     };
