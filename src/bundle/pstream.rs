@@ -84,11 +84,15 @@ fn helper(level: u32, tasks: &Mutex<Receiver<Task>>, done: Sender<Answer>) {
         let Ok((seq, dict, data, last)) = next else {
             return;
         };
-        let answer = c
-            .block(&dict, &data, last, &mut out)
-            .map(|()| out.clone())
-            .map_err(|e| format!("compression failed: {e}"));
-        if done.send((seq, answer)).is_err() {
+        // A panic becomes an answer: the writer waits for every block it sent.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c.block(&dict, &data, last, &mut out)
+                .map(|()| out.clone())
+                .map_err(|e| format!("compression failed: {e}"))
+        }));
+        let broken = answer.is_err();
+        let answer = answer.unwrap_or_else(|_| Err("compression failed (internal error)".into()));
+        if done.send((seq, answer)).is_err() || broken {
             return;
         }
     }
