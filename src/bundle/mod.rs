@@ -4,8 +4,10 @@
 //! then compresses entries in parallel: each worker opens, streams (read, redact, hash,
 //! compress) and closes one file at a time; the calling thread appends finished entries to
 //! `<name>.zip.partial`, adds the generated documents, fsyncs and renames it to `<name>.zip`
-//! without ever overwriting, and writes the sibling `<name>.zip.sha256`.
-//! No process is spawned here: the caller gathers [`SystemFacts`].
+//! without ever overwriting, and writes the sibling `<name>.zip.sha256` (the zip's sha256 is
+//! computed as it is written, see `zipw`).
+//! No process is spawned here: the caller gathers [`SystemFacts`], possibly while the files
+//! are compressed ([`collect_with`]).
 
 mod assemble;
 pub mod facts;
