@@ -1358,7 +1358,7 @@ fn system_txt_holds_the_service_answer_and_processes_gathered_during_the_bundle(
     )
     .unwrap();
     assert_eq!(exec.0.load(std::sync::atomic::Ordering::SeqCst), 1);
-    let text = String::from_utf8(unzip_entry(&s.path, "system.txt").unwrap()).unwrap();
+    let text = String::from_utf8(entries(&s.path)["system.txt"].clone()).unwrap();
     let section = |title: &str| {
         let at = text
             .find(title)

@@ -202,17 +202,16 @@ pub fn collect(
     collect_with(opts, report, facts, || facts.clone(), progress)
 }
 
-/// [`collect`] with facts still being gathered: `early` holds what planning needs (host, unit
+/// [`collect`] with facts still being gathered: `facts` holds what planning needs (host, unit
 /// file); `all` gives every fact and is called once, after the files are compressed, to write
 /// `system.txt` (so slow queries can run meanwhile).
 pub fn collect_with(
     opts: &CollectOptions,
     report: &DetectReport,
-    early: &SystemFacts,
+    facts: &SystemFacts,
     all: impl FnOnce() -> SystemFacts,
     progress: &mut dyn FnMut(Progress),
 ) -> anyhow::Result<BundleSummary> {
-    let facts = early;
     // The built-in set is shared with the rest of the process (compiled once).
     let with_user_rules;
     let rules: &RuleSet = match opts.extra_rules_file.as_deref() {
