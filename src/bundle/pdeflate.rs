@@ -38,15 +38,41 @@ pub struct Task {
 }
 
 /// A reusable raw-DEFLATE block compressor.
+///
+/// A whole entry in one block (no dictionary, last) goes to libdeflate, which compresses a
+/// buffer it has all of in one call: for a 4 KiB log it takes about half the time of a zlib
+/// stream (no 128 KiB hash-table reset, no streaming state), at the same level and a
+/// smaller output. Pieces of a longer stream need a preset dictionary and a sync flush,
+/// which only zlib gives.
 pub struct BlockCompressor {
     c: Compress,
+    whole: Option<libdeflater::Compressor>,
 }
 
 impl BlockCompressor {
     pub fn new(level: u32) -> Self {
+        let level = level.clamp(1, 9);
         BlockCompressor {
-            c: Compress::new(Compression::new(level.clamp(1, 9)), false),
+            c: Compress::new(Compression::new(level), false),
+            whole: libdeflater::CompressionLvl::new(level as i32)
+                .ok()
+                .map(libdeflater::Compressor::new),
         }
+    }
+
+    /// `data` as one complete raw DEFLATE stream, by libdeflate.
+    fn whole(
+        c: &mut libdeflater::Compressor,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        out.clear();
+        out.resize(c.deflate_compress_bound(data.len()), 0);
+        let n = c
+            .deflate_compress(data, out)
+            .map_err(|e| format!("deflate: {e}"))?;
+        out.truncate(n);
+        Ok(())
     }
 
     /// Compress `data` into `out` (cleared first) as one piece of a stream.
@@ -57,6 +83,12 @@ impl BlockCompressor {
         last: bool,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
+        if dict.is_empty()
+            && last
+            && let Some(c) = self.whole.as_mut()
+        {
+            return Self::whole(c, data, out);
+        }
         self.c.reset();
         if !dict.is_empty() {
             self.c
@@ -367,6 +399,40 @@ mod tests {
         let whole = joined(&data, data.len() + 1, 4).len();
         let split = joined(&data, 64 * 1024, 4).len();
         assert!(split < whole + whole / 20, "{split} vs {whole}");
+    }
+
+    #[test]
+    fn a_whole_entry_is_one_libdeflate_stream_at_every_level() {
+        let mut text = Vec::new();
+        for i in 0..300u32 {
+            text.extend_from_slice(format!("INFO worker {i} done in {}ms\n", i * 7).as_bytes());
+        }
+        // Incompressible bytes: the output must grow past the input without an error.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = (0..70_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        for level in 1..=9 {
+            let mut bc = BlockCompressor::new(level);
+            assert!(
+                bc.whole.is_some(),
+                "level {level} has no libdeflate compressor"
+            );
+            for input in [&text[..], &noise[..], &[][..]] {
+                let mut z = vec![0xAA; 3]; // stale bytes must not survive
+                bc.block(&[], input, true, &mut z).unwrap();
+                let mut back = Vec::new();
+                flate2::read::DeflateDecoder::new(&z[..])
+                    .read_to_end(&mut back)
+                    .unwrap();
+                assert_eq!(back, input, "level {level}, {} bytes", input.len());
+            }
+        }
     }
 
     #[test]
