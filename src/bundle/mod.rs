@@ -360,8 +360,17 @@ fn write_zip(
     let scanner = timeline::Scanner::new()?;
     let jobs: Vec<Job> = plan.jobs;
     // Biggest first: a big file's blocks then keep every core busy while small files fill in.
+    // Files of one block keep the plan's order, folder by folder, so a producer opens them
+    // from the folder handle it already holds (`source::Opener`).
     let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].size.min(budget)));
+    order.sort_by_key(|&i| {
+        let size = jobs[i].size.min(budget);
+        std::cmp::Reverse(if size > pdeflate::BLOCK as u64 {
+            size
+        } else {
+            0
+        })
+    });
     let queue = Mutex::new(order.into_iter().enumerate());
     let threads = if opts.threads > 0 {
         opts.threads

@@ -218,6 +218,7 @@ impl Sink<'_, '_> {
 /// freed three each).
 #[derive(Default)]
 pub struct Scratch {
+    opener: source::Opener,
     raw: Vec<u8>,
     pending: Vec<u8>,
     out: Vec<u8>,
@@ -250,7 +251,7 @@ pub fn run(
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
     }
-    let (mut file, md) = source::open_regular(&job.source).map_err(Failure::Error)?;
+    let (mut file, md) = scratch.opener.open(&job.source).map_err(Failure::Error)?;
     let now_len = md.len();
     // Never read past the size seen when planning (a growing log stays bounded).
     let limit = job.size;
