@@ -114,12 +114,10 @@ impl Opener {
         let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
             return Err(describe_io_error(&io::Error::from(io::ErrorKind::NotFound)));
         };
-        if self.dir.as_ref().is_none_or(|(p, _)| p != dir) {
-            self.dir = None;
-            self.dir = Some((dir.to_path_buf(), open_checked_dir(dir)?));
-        }
-        let Some((_, dfd)) = self.dir.as_ref() else {
-            return Err(MOVED.to_string());
+        // Another folder's handle is closed before this one is opened (or fails to be).
+        let (_, dfd) = match self.dir.take().filter(|(p, _)| p == dir) {
+            Some(held) => self.dir.insert(held),
+            None => self.dir.insert((dir.to_path_buf(), open_checked_dir(dir)?)),
         };
         let flags = OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         openat(dfd, name, flags, Mode::empty())
