@@ -40,6 +40,7 @@ pub use redact::RuleSet;
 
 use crate::mid::report::DetectReport;
 use assemble::Assembler;
+pub use pdeflate::Levels;
 use pdeflate::{BlockCompressor, Sched};
 use plan::Job;
 use redact::Counts;
@@ -75,17 +76,13 @@ pub struct CollectOptions {
     pub extra_files: Vec<ExtraFile>,
     /// How the recovery ended (final bundles): written as `recovery.json` and in SUMMARY.md.
     pub recovery: Option<record::RecoveryRecord>,
-    /// DEFLATE level 1-9 (0 = stored).
-    pub level: u32,
+    /// DEFLATE levels (0 = stored).
+    pub level: Levels,
     /// Worker threads (0 = one per core).
     pub threads: usize,
     /// Set to stop early; the partial file is removed and `collect` returns an error.
     pub cancel: Option<Arc<AtomicBool>>,
 }
-
-/// DEFLATE level 4: on MID logs within 0.1 % of `zip -6`'s size at about 85 % of the CPU of
-/// level 6 (measured by benches/bundle.rs), so bundles are ready sooner on a busy host.
-pub const DEFAULT_LEVEL: u32 = 4;
 
 impl CollectOptions {
     pub fn new(agent_dir: impl Into<PathBuf>, out_dir: impl Into<PathBuf>) -> Self {
@@ -97,7 +94,7 @@ impl CollectOptions {
             extra_rules_file: None,
             extra_files: Vec::new(),
             recovery: None,
-            level: DEFAULT_LEVEL,
+            level: Levels::DEFAULT,
             threads: 0,
             cancel: None,
         }
@@ -346,8 +343,8 @@ fn write_zip(
     (files_total, bytes_total): (u64, u64),
 ) -> anyhow::Result<(BundleSummary, File, Option<[u8; 32]>)> {
     let budget = opts.max_file_bytes.max(1);
-    let level = opts.level.min(9);
-    let method = if level == 0 {
+    let level = opts.level;
+    let method = if level.stored() {
         Method::Stored
     } else {
         Method::Deflated
@@ -448,7 +445,7 @@ fn write_zip(
                     let mut crc = crc32fast::Hasher::new();
                     crc.update(&t.data);
                     let raw = t.data.len() as u64;
-                    let data = if level == 0 {
+                    let data = if level.stored() {
                         Ok(t.data)
                     } else {
                         let r = bc
@@ -654,11 +651,7 @@ fn write_zip(
         options: summary::ManifestOptions {
             max_file_bytes: budget,
             since: opts.since.map(|d| d.to_string()),
-            compression: if level == 0 {
-                "stored".into()
-            } else {
-                format!("deflate level {level}")
-            },
+            compression: level.describe(),
         },
         redaction_rules: rules.rule_names(),
         redactions: totals.clone(),
@@ -715,7 +708,7 @@ fn add_whole(
     zip: &mut ZipOut<ZipFile>,
     path: &str,
     method: Method,
-    level: u32,
+    level: Levels,
     time: DosTime,
     bytes: &[u8],
 ) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use anyhow::Context;
 
-use super::pdeflate::{self, BLOCK, BlockCompressor};
+use super::pdeflate::{self, BLOCK, BlockCompressor, Levels};
 use super::zipw::{self, DosTime, Method, Open, ZipOut};
 
 /// One block for a helper: (sequence number, dictionary, text, last).
@@ -25,7 +25,7 @@ type Answer = (u64, Result<Vec<u8>, String>);
 pub fn add_streamed<W: Write + std::io::Seek>(
     zip: &mut ZipOut<W>,
     path: &str,
-    (method, level, threads): (Method, u32, usize),
+    (method, level, threads): (Method, Levels, usize),
     time: DosTime,
     write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
@@ -73,7 +73,7 @@ pub fn add_streamed<W: Write + std::io::Seek>(
 }
 
 /// Compress blocks until the queue closes.
-fn helper(level: u32, tasks: &Mutex<Receiver<Task>>, done: Sender<Answer>) {
+fn helper(level: Levels, tasks: &Mutex<Receiver<Task>>, done: Sender<Answer>) {
     let mut c = BlockCompressor::new(level);
     let mut out = Vec::new();
     loop {
@@ -248,7 +248,7 @@ mod tests {
         add_streamed(
             &mut z,
             "manifest.json",
-            (method, 4, threads),
+            (method, Levels::uniform(4), threads),
             DosTime::default(),
             |w| {
                 // In uneven pieces, as a serializer writes.
@@ -299,7 +299,7 @@ mod tests {
         let r = add_streamed(
             &mut z,
             "manifest.json",
-            (Method::Deflated, 4, 2),
+            (Method::Deflated, Levels::uniform(4), 2),
             DosTime::default(),
             |w| {
                 w.write_all(&vec![b'x'; 3 * BLOCK])?;

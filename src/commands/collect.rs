@@ -63,7 +63,9 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     opts.max_file_bytes = args.max_file_mb.max(1).saturating_mul(1024 * 1024);
     opts.since = since;
     opts.extra_rules_file = args.redact_rules.clone();
-    opts.level = args.level;
+    if let Some(n) = args.level {
+        opts.level = bundle::Levels::uniform(n);
+    }
 
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
     let install = host.install(report);
