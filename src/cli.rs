@@ -325,7 +325,7 @@ pub struct CollectArgs {
 
     /// DEFLATE level for every file: 1 fastest … 9 smallest (0 stores uncompressed). By default
     /// files over 1 MiB get level 4 and smaller ones level 1 of a faster compressor: about the
-    /// size of `zip -6` on MID logs, in half its time or less.
+    /// size of `zip -6` on MID logs, and faster.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=9))]
     pub level: Option<u32>,
 

@@ -67,7 +67,7 @@ impl Levels {
         }
     }
 
-    /// Stored, not compressed.
+    /// Stored, not compressed (either level 0: the zip method is one for the whole bundle).
     pub fn stored(&self) -> bool {
         self.stream == 0 || self.whole == 0
     }
