@@ -1,15 +1,14 @@
 //! The writer's side of the pipeline: compressed blocks arrive from any compressor in any
 //! order; each entry is written whole and in block order, one at a time. While one entry
-//! streams, blocks of the others wait in memory (bounded by [`Sched`]). A complete waiting entry
+//! streams, blocks of the others wait in memory (bounded by [`super::pdeflate::Sched`]). A complete waiting entry
 //! is written before an unfinished one; an entry that fails after its header was written is
 //! cut off again (the next entry overwrites it).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Seek, Write};
 
-use super::pdeflate::Sched;
 use super::plan::Job;
-use super::worker::{self, Done, Failure, Msg};
+use super::worker::{self, Done, Failure, Msg, Queue};
 use super::zipw::{Method, Open, ZipOut};
 
 #[derive(Default)]
@@ -32,13 +31,14 @@ pub struct Assembler<'a, W: Write + Seek> {
     zip: ZipOut<W>,
     jobs: &'a [Job],
     method: Method,
-    sched: &'a Sched<'a>,
+    sched: &'a Queue<'a>,
     pending: BTreeMap<u64, Pending>,
     /// Pending entries with every block and their end in: written first, lowest id first
     /// (kept aside so that choosing one is not a scan of all pending entries).
     ready: BTreeSet<u64>,
     failed: HashSet<u64>,
-    current: Option<(u64, Open, crc32fast::Hasher)>,
+    /// The entry being written, and whether the scheduler was told (see `advance`).
+    current: Option<(u64, Open, crc32fast::Hasher, bool)>,
     /// Entries written: (job index, facts; their timeline lines moved to `timeline`).
     pub finished: Vec<(usize, Box<Done>)>,
     /// Timeline lines of the entries written, folded as they finish (bounded memory).
@@ -55,7 +55,7 @@ pub struct Assembler<'a, W: Write + Seek> {
 }
 
 impl<'a, W: Write + Seek> Assembler<'a, W> {
-    pub fn new(zip: ZipOut<W>, jobs: &'a [Job], method: Method, sched: &'a Sched<'a>) -> Self {
+    pub fn new(zip: ZipOut<W>, jobs: &'a [Job], method: Method, sched: &'a Queue<'a>) -> Self {
         Assembler {
             zip,
             jobs,
@@ -78,10 +78,20 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
     pub fn handle(&mut self, msg: Msg) {
         match msg {
             Msg::Start { id, job } => self.pending.entry(id).or_default().job = Some(job),
-            Msg::Block { id, seq, data, crc } => match data {
+            Msg::Block {
+                id,
+                seq,
+                data,
+                crc,
+                end,
+            } => match data {
                 Ok(d) if self.error.is_none() && !self.failed.contains(&id) => {
                     let p = self.pending.entry(id).or_default();
                     p.blocks.insert(seq, (d, crc));
+                    if let Some(e) = end {
+                        p.job = Some(e.job);
+                        p.end = Some((e.blocks, e.done));
+                    }
                     if p.complete() {
                         self.ready.insert(id);
                     }
@@ -89,8 +99,11 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                 Ok(d) => self.sched.release(id, d.len() as u64),
                 Err(reason) => {
                     self.sched.release(id, 0);
+                    let job = end
+                        .map(|e| e.job)
+                        .or_else(|| self.pending.get(&id).and_then(|p| p.job));
                     if !self.failed.contains(&id)
-                        && let Some(job) = self.pending.get(&id).and_then(|p| p.job)
+                        && let Some(job) = job
                     {
                         self.failures.push((job, Failure::Error(reason)));
                         self.count_finished(job);
@@ -98,22 +111,6 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                     }
                 }
             },
-            Msg::End {
-                id,
-                job,
-                blocks,
-                done,
-            } => {
-                if self.failed.contains(&id) {
-                    return;
-                }
-                let p = self.pending.entry(id).or_default();
-                p.job = Some(job);
-                p.end = Some((blocks, done));
-                if p.complete() {
-                    self.ready.insert(id);
-                }
-            }
             Msg::Failed { id, job, failure } => {
                 if !self.failed.contains(&id) {
                     self.failures.push((job, failure));
@@ -138,7 +135,7 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
         self.failed.insert(id);
         self.ready.remove(&id);
         if self.current.as_ref().is_some_and(|c| c.0 == id) {
-            if let Some((_, open, _)) = self.current.take()
+            if let Some((_, open, _, _)) = self.current.take()
                 && let Err(e) = self.zip.abort(open)
             {
                 self.error.get_or_insert(e.into());
@@ -156,6 +153,8 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
     fn advance(&mut self) -> anyhow::Result<()> {
         loop {
             if self.current.is_none() {
+                // Else an entry of several blocks that has started (its `Start` set `job`):
+                // one of a single block has its job only once complete.
                 let next = self
                     .ready
                     .first()
@@ -170,10 +169,15 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                     .zip
                     .begin(&j.zip_path, self.method, worker::zip_time(j), j.size)?;
                 self.path.clone_from(&j.zip_path);
-                self.current = Some((id, open, crc32fast::Hasher::new()));
-                self.sched.set_current(Some(id));
+                // A complete entry has nothing left to hurry: it is written at once, without
+                // two more trips through the scheduler's lock.
+                let hurry = !self.ready.contains(&id);
+                if hurry {
+                    self.sched.set_current(Some(id));
+                }
+                self.current = Some((id, open, crc32fast::Hasher::new(), hurry));
             }
-            let Some((id, open, crc)) = self.current.as_mut() else {
+            let Some((id, open, crc, _)) = self.current.as_mut() else {
                 return Ok(());
             };
             let id = *id;
@@ -190,11 +194,14 @@ impl<'a, W: Write + Seek> Assembler<'a, W> {
                 return Ok(());
             }
             self.ready.remove(&id);
-            let (Some(p), Some((_, open, crc))) = (self.pending.remove(&id), self.current.take())
+            let (Some(p), Some((_, open, crc, hurry))) =
+                (self.pending.remove(&id), self.current.take())
             else {
                 return Ok(());
             };
-            self.sched.set_current(None);
+            if hurry {
+                self.sched.set_current(None);
+            }
             let (Some(job), Some((_, done))) = (p.job, p.end) else {
                 return Ok(());
             };

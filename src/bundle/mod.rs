@@ -411,22 +411,17 @@ fn write_zip(
                         share: jobs[i].size.min(budget),
                         counted: 0,
                     };
-                    let msg =
-                        match worker::run((i, id, &jobs[i]), ctx, &tx, &mut share, &mut scratch) {
-                            Ok((done, blocks)) => Msg::End {
-                                id,
-                                job: i,
-                                blocks,
-                                done: Box::new(done),
-                            },
-                            Err(failure) => Msg::Failed {
+                    let r = worker::run((i, id, &jobs[i]), ctx, &tx, &mut share, &mut scratch);
+                    share.complete(read_bytes);
+                    if let Err(failure) = r
+                        && tx
+                            .send(Msg::Failed {
                                 id,
                                 job: i,
                                 failure,
-                            },
-                        };
-                    share.complete(read_bytes);
-                    if tx.send(msg).is_err() {
+                            })
+                            .is_err()
+                    {
                         break;
                     }
                 }
@@ -441,7 +436,8 @@ fn write_zip(
                 // Compressed into a scratch buffer and copied out at its size: a block waiting
                 // for the writer then holds only its compressed bytes.
                 let mut scratch = Vec::new();
-                while let Some(t) = sched.pop() {
+                let mut awake = false;
+                while let Some(t) = sched.pop(&mut awake) {
                     let mut crc = crc32fast::Hasher::new();
                     crc.update(&t.data);
                     let raw = t.data.len() as u64;
@@ -462,6 +458,7 @@ fn write_zip(
                         seq: t.seq,
                         data,
                         crc,
+                        end: t.end,
                     };
                     if tx.send(msg).is_err() {
                         break;

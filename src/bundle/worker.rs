@@ -37,7 +37,7 @@ pub struct Ctx<'a> {
     pub scanner: &'a Scanner,
     pub budget: u64,
     pub cancel: &'a AtomicBool,
-    pub sched: &'a Sched<'a>,
+    pub sched: &'a Queue<'a>,
     /// Input bytes read so far, all files (each file counts at most its planned share).
     pub progress: &'a AtomicU64,
 }
@@ -62,21 +62,15 @@ pub enum Failure {
 /// What producers and compressors tell the writer. `id` is the entry's number (jobs are
 /// numbered in the order they are taken); `job` its index in the plan.
 pub enum Msg {
-    /// The entry's first block is queued.
+    /// The first block of an entry of several is queued: the writer may stream it.
     Start { id: u64, job: usize },
-    /// A compressed block and the CRC-32 of its raw bytes.
+    /// A compressed block and the CRC-32 of its raw bytes; the last one with the entry's end.
     Block {
         id: u64,
         seq: u64,
         data: Result<Vec<u8>, String>,
         crc: crc32fast::Hasher,
-    },
-    /// All `blocks` blocks are queued.
-    End {
-        id: u64,
-        job: usize,
-        blocks: u64,
-        done: Box<Done>,
+        end: Option<End>,
     },
     Failed {
         id: u64,
@@ -84,6 +78,16 @@ pub enum Msg {
         failure: Failure,
     },
 }
+
+/// What an entry's last block carries to the writer: the entry has `blocks` blocks.
+pub struct End {
+    pub job: usize,
+    pub blocks: u64,
+    pub done: Box<Done>,
+}
+
+/// The block queue, its tasks carrying [`End`].
+pub type Queue<'a> = Sched<'a, End>;
 
 /// Progress accounting of one file: input bytes counted so far, at most `share`.
 pub struct Share {
@@ -145,7 +149,7 @@ impl Sink<'_, '_> {
             self.block.extend_from_slice(&b[..take]);
             b = &b[take..];
             if self.block.len() == BLOCK {
-                self.emit(false)?;
+                self.emit(None)?;
             }
         }
         Ok(())
@@ -159,7 +163,7 @@ impl Sink<'_, '_> {
             self.sha.update(&b[..]);
             self.size += b.len() as u64;
             std::mem::swap(&mut self.block, b);
-            self.emit(false)?;
+            self.emit(None)?;
         } else {
             self.put(b)?;
         }
@@ -167,11 +171,13 @@ impl Sink<'_, '_> {
         Ok(())
     }
 
-    /// Queue the current block (blocks of at most [`BLOCK`] bytes). A full block is queued at
-    /// once, so a size that is an exact multiple of the block size ends with an empty final
-    /// block.
-    fn emit(&mut self, last: bool) -> Result<(), Failure> {
-        if self.seq == 0 {
+    /// Queue the current block (blocks of at most [`BLOCK`] bytes); the last one carries
+    /// `end`. A full block is queued at once, so a size that is an exact multiple of the block
+    /// size ends with an empty final block.
+    fn emit(&mut self, end: Option<End>) -> Result<(), Failure> {
+        let last = end.is_some();
+        // Only an entry of several blocks is streamed before it is complete.
+        if self.seq == 0 && !last {
             let _ = self.tx.send(Msg::Start {
                 id: self.id,
                 job: self.job,
@@ -194,6 +200,7 @@ impl Sink<'_, '_> {
             dict: std::mem::replace(&mut self.dict, dict),
             data,
             last,
+            end,
         };
         self.seq += 1;
         if self.ctx.sched.push(task) {
@@ -203,14 +210,20 @@ impl Sink<'_, '_> {
         }
     }
 
-    /// Queue the final block; returns how many blocks the entry has.
-    fn finish(mut self) -> Result<(u64, u64, super::summary::Digest), Failure> {
-        self.emit(true)?;
-        Ok((
-            self.seq,
-            self.size,
-            super::summary::Digest(self.sha.finalize().into()),
-        ))
+    /// Bytes put so far and their SHA-256 (call once, when all are put).
+    fn totals(&mut self) -> (u64, super::summary::Digest) {
+        let sha = std::mem::take(&mut self.sha).finalize();
+        (self.size, super::summary::Digest(sha.into()))
+    }
+
+    /// Queue the final block, carrying the entry's facts to the writer.
+    fn finish(mut self, done: Done) -> Result<(), Failure> {
+        let end = End {
+            job: self.job,
+            blocks: self.seq + 1,
+            done: Box::new(done),
+        };
+        self.emit(Some(end))
     }
 }
 
@@ -239,15 +252,15 @@ impl Scratch {
     }
 }
 
-/// Bundle one job as entry `id`: its blocks go to the compressors, its facts are returned with
-/// the number of blocks.
+/// Bundle one job as entry `id`: its blocks go to the compressors, its facts with the last
+/// one (a failure is the caller's to report).
 pub fn run(
     (job_index, id, job): (usize, u64, &Job),
     ctx: &Ctx<'_>,
     tx: &Sender<Msg>,
     share: &mut Share,
     scratch: &mut Scratch,
-) -> Result<(Done, u64), Failure> {
+) -> Result<(), Failure> {
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
     }
@@ -370,7 +383,7 @@ pub fn run(
             ),
         );
     }
-    let (blocks, bundled_size, sha256) = sink.finish()?;
+    let (bundled_size, sha256) = sink.totals();
     if truncated && start > 0 {
         notes.insert(
             0,
@@ -378,17 +391,14 @@ pub fn run(
         );
     }
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    Ok((
-        Done {
-            bundled_size,
-            sha256,
-            truncated,
-            note,
-            redactions: counts,
-            timeline: scan.found.into_iter().collect(),
-        },
-        blocks,
-    ))
+    sink.finish(Done {
+        bundled_size,
+        sha256,
+        truncated,
+        note,
+        redactions: counts,
+        timeline: scan.found.into_iter().collect(),
+    })
 }
 
 #[derive(Default)]
