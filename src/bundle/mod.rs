@@ -11,6 +11,7 @@
 
 mod assemble;
 pub mod facts;
+mod ordered;
 pub mod output;
 pub mod pdeflate;
 pub mod plan;

@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use super::ordered::Ordered;
 use super::source::{self, Kind};
 use super::{CollectOptions, SystemFacts};
 use crate::mid::report::DetectReport;
@@ -301,42 +302,6 @@ impl Found {
     }
 }
 
-/// Fewer items than this are mapped on the calling thread.
-const PAR_MIN: usize = 512;
-
-/// `f` over `items` on every core (at most 8 threads), results in the items' order.
-fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    if threads == 1 || items.len() < PAR_MIN {
-        return items.into_iter().map(f).collect();
-    }
-    let per = items.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<T>> = Vec::with_capacity(threads);
-    let mut it = items.into_iter();
-    loop {
-        let c: Vec<T> = it.by_ref().take(per).collect();
-        if c.is_empty() {
-            break;
-        }
-        chunks.push(c);
-    }
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| s.spawn(move || c.into_iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut out = Vec::new();
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.extend(v),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
-}
-
 struct Builder<'a> {
     opts: &'a CollectOptions,
     plan: Plan,
@@ -427,42 +392,47 @@ impl Builder<'_> {
             .follow_links(false)
             .follow_root_links(false)
             .sort_by_file_name();
-        // Listed first, then named and classified (an lstat each) on every core: with 100,000
-        // files that was most of the planning time. Added in listing order.
-        let mut listed: Vec<PathBuf> = Vec::new();
-        for entry in walk {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let p = e
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| dir.clone());
-                    self.error(&p, format!("cannot list: {e}"));
-                    continue;
-                }
-            };
-            if entry.file_type().is_dir() {
-                continue;
-            }
-            let path = entry.path();
-            let rel = path.strip_prefix(&dir).unwrap_or(path);
-            if let Some(why) = never_collected(rel) {
-                self.skip(path, why);
-                continue;
-            }
-            if since_applies && self.too_old(path, &entry) {
-                continue;
-            }
-            listed.push(entry.into_path());
-        }
-        let found = par_map(listed, |path| {
+        // Named and classified (an lstat each) on helper threads while the listing goes on,
+        // and added in listing order as they come back.
+        let classify = |path: PathBuf| {
             let zip = zip_path(prefix, path.strip_prefix(&dir).unwrap_or(&path));
             Found::classify(path, zip)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        std::thread::scope(|s| {
+            let mut pool = Ordered::new(s, threads, &classify);
+            for entry in walk {
+                let entry = match entry {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let p = e
+                            .path()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_else(|| dir.clone());
+                        self.error(&p, format!("cannot list: {e}"));
+                        continue;
+                    }
+                };
+                if entry.file_type().is_dir() {
+                    continue;
+                }
+                let path = entry.path();
+                let rel = path.strip_prefix(&dir).unwrap_or(path);
+                if let Some(why) = never_collected(rel) {
+                    self.skip(path, why);
+                    continue;
+                }
+                if since_applies && self.too_old(path, &entry) {
+                    continue;
+                }
+                for f in pool.push(entry.into_path()) {
+                    self.add_found(f, Category::Log, true);
+                }
+            }
+            for f in pool.finish() {
+                self.add_found(f, Category::Log, true);
+            }
         });
-        for f in found {
-            self.add_found(f, Category::Log, true);
-        }
     }
 
     fn too_old(&mut self, path: &Path, entry: &walkdir::DirEntry) -> bool {
@@ -928,14 +898,6 @@ mod tests {
         assert!(is_current_log("dist-upgrade.log"));
         assert!(!is_current_log("agent0.log.3"));
         assert!(!is_current_log("wrapper.log.1"));
-    }
-
-    #[test]
-    fn par_map_keeps_the_order_whatever_the_size() {
-        for n in [0, 1, PAR_MIN - 1, PAR_MIN, 10_007] {
-            let got = par_map((0..n).collect(), |x: usize| x * 3);
-            assert_eq!(got, (0..n).map(|x| x * 3).collect::<Vec<_>>(), "{n}");
-        }
     }
 
     #[test]
