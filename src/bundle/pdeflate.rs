@@ -556,4 +556,117 @@ mod tests {
         assert_eq!(&d[DICT - 3..], &[1, 2, 3]);
         assert_eq!(next_dict(&[], &[7; 10]), vec![7; 10]);
     }
+
+    fn task(id: u64, seq: u64, len: usize, last: bool) -> Task<u64> {
+        Task {
+            id,
+            seq,
+            dict: Vec::new(),
+            data: vec![b'x'; len],
+            last,
+            end: last.then_some(id),
+        }
+    }
+
+    #[test]
+    fn compressors_are_woken_for_a_batch_or_a_waiter_not_for_each_block() {
+        let cancel = AtomicBool::new(false);
+        let s: Sched<'_, u64> = Sched::new(1, &cancel);
+        let worth = |s: &Sched<'_, u64>| Sched::worth_waking(&s.lock());
+        assert!(!worth(&s), "an empty queue");
+        for id in 0..WAKE_BLOCKS as u64 - 1 {
+            assert!(s.push(task(id, 0, 4096, true)));
+        }
+        assert!(!worth(&s), "{} small blocks", WAKE_BLOCKS - 1);
+        assert!(s.push(task(99, 0, 4096, true)));
+        assert!(worth(&s), "a batch");
+
+        // A single block: worth it once it is big, awaited by the writer, or the last one.
+        let one = |f: &dyn Fn(&Sched<'_, u64>)| {
+            let s: Sched<'_, u64> = Sched::new(1, &cancel);
+            assert!(s.push(task(7, 0, 4096, true)));
+            assert!(!worth(&s));
+            f(&s);
+            worth(&s)
+        };
+        assert!(one(&|s| assert!(s.push(task(8, 0, BLOCK, false)))));
+        assert!(one(&|s| s.set_current(Some(7))));
+        assert!(one(&|s| s.producer_done()));
+        assert!(
+            !one(&|s| s.set_current(Some(3))),
+            "the writer awaits another entry"
+        );
+    }
+
+    #[test]
+    fn an_awake_compressor_takes_what_is_queued_and_the_end_rides_with_the_last_block() {
+        let cancel = AtomicBool::new(false);
+        let s: Sched<'_, u64> = Sched::new(1, &cancel);
+        assert!(s.push(task(1, 0, 10, false)));
+        assert!(s.push(task(1, 1, 10, true)));
+        let mut awake = true;
+        let a = s.pop(&mut awake).unwrap();
+        let b = s.pop(&mut awake).unwrap();
+        assert_eq!((a.seq, a.end, b.seq, b.end), (0, None, 1, Some(1)));
+        s.producer_done();
+        assert!(
+            s.pop(&mut awake).is_none(),
+            "no producer and nothing queued"
+        );
+    }
+
+    /// Producers, compressors and a writer through the scheduler, with the memory bound
+    /// biting (blocks of 1 MiB, several entries): everything arrives, nothing hangs, and
+    /// nothing stays counted.
+    #[test]
+    fn a_pipeline_under_the_memory_bound_finishes_and_releases_everything() {
+        use std::sync::mpsc;
+        let cancel = AtomicBool::new(false);
+        let producers = 2;
+        let s: Sched<'_, u64> = Sched::new(producers, &cancel);
+        let (tx, rx) = mpsc::channel::<(u64, u64, u64, Option<u64>)>();
+        let got = std::thread::scope(|sc| {
+            for p in 0..producers as u64 {
+                let s = &s;
+                sc.spawn(move || {
+                    // Entry ids 0, 2, 4.. and 1, 3, 5..: small ones and ones of 12 MiB.
+                    for k in 0..40u64 {
+                        let id = 2 * k + p;
+                        let (blocks, len) = if k % 10 == 3 { (12, BLOCK) } else { (1, 300) };
+                        for seq in 0..blocks {
+                            assert!(s.push(task(id, seq, len, seq + 1 == blocks)));
+                        }
+                    }
+                    s.producer_done();
+                });
+            }
+            for _ in 0..2 {
+                let (s, tx) = (&s, tx.clone());
+                sc.spawn(move || {
+                    let mut awake = false;
+                    while let Some(t) = s.pop(&mut awake) {
+                        s.compressed(t.id, t.data.len() as u64, 1);
+                        tx.send((t.id, t.seq, 1, t.end)).unwrap();
+                    }
+                });
+            }
+            drop(tx);
+            // The writer: releases every block as it comes (as written).
+            let mut got = Vec::new();
+            for (id, seq, bytes, end) in rx {
+                s.release(id, bytes);
+                got.push((id, seq, end));
+            }
+            got
+        });
+        assert_eq!(got.len(), 8 * 12 + 72);
+        let ends = got.iter().filter(|(id, _, e)| *e == Some(*id)).count();
+        assert_eq!(ends, 80, "every entry's end came with its last block");
+        let st = s.lock();
+        assert_eq!((st.total, st.queued, st.queue.len()), (0, 0, 0));
+        assert!(
+            st.held.is_empty() && st.blocks.is_empty(),
+            "rows left behind"
+        );
+    }
 }
