@@ -145,7 +145,7 @@ mod tests {
     fn mapped(n: usize, threads: usize) -> Vec<usize> {
         let f = |x: usize| {
             // Uneven work, so that chunks finish out of order.
-            if x % 7 == 0 {
+            if x.is_multiple_of(7) {
                 std::thread::yield_now();
             }
             x * 3
