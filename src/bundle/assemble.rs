@@ -1,8 +1,9 @@
 //! The writer's side of the pipeline: compressed blocks arrive from any compressor in any
 //! order; each entry is written whole and in block order, one at a time. While one entry
-//! streams, blocks of the others wait in memory (bounded by [`super::pdeflate::Sched`]). A complete waiting entry
-//! is written before an unfinished one; an entry that fails after its header was written is
-//! cut off again (the next entry overwrites it).
+//! streams, blocks of the others wait in memory (bounded by [`super::pdeflate::Sched`]). A
+//! complete waiting entry is written before an unfinished one, and an entry of one block only
+//! once complete; an entry that fails after its header was written is cut off again (the next
+//! entry overwrites it).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{Seek, Write};
