@@ -10,6 +10,7 @@
 //! are compressed ([`collect_with`]).
 
 mod assemble;
+mod diskwait;
 pub mod facts;
 mod ordered;
 pub mod output;
@@ -377,8 +378,11 @@ fn write_zip(
     }
     .clamp(1, 8);
     let producers = threads.min(jobs.len().max(1));
+    // Producers that take files only while reads wait for the disk (see `diskwait`).
+    let standby = (3 * threads).min(jobs.len().saturating_sub(producers));
     let read_bytes = AtomicU64::new(0);
-    let sched = Sched::new(producers, cancel);
+    let disk = diskwait::DiskWait::default();
+    let sched = Sched::new(producers + standby, cancel);
     let ctx = worker::Ctx {
         rules,
         scanner: &scanner,
@@ -386,12 +390,14 @@ fn write_zip(
         cancel,
         sched: &sched,
         progress: &read_bytes,
+        disk: &disk,
     };
     let mut asm = Assembler::new(zip, &jobs, method, &sched);
 
     let (tx, rx) = mpsc::channel::<Msg>();
     std::thread::scope(|s| {
-        for _ in 0..producers {
+        for n in 0..producers + standby {
+            let standing_by = n >= producers;
             let tx = tx.clone();
             let (queue, jobs, ctx, sched, read_bytes) = (&queue, &jobs, &ctx, &sched, &read_bytes);
             s.spawn(move || {
@@ -405,6 +411,15 @@ fn write_zip(
                 };
                 let mut scratch = worker::Scratch::default();
                 loop {
+                    if standing_by && !ctx.disk.waiting() {
+                        if ctx.cancel.load(Ordering::Relaxed)
+                            || queue.lock().map_or(true, |q| q.len() == 0)
+                        {
+                            break;
+                        }
+                        std::thread::sleep(diskwait::STANDBY_POLL);
+                        continue;
+                    }
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((id, i)) = next else { break };
                     let id = id as u64;

@@ -12,9 +12,11 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::diskwait::{self, DiskWait};
 use super::pdeflate::{self, BLOCK, Sched, Task};
 use super::plan::{Category, Job};
 use super::redact::{Counts, MAX_LINE, RuleSet};
@@ -40,6 +42,8 @@ pub struct Ctx<'a> {
     pub sched: &'a Queue<'a>,
     /// Input bytes read so far, all files (each file counts at most its planned share).
     pub progress: &'a AtomicU64,
+    /// How long the reads take, for the producers that work only while the disk is slow.
+    pub disk: &'a DiskWait,
 }
 
 /// A bundled file's facts for the manifest (its data went to the writer as blocks).
@@ -114,13 +118,18 @@ impl Share {
 struct Counted<'p, R> {
     inner: R,
     read: u64,
+    /// Time spent in reads.
+    took: Duration,
     share: &'p mut Share,
     progress: &'p AtomicU64,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let t = Instant::now();
+        let n = self.inner.read(buf);
+        self.took += t.elapsed();
+        let n = n?;
         self.read += n as u64;
         self.share.add(n as u64, self.progress);
         Ok(n)
@@ -232,6 +241,7 @@ impl Sink<'_, '_> {
 #[derive(Default)]
 pub struct Scratch {
     opener: source::Opener,
+    disk: diskwait::Window,
     raw: Vec<u8>,
     pending: Vec<u8>,
     out: Vec<u8>,
@@ -264,7 +274,9 @@ pub fn run(
     if ctx.cancel.load(Ordering::Relaxed) {
         return Err(Failure::Cancelled);
     }
+    let opening = Instant::now();
     let (mut file, md) = scratch.opener.open(&job.source).map_err(Failure::Error)?;
+    let opened = opening.elapsed();
     let now_len = md.len();
     // Never read past the size seen when planning (a growing log stays bounded).
     let limit = job.size;
@@ -301,6 +313,7 @@ pub fn run(
     let mut reader = Counted {
         inner: file.take(expected),
         read: 0,
+        took: Duration::ZERO,
         share,
         progress: ctx.progress,
     };
@@ -372,6 +385,8 @@ pub fn run(
         }
     }
     let read = reader.read;
+    ctx.disk
+        .report(&mut scratch.disk, opened + reader.took, reader.read);
     // The handle is closed here, before compression finishes.
     drop(reader);
     if read < expected {
