@@ -12,6 +12,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: the command line was wrong (clap uses 2 as well).
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code: interrupted by Ctrl-C (128 + SIGINT, as shells report it); `collect` then
+/// leaves no bundle and no partial file.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 const AFTER_HELP: &str = "\
 THE RECOVERY (KB0779816), IN ORDER:
@@ -24,7 +27,8 @@ PRACTISE FIRST:
   midrescue lab list                 the training scenarios
   midrescue course                   a scored course over them, for trainers
 
-EXIT CODES: 0 done, 1 failed (not a MID server, unreadable, recovery failed), 2 usage error.";
+EXIT CODES: 0 done, 1 failed (not a MID server, unreadable, recovery failed), 2 usage error,
+  130 interrupted (Ctrl-C: `collect` stops and leaves no partial bundle).";
 
 /// `--version`: what this binary is (version, target triple, commit), so that a binary copied
 /// onto a MID host can be traced to its build. Set by build.rs.

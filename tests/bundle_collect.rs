@@ -769,6 +769,58 @@ fn cli_collect_json_on_a_fixture_install() {
     assert!(!d.path().join("none").exists());
 }
 
+/// Ctrl-C while `collect` runs: it stops, removes the unfinished zip, says so and exits 130
+/// (before, the process died and left a `.zip.partial` behind).
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_collect_leaves_nothing_and_exits_130() {
+    use std::io::BufRead;
+    let d = tempfile::tempdir().unwrap();
+    let agent = build_install(d.path());
+    // Enough files that the collection is still running when the signal comes.
+    let many = agent.join("logs").join("many");
+    std::fs::create_dir_all(&many).unwrap();
+    let line = "2026-11-21T11:13:26.591-0500 INFO (FileSyncer.1) [ECCSender:561] Enqueuing\n";
+    for i in 0..30_000 {
+        std::fs::write(many.join(format!("probe-{i}.log")), line.repeat(20)).unwrap();
+    }
+    let out = d.path().join("bundles");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_midrescue"))
+        .arg("collect")
+        .arg("--agent-dir")
+        .arg(&agent)
+        .arg("--out")
+        .arg(&out)
+        .arg("--log-file")
+        .arg(d.path().join("midrescue.log"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    // The first progress line: planning is done and the files are being read.
+    while !seen.contains(" files") {
+        let mut l = String::new();
+        assert!(err.read_line(&mut l).unwrap() > 0, "no progress: {seen}");
+        seen.push_str(&l);
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {seen}{rest}");
+    assert!(
+        rest.contains("interrupted; no bundle was written"),
+        "stderr: {seen}{rest}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
 #[test]
 fn gigantic_single_line_streams_in_pieces() {
     // A 50 MB log with no newline at all (a runaway stack dump): bundled whole, redacted, never

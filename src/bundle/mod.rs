@@ -428,7 +428,10 @@ fn write_zip(
                         counted: 0,
                     };
                     let r = worker::run((i, id, &jobs[i]), ctx, &tx, &mut share, &mut scratch);
-                    share.complete(read_bytes);
+                    // A file left unread because of a cancel is not progress.
+                    if !matches!(r, Err(worker::Failure::Cancelled)) {
+                        share.complete(read_bytes);
+                    }
                     if let Err(failure) = r
                         && tx
                             .send(Msg::Failed {

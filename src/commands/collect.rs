@@ -4,9 +4,11 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::bundle::{self, BundleSummary, CollectOptions, Progress};
-use crate::cli::{CollectArgs, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use crate::cli::{CollectArgs, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE};
 use crate::host::Host;
 use crate::mid::detect::detect;
 use crate::mid::locate::find_installs;
@@ -67,6 +69,13 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
         opts.level = bundle::Levels::uniform(n);
     }
 
+    let cancel = Arc::new(AtomicBool::new(false));
+    opts.cancel = Some(Arc::clone(&cancel));
+    super::interrupt::cancel_on_ctrl_c(
+        Arc::clone(&cancel),
+        "Interrupted: stopping and removing the unfinished bundle (Ctrl-C again quits at once).",
+    );
+    let out_dir = opts.out_dir.clone();
     let mut line = ProgressLine::new(std::io::stderr().is_terminal());
     let install = host.install(report);
     let req = BundleRequest {
@@ -76,6 +85,13 @@ pub fn run(agent_dir: Option<&Path>, args: &CollectArgs) -> anyhow::Result<u8> {
     };
     let summary = build_bundle(req, &SystemExec::default(), &mut |p| line.show(&p));
     line.finish();
+    if cancel.load(Ordering::Relaxed) && summary.is_err() {
+        eprintln!(
+            "midrescue collect: interrupted; no bundle was written in {}. Run it again to collect.",
+            crate::sanitize::path(&out_dir)
+        );
+        return Ok(EXIT_INTERRUPTED);
+    }
     let summary = summary?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -6,6 +6,7 @@ pub mod collect;
 pub mod course;
 pub mod demo;
 pub mod detect;
+mod interrupt;
 pub mod lab;
 pub mod logging;
 pub mod preflight;
