@@ -328,6 +328,10 @@ fn sort_entries(entries: &mut [Entry]) {
     entries.sort_unstable_by(|a, b| (&a.zip_path, &a.source).cmp(&(&b.zip_path, &b.source)));
 }
 
+/// Most standby producers (they sleep unless reads wait for the disk; more reads in flight
+/// than this gain little).
+const STANDBY_MAX: usize = 8;
+
 /// Threads: producers (one file each: read, redact, hash, cut into blocks), compressors (any
 /// block of any file), and this thread, which writes entries in block order and reports
 /// progress at least every MiB read.
@@ -379,7 +383,9 @@ fn write_zip(
     .clamp(1, 8);
     let producers = threads.min(jobs.len().max(1));
     // Producers that take files only while reads wait for the disk (see `diskwait`).
-    let standby = (3 * threads).min(jobs.len().saturating_sub(producers));
+    let standby = (3 * threads)
+        .min(STANDBY_MAX)
+        .min(jobs.len().saturating_sub(producers));
     let read_bytes = AtomicU64::new(0);
     let disk = diskwait::DiskWait::default();
     let sched = Sched::new(producers + standby, cancel);
