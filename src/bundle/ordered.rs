@@ -18,8 +18,10 @@ pub struct Ordered<'scope, 'env, T, R, F> {
     scope: &'scope Scope<'scope, 'env>,
     f: &'env F,
     threads: usize,
+    /// The helpers' queue, once they are started.
     work: Option<Sender<(usize, Vec<T>)>>,
-    done_tx: Option<Sender<(usize, Vec<R>)>>,
+    /// Cloned into each helper; dropped by `finish` so that a panicked helper ends the wait.
+    done_tx: Sender<(usize, Vec<R>)>,
     done: Receiver<(usize, Vec<R>)>,
     chunk: Vec<T>,
     /// Chunks sent, and the number of the next chunk to hand back.
@@ -43,7 +45,7 @@ where
             f,
             threads: threads.max(1),
             work: None,
-            done_tx: Some(done_tx),
+            done_tx,
             done,
             chunk: Vec::with_capacity(CHUNK),
             sent: 0,
@@ -63,7 +65,7 @@ where
         while let Ok((i, r)) = self.done.try_recv() {
             self.early.insert(i, r);
         }
-        self.take_ready(&mut out);
+        take_ready(&mut self.early, &mut self.next, &mut out);
         out
     }
 
@@ -80,27 +82,29 @@ where
         if !self.chunk.is_empty() {
             self.send();
         }
-        // The helpers end once the work queue is closed and drained.
-        self.work = None;
-        self.done_tx = None;
-        while self.next < self.sent {
-            match self.done.recv() {
+        // The helpers end once the work queue is closed and drained; with our sender gone
+        // too, `recv` fails instead of waiting for a chunk a panicked helper never sends.
+        let Ordered {
+            work,
+            done_tx,
+            done,
+            sent,
+            mut next,
+            mut early,
+            ..
+        } = self;
+        drop((work, done_tx));
+        while next < sent {
+            match done.recv() {
                 Ok((i, r)) => {
-                    self.early.insert(i, r);
-                    self.take_ready(&mut out);
+                    early.insert(i, r);
+                    take_ready(&mut early, &mut next, &mut out);
                 }
                 // A helper panicked: the scope re-raises its panic when it ends.
                 Err(_) => break,
             }
         }
         out
-    }
-
-    fn take_ready(&mut self, out: &mut Vec<R>) {
-        while let Some(r) = self.early.remove(&self.next) {
-            out.extend(r);
-            self.next += 1;
-        }
     }
 
     fn send(&mut self) {
@@ -119,10 +123,7 @@ where
         let (tx, rx) = mpsc::channel::<(usize, Vec<T>)>();
         let rx = Arc::new(Mutex::new(rx));
         for _ in 0..self.threads {
-            let (rx, f) = (Arc::clone(&rx), self.f);
-            let Some(done) = self.done_tx.clone() else {
-                return;
-            };
+            let (rx, f, done) = (Arc::clone(&rx), self.f, self.done_tx.clone());
             self.scope.spawn(move || {
                 loop {
                     let next = rx.lock().ok().and_then(|r| r.recv().ok());
@@ -135,6 +136,14 @@ where
             });
         }
         self.work = Some(tx);
+    }
+}
+
+/// Move the chunks that are next in order from `early` to `out`.
+fn take_ready<R>(early: &mut BTreeMap<usize, Vec<R>>, next: &mut usize, out: &mut Vec<R>) {
+    while let Some(r) = early.remove(next) {
+        out.extend(r);
+        *next += 1;
     }
 }
 
